@@ -1,0 +1,118 @@
+# hearth: build, deps, test, demo, lint. `make help` lists the targets.
+
+CC      ?= cc
+PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd
+# Debian 12 packages the build, the tests and the demo need.
+DEBS    := build-essential pkg-config librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev \
+           libsystemd-dev libmicrohttpd-dev libcmocka-dev redis-server redis-tools kcat clang \
+           json-schema-test-suite valgrind
+
+WARN    := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror
+CPPFLAGS_ALL = -D_GNU_SOURCE -Idaemon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS  ?= -O2 -g
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+B  := build
+BS := build/san
+
+LIB_SRC  := $(filter-out daemon/main.c daemon/hearthctl.c,$(wildcard daemon/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ   := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o)
+LIB_OBJ_S := $(LIB_SRC:daemon/%.c=$(BS)/obj/%.o)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BS)/%)
+
+.PHONY: all san test demo deps lint format format-check clean help unit integration
+
+all: hearthd hearthctl $(B)/testbroker $(B)/notifylisten
+
+help:
+	@echo "make            build hearthd, hearthctl and the test broker"
+	@echo "make deps       install the Debian packages that are missing (as root)"
+	@echo "make test       deps + build + ASan/UBSan build + every unit and integration test"
+	@echo "make demo       run hearthd on an embedded test broker and a local redis-server"
+	@echo "make lint       refuse banned functions;  make format-check: clang-format check"
+
+# --- normal build -----------------------------------------------------------
+$(B)/obj/%.o: daemon/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libhearth.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+hearthd: $(B)/obj/main.o $(B)/libhearth.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+hearthctl: $(B)/obj/hearthctl.o $(B)/libhearth.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/%: tests/%.c $(B)/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -MMD -MP -o $@ $< $(B)/libhearth.a $(LIBS)
+
+# --- sanitizer build (make test) --------------------------------------------
+$(BS)/obj/%.o: daemon/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+$(BS)/libhearth.a: $(LIB_OBJ_S)
+	ar rcs $@ $^
+
+$(BS)/hearthd: $(BS)/obj/main.o $(BS)/libhearth.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+$(BS)/hearthctl: $(BS)/obj/hearthctl.o $(BS)/libhearth.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+$(BS)/test_%: tests/unit/test_%.c $(BS)/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SANFLAGS) -MMD -MP -o $@ $< $(BS)/libhearth.a $(LIBS) -lcmocka
+
+san: $(BS)/hearthd $(BS)/hearthctl $(UNIT_BIN)
+
+# --- tests ------------------------------------------------------------------
+test: deps
+	$(MAKE) all
+	$(MAKE) san
+	tests/run.sh
+
+unit: san
+	TESTS=unit tests/run.sh
+
+integration: all san
+	TESTS=integration tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh
+
+# --- deps: install only what is missing; apt-get update only when needed ----
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# --- hygiene ----------------------------------------------------------------
+BANNED := \b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|atoll|gets|strncpy)\s*\(
+lint:
+	@if grep -nPr '$(BANNED)' daemon tests --include='*.c' --include='*.h'; then \
+	  echo "lint: banned functions above (use snprintf, checked parsers)"; exit 1; \
+	else echo "lint: OK"; fi
+
+format-check:
+	@clang-format --dry-run --Werror daemon/*.c daemon/*.h tests/*.c tests/unit/*.c && echo "format: OK"
+
+format:
+	clang-format -i daemon/*.c daemon/*.h tests/*.c tests/unit/*.c
+
+clean:
+	rm -rf build hearthd hearthctl
+
+-include $(wildcard $(B)/obj/*.d $(BS)/obj/*.d $(B)/*.d $(BS)/*.d)
