@@ -1,0 +1,646 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include "ytree.h"
+
+typedef enum {
+        T_STRING,
+        T_PATH,
+        T_INT,
+        T_DURATION,
+        T_STRLIST,
+        T_PAIRS,
+        T_FLOORLINES,
+        T_FIXED2,
+        T_ENUM,
+} KeyType;
+
+typedef struct {
+        const char *key;
+        KeyType type;
+        size_t off;       /* field in Config */
+        size_t count_off; /* list and pair counts */
+        const char *def;  /* default, as YAML text (NULL: required) */
+        int64_t min, max; /* T_INT, T_DURATION (ms), T_FIXED2 (×100) */
+        const char *choices; /* T_ENUM: "a|b|c" */
+        bool reloadable;
+        const char *doc;
+} KeyDef;
+
+#define F(field) offsetof(Config, field)
+#define NOCOUNT 0
+#define DAY (24LL * 3600 * 1000)
+
+/* The one table of keys. Defaults go through the same parser and validator
+ * as values from the file. */
+static const KeyDef keys[] = {
+        {"kafka.brokers", T_STRING, F(kafka_brokers), NOCOUNT, "\"127.0.0.1:9092\"", 0, 0, NULL,
+         false, "bootstrap servers, or `embedded` for an in-process test broker (demo only)"},
+        {"kafka.group", T_STRING, F(kafka_group), NOCOUNT, "hearth", 0, 0, NULL, false,
+         "consumer group id"},
+        {"kafka.topics.inputs", T_STRLIST, F(kafka_inputs), F(n_kafka_inputs),
+         "[civil-affairs.events, medical-insurance.events, disaster.events, household.reports]",
+         1, 64, NULL, false, "input topics"},
+        {"kafka.topics.alerts", T_STRING, F(kafka_alerts), NOCOUNT, "hearth.alerts", 0, 0, NULL,
+         false, "output topic of alert events"},
+        {"kafka.topics.dead_letter", T_STRING, F(kafka_dead_letter), NOCOUNT, "hearth.dlq", 0, 0,
+         NULL, false, "dead-letter topic"},
+        {"kafka.properties", T_PAIRS, F(kafka_properties), F(n_kafka_properties), "{}", 0, 0, NULL,
+         false, "librdkafka properties passed through to consumer and producer (SASL, TLS...)"},
+
+        {"redis.url", T_STRING, F(redis_url), NOCOUNT, "\"redis://127.0.0.1:6379/0\"", 0, 0, NULL,
+         false, "redis://[:password@]host:port/db or unix:///path/to/redis.sock"},
+        {"redis.prefix", T_STRING, F(redis_prefix), NOCOUNT, "hearth", 0, 0, NULL, false,
+         "prefix of every Redis key"},
+        {"redis.connect_timeout", T_DURATION, F(redis_connect_timeout_ms), NOCOUNT, "2s", 10,
+         600000, NULL, false, "connect timeout"},
+        {"redis.command_timeout", T_DURATION, F(redis_command_timeout_ms), NOCOUNT, "5s", 10,
+         600000, NULL, false, "command timeout"},
+        {"redis.retry_budget", T_DURATION, F(redis_retry_budget_ms), NOCOUNT, "120s", 1000,
+         DAY, NULL, false, "how long Redis may stay unreachable before hearthd exits non-zero"},
+
+        {"rules.dir", T_PATH, F(rules_dir), NOCOUNT, "rules", 0, 0, NULL, true,
+         "folder of rule files (*.yaml)"},
+        {"schemas.dir", T_PATH, F(schemas_dir), NOCOUNT, "schemas", 0, 0, NULL, false,
+         "folder of JSON Schema files"},
+
+        {"policy.floor_lines", T_FLOORLINES, F(floor_lines), F(n_floor_lines), "{2022: 10000}", 0,
+         0, NULL, true, "per-capita income floor line (yuan) per year (REQ-2)"},
+        {"policy.monitor_factor", T_FIXED2, F(monitor_factor), NOCOUNT, "1.2", 100, 1000, NULL,
+         true, "key monitoring when per-capita income is below floor line x factor"},
+        {"policy.thresholds", T_PAIRS, F(thresholds), F(n_thresholds), "{}", 0, 0, NULL, true,
+         "named figures the rules use (yuan or plain numbers), overriding rules' defaults"},
+        {"policy.language", T_ENUM, F(language), NOCOUNT, "zh", 0, 0, "zh|en", true,
+         "language of alert messages"},
+
+        {"alerts.respond_within.red", T_DURATION, F(respond_within_red_ms), NOCOUNT, "24h", 1000,
+         365 * DAY, NULL, true, "default response limit of red alerts"},
+        {"alerts.respond_within.yellow", T_DURATION, F(respond_within_yellow_ms), NOCOUNT, "72h",
+         1000, 365 * DAY, NULL, true, "default response limit of yellow alerts"},
+        {"alerts.reminder_after", T_DURATION, F(reminder_after_ms), NOCOUNT, "12h", 1000,
+         365 * DAY, NULL, true, "reminder to the cadre while an alert is unacknowledged"},
+        {"visits.interval", T_DURATION, F(visit_interval_ms), NOCOUNT, "31d", 1000, 365 * DAY,
+         NULL, true, "a visit is expected at least this often (REQ-6)"},
+        {"timers.check_interval", T_DURATION, F(timer_check_interval_ms), NOCOUNT, "1s", 10,
+         600000, NULL, true, "how often due timers are looked for"},
+
+        {"pipeline.batch_max", T_INT, F(batch_max), NOCOUNT, "500", 1, 100000, NULL, false,
+         "messages per batch (per Redis round trip)"},
+        {"pipeline.poll_timeout", T_DURATION, F(poll_ms), NOCOUNT, "100ms", 1, 1000, NULL, false,
+         "longest wait for Kafka in one loop turn"},
+        {"pipeline.max_message_bytes", T_INT, F(max_message_bytes), NOCOUNT, "262144", 1024,
+         16 * 1024 * 1024, NULL, false, "larger input messages are dead-lettered"},
+        {"pipeline.dedup_window", T_DURATION, F(dedup_window_ms), NOCOUNT, "90d", 60000,
+         3650 * DAY, NULL, false, "how long processed source+id pairs are remembered"},
+        {"pipeline.outbox_max_pending", T_INT, F(outbox_max_pending), NOCOUNT, "10000", 1,
+         10000000, NULL, false, "pause consumption above this many undelivered outputs"},
+        {"pipeline.max_attempts", T_INT, F(max_attempts), NOCOUNT, "3", 1, 100, NULL, false,
+         "a message that crashed hearthd this often is dead-lettered"},
+
+        {"metrics.listen", T_STRING, F(metrics_listen), NOCOUNT, "\"127.0.0.1:9464\"", 0, 0, NULL,
+         false, "address of /metrics and /healthz; empty disables"},
+        {"log.level", T_ENUM, F(log_level), NOCOUNT, "info", 0, 0, "error|warning|notice|info|debug",
+         true, "highest level printed"},
+        {"log.status_interval", T_DURATION, F(status_interval_ms), NOCOUNT, "10s", 100, DAY, NULL,
+         true, "how often STATUS= and the summary line are refreshed"},
+};
+
+#define FIELD(c, k, T) ((T *)((char *)(c) + (k)->off))
+#define COUNT(c, k) ((size_t *)((char *)(c) + (k)->count_off))
+
+static const char *type_name(KeyType t)
+{
+        switch (t) {
+        case T_STRING:
+                return "string";
+        case T_PATH:
+                return "path";
+        case T_INT:
+                return "integer";
+        case T_DURATION:
+                return "duration";
+        case T_STRLIST:
+                return "list of strings";
+        case T_PAIRS:
+                return "mapping";
+        case T_FLOORLINES:
+                return "mapping year: yuan";
+        case T_FIXED2:
+                return "number";
+        case T_ENUM:
+                return "choice";
+        }
+        return "?";
+}
+
+int config_parse_duration(const char *s, int64_t *ret_ms)
+{
+        static const struct {
+                const char *suffix;
+                int64_t ms;
+        } units[] = {
+                {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", DAY},
+        };
+        char *end;
+        if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        if (!*end) /* a bare number is seconds */
+                end = (char *)"s";
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (streq(end, units[i].suffix)) {
+                        if (v > (unsigned long long)(INT64_MAX / units[i].ms))
+                                return -ERANGE;
+                        *ret_ms = (int64_t)v * units[i].ms;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+int config_parse_fixed2(const char *s, int64_t *ret)
+{
+        int64_t whole = 0, frac = 0;
+        int digits = 0, fdigits = 0;
+        const char *p = s;
+        if (!p || !*p)
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++, digits++) {
+                whole = whole * 10 + (*p - '0');
+                if (whole > 10000000000000LL)
+                        return -ERANGE;
+        }
+        if (*p == '.') {
+                p++;
+                for (; *p >= '0' && *p <= '9'; p++, fdigits++) {
+                        if (fdigits >= 2)
+                                return -EINVAL;
+                        frac = frac * 10 + (*p - '0');
+                }
+                if (fdigits == 0)
+                        return -EINVAL;
+        }
+        if (*p || digits == 0)
+                return -EINVAL;
+        if (fdigits == 1)
+                frac *= 10;
+        *ret = whole * 100 + frac;
+        return 0;
+}
+
+static void pairs_free(ConfigPair *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(p[i].key);
+                free(p[i].value);
+        }
+        free(p);
+}
+
+static void strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* Frees the current value of one key, leaving it empty. */
+static void key_clear(Config *c, const KeyDef *k)
+{
+        switch (k->type) {
+        case T_STRING:
+        case T_PATH:
+        case T_ENUM:
+                free(*FIELD(c, k, char *));
+                *FIELD(c, k, char *) = NULL;
+                break;
+        case T_STRLIST:
+                strv_free(*FIELD(c, k, char **), *COUNT(c, k));
+                *FIELD(c, k, char **) = NULL;
+                *COUNT(c, k) = 0;
+                break;
+        case T_PAIRS:
+                pairs_free(*FIELD(c, k, ConfigPair *), *COUNT(c, k));
+                *FIELD(c, k, ConfigPair *) = NULL;
+                *COUNT(c, k) = 0;
+                break;
+        case T_FLOORLINES:
+                free(*FIELD(c, k, ConfigFloorLine *));
+                *FIELD(c, k, ConfigFloorLine *) = NULL;
+                *COUNT(c, k) = 0;
+                break;
+        default:
+                break;
+        }
+}
+
+static int pairs_set(ConfigPair **pairs, size_t *n, const char *key, const char *value)
+{
+        char *v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*pairs)[i].key, key)) {
+                        free((*pairs)[i].value);
+                        (*pairs)[i].value = v;
+                        return 0;
+                }
+        ConfigPair *np = realloc(*pairs, (*n + 1) * sizeof(ConfigPair));
+        char *k = strdup(key);
+        if (!np || !k) {
+                if (np)
+                        *pairs = np;
+                free(v);
+                free(k);
+                return -ENOMEM;
+        }
+        *pairs = np;
+        np[*n] = (ConfigPair){k, v};
+        (*n)++;
+        return 0;
+}
+
+static int cmp_floor(const void *a, const void *b)
+{
+        const ConfigFloorLine *x = a, *y = b;
+        return (x->year > y->year) - (x->year < y->year);
+}
+
+#define ERR(n, ...)                                                                                \
+        do {                                                                                       \
+                diag_add(d, file, (n) ? (n)->line : 0, (n) ? (n)->col : 0, __VA_ARGS__);           \
+                return -EINVAL;                                                                    \
+        } while (0)
+
+static int scalar_expect(const KeyDef *k, const YNode *v, const char *file, Diag *d)
+{
+        if (!v || v->type != YNODE_SCALAR)
+                ERR(v, "%s: expected %s, got %s", k->key, type_name(k->type), ynode_type_name(v));
+        return 0;
+}
+
+/* Sets key k from node v (borrowed), replacing the old value. */
+static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file, Diag *d)
+{
+        int r;
+        switch (k->type) {
+        case T_STRING:
+        case T_PATH:
+        case T_ENUM: {
+                if ((r = scalar_expect(k, v, file, d)) < 0)
+                        return r;
+                if (k->type != T_STRING && v->len == 0)
+                        ERR(v, "%s: must not be empty", k->key);
+                if (k->type == T_ENUM) {
+                        bool ok = false;
+                        const char *p = k->choices;
+                        size_t l = strlen(v->scalar);
+                        while (p && *p) {
+                                const char *bar = strchr(p, '|');
+                                size_t pl = bar ? (size_t)(bar - p) : strlen(p);
+                                if (pl == l && strncmp(p, v->scalar, l) == 0)
+                                        ok = true;
+                                p = bar ? bar + 1 : NULL;
+                        }
+                        if (!ok)
+                                ERR(v, "%s: must be one of %s, got '%s'", k->key, k->choices,
+                                    v->scalar);
+                }
+                char *s = strdup(v->scalar);
+                if (!s)
+                        return -ENOMEM;
+                key_clear(c, k);
+                *FIELD(c, k, char *) = s;
+                return 0;
+        }
+        case T_INT: {
+                if ((r = scalar_expect(k, v, file, d)) < 0)
+                        return r;
+                char *end;
+                errno = 0;
+                long long x = strtoll(v->scalar, &end, 10);
+                if (errno || end == v->scalar || *end || !v->plain)
+                        ERR(v, "%s: expected an integer, got '%s'", k->key, v->scalar);
+                if (x < k->min || x > k->max)
+                        ERR(v, "%s: must be between %" PRId64 " and %" PRId64 ", got %lld",
+                            k->key, k->min, k->max, x);
+                *FIELD(c, k, int64_t) = x;
+                return 0;
+        }
+        case T_DURATION: {
+                if ((r = scalar_expect(k, v, file, d)) < 0)
+                        return r;
+                int64_t ms;
+                if (config_parse_duration(v->scalar, &ms) < 0)
+                        ERR(v, "%s: expected a duration like 250ms, 30s, 15m, 24h or 30d, got '%s'",
+                            k->key, v->scalar);
+                if (ms < k->min || ms > k->max)
+                        ERR(v, "%s: must be between %" PRId64 "ms and %" PRId64 "ms", k->key,
+                            k->min, k->max);
+                *FIELD(c, k, int64_t) = ms;
+                return 0;
+        }
+        case T_FIXED2: {
+                if ((r = scalar_expect(k, v, file, d)) < 0)
+                        return r;
+                int64_t x;
+                if (config_parse_fixed2(v->scalar, &x) < 0)
+                        ERR(v, "%s: expected a number with at most 2 decimals, got '%s'", k->key,
+                            v->scalar);
+                if (x < k->min || x > k->max)
+                        ERR(v, "%s: out of range", k->key);
+                *FIELD(c, k, int64_t) = x;
+                return 0;
+        }
+        case T_STRLIST: {
+                if (!v || v->type != YNODE_SEQ)
+                        ERR(v, "%s: expected a list of strings, got %s", k->key,
+                            ynode_type_name(v));
+                if ((int64_t)v->n < k->min || (int64_t)v->n > k->max)
+                        ERR(v, "%s: needs between %" PRId64 " and %" PRId64 " items", k->key,
+                            k->min, k->max);
+                for (size_t i = 0; i < v->n; i++)
+                        if (v->items[i]->type != YNODE_SCALAR || v->items[i]->len == 0)
+                                ERR(v->items[i], "%s[%zu]: expected a non-empty string", k->key,
+                                    i);
+                char **list = calloc(v->n, sizeof(char *));
+                if (!list)
+                        return -ENOMEM;
+                for (size_t i = 0; i < v->n; i++)
+                        if (!(list[i] = strdup(v->items[i]->scalar))) {
+                                strv_free(list, i);
+                                return -ENOMEM;
+                        }
+                key_clear(c, k);
+                *FIELD(c, k, char **) = list;
+                *COUNT(c, k) = v->n;
+                return 0;
+        }
+        case T_PAIRS: {
+                if (!v || (v->type != YNODE_MAP && !ynode_is_null(v)))
+                        ERR(v, "%s: expected a mapping, got %s", k->key, ynode_type_name(v));
+                key_clear(c, k);
+                for (size_t i = 0; v->type == YNODE_MAP && i < v->n; i++) {
+                        const YNode *val = ynode_value(v, i);
+                        if (val->type != YNODE_SCALAR)
+                                ERR(val, "%s.%s: expected a scalar, got %s", k->key,
+                                    ynode_key(v, i)->scalar, ynode_type_name(val));
+                        r = pairs_set(FIELD(c, k, ConfigPair *), COUNT(c, k),
+                                      ynode_key(v, i)->scalar, val->scalar);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        case T_FLOORLINES: {
+                if (!v || v->type != YNODE_MAP)
+                        ERR(v, "%s: expected a mapping of year: yuan, got %s", k->key,
+                            ynode_type_name(v));
+                ConfigFloorLine *fl = calloc(v->n ? v->n : 1, sizeof(ConfigFloorLine));
+                if (!fl)
+                        return -ENOMEM;
+                int bad = 0;
+                for (size_t i = 0; i < v->n; i++) {
+                        const YNode *y = ynode_key(v, i), *a = ynode_value(v, i);
+                        char *end;
+                        errno = 0;
+                        long year = strtol(y->scalar, &end, 10);
+                        if (errno || *end || end == y->scalar || year < 2000 || year > 2100) {
+                                diag_add(d, file, y->line, y->col,
+                                         "%s: expected a year 2000..2100, got '%s'", k->key,
+                                         y->scalar);
+                                bad = 1;
+                                continue;
+                        }
+                        int64_t fen;
+                        if (a->type != YNODE_SCALAR ||
+                            config_parse_fixed2(a->scalar, &fen) < 0 || fen <= 0) {
+                                diag_add(d, file, a->line, a->col,
+                                         "%s.%ld: expected a positive amount in yuan with at "
+                                         "most 2 decimals",
+                                         k->key, year);
+                                bad = 1;
+                                continue;
+                        }
+                        fl[i] = (ConfigFloorLine){(int)year, fen};
+                }
+                if (bad) {
+                        free(fl);
+                        return -EINVAL;
+                }
+                qsort(fl, v->n, sizeof(ConfigFloorLine), cmp_floor);
+                key_clear(c, k);
+                *FIELD(c, k, ConfigFloorLine *) = fl;
+                *COUNT(c, k) = v->n;
+                return 0;
+        }
+        }
+        return -EINVAL;
+}
+
+static const KeyDef *key_find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (streq(keys[i].key, name))
+                        return &keys[i];
+        return NULL;
+}
+
+/* True when some key lives below `prefix` (so it is a section). */
+static bool is_section(const char *prefix)
+{
+        size_t l = strlen(prefix);
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strncmp(keys[i].key, prefix, l) == 0 && keys[i].key[l] == '.')
+                        return true;
+        return false;
+}
+
+/* Walks a mapping of the file, setting known keys and reporting unknown
+ * ones. Returns the number of errors. */
+static int walk(Config *c, const YNode *map, const char *prefix, const char *file, Diag *d)
+{
+        int errors = 0;
+        for (size_t i = 0; i < map->n; i++) {
+                const YNode *kn = ynode_key(map, i), *vn = ynode_value(map, i);
+                char full[256];
+                snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", kn->scalar);
+                const KeyDef *k = key_find(full);
+                if (k) {
+                        if (key_set(c, k, vn, file, d) < 0)
+                                errors++;
+                } else if (is_section(full)) {
+                        if (vn->type != YNODE_MAP) {
+                                diag_add(d, file, vn->line, vn->col,
+                                         "%s: expected a mapping, got %s", full,
+                                         ynode_type_name(vn));
+                                errors++;
+                        } else
+                                errors += walk(c, vn, full, file, d);
+                } else {
+                        diag_add(d, file, kn->line, kn->col, "unknown key '%s'", full);
+                        errors++;
+                }
+        }
+        return errors;
+}
+
+/* Applies one "key=value" override. The value is YAML ("[a, b]", "30s"). */
+static int apply_set(Config *c, const char *set, Diag *d)
+{
+        const char *eq = strchr(set, '=');
+        char label[300];
+        snprintf(label, sizeof(label), "--set %.*s", eq ? (int)(eq - set) : (int)strlen(set),
+                 set);
+        if (!eq || eq == set) {
+                diag_add(d, "--set", 0, 0, "expected KEY=VALUE, got '%s'", set);
+                return -EINVAL;
+        }
+        _cleanup_free_ char *key = strndup(set, (size_t)(eq - set));
+        if (!key)
+                return -ENOMEM;
+        _cleanup_(ytree_freep) YNode *v = NULL;
+        const char *val = eq + 1;
+        int r = ytree_parse(val, strlen(val), label, &v, d);
+        if (r < 0)
+                return r;
+        YNode empty = {.type = YNODE_SCALAR, .scalar = (char *)"", .plain = true, .line = 1,
+                       .col = 1};
+        const YNode *vn = v ? v : &empty;
+
+        const KeyDef *k = key_find(key);
+        if (k)
+                return key_set(c, k, vn, label, d);
+        /* kafka.properties.socket.timeout.ms=...: one entry of a mapping key. */
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                size_t l = strlen(keys[i].key);
+                if (keys[i].type == T_PAIRS && strncmp(key, keys[i].key, l) == 0 &&
+                    key[l] == '.' && key[l + 1]) {
+                        if (vn->type != YNODE_SCALAR) {
+                                diag_add(d, label, 0, 0, "expected a scalar value");
+                                return -EINVAL;
+                        }
+                        return pairs_set(FIELD(c, &keys[i], ConfigPair *), COUNT(c, &keys[i]),
+                                         key + l + 1, vn->scalar);
+                }
+        }
+        diag_add(d, "--set", 0, 0, "unknown key '%s'", key);
+        return -EINVAL;
+}
+
+static int resolve_paths(Config *c)
+{
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                if (keys[i].type != T_PATH)
+                        continue;
+                char **p = FIELD(c, &keys[i], char *);
+                if (!*p || (*p)[0] == '/')
+                        continue;
+                char *abs = NULL;
+                if (asprintf(&abs, "%s/%s", c->dir, *p) < 0)
+                        return -ENOMEM;
+                free(*p);
+                *p = abs;
+        }
+        return 0;
+}
+
+static int set_dir(Config *c, const char *path)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        const char *dn = dirname(copy);
+        char buf[PATH_MAX];
+        c->dir = strdup(realpath(dn, buf) ? buf : dn);
+        c->path = strdup(path);
+        return c->dir && c->path ? 0 : -ENOMEM;
+}
+
+int config_load_buffer(const char *buf, size_t len, const char *path, char *const *sets,
+                       size_t n_sets, Config **ret, Diag *d)
+{
+        _cleanup_(config_freep) Config *c = calloc(1, sizeof(Config));
+        if (!c)
+                return -ENOMEM;
+        int r = set_dir(c, path);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                _cleanup_(ytree_freep) YNode *v = NULL;
+                r = ytree_parse(keys[i].def, strlen(keys[i].def), "default", &v, d);
+                if (r < 0 || key_set(c, &keys[i], v, "default", d) < 0)
+                        return -EINVAL; /* a bug in the table: the unit tests catch it */
+        }
+
+        unsigned before = diag_count(d);
+        _cleanup_(ytree_freep) YNode *root = NULL;
+        r = ytree_parse(buf, len, path, &root, d);
+        if (r < 0)
+                return r;
+        if (root && root->type != YNODE_MAP)
+                diag_add(d, path, root->line, root->col, "expected a mapping at the top");
+        else if (root)
+                walk(c, root, "", path, d);
+        for (size_t i = 0; i < n_sets; i++)
+                apply_set(c, sets[i], d);
+        if (diag_count(d) > before)
+                return -EINVAL;
+
+        if ((r = resolve_paths(c)) < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, char *const *sets, size_t n_sets, Config **ret, Diag *d)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                int r = -errno;
+                diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+                return r;
+        }
+        buf = malloc(1024 * 1024 + 1);
+        if (buf)
+                len = fread(buf, 1, 1024 * 1024 + 1, f);
+        fclose(f);
+        if (!buf)
+                return -ENOMEM;
+        if (len > 1024 * 1024) {
+                diag_add(d, path, 0, 0, "config file larger than 1 MiB");
+                return -EFBIG;
+        }
+        buf[len] = 0;
+        return config_load_buffer(buf, len, path, sets, n_sets, ret, d);
+}
+
+Config *config_free(Config *c)
+{
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                key_clear(c, &keys[i]);
+        free(c->path);
+        free(c->dir);
+        free(c);
+        return NULL;
+}
+
+void config_dump_keys(FILE *f)
+{
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                fprintf(f, "%-30s %-18s default %-28s %s%s\n", keys[i].key,
+                        type_name(keys[i].type), keys[i].def, keys[i].doc,
+                        keys[i].reloadable ? " (reloadable)" : "");
+}

@@ -1,0 +1,96 @@
+/* hearthd's configuration: one table of keys (type, default, validator,
+ * whether a reload may change it), loaded from YAML, overridden by
+ * `--set dotted.key=value`. Relative paths resolve against the folder of the
+ * config file. Every error is reported as file:line:col and all errors of a
+ * file are reported before the load fails. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "diag.h"
+
+typedef struct {
+        char *key;
+        char *value;
+} ConfigPair;
+
+typedef struct {
+        int year;
+        int64_t fen;
+} ConfigFloorLine;
+
+typedef struct Config {
+        char *path; /* the config file as given */
+        char *dir;  /* its folder, absolute */
+
+        /* kafka (CONTRACT.md fixed keys) */
+        char *kafka_brokers;
+        char *kafka_group;
+        char **kafka_inputs;
+        size_t n_kafka_inputs;
+        char *kafka_alerts;
+        char *kafka_dead_letter;
+        ConfigPair *kafka_properties; /* librdkafka pass-through, both clients */
+        size_t n_kafka_properties;
+
+        /* redis */
+        char *redis_url;
+        char *redis_prefix;
+        int64_t redis_connect_timeout_ms;
+        int64_t redis_command_timeout_ms;
+        int64_t redis_retry_budget_ms;
+
+        /* files */
+        char *rules_dir;
+        char *schemas_dir;
+
+        /* policy (REQ-2) */
+        ConfigFloorLine *floor_lines; /* sorted by year */
+        size_t n_floor_lines;
+        int64_t monitor_factor; /* ×100 fixed point: 120 = 1.2 */
+        ConfigPair *thresholds;  /* name -> number text (yuan or plain) */
+        size_t n_thresholds;
+        char *language; /* "zh" or "en" */
+
+        /* lifecycle and timers */
+        int64_t respond_within_red_ms;
+        int64_t respond_within_yellow_ms;
+        int64_t reminder_after_ms;
+        int64_t visit_interval_ms;
+        int64_t timer_check_interval_ms;
+
+        /* pipeline */
+        int64_t batch_max;
+        int64_t poll_ms;
+        int64_t max_message_bytes;
+        int64_t dedup_window_ms;
+        int64_t outbox_max_pending;
+        int64_t max_attempts;
+
+        /* operations */
+        char *metrics_listen;
+        char *log_level;
+        int64_t status_interval_ms;
+} Config;
+
+/* Loads the config from buf (borrowed); path names the file in diagnostics
+ * and anchors relative paths. sets are "key=value" overrides applied after
+ * the file. On success *ret is the config (free with config_free()); on
+ * failure -EINVAL and every problem is in diag. */
+int config_load_buffer(const char *buf, size_t len, const char *path, char *const *sets,
+                       size_t n_sets, Config **ret, Diag *diag);
+/* Same, reading path. */
+int config_load(const char *path, char *const *sets, size_t n_sets, Config **ret, Diag *diag);
+Config *config_free(Config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
+
+/* Lists every key with its type, default and whether a reload may change it
+ * (for `hearthd --help-config`). */
+void config_dump_keys(FILE *f);
+
+/* Parses a duration like "250ms", "90s", "15m", "24h", "30d" into ms. */
+int config_parse_duration(const char *s, int64_t *ret_ms);
+/* Parses a decimal with at most 2 decimals ("10000", "1.2", "0.05") into
+ * ×100 fixed point. -EINVAL on syntax, -ERANGE beyond 10^15. */
+int config_parse_fixed2(const char *s, int64_t *ret);

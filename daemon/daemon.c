@@ -1,0 +1,315 @@
+#include "daemon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "clock.h"
+#include "config.h"
+#include "consumer.h"
+#include "kafka.h"
+#include "log.h"
+#include "notify.h"
+#include "redis.h"
+
+#define BATCH_HARD_MAX 100000
+
+typedef struct {
+        Config *cfg;
+        Notify *notify;
+        KafkaEmbedded *embedded;
+        KafkaHealth health;
+        Consumer *consumer;
+        Redis *redis;
+        int sigfd;
+        bool stop, reload;
+
+        /* Redis reconnect back-off. */
+        int64_t redis_down_since_ms; /* -1 when up */
+        int64_t redis_next_try_ms;
+        int64_t redis_backoff_ms;
+
+        /* Figures for STATUS= and the summary line. */
+        uint64_t consumed;
+        uint64_t consumed_at_last_status;
+        int64_t last_status_ms;
+        int64_t last_ping_ms;
+} Daemon;
+
+static int load_config(const DaemonArgs *args, Config **ret)
+{
+        _cleanup_(diag_freep) Diag *d = diag_new();
+        if (!d)
+                return -ENOMEM;
+        int r = config_load(args->config_path, args->sets, args->n_sets, ret, d);
+        if (r < 0) {
+                diag_print(d, stderr, "<3>");
+                log_error("%u error%s in %s", diag_count(d), diag_count(d) == 1 ? "" : "s",
+                          args->config_path);
+        }
+        return r;
+}
+
+int daemon_check(const DaemonArgs *args)
+{
+        _cleanup_(config_freep) Config *cfg = NULL;
+        int r = load_config(args, &cfg);
+        if (r < 0)
+                return r;
+        if (!streq(cfg->kafka_brokers, "embedded")) {
+                RedisUrl u;
+                if (redis_url_parse(cfg->redis_url, &u) < 0) {
+                        log_error("%s: redis.url: not a redis:// or unix:// URL",
+                                  args->config_path);
+                        return -EINVAL;
+                }
+                redis_url_done(&u);
+        }
+        printf("configuration OK\n");
+        return 0;
+}
+
+static int signals_open(void)
+{
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGPIPE);
+        /* Signals only ever arrive through the signalfd, read by the loop. */
+        if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
+                return -errno;
+        int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static void signals_read(Daemon *d)
+{
+        struct signalfd_siginfo si;
+        while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+                switch (si.ssi_signo) {
+                case SIGTERM:
+                case SIGINT:
+                        if (!d->stop)
+                                log_notice("received %s, draining and stopping",
+                                           si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+                        d->stop = true;
+                        break;
+                case SIGHUP:
+                        d->reload = true;
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* Tries to (re)connect to Redis when the back-off allows. Returns 0 when
+ * connected, -EAGAIN while retrying, -ETIMEDOUT when the retry budget is
+ * spent (fatal). */
+static int redis_ensure(Daemon *d, int64_t now)
+{
+        if (redis_connected(d->redis))
+                return 0;
+        if (d->redis_down_since_ms < 0) {
+                d->redis_down_since_ms = now;
+                d->redis_next_try_ms = now;
+                d->redis_backoff_ms = 100;
+        }
+        if (now < d->redis_next_try_ms)
+                return -EAGAIN;
+        int r = redis_connect(d->redis);
+        if (r == 0) {
+                if (now - d->redis_down_since_ms > 0)
+                        log_notice("redis: connected to %s after %" PRId64 " ms",
+                                   redis_target(d->redis), now - d->redis_down_since_ms);
+                else
+                        log_info("redis: connected to %s", redis_target(d->redis));
+                d->redis_down_since_ms = -1;
+                return 0;
+        }
+        if (now - d->redis_down_since_ms >= d->cfg->redis_retry_budget_ms) {
+                log_error("redis: %s unreachable for %" PRId64 " ms (%s), giving up",
+                          redis_target(d->redis), now - d->redis_down_since_ms,
+                          redis_errstr(d->redis));
+                return -ETIMEDOUT;
+        }
+        log_warning("redis: %s: %s, retrying in %" PRId64 " ms", redis_target(d->redis),
+                    redis_errstr(d->redis), d->redis_backoff_ms);
+        d->redis_next_try_ms = now + d->redis_backoff_ms;
+        d->redis_backoff_ms = d->redis_backoff_ms * 2 > 2000 ? 2000 : d->redis_backoff_ms * 2;
+        return -EAGAIN;
+}
+
+static void status_update(Daemon *d, int64_t now, bool force)
+{
+        if (!force && now - d->last_status_ms < d->cfg->status_interval_ms)
+                return;
+        double secs = d->last_status_ms ? (double)(now - d->last_status_ms) / 1000.0 : 0;
+        double rate = secs > 0 ? (double)(d->consumed - d->consumed_at_last_status) / secs : 0;
+        int64_t lag = d->consumer ? consumer_lag(d->consumer) : -1;
+        char status[256];
+        snprintf(status, sizeof(status), "%.1f events/s, lag %" PRId64 ", %" PRIu64 " consumed",
+                 rate, lag, d->consumed);
+        notify_status(d->notify, status);
+        d->last_status_ms = now;
+        d->consumed_at_last_status = d->consumed;
+}
+
+static void daemon_teardown(Daemon *d)
+{
+        d->consumer = consumer_free(d->consumer);
+        d->embedded = kafka_embedded_free(d->embedded);
+        d->redis = redis_free(d->redis);
+        d->notify = notify_free(d->notify);
+        d->cfg = config_free(d->cfg);
+        if (d->sigfd >= 0)
+                close(d->sigfd);
+        d->sigfd = -1;
+}
+
+/* Waits for Redis at start-up, serving signals meanwhile. */
+static int startup_wait_redis(Daemon *d)
+{
+        for (;;) {
+                int64_t now = clock_mono_ms();
+                int r = redis_ensure(d, now);
+                if (r != -EAGAIN)
+                        return r;
+                signals_read(d);
+                if (d->stop)
+                        return -ECANCELED;
+                notify_watchdog(d->notify, now);
+                struct pollfd p = {.fd = d->sigfd, .events = POLLIN};
+                int64_t wait = d->redis_next_try_ms - now;
+                poll(&p, 1, (int)(wait < 0 ? 0 : wait > 1000 ? 1000 : wait));
+        }
+}
+
+int daemon_run(const DaemonArgs *args)
+{
+        Daemon d = {.sigfd = -1, .redis_down_since_ms = -1};
+        char err[512];
+        int r = load_config(args, &d.cfg);
+        if (r < 0)
+                return r;
+        int level = log_level_from_string(d.cfg->log_level);
+        if (level >= 0)
+                log_set_max_level(level);
+
+        r = d.sigfd = signals_open();
+        if (r < 0) {
+                log_error_errno(r, "cannot set up signals: %s", strerror(-r));
+                goto out;
+        }
+        d.notify = notify_new();
+        d.redis = redis_new(d.cfg->redis_url, d.cfg->redis_connect_timeout_ms,
+                            d.cfg->redis_command_timeout_ms);
+        if (!d.notify || !d.redis) {
+                r = -ENOMEM;
+                log_error("redis.url: cannot use '%s'", d.cfg->redis_url);
+                goto out;
+        }
+
+        const char *bootstrap = d.cfg->kafka_brokers;
+        if (streq(bootstrap, "embedded")) {
+                d.embedded = kafka_embedded_new(d.cfg, err, sizeof(err));
+                if (!d.embedded) {
+                        r = -EIO;
+                        log_error("%s", err);
+                        goto out;
+                }
+                bootstrap = kafka_embedded_bootstraps(d.embedded);
+                log_notice("kafka: embedded test broker at %s (demo only, nothing is kept)",
+                           bootstrap);
+        }
+
+        r = startup_wait_redis(&d);
+        if (r == -ECANCELED) {
+                r = 0;
+                goto out;
+        }
+        if (r < 0)
+                goto out;
+
+        d.consumer = consumer_new(d.cfg, bootstrap, &d.health, NULL, err, sizeof(err));
+        if (!d.consumer) {
+                r = -EINVAL;
+                log_error("%s", err);
+                goto out;
+        }
+        r = consumer_subscribe(d.consumer, err, sizeof(err));
+        if (r < 0) {
+                log_error("kafka: %s", err);
+                goto out;
+        }
+        log_notice("hearthd ready: kafka %s group %s, %zu input topics, redis %s", bootstrap,
+                   d.cfg->kafka_group, d.cfg->n_kafka_inputs, redis_target(d.redis));
+        notify_ready(d.notify);
+
+        size_t batch_max = (size_t)d.cfg->batch_max;
+        rd_kafka_message_t **msgs = calloc(batch_max, sizeof(*msgs));
+        if (!msgs) {
+                r = -ENOMEM;
+                goto out;
+        }
+        d.last_ping_ms = clock_mono_ms();
+        while (!d.stop) {
+                int64_t now = clock_mono_ms();
+                notify_watchdog(d.notify, now);
+                signals_read(&d);
+                if (d.stop)
+                        break;
+                if (d.reload) {
+                        d.reload = false;
+                        notify_reloading(d.notify);
+                        log_notice("SIGHUP: nothing to reload yet");
+                        notify_ready(d.notify);
+                }
+                if (d.health.fatal) {
+                        log_error("kafka: fatal error: %s; exiting for a restart",
+                                  d.health.fatal_reason);
+                        r = -EIO;
+                        break;
+                }
+                r = redis_ensure(&d, now);
+                if (r == -ETIMEDOUT)
+                        break;
+                if (r == -EAGAIN) {
+                        struct pollfd p = {.fd = d.sigfd, .events = POLLIN};
+                        poll(&p, 1, (int)d.cfg->poll_ms);
+                        continue;
+                }
+                if (now - d.last_ping_ms >= d.cfg->status_interval_ms) {
+                        _cleanup_(freeReplyObjectp) redisReply *rep =
+                                redis_command(d.redis, "PING");
+                        if (!rep)
+                                log_warning("redis: %s lost: %s, reconnecting",
+                                            redis_target(d.redis), redis_errstr(d.redis));
+                        d.last_ping_ms = now;
+                }
+
+                size_t n = consumer_poll(d.consumer, msgs, batch_max, (int)d.cfg->poll_ms);
+                for (size_t i = 0; i < n; i++)
+                        rd_kafka_message_destroy(msgs[i]);
+                d.consumed += n;
+                status_update(&d, clock_mono_ms(), false);
+        }
+        free(msgs);
+        if (d.stop)
+                r = 0;
+
+        /* Shutdown mirrors start-up: stop fetching, say so, finish, commit,
+         * leave the group, free. */
+        notify_stopping(d.notify);
+        if (d.consumer && consumer_commit(d.consumer) < 0)
+                log_warning("kafka: final offset commit failed; Redis positions stay the truth");
+        log_notice("hearthd stopped: %" PRIu64 " events consumed", d.consumed);
+out:
+        daemon_teardown(&d);
+        return r;
+}

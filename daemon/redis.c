@@ -1,0 +1,263 @@
+#include "redis.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/time.h>
+
+struct Redis {
+        RedisUrl url;
+        int64_t connect_timeout_ms, command_timeout_ms;
+        redisContext *ctx;
+        char err[256];
+        char target[300];
+};
+
+void redis_url_done(RedisUrl *u)
+{
+        free(u->host);
+        free(u->path);
+        free(u->user);
+        free(u->password);
+        *u = (RedisUrl){0};
+}
+
+static int parse_int(const char *s, size_t len, int min, int max, int *ret)
+{
+        char buf[16];
+        if (len == 0 || len >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        char *end;
+        errno = 0;
+        long v = strtol(buf, &end, 10);
+        if (errno || *end || v < min || v > max)
+                return -EINVAL;
+        *ret = (int)v;
+        return 0;
+}
+
+int redis_url_parse(const char *url, RedisUrl *ret)
+{
+        RedisUrl u = {.port = 6379};
+        const char *p;
+        bool unix_sock;
+        if (strncmp(url, "redis://", 8) == 0) {
+                p = url + 8;
+                unix_sock = false;
+        } else if (strncmp(url, "unix://", 7) == 0) {
+                p = url + 7;
+                unix_sock = true;
+        } else
+                return -EINVAL;
+
+        /* credentials */
+        const char *at = strrchr(p, '@');
+        if (at) {
+                const char *colon = memchr(p, ':', (size_t)(at - p));
+                if (colon) {
+                        if (colon > p)
+                                u.user = strndup(p, (size_t)(colon - p));
+                        u.password = strndup(colon + 1, (size_t)(at - colon - 1));
+                } else
+                        u.password = strndup(p, (size_t)(at - p));
+                p = at + 1;
+        }
+        if (unix_sock) {
+                const char *q = strchr(p, '?');
+                size_t plen = q ? (size_t)(q - p) : strlen(p);
+                if (plen == 0 || p[0] != '/')
+                        goto fail;
+                u.path = strndup(p, plen);
+                if (q) {
+                        if (strncmp(q, "?db=", 4) != 0 ||
+                            parse_int(q + 4, strlen(q + 4), 0, 1000, &u.db) < 0)
+                                goto fail;
+                }
+        } else {
+                const char *slash = strchr(p, '/');
+                size_t hlen = slash ? (size_t)(slash - p) : strlen(p);
+                const char *colon = memchr(p, ':', hlen);
+                size_t namelen = colon ? (size_t)(colon - p) : hlen;
+                if (namelen == 0)
+                        goto fail;
+                u.host = strndup(p, namelen);
+                if (colon && parse_int(colon + 1, hlen - namelen - 1, 1, 65535, &u.port) < 0)
+                        goto fail;
+                if (slash && slash[1] &&
+                    parse_int(slash + 1, strlen(slash + 1), 0, 1000, &u.db) < 0)
+                        goto fail;
+        }
+        if ((!u.host && !u.path))
+                goto fail;
+        *ret = u;
+        return 0;
+fail:
+        redis_url_done(&u);
+        return -EINVAL;
+}
+
+Redis *redis_new(const char *url, int64_t connect_timeout_ms, int64_t command_timeout_ms)
+{
+        Redis *r = calloc(1, sizeof(Redis));
+        if (!r)
+                return NULL;
+        if (redis_url_parse(url, &r->url) < 0) {
+                free(r);
+                return NULL;
+        }
+        r->connect_timeout_ms = connect_timeout_ms;
+        r->command_timeout_ms = command_timeout_ms;
+        if (r->url.path)
+                snprintf(r->target, sizeof(r->target), "unix:%s/%d", r->url.path, r->url.db);
+        else
+                snprintf(r->target, sizeof(r->target), "%s:%d/%d", r->url.host, r->url.port,
+                         r->url.db);
+        return r;
+}
+
+Redis *redis_free(Redis *r)
+{
+        if (!r)
+                return NULL;
+        redis_disconnect(r);
+        redis_url_done(&r->url);
+        free(r);
+        return NULL;
+}
+
+static struct timeval tv_ms(int64_t ms)
+{
+        return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+}
+
+void redis_disconnect(Redis *r)
+{
+        if (r && r->ctx) {
+                redisFree(r->ctx);
+                r->ctx = NULL;
+        }
+}
+
+bool redis_connected(const Redis *r)
+{
+        return r && r->ctx;
+}
+
+redisContext *redis_ctx(Redis *r)
+{
+        return r->ctx;
+}
+
+const char *redis_errstr(const Redis *r)
+{
+        return r->err;
+}
+
+const char *redis_target(const Redis *r)
+{
+        return r->target;
+}
+
+/* Runs a setup command on a fresh context; fails on any error reply. */
+static int setup_command(Redis *r, int argc, const char **argv)
+{
+        _cleanup_(freeReplyObjectp) redisReply *rep = redisCommandArgv(r->ctx, argc, argv, NULL);
+        if (!rep) {
+                snprintf(r->err, sizeof(r->err), "%s: %s", argv[0], r->ctx->errstr);
+                return -EIO;
+        }
+        if (rep->type == REDIS_REPLY_ERROR) {
+                /* Never echo AUTH arguments: only the command name. */
+                snprintf(r->err, sizeof(r->err), "%s: %s", argv[0], rep->str);
+                return -EACCES;
+        }
+        return 0;
+}
+
+int redis_connect(Redis *r)
+{
+        redis_disconnect(r);
+        struct timeval ct = tv_ms(r->connect_timeout_ms);
+        if (r->url.path)
+                r->ctx = redisConnectUnixWithTimeout(r->url.path, ct);
+        else
+                r->ctx = redisConnectWithTimeout(r->url.host, r->url.port, ct);
+        if (!r->ctx) {
+                snprintf(r->err, sizeof(r->err), "out of memory");
+                return -ENOMEM;
+        }
+        int ret = -ECONNREFUSED;
+        if (r->ctx->err) {
+                snprintf(r->err, sizeof(r->err), "connect: %s", r->ctx->errstr);
+                goto fail;
+        }
+        ret = -EIO;
+        if (redisSetTimeout(r->ctx, tv_ms(r->command_timeout_ms)) != REDIS_OK) {
+                snprintf(r->err, sizeof(r->err), "setting timeout: %s", r->ctx->errstr);
+                goto fail;
+        }
+        if (!r->url.path && redisEnableKeepAlive(r->ctx) != REDIS_OK) {
+                snprintf(r->err, sizeof(r->err), "keepalive: %s", r->ctx->errstr);
+                goto fail;
+        }
+        if (r->url.password) {
+                const char *argv[3] = {"AUTH"};
+                int argc = 1;
+                if (r->url.user)
+                        argv[argc++] = r->url.user;
+                argv[argc++] = r->url.password;
+                if ((ret = setup_command(r, argc, argv)) < 0)
+                        goto fail;
+        }
+        if (r->url.db) {
+                char db[16];
+                snprintf(db, sizeof(db), "%d", r->url.db);
+                const char *argv[2] = {"SELECT", db};
+                if ((ret = setup_command(r, 2, argv)) < 0)
+                        goto fail;
+        }
+        const char *ping[1] = {"PING"};
+        if ((ret = setup_command(r, 1, ping)) < 0)
+                goto fail;
+        r->err[0] = 0;
+        return 0;
+fail:
+        redis_disconnect(r);
+        return ret;
+}
+
+static redisReply *check_reply(Redis *r, redisReply *rep)
+{
+        if (!rep) {
+                snprintf(r->err, sizeof(r->err), "%s",
+                         r->ctx && r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
+                redis_disconnect(r);
+        }
+        return rep;
+}
+
+redisReply *redis_command(Redis *r, const char *fmt, ...)
+{
+        if (!r->ctx) {
+                snprintf(r->err, sizeof(r->err), "not connected");
+                return NULL;
+        }
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *rep = redisvCommand(r->ctx, fmt, ap);
+        va_end(ap);
+        return check_reply(r, rep);
+}
+
+redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size_t *lens)
+{
+        if (!r->ctx) {
+                snprintf(r->err, sizeof(r->err), "not connected");
+                return NULL;
+        }
+        return check_reply(r, redisCommandArgv(r->ctx, argc, argv, lens));
+}

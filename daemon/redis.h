@@ -1,0 +1,51 @@
+/* One Redis connection: URL parsing, connect with timeouts, keepalive, AUTH,
+ * SELECT, reconnect. hiredis 0.14 drops the command timeout and keepalive on
+ * redisReconnect, so every (re)connect goes through redis_connect() which sets
+ * them again. Higher layers (store.c) build their commands on top. */
+#pragma once
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(redisReply *, freeReplyObject);
+
+typedef struct {
+        char *host; /* NULL for a unix socket */
+        int port;
+        char *path; /* unix socket */
+        char *user;
+        char *password;
+        int db;
+} RedisUrl;
+
+/* Parses redis://[[user]:password@]host[:port][/db] and
+ * unix://[[user]:password@]/path/to/sock[?db=N]. -EINVAL on a bad URL. The
+ * caller frees with redis_url_done(). */
+int redis_url_parse(const char *url, RedisUrl *ret);
+void redis_url_done(RedisUrl *u);
+
+typedef struct Redis Redis;
+
+/* Borrows nothing. NULL on memory failure or a bad URL. */
+Redis *redis_new(const char *url, int64_t connect_timeout_ms, int64_t command_timeout_ms);
+Redis *redis_free(Redis *r);
+
+/* (Re)connects: TCP/unix connect, timeouts, keepalive, AUTH, SELECT, PING.
+ * 0 on success; negative errno with a message in redis_errstr(). */
+int redis_connect(Redis *r);
+bool redis_connected(const Redis *r);
+/* Marks the connection broken (after an I/O error or timeout); the next
+ * redis_connect() starts afresh. */
+void redis_disconnect(Redis *r);
+/* The live context, or NULL when disconnected. Borrowed. */
+redisContext *redis_ctx(Redis *r);
+const char *redis_errstr(const Redis *r);
+/* A printable target ("127.0.0.1:6379/0"), without credentials. */
+const char *redis_target(const Redis *r);
+
+/* Runs one command; on an I/O error disconnects and returns NULL. A reply
+ * of type REDIS_REPLY_ERROR is returned as is. Caller frees the reply. */
+redisReply *redis_command(Redis *r, const char *fmt, ...);
+redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size_t *lens);

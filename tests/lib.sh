@@ -1,0 +1,161 @@
+# Integration test harness, sourced by tests/integration/*.sh.
+# Gives each test a temp dir, a real redis-server on a free port and the
+# test broker, and tears everything down on exit, even when the test fails.
+# Output is TAP ("ok N - ...", "not ok N - ..."), counted by tests/run.sh.
+
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HEARTHD=${HEARTHD:-$ROOT/build/san/hearthd}
+HEARTHCTL=${HEARTHCTL:-$ROOT/build/san/hearthctl}
+TESTBROKER=${TESTBROKER:-$ROOT/build/testbroker}
+NOTIFYLISTEN=${NOTIFYLISTEN:-$ROOT/build/notifylisten}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=87}
+
+T=$(mktemp -d /tmp/hearth-test.XXXXXX)
+_PIDS=()
+_TESTNO=0
+_FAILED=0
+
+_cleanup() {
+        local p
+        for p in "${_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        for p in "${_PIDS[@]}"; do
+                for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        exec 7>&- 2>/dev/null
+        if [ "$_FAILED" != 0 ] && [ -n "${KEEP_TMP:-}" ]; then
+                echo "# kept $T"
+        else
+                rm -rf "$T"
+        fi
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { _TESTNO=$((_TESTNO + 1)); echo "ok $_TESTNO - $*"; }
+not_ok() { _TESTNO=$((_TESTNO + 1)); _FAILED=$((_FAILED + 1)); echo "not ok $_TESTNO - $*"; }
+# check DESC CMD...: one TAP line from a command's exit status.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+diag() { echo "# $*"; }
+# has TEXT PATTERN: grep -E PATTERN in TEXT (quiet).
+has() { grep -qE -- "$2" <<<"$1"; }
+# dump FILE: shows a file's tail as TAP comments (for failures).
+dump() { [ -f "$1" ] && tail -n "${2:-30}" "$1" | sed 's/^/#   /'; }
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+        local secs=$1; shift
+        local end=$((SECONDS + secs))
+        until "$@"; do
+                [ $SECONDS -ge $end ] && return 1
+                sleep 0.1
+        done
+}
+
+free_port() {
+        local p
+        for _ in $(seq 100); do
+                p=$((20000 + RANDOM % 40000))
+                if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+        done
+        return 1
+}
+
+# start_redis: REDIS_PORT, REDIS_URL, rcli (redis-cli against it).
+start_redis() {
+        REDIS_PORT=${REDIS_PORT:-$(free_port)}
+        mkdir -p "$T/redis"
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
+                --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+                --daemonize no --logfile "$T/redis.log" &
+        REDIS_PID=$!
+        _PIDS+=("$REDIS_PID")
+        REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+        wait_for 10 rcli_ping || { echo "# redis-server did not start"; dump "$T/redis.log"; return 1; }
+}
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+rcli_ping() { [ "$(rcli PING 2>/dev/null)" = PONG ]; }
+stop_redis() { kill -TERM "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
+
+# start_broker [BROKERS] [PARTITIONS]: BOOTSTRAP; fault commands go to
+# broker_cmd "down 1" (answers are in $T/broker.out).
+INPUT_TOPICS="civil-affairs.events,medical-insurance.events,disaster.events,household.reports"
+start_broker() {
+        local nb=${1:-1} np=${2:-4}
+        mkfifo "$T/broker.in"
+        exec 7<>"$T/broker.in"
+        "$TESTBROKER" -b "$nb" -p "$np" -t "$INPUT_TOPICS,hearth.alerts,hearth.dlq" \
+                -P "$T/bootstrap" <"$T/broker.in" >"$T/broker.out" 2>"$T/broker.err" &
+        BROKER_PID=$!
+        _PIDS+=("$BROKER_PID")
+        wait_for 10 test -s "$T/bootstrap" || { echo "# test broker did not start"; dump "$T/broker.err"; return 1; }
+        BOOTSTRAP=$(head -n1 "$T/bootstrap")
+}
+broker_cmd() { echo "$*" >&7; }
+
+# write_config [EXTRA_YAML]: $T/hearth.yaml against this test's broker and
+# redis, with the repository's rules and schemas.
+write_config() {
+        cat >"$T/hearth.yaml" <<YAML
+kafka:
+  brokers: "$BOOTSTRAP"
+  group: "hearth-test"
+  topics:
+    inputs: [civil-affairs.events, medical-insurance.events, disaster.events, household.reports]
+    alerts: hearth.alerts
+    dead_letter: hearth.dlq
+  properties:
+    fetch.wait.max.ms: "10"
+    topic.metadata.refresh.interval.ms: "1000"
+redis:
+  url: "$REDIS_URL"
+rules:
+  dir: $ROOT/rules
+schemas:
+  dir: $ROOT/schemas
+metrics:
+  listen: ""
+log:
+  level: debug
+  status_interval: 1s
+${1:-}
+YAML
+}
+
+# start_hearthd [ARGS...]: HEARTHD_PID; stderr in $T/hearthd.log, notify
+# messages in $T/notify.log.
+start_hearthd() {
+        if [ ! -S "$T/notify.sock" ]; then
+                "$NOTIFYLISTEN" "$T/notify.sock" >"$T/notify.log" &
+                _PIDS+=("$!")
+                wait_for 5 test -S "$T/notify.sock"
+        fi
+        NOTIFY_SOCKET="$T/notify.sock" "$HEARTHD" --config "$T/hearth.yaml" "$@" \
+                2>>"$T/hearthd.log" &
+        HEARTHD_PID=$!
+        _PIDS+=("$HEARTHD_PID")
+}
+wait_ready() { wait_for "${1:-20}" grep -q "READY=1" "$T/notify.log"; }
+# stop_hearthd: SIGTERM, waits up to 10 s; HEARTHD_RC is the exit status.
+stop_hearthd() {
+        kill -TERM "$HEARTHD_PID" 2>/dev/null
+        local end=$((SECONDS + ${1:-10}))
+        while kill -0 "$HEARTHD_PID" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+        if kill -0 "$HEARTHD_PID" 2>/dev/null; then HEARTHD_RC=timeout; kill -KILL "$HEARTHD_PID"; fi
+        wait "$HEARTHD_PID" 2>/dev/null
+        local rc=$?
+        [ "${HEARTHD_RC:-}" = timeout ] || HEARTHD_RC=$rc
+}
+
+# produce TOPIC < lines of "key<TAB>json"
+produce() { kcat -b "$BOOTSTRAP" -P -t "$1" -K $'\t' -X topic.partitioner=murmur2_random 2>>"$T/kcat.err"; }
+# consume TOPIC: every message so far as "key<TAB>headers<TAB>value".
+consume() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%k\t%h\t%s\n' 2>>"$T/kcat.err"; }
+
+finish() {
+        [ "$_FAILED" = 0 ] || { diag "hearthd log:"; dump "$T/hearthd.log" 40; }
+        exit 0
+}
