@@ -5,9 +5,9 @@ PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd
 # Debian 12 packages the build, the tests and the demo need.
 DEBS    := build-essential pkg-config librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev \
            libsystemd-dev libmicrohttpd-dev libcmocka-dev redis-server redis-tools kcat clang \
-           json-schema-test-suite valgrind
+           json-schema-test-suite valgrind jq
 
-WARN    := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror
+WARN    := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-truncation
 CPPFLAGS_ALL = -D_GNU_SOURCE -Idaemon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm

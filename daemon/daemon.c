@@ -12,8 +12,13 @@
 #include "consumer.h"
 #include "kafka.h"
 #include "log.h"
+#include "event.h"
 #include "notify.h"
+#include "pipeline.h"
+#include "producer.h"
 #include "redis.h"
+#include "schema.h"
+#include "store.h"
 
 #define BATCH_HARD_MAX 100000
 
@@ -23,7 +28,13 @@ typedef struct {
         KafkaEmbedded *embedded;
         KafkaHealth health;
         Consumer *consumer;
+        Producer *producer;
         Redis *redis;
+        Store *store;
+        SchemaSet *schemas;
+        EventDecoder *decoder;
+        Pipeline *pipeline;
+        bool store_ready; /* script loaded and epoch checked since the last connect */
         int sigfd;
         bool stop, reload;
 
@@ -37,7 +48,32 @@ typedef struct {
         uint64_t consumed_at_last_status;
         int64_t last_status_ms;
         int64_t last_ping_ms;
+        int64_t last_relay_ms;
+        int64_t last_positions_ms;
+        bool paused;
 } Daemon;
+
+#define RELAY_INTERVAL_MS 5000
+#define RELAY_MIN_AGE_MS 30000
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SchemaSet *, schema_set_free);
+
+/* Loads and checks every schema; prints problems. */
+static int load_schemas(const Config *cfg, SchemaSet **ret)
+{
+        char err[1024];
+        int r = schema_set_load_dir(cfg->schemas_dir, ret, err, sizeof(err));
+        if (r < 0) {
+                log_error("%s", err);
+                return r;
+        }
+        r = event_decoder_check(*ret, err, sizeof(err));
+        if (r < 0) {
+                log_error("%s: %s", cfg->schemas_dir, err);
+                *ret = schema_set_free(*ret);
+        }
+        return r;
+}
 
 static int load_config(const DaemonArgs *args, Config **ret)
 {
@@ -68,6 +104,10 @@ int daemon_check(const DaemonArgs *args)
                 }
                 redis_url_done(&u);
         }
+        _cleanup_(schema_set_freep) SchemaSet *schemas = NULL;
+        r = load_schemas(cfg, &schemas);
+        if (r < 0)
+                return r;
         printf("configuration OK\n");
         return 0;
 }
@@ -163,6 +203,11 @@ static void status_update(Daemon *d, int64_t now, bool force)
 static void daemon_teardown(Daemon *d)
 {
         d->consumer = consumer_free(d->consumer);
+        d->producer = producer_free(d->producer, 0);
+        d->pipeline = pipeline_free(d->pipeline);
+        d->decoder = event_decoder_free(d->decoder);
+        d->schemas = schema_set_free(d->schemas);
+        d->store = store_free(d->store);
         d->embedded = kafka_embedded_free(d->embedded);
         d->redis = redis_free(d->redis);
         d->notify = notify_free(d->notify);
@@ -190,30 +235,99 @@ static int startup_wait_redis(Daemon *d)
         }
 }
 
+/* Makes sure Redis is connected and the store prepared (script loaded,
+ * epoch checked) after every reconnect. 0 when usable, -EAGAIN while
+ * retrying, -ETIMEDOUT or -ESTALE when fatal. */
+static int store_ensure(Daemon *d, int64_t now)
+{
+        if (!redis_connected(d->redis))
+                d->store_ready = false;
+        int r = redis_ensure(d, now);
+        if (r < 0)
+                return r;
+        if (d->store_ready)
+                return 0;
+        r = store_prepare(d->store);
+        if (r == -ESTALE) {
+                log_error("redis: %s; stopping rather than raising alerts from an empty state",
+                          store_errstr(d->store));
+                return r;
+        }
+        if (r < 0) {
+                log_warning("redis: %s, reconnecting", store_errstr(d->store));
+                redis_disconnect(d->redis);
+                return -EAGAIN;
+        }
+        d->store_ready = true;
+        return 0;
+}
+
+/* One turn's housekeeping: positions, relay, status, backpressure. */
+static void housekeeping(Daemon *d, int64_t now)
+{
+        if (!redis_connected(d->redis) || !d->store_ready)
+                return;
+        if (now - d->last_positions_ms >= 200) {
+                if (pipeline_flush_positions(d->pipeline) < 0)
+                        log_warning("redis: cannot record positions (%s), retrying",
+                                    store_errstr(d->store));
+                d->last_positions_ms = now;
+        }
+        if (now - d->last_relay_ms >= RELAY_INTERVAL_MS) {
+                if (pipeline_relay(d->pipeline, clock_wall_ms(), RELAY_MIN_AGE_MS) < 0)
+                        log_warning("redis: outbox relay failed (%s), retrying",
+                                    store_errstr(d->store));
+                d->last_relay_ms = now;
+        }
+        /* Backpressure: too much undelivered output pauses consumption. */
+        bool full = (int64_t)pipeline_in_flight(d->pipeline) +
+                            producer_outq_len(d->producer) >
+                    d->cfg->outbox_max_pending;
+        if (full != d->paused && consumer_pause(d->consumer, full) == 0) {
+                d->paused = full;
+                log_notice("%s consumption: %zu outputs in flight", full ? "pausing" : "resuming",
+                           pipeline_in_flight(d->pipeline));
+        }
+}
+
 int daemon_run(const DaemonArgs *args)
 {
         Daemon d = {.sigfd = -1, .redis_down_since_ms = -1};
         char err[512];
+        rd_kafka_message_t **msgs = NULL;
+        size_t n_batch = 0;
         int r = load_config(args, &d.cfg);
         if (r < 0)
                 return r;
         int level = log_level_from_string(d.cfg->log_level);
         if (level >= 0)
                 log_set_max_level(level);
+        r = load_schemas(d.cfg, &d.schemas);
+        if (r < 0)
+                goto out;
 
         r = d.sigfd = signals_open();
         if (r < 0) {
                 log_error_errno(r, "cannot set up signals: %s", strerror(-r));
                 goto out;
         }
+        r = -ENOMEM;
         d.notify = notify_new();
         d.redis = redis_new(d.cfg->redis_url, d.cfg->redis_connect_timeout_ms,
                             d.cfg->redis_command_timeout_ms);
-        if (!d.notify || !d.redis) {
-                r = -ENOMEM;
+        if (!d.redis) {
+                r = -EINVAL;
                 log_error("redis.url: cannot use '%s'", d.cfg->redis_url);
                 goto out;
         }
+        d.store = store_new(d.redis, d.cfg->redis_prefix, d.cfg->kafka_group,
+                            d.cfg->dedup_window_ms);
+        d.decoder = event_decoder_new(d.schemas, (size_t)d.cfg->max_message_bytes);
+        if (d.store)
+                d.pipeline = pipeline_new(d.cfg, d.store, d.decoder);
+        msgs = calloc((size_t)d.cfg->batch_max, sizeof(*msgs));
+        if (!d.notify || !d.store || !d.decoder || !d.pipeline || !msgs)
+                goto out;
 
         const char *bootstrap = d.cfg->kafka_brokers;
         if (streq(bootstrap, "embedded")) {
@@ -229,6 +343,9 @@ int daemon_run(const DaemonArgs *args)
         }
 
         r = startup_wait_redis(&d);
+        if (r == 0)
+                while ((r = store_ensure(&d, clock_mono_ms())) == -EAGAIN)
+                        r = startup_wait_redis(&d);
         if (r == -ECANCELED) {
                 r = 0;
                 goto out;
@@ -236,12 +353,21 @@ int daemon_run(const DaemonArgs *args)
         if (r < 0)
                 goto out;
 
-        d.consumer = consumer_new(d.cfg, bootstrap, &d.health, NULL, err, sizeof(err));
+        d.producer = producer_new(d.cfg, bootstrap, &d.health, pipeline_on_delivery, d.pipeline,
+                                  err, sizeof(err));
+        if (!d.producer) {
+                r = -EINVAL;
+                log_error("%s", err);
+                goto out;
+        }
+        ConsumerHooks hooks = {pipeline_on_assigned, pipeline_on_revoked, d.pipeline};
+        d.consumer = consumer_new(d.cfg, bootstrap, &d.health, &hooks, err, sizeof(err));
         if (!d.consumer) {
                 r = -EINVAL;
                 log_error("%s", err);
                 goto out;
         }
+        pipeline_set_clients(d.pipeline, d.producer, d.consumer);
         r = consumer_subscribe(d.consumer, err, sizeof(err));
         if (r < 0) {
                 log_error("kafka: %s", err);
@@ -250,14 +376,11 @@ int daemon_run(const DaemonArgs *args)
         log_notice("hearthd ready: kafka %s group %s, %zu input topics, redis %s", bootstrap,
                    d.cfg->kafka_group, d.cfg->n_kafka_inputs, redis_target(d.redis));
         notify_ready(d.notify);
+        /* Outbox entries left by a previous run go out first. */
+        if (pipeline_relay(d.pipeline, clock_wall_ms(), 0) < 0)
+                log_warning("redis: outbox relay failed (%s), retrying", store_errstr(d.store));
+        d.last_relay_ms = d.last_ping_ms = clock_mono_ms();
 
-        size_t batch_max = (size_t)d.cfg->batch_max;
-        rd_kafka_message_t **msgs = calloc(batch_max, sizeof(*msgs));
-        if (!msgs) {
-                r = -ENOMEM;
-                goto out;
-        }
-        d.last_ping_ms = clock_mono_ms();
         while (!d.stop) {
                 int64_t now = clock_mono_ms();
                 notify_watchdog(d.notify, now);
@@ -276,8 +399,9 @@ int daemon_run(const DaemonArgs *args)
                         r = -EIO;
                         break;
                 }
-                r = redis_ensure(&d, now);
-                if (r == -ETIMEDOUT)
+                producer_poll(d.producer, 0);
+                r = store_ensure(&d, now);
+                if (r == -ETIMEDOUT || r == -ESTALE)
                         break;
                 if (r == -EAGAIN) {
                         struct pollfd p = {.fd = d.sigfd, .events = POLLIN};
@@ -293,23 +417,63 @@ int daemon_run(const DaemonArgs *args)
                         d.last_ping_ms = now;
                 }
 
-                size_t n = consumer_poll(d.consumer, msgs, batch_max, (int)d.cfg->poll_ms);
-                for (size_t i = 0; i < n; i++)
-                        rd_kafka_message_destroy(msgs[i]);
-                d.consumed += n;
+                /* A batch that met a Redis failure is kept and tried again:
+                 * nothing is polled meanwhile, so nothing is lost. */
+                if (!n_batch) {
+                        n_batch = consumer_poll(d.consumer, msgs, (size_t)d.cfg->batch_max,
+                                                (int)d.cfg->poll_ms);
+                        d.consumed += n_batch;
+                }
+                if (n_batch) {
+                        r = pipeline_process(d.pipeline, msgs, n_batch, clock_wall_ms());
+                        if (r == -ESTALE) {
+                                log_error("redis: hearth's state is gone (epoch key missing); "
+                                          "stopping rather than raising alerts from an empty "
+                                          "state");
+                                break;
+                        }
+                        if (r < 0) {
+                                log_warning("redis: batch of %zu not committed (%s), retrying "
+                                            "after reconnect",
+                                            n_batch, store_errstr(d.store));
+                                if (r != -EIO)
+                                        redis_disconnect(d.redis);
+                                continue;
+                        }
+                        for (size_t i = 0; i < n_batch; i++)
+                                rd_kafka_message_destroy(msgs[i]);
+                        n_batch = 0;
+                }
+                producer_poll(d.producer, 0);
+                housekeeping(&d, clock_mono_ms());
                 status_update(&d, clock_mono_ms(), false);
         }
-        free(msgs);
         if (d.stop)
                 r = 0;
 
-        /* Shutdown mirrors start-up: stop fetching, say so, finish, commit,
-         * leave the group, free. */
+        /* Shutdown mirrors start-up: stop fetching, say so, finish what is in
+         * flight, flush the producer, record positions, leave the group. */
         notify_stopping(d.notify);
+        if (d.producer && producer_flush(d.producer, 10000) < 0)
+                log_warning("kafka: outputs still undelivered at shutdown; the outbox keeps "
+                            "them for the next start");
+        if (d.pipeline && redis_connected(d.redis) && pipeline_flush_positions(d.pipeline) < 0)
+                log_warning("redis: cannot record final positions; the next start re-reads a "
+                            "little (harmless)");
         if (d.consumer && consumer_commit(d.consumer) < 0)
                 log_warning("kafka: final offset commit failed; Redis positions stay the truth");
-        log_notice("hearthd stopped: %" PRIu64 " events consumed", d.consumed);
+        if (d.pipeline) {
+                const PipelineStats *st = pipeline_stats(d.pipeline);
+                log_notice("hearthd stopped: %" PRIu64 " consumed, %" PRIu64 " applied, %" PRIu64
+                           " duplicates, %" PRIu64 " dead letters",
+                           st->consumed, st->applied, st->duplicates, st->dead_letters);
+        }
 out:
+        for (size_t i = 0; i < n_batch; i++)
+                rd_kafka_message_destroy(msgs[i]);
+        free(msgs);
+        /* The consumer leaves the group before the producer goes. */
+        d.consumer = consumer_free(d.consumer);
         daemon_teardown(&d);
         return r;
 }

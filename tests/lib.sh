@@ -110,6 +110,8 @@ kafka:
   properties:
     fetch.wait.max.ms: "10"
     topic.metadata.refresh.interval.ms: "1000"
+    session.timeout.ms: "6000"
+    heartbeat.interval.ms: "500"
 redis:
   url: "$REDIS_URL"
 rules:

@@ -1,0 +1,394 @@
+#include "household.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include "macro.h"
+#include "money.h"
+
+json_t *household_new(void)
+{
+        return json_pack("{s:b, s:i}", "registered", 0, "events", 0);
+}
+
+bool household_registered(const json_t *doc)
+{
+        return json_is_true(json_object_get(doc, "registered"));
+}
+
+size_t household_size(const json_t *doc)
+{
+        return json_array_size(json_object_get(json_object_get(doc, "profile"), "members"));
+}
+
+/* The object doc[key], created when missing. Borrowed. */
+static json_t *obj_child(json_t *doc, const char *key)
+{
+        json_t *o = json_object_get(doc, key);
+        if (!json_is_object(o)) {
+                o = json_object();
+                json_object_set_new(doc, key, o);
+        }
+        return o;
+}
+
+static json_t *arr_child(json_t *doc, const char *key)
+{
+        json_t *a = json_object_get(doc, key);
+        if (!json_is_array(a)) {
+                a = json_array();
+                json_object_set_new(doc, key, a);
+        }
+        return a;
+}
+
+/* Month index of a date: year*12 + month-1. */
+static int month_index(int32_t days)
+{
+        return date_year(days) * 12 + date_month(days) - 1;
+}
+
+static void month_key(int idx, char *buf, size_t len)
+{
+        snprintf(buf, len, "%04d-%02d", idx / 12, idx % 12 + 1);
+}
+
+static int month_key_parse(const char *k)
+{
+        int32_t d;
+        char full[16];
+        snprintf(full, sizeof(full), "%.7s-01", k);
+        if (date_parse(full, &d) < 0)
+                return -1;
+        return month_index(d);
+}
+
+/* Adds fen to months.<month of date>.<bucket>. */
+static void bucket_add(json_t *doc, int32_t date, const char *bucket, int64_t fen)
+{
+        if (fen == 0)
+                return;
+        char mk[16];
+        month_key(month_index(date), mk, sizeof(mk));
+        json_t *m = obj_child(obj_child(doc, "months"), mk);
+        json_t *cur = json_object_get(m, bucket);
+        int64_t v = money_add(json_is_integer(cur) ? json_integer_value(cur) : 0, fen);
+        json_object_set_new(m, bucket, json_integer(v));
+}
+
+int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date)
+{
+        const json_t *months = json_object_get(doc, "months");
+        int end = month_index(date);
+        int64_t sum = 0;
+        const char *k;
+        json_t *m;
+        json_object_foreach((json_t *)months, k, m)
+        {
+                int idx = month_key_parse(k);
+                if (idx < 0 || idx > end || idx <= end - HOUSEHOLD_WINDOW_MONTHS)
+                        continue;
+                json_t *v = json_object_get(m, bucket);
+                if (json_is_integer(v))
+                        sum = money_add(sum, json_integer_value(v));
+        }
+        return sum;
+}
+
+/* Drops months and incidents that fell out of every window, relative to the
+ * latest event date, so the document stays bounded. */
+static void age_out(json_t *doc, int32_t latest)
+{
+        int end = month_index(latest);
+        json_t *months = json_object_get(doc, "months");
+        const char *k;
+        json_t *m;
+        void *tmp;
+        json_object_foreach_safe(months, tmp, k, m)
+        {
+                int idx = month_key_parse(k);
+                if (idx < 0 || idx <= end - HOUSEHOLD_WINDOW_MONTHS - 1)
+                        json_object_del(months, k);
+        }
+        json_t *inc = json_object_get(doc, "incidents");
+        for (size_t i = 0; i < json_array_size(inc);) {
+                int32_t d;
+                const char *ds = json_string_value(json_object_get(json_array_get(inc, i), "date"));
+                if (!ds || date_parse(ds, &d) < 0 || d < latest - 366)
+                        json_array_remove(inc, i);
+                else
+                        i++;
+        }
+        while (json_array_size(inc) > HOUSEHOLD_MAX_INCIDENTS)
+                json_array_remove(inc, 0);
+}
+
+static json_t *fen_json(const Event *ev, const char *field)
+{
+        return json_integer(event_fen(ev, field));
+}
+
+static void ledger_add(HouseholdEffects *fx, const Event *ev, const char *date, const char *kind,
+                       int64_t fen)
+{
+        if (!fx || !fx->ledger || fen <= 0)
+                return;
+        json_array_append_new(fx->ledger, json_pack("{s:s, s:s, s:I, s:s, s:s}", "date", date,
+                                                    "kind", kind, "amount", (json_int_t)fen,
+                                                    "event", ev->id, "source", ev->source));
+}
+
+static void incident_add(json_t *doc, json_t *inc)
+{
+        json_array_append_new(arr_child(doc, "incidents"), inc);
+}
+
+static void apply_registered(json_t *doc, const Event *ev)
+{
+        json_t *p = json_deep_copy(ev->data);
+        json_t *inc = json_object_get(p, "income_last_year");
+        if (inc)
+                json_object_set_new(inc, "disposable", fen_json(ev, "income_last_year.disposable"));
+        json_object_set_new(doc, "profile", p);
+        json_object_set_new(doc, "registered", json_true());
+        json_object_set_new(doc, "removed", json_false());
+}
+
+static void apply_assistance(json_t *doc, const Event *ev, HouseholdEffects *fx)
+{
+        const char *program = event_str(ev, "program");
+        const char *action = event_str(ev, "action");
+        const char *eff = event_str(ev, "effective");
+        json_t *p = obj_child(obj_child(doc, "programs"), program);
+        json_object_set_new(p, "state", json_string(action));
+        json_object_set_new(p, "effective", json_string(eff));
+        if (json_object_get(ev->data, "monthly_amount"))
+                json_object_set_new(p, "monthly", fen_json(ev, "monthly_amount"));
+        if (streq(action, "exited")) {
+                /* One-year gradual exit period (渐退期) from the effective date. */
+                int32_t d;
+                char until[32];
+                if (date_parse(eff, &d) == 0) {
+                        int y = date_year(d) + 1;
+                        snprintf(until, sizeof(until), "%04d%s", y, eff + 4);
+                        if (date_parse(until, &d) < 0) /* Feb 29 -> Feb 28 */
+                                snprintf(until, sizeof(until), "%04d-02-28", y);
+                        json_object_set_new(p, "exit_until", json_string(until));
+                }
+        } else
+                json_object_del(p, "exit_until");
+        if (streq(action, "granted"))
+                ledger_add(fx, ev, eff, program, event_fen(ev, "monthly_amount"));
+        /* The profile's status follows the programme the household is in. */
+        json_t *prof = json_object_get(doc, "profile");
+        if (prof && streq(action, "granted"))
+                json_object_set_new(prof, "status", json_string(program));
+}
+
+static void apply_claim(json_t *doc, const Event *ev, HouseholdEffects *fx)
+{
+        bucket_add(doc, ev->date, "medical", event_fen(ev, "out_of_pocket"));
+        bucket_add(doc, ev->date, "fund_paid", event_fen(ev, "fund_paid"));
+        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "claim",
+                                    "date", event_str(ev, "settled_on"), "claim_id",
+                                    event_str(ev, "claim_id"), "member_id",
+                                    event_str(ev, "member_id"), "claim_kind",
+                                    event_str(ev, "kind"), "major_disease",
+                                    event_bool(ev, "major_disease"), "out_of_pocket",
+                                    (json_int_t)event_fen(ev, "out_of_pocket"), "total",
+                                    (json_int_t)event_fen(ev, "total")));
+        ledger_add(fx, ev, event_str(ev, "settled_on"), "medical_insurance",
+                   event_fen(ev, "fund_paid"));
+}
+
+static void apply_disaster(json_t *doc, const Event *ev)
+{
+        bucket_add(doc, ev->date, "disaster_loss", event_fen(ev, "income_loss"));
+        bucket_add(doc, ev->date, "property_loss", event_fen(ev, "property_loss"));
+        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "kind",
+                                    "disaster", "date", event_str(ev, "occurred_on"), "disaster",
+                                    event_str(ev, "disaster"), "house_damage",
+                                    event_str(ev, "house_damage"), "deaths",
+                                    (json_int_t)event_int(ev, "deaths"), "injured",
+                                    (json_int_t)event_int(ev, "injured"), "income_loss",
+                                    (json_int_t)event_fen(ev, "income_loss"), "property_loss",
+                                    (json_int_t)event_fen(ev, "property_loss")));
+}
+
+static void apply_accident(json_t *doc, const Event *ev)
+{
+        bucket_add(doc, ev->date, "accident_loss", event_fen(ev, "income_loss"));
+        bucket_add(doc, ev->date, "accident_medical", event_fen(ev, "medical_cost"));
+        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "accident",
+                                    "date", event_str(ev, "occurred_on"), "member_id",
+                                    event_str(ev, "member_id"), "accident_kind",
+                                    event_str(ev, "kind"), "labor_lost",
+                                    event_bool(ev, "labor_lost"), "income_loss",
+                                    (json_int_t)event_fen(ev, "income_loss"), "medical_cost",
+                                    (json_int_t)event_fen(ev, "medical_cost")));
+}
+
+static int apply_need(json_t *doc, const Event *ev)
+{
+        json_t *needs = obj_child(doc, "needs");
+        const char *id = event_str(ev, "need_id");
+        if (!json_object_get(needs, id) && json_object_size(needs) >= HOUSEHOLD_MAX_NEEDS)
+                return -ENOSPC;
+        json_object_set_new(needs, id,
+                            json_pack("{s:s, s:s, s:b, s:s}", "category",
+                                      event_str(ev, "category"), "channel",
+                                      event_str(ev, "channel"), "urgent", event_bool(ev, "urgent"),
+                                      "reported_on", json_string_value(json_object_get(ev->root, "time")) ?: ""));
+        return 0;
+}
+
+static void apply_visit(json_t *doc, const Event *ev)
+{
+        json_t *prev = json_object_get(doc, "last_visit");
+        const char *pd = json_string_value(json_object_get(prev, "date"));
+        const char *d = event_str(ev, "visited_on");
+        /* A late-arriving older visit does not replace a newer one. */
+        if (pd && d && strcmp(pd, d) > 0)
+                return;
+        json_object_set_new(doc, "last_visit",
+                            json_pack("{s:s, s:s, s:O}", "date", d, "cadre_id",
+                                      event_str(ev, "cadre_id"), "checks",
+                                      json_object_get(ev->data, "checks")));
+}
+
+static void apply_measure(json_t *doc, const Event *ev, HouseholdEffects *fx)
+{
+        json_t *m = json_pack("{s:s, s:s, s:s}", "measure", event_str(ev, "measure"), "by",
+                              event_str(ev, "by"), "applied_on", event_str(ev, "applied_on"));
+        if (json_object_get(ev->data, "amount"))
+                json_object_set_new(m, "amount", fen_json(ev, "amount"));
+        if (event_str(ev, "alert_id"))
+                json_object_set_new(m, "alert_id", json_string(event_str(ev, "alert_id")));
+        json_t *arr = arr_child(doc, "measures");
+        json_array_append_new(arr, m);
+        while (json_array_size(arr) > HOUSEHOLD_MAX_MEASURES)
+                json_array_remove(arr, 0);
+        ledger_add(fx, ev, event_str(ev, "applied_on"), event_str(ev, "measure"),
+                   event_fen(ev, "amount"));
+}
+
+static void timeline_add(HouseholdEffects *fx, const Event *ev)
+{
+        if (!fx || !fx->timeline)
+                return;
+        char date[16] = "";
+        if (ev->date)
+                date_format(ev->date, date, sizeof(date));
+        json_array_append_new(fx->timeline, json_pack("{s:s, s:s, s:s, s:s}", "date", date, "type",
+                                                      event_type_name(ev->type), "event", ev->id,
+                                                      "source", ev->source));
+}
+
+static int apply_one(json_t *doc, const Event *ev, HouseholdEffects *fx)
+{
+        int r = 0;
+        switch (ev->type) {
+        case EV_HOUSEHOLD_REGISTERED:
+                apply_registered(doc, ev);
+                break;
+        case EV_HOUSEHOLD_REMOVED:
+                json_object_set_new(doc, "removed", json_true());
+                break;
+        case EV_ASSISTANCE_CHANGED:
+                apply_assistance(doc, ev, fx);
+                break;
+        case EV_RELIEF_PAID:
+                bucket_add(doc, ev->date, "relief", event_fen(ev, "amount"));
+                ledger_add(fx, ev, event_str(ev, "paid_on"), event_str(ev, "kind"),
+                           event_fen(ev, "amount"));
+                break;
+        case EV_INCOME_VERIFIED: {
+                char y[16];
+                snprintf(y, sizeof(y), "%lld", (long long)event_int(ev, "year"));
+                json_object_set_new(obj_child(doc, "incomes"), y, fen_json(ev, "disposable"));
+                break;
+        }
+        case EV_CLAIM_SETTLED:
+                apply_claim(doc, ev, fx);
+                break;
+        case EV_DISASTER_REPORTED:
+                apply_disaster(doc, ev);
+                break;
+        case EV_ACCIDENT_REPORTED:
+                apply_accident(doc, ev);
+                break;
+        case EV_NEED_REPORTED:
+                r = apply_need(doc, ev);
+                break;
+        case EV_NEED_RESOLVED:
+                json_object_del(obj_child(doc, "needs"), event_str(ev, "need_id"));
+                break;
+        case EV_EXPENSE_REPORTED: {
+                const char *cat = event_str(ev, "category");
+                bucket_add(doc, ev->date, streq(cat, "medical") ? "medical" : cat,
+                           event_fen(ev, "amount"));
+                break;
+        }
+        case EV_VISIT_RECORDED:
+                apply_visit(doc, ev);
+                break;
+        case EV_MEASURE_APPLIED:
+                apply_measure(doc, ev, fx);
+                break;
+        case EV_ALERT_ACKNOWLEDGED:
+        case EV_ALERT_RESOLVED:
+        case EV_SATISFACTION_RATED:
+                /* The alert lifecycle handles these (lifecycle.c). */
+                break;
+        case _EV_MAX:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        if (ev->date) {
+                const char *ls = json_string_value(json_object_get(doc, "latest"));
+                int32_t latest = 0;
+                if (!ls || date_parse(ls, &latest) < 0 || ev->date > latest) {
+                        char buf[16];
+                        date_format(ev->date, buf, sizeof(buf));
+                        json_object_set_new(doc, "latest", json_string(buf));
+                        latest = ev->date;
+                }
+                age_out(doc, latest);
+        }
+        json_t *n = json_object_get(doc, "events");
+        json_object_set_new(doc, "events", json_integer(json_integer_value(n) + 1));
+        timeline_add(fx, ev);
+        return 0;
+}
+
+int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, HouseholdEffects *fx)
+{
+        if (!household_registered(doc) && ev->type != EV_HOUSEHOLD_REGISTERED) {
+                /* Kept until the household registers, then counted (CONTRACT.md). */
+                json_t *pending = arr_child(doc, "pending");
+                if (json_array_size(pending) >= HOUSEHOLD_MAX_PENDING)
+                        return -ENOSPC;
+                json_array_append(pending, ev->root);
+                return 0;
+        }
+        int r = apply_one(doc, ev, fx);
+        if (r < 0 || ev->type != EV_HOUSEHOLD_REGISTERED)
+                return r;
+        json_t *pending = json_incref(json_object_get(doc, "pending"));
+        json_object_del(doc, "pending");
+        size_t i;
+        json_t *raw;
+        json_array_foreach(pending, i, raw)
+        {
+                Event pe;
+                char err[256];
+                /* Validated when it arrived; decoding again cannot fail
+                 * unless the schemas changed meanwhile. Then it is skipped. */
+                if (event_from_json(dec, json_incref(raw), &pe, err, sizeof(err)) < 0)
+                        continue;
+                apply_one(doc, &pe, fx);
+                event_done(&pe);
+        }
+        json_decref(pending);
+        return 0;
+}

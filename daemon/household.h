@@ -1,0 +1,58 @@
+/* A household's state as a JSON document, and how each input event changes
+ * it. Pure: no Redis, no Kafka, so hearthctl replays events through the very
+ * same code. Money in the document is integer fen; dates are YYYY-MM-DD.
+ *
+ * Document (every key optional until first written):
+ *   registered, removed        bools
+ *   profile                    town, village, cadre{id,name?,phone?}, status,
+ *                              members[{id,relation?,birth_year?,labor,disability_grade,
+ *                              serious_illness,incapacitated,student}],
+ *                              income_last_year{year, disposable (fen)}
+ *   programs.<program>         {state: granted|revoked|exited, effective, monthly (fen),
+ *                              exit_until (date, for the one-year gradual exit)}
+ *   incomes.<year>             verified household disposable income (fen)
+ *   months.<YYYY-MM>.<bucket>  fen per month: medical (out of pocket), fund_paid, education,
+ *                              disability, other, disaster_loss, accident_loss, property_loss,
+ *                              accident_medical, relief; months older than 13 are dropped
+ *   needs.<need_id>            open needs {category, channel, urgent, reported_on}
+ *   last_visit                 {date, cadre_id, checks{food_clothing...: ok|risk}}
+ *   incidents[]                the last 12 months of disasters, accidents and claims
+ *   measures[]                 measures applied (on the open alert, see lifecycle)
+ *   pending[]                  events that arrived before household.registered
+ *   latest                     the latest event date seen
+ *   events                     number of events applied
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include "event.h"
+
+#define HOUSEHOLD_MAX_PENDING 500
+#define HOUSEHOLD_MAX_INCIDENTS 50
+#define HOUSEHOLD_MAX_NEEDS 100
+#define HOUSEHOLD_MAX_MEASURES 50
+#define HOUSEHOLD_WINDOW_MONTHS 12
+
+/* What an applied event leaves besides the document: benefits for the
+ * household's ledger (REQ-13) and a line for its timeline. Entries are JSON
+ * objects appended to the arrays (owned by the caller). */
+typedef struct {
+        json_t *ledger;   /* array of {date, kind, amount (fen), event} */
+        json_t *timeline; /* array of {date, type, event, summary} */
+} HouseholdEffects;
+
+/* A new empty document for household id. */
+json_t *household_new(void);
+
+/* Applies ev (borrowed) to doc. An event for a household not registered yet
+ * is kept in pending[] and applied when household.registered arrives.
+ * Returns 0, or -ENOSPC when pending[] is full (the caller dead-letters the
+ * event). effects may be NULL. */
+int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, HouseholdEffects *fx);
+
+/* 12-month sum of a month bucket ending at the month of `date` (days). */
+int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date);
+/* Number of members (0 when not registered). */
+size_t household_size(const json_t *doc);
+bool household_registered(const json_t *doc);

@@ -1,0 +1,726 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "household.h"
+#include "log.h"
+#include "strset.h"
+
+#define MAX_RETRIES 5
+#define TP_LEN 300
+
+void crash_point(const char *name)
+{
+#ifdef HEARTH_TEST_HOOKS
+        const char *want = getenv("HEARTH_CRASH_POINT");
+        if (want && streq(want, name)) {
+                log_warning("crash point %s reached: SIGKILL (test build)", name);
+                raise(SIGKILL);
+        }
+#else
+        (void)name;
+#endif
+}
+
+/* Where one partition stands: processed_end is the offset after the last
+ * message done; dead letters not yet confirmed hold the position back. */
+typedef struct {
+        char tp[TP_LEN];
+        char *topic;
+        int32_t partition;
+        int64_t processed_end; /* -1: nothing yet */
+        int64_t *dlq;          /* offsets of unconfirmed dead letters */
+        size_t n_dlq, cap_dlq;
+        int64_t recorded; /* last position written */
+        bool assigned;
+} Track;
+
+struct Pipeline {
+        const Config *cfg;
+        Store *store;
+        const EventDecoder *dec;
+        Producer *producer;
+        Consumer *consumer;
+        Track *tracks;
+        size_t n_tracks;
+        StrSet *in_flight; /* "household\nentry" of outbox entries produced */
+        size_t dlq_in_flight;
+        PipelineStats stats;
+};
+
+typedef enum { ITEM_NEW, ITEM_DONE, ITEM_DEAD } ItemState;
+
+typedef struct {
+        rd_kafka_message_t *m;
+        Event ev;
+        char tp[TP_LEN];
+        char seen[17];
+        ItemState state;
+} Item;
+
+typedef struct {
+        const char *household;
+        size_t *items; /* indexes into the batch, in arrival order */
+        size_t n;
+        bool retry;
+} Group;
+
+Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec)
+{
+        Pipeline *p = calloc(1, sizeof(Pipeline));
+        if (!p)
+                return NULL;
+        p->cfg = cfg;
+        p->store = store;
+        p->dec = dec;
+        p->in_flight = strset_new();
+        if (!p->in_flight)
+                return pipeline_free(p);
+        return p;
+}
+
+Pipeline *pipeline_free(Pipeline *p)
+{
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_tracks; i++) {
+                free(p->tracks[i].topic);
+                free(p->tracks[i].dlq);
+        }
+        free(p->tracks);
+        strset_free(p->in_flight);
+        free(p);
+        return NULL;
+}
+
+void pipeline_set_clients(Pipeline *p, Producer *producer, Consumer *consumer)
+{
+        p->producer = producer;
+        p->consumer = consumer;
+}
+
+const PipelineStats *pipeline_stats(const Pipeline *p)
+{
+        return &p->stats;
+}
+
+size_t pipeline_in_flight(const Pipeline *p)
+{
+        return strset_size(p->in_flight) + p->dlq_in_flight;
+}
+
+static Track *track_get(Pipeline *p, const char *topic, int32_t partition, bool create)
+{
+        for (size_t i = 0; i < p->n_tracks; i++)
+                if (p->tracks[i].partition == partition && streq(p->tracks[i].topic, topic))
+                        return &p->tracks[i];
+        if (!create)
+                return NULL;
+        Track *t = realloc(p->tracks, (p->n_tracks + 1) * sizeof(Track));
+        if (!t)
+                return NULL;
+        p->tracks = t;
+        t = &p->tracks[p->n_tracks];
+        *t = (Track){.partition = partition, .processed_end = -1, .recorded = -1};
+        t->topic = strdup(topic);
+        if (!t->topic)
+                return NULL;
+        snprintf(t->tp, sizeof(t->tp), "%s/%d", topic, (int)partition);
+        p->n_tracks++;
+        return t;
+}
+
+static int64_t track_position(const Track *t)
+{
+        int64_t pos = t->processed_end;
+        for (size_t i = 0; i < t->n_dlq; i++)
+                if (t->dlq[i] < pos)
+                        pos = t->dlq[i];
+        return pos;
+}
+
+static void track_done(Track *t, int64_t offset)
+{
+        if (offset + 1 > t->processed_end)
+                t->processed_end = offset + 1;
+}
+
+static int track_dlq_add(Track *t, int64_t offset)
+{
+        if (t->n_dlq == t->cap_dlq) {
+                size_t cap = t->cap_dlq ? t->cap_dlq * 2 : 8;
+                int64_t *d = realloc(t->dlq, cap * sizeof(int64_t));
+                if (!d)
+                        return -ENOMEM;
+                t->dlq = d;
+                t->cap_dlq = cap;
+        }
+        t->dlq[t->n_dlq++] = offset;
+        return 0;
+}
+
+static void track_dlq_remove(Track *t, int64_t offset)
+{
+        for (size_t i = 0; i < t->n_dlq; i++)
+                if (t->dlq[i] == offset) {
+                        t->dlq[i] = t->dlq[--t->n_dlq];
+                        return;
+                }
+}
+
+/* Sends item's message to the dead-letter topic. The partition's position
+ * waits for the delivery report. */
+static int dead_letter(Pipeline *p, Item *it, const char *reason)
+{
+        rd_kafka_message_t *m = it->m;
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        Track *t = track_get(p, topic, m->partition, true);
+        Delivery *d = delivery_new(DELIVERY_DEAD_LETTER);
+        if (!t || !d || !(d->topic = strdup(topic)) || !(d->reason = strdup(reason))) {
+                delivery_free(d);
+                return -ENOMEM;
+        }
+        d->partition = m->partition;
+        d->offset = m->offset;
+        if (track_dlq_add(t, m->offset) < 0) {
+                delivery_free(d);
+                return -ENOMEM;
+        }
+        track_done(t, m->offset);
+        /* The reason names a field, never a value: no personal data. */
+        log_warning("dead letter: %s/%d@%" PRId64 ": %s", topic, (int)m->partition, m->offset,
+                    reason);
+        int r = -ENOMEM;
+        for (int tries = 0;; tries++) {
+                /* The producer takes (and on failure frees) each copy. */
+                Delivery *copy = delivery_new(DELIVERY_DEAD_LETTER);
+                if (!copy || !(copy->topic = strdup(d->topic)) ||
+                    !(copy->reason = strdup(d->reason))) {
+                        delivery_free(copy);
+                        r = -ENOMEM;
+                        break;
+                }
+                copy->partition = d->partition;
+                copy->offset = d->offset;
+                r = producer_send_dead_letter(p->producer, m->key, m->key_len, m->payload, m->len,
+                                              reason, copy);
+                if (r != -ENOBUFS || tries >= 100)
+                        break;
+                producer_poll(p->producer, 100);
+        }
+        delivery_free(d);
+        it->state = ITEM_DEAD;
+        if (r < 0) {
+                track_dlq_remove(t, m->offset);
+                return r;
+        }
+        p->dlq_in_flight++;
+        p->stats.dead_letters++;
+        return 0;
+}
+
+static int cmp_household(const void *a, const void *b, void *ctx)
+{
+        const Item *items = ctx;
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+        int c = strcmp(items[x].ev.subject, items[y].ev.subject);
+        if (c)
+                return c;
+        return (x > y) - (x < y);
+}
+
+/* The commit of one group, with the storage its arrays need. */
+typedef struct {
+        StoreCommit c;
+        json_t *doc;
+        char *doc_text;
+        const char **off_fields;
+        int64_t *offsets;
+        const char **seen;
+        json_t *ledger, *timeline;
+        const char **ledger_s, **timeline_s;
+        size_t *applied; /* items applied in this attempt */
+        size_t n_applied;
+} GroupCommit;
+
+static void group_commit_done(GroupCommit *gc)
+{
+        json_decref(gc->doc);
+        free(gc->doc_text);
+        free(gc->off_fields);
+        free(gc->offsets);
+        free(gc->seen);
+        for (size_t i = 0; i < gc->c.n_ledger; i++)
+                free((char *)gc->ledger_s[i]);
+        for (size_t i = 0; i < gc->c.n_timeline; i++)
+                free((char *)gc->timeline_s[i]);
+        free(gc->ledger_s);
+        free(gc->timeline_s);
+        json_decref(gc->ledger);
+        json_decref(gc->timeline);
+        free(gc->applied);
+        *gc = (GroupCommit){0};
+}
+
+/* Applies a group's new events to the state read from Redis and prepares
+ * its commit. Returns true when there is something to commit. */
+static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, GroupCommit *gc)
+{
+        *gc = (GroupCommit){0};
+        gc->doc = rd->doc ? json_incref(rd->doc) : household_new();
+        gc->ledger = json_array();
+        gc->timeline = json_array();
+        gc->off_fields = calloc(g->n, sizeof(char *));
+        gc->offsets = calloc(g->n, sizeof(int64_t));
+        gc->seen = calloc(g->n, sizeof(char *));
+        gc->applied = calloc(g->n, sizeof(size_t));
+        if (!gc->doc || !gc->ledger || !gc->timeline || !gc->off_fields || !gc->offsets ||
+            !gc->seen || !gc->applied)
+                return false;
+        HouseholdEffects fx = {gc->ledger, gc->timeline};
+        for (size_t k = 0; k < g->n; k++) {
+                Item *it = &items[g->items[k]];
+                if (it->state != ITEM_NEW)
+                        continue;
+                /* Already applied: an older position was re-read, or a
+                 * duplicate by source+id (in Redis or earlier in this batch). */
+                bool dup = rd->applied[k] >= 0 && it->m->offset <= rd->applied[k];
+                dup = dup || rd->seen_found[k];
+                for (size_t j = 0; j < gc->c.n_seen && !dup; j++)
+                        dup = streq(gc->seen[j], it->seen);
+                if (dup) {
+                        it->state = ITEM_DONE;
+                        p->stats.duplicates++;
+                        continue;
+                }
+                int r = household_apply(gc->doc, &it->ev, p->dec, &fx);
+                if (r == -ENOSPC) {
+                        dead_letter(p, it,
+                                    it->ev.type == EV_NEED_REPORTED
+                                            ? "data.need_id: too many open needs"
+                                            : "subject: too many events for an unregistered "
+                                              "household");
+                        continue;
+                }
+                gc->seen[gc->c.n_seen++] = it->seen;
+                gc->applied[gc->n_applied++] = g->items[k];
+                /* The highest offset of each partition among applied events. */
+                size_t j;
+                for (j = 0; j < gc->c.n_off; j++)
+                        if (streq(gc->off_fields[j], it->tp))
+                                break;
+                if (j == gc->c.n_off) {
+                        gc->off_fields[j] = it->tp;
+                        gc->c.n_off++;
+                }
+                if (it->m->offset > gc->offsets[j])
+                        gc->offsets[j] = it->m->offset;
+        }
+        if (!gc->n_applied)
+                return false;
+        gc->doc_text = json_dumps(gc->doc, JSON_COMPACT);
+        gc->ledger_s = calloc(json_array_size(gc->ledger) + 1, sizeof(char *));
+        gc->timeline_s = calloc(json_array_size(gc->timeline) + 1, sizeof(char *));
+        if (!gc->doc_text || !gc->ledger_s || !gc->timeline_s)
+                return false;
+        size_t i;
+        json_t *e;
+        json_array_foreach(gc->ledger, i, e) gc->ledger_s[gc->c.n_ledger++] =
+                json_dumps(e, JSON_COMPACT);
+        json_array_foreach(gc->timeline, i, e) gc->timeline_s[gc->c.n_timeline++] =
+                json_dumps(e, JSON_COMPACT);
+        gc->c.household = g->household;
+        gc->c.expected_version = rd->version;
+        gc->c.doc = gc->doc_text;
+        gc->c.off_fields = gc->off_fields;
+        gc->c.offsets = gc->offsets;
+        gc->c.seen = gc->seen;
+        gc->c.ledger = gc->ledger_s;
+        gc->c.timeline = gc->timeline_s;
+        return true;
+}
+
+/* Reads, applies and commits the groups marked for work; sets retry on
+ * those that lost a race. Returns -EIO/-ESTALE from Redis. */
+static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_groups, int64_t now)
+{
+        StoreRead *reads = calloc(n_groups, sizeof(StoreRead));
+        GroupCommit *gcs = calloc(n_groups, sizeof(GroupCommit));
+        StoreCommit *commits = calloc(n_groups, sizeof(StoreCommit));
+        size_t *commit_group = calloc(n_groups, sizeof(size_t));
+        size_t *work = calloc(n_groups, sizeof(size_t));
+        int ret = -ENOMEM;
+        size_t n_work = 0, n_commits = 0;
+        if (!reads || !gcs || !commits || !commit_group || !work)
+                goto out;
+        for (size_t i = 0; i < n_groups; i++) {
+                Group *g = &groups[i];
+                if (!g->retry)
+                        continue;
+                g->retry = false;
+                StoreRead *r = &reads[n_work];
+                r->household = g->household;
+                r->tps = calloc(g->n, sizeof(char *));
+                r->seen = calloc(g->n, sizeof(char *));
+                r->applied = calloc(g->n, sizeof(int64_t));
+                r->seen_found = calloc(g->n, sizeof(bool));
+                if (!r->tps || !r->seen || !r->applied || !r->seen_found) {
+                        n_work++;
+                        goto out;
+                }
+                for (size_t k = 0; k < g->n; k++) {
+                        r->tps[k] = items[g->items[k]].tp;
+                        r->seen[k] = items[g->items[k]].seen;
+                }
+                r->n_tps = r->n_seen = g->n;
+                work[n_work++] = i;
+        }
+        if (!n_work) {
+                ret = 0;
+                goto out;
+        }
+        ret = store_read(p->store, reads, n_work);
+        if (ret < 0)
+                goto out;
+        for (size_t w = 0; w < n_work; w++) {
+                Group *g = &groups[work[w]];
+                if (reads[w].err) {
+                        /* A key of the wrong type or a broken document: this
+                         * household's events cannot be applied; others flow. */
+                        for (size_t k = 0; k < g->n; k++)
+                                if (items[g->items[k]].state == ITEM_NEW)
+                                        dead_letter(p, &items[g->items[k]], reads[w].errmsg);
+                        continue;
+                }
+                if (group_prepare(p, items, g, &reads[w], &gcs[w])) {
+                        commits[n_commits] = gcs[w].c;
+                        commit_group[n_commits++] = w;
+                }
+        }
+        if (n_commits) {
+                ret = store_commit(p->store, commits, n_commits, now);
+                if (ret < 0)
+                        goto out;
+                crash_point("after_commit");
+        }
+        for (size_t c = 0; c < n_commits; c++) {
+                size_t w = commit_group[c];
+                Group *g = &groups[work[w]];
+                GroupCommit *gc = &gcs[w];
+                switch (commits[c].result) {
+                case 0:
+                        p->stats.commits++;
+                        for (size_t k = 0; k < gc->n_applied; k++) {
+                                items[gc->applied[k]].state = ITEM_DONE;
+                                p->stats.applied++;
+                        }
+                        break;
+                case -ESTALE:
+                case -EALREADY:
+                case -ENOEXEC:
+                        /* Someone changed the household meanwhile (another
+                         * instance, a zombie) or the script was flushed:
+                         * read again and redo; the checks make it safe. */
+                        p->stats.conflicts++;
+                        g->retry = true;
+                        break;
+                default:
+                        for (size_t k = 0; k < gc->n_applied; k++)
+                                dead_letter(p, &items[gc->applied[k]], commits[c].errmsg);
+                        break;
+                }
+        }
+        ret = 0;
+out:
+        for (size_t w = 0; w < n_work; w++) {
+                json_decref(reads[w].doc);
+                free(reads[w].tps);
+                free(reads[w].seen);
+                free(reads[w].applied);
+                free(reads[w].seen_found);
+                group_commit_done(&gcs[w]);
+        }
+        free(reads);
+        free(gcs);
+        free(commits);
+        free(commit_group);
+        free(work);
+        return ret;
+}
+
+int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
+{
+        Item *items = calloc(n ? n : 1, sizeof(Item));
+        size_t *order = calloc(n ? n : 1, sizeof(size_t));
+        Group *groups = calloc(n ? n : 1, sizeof(Group));
+        size_t n_valid = 0, n_groups = 0;
+        int ret = -ENOMEM;
+        if (!items || !order || !groups)
+                goto out;
+
+        for (size_t i = 0; i < n; i++) {
+                Item *it = &items[i];
+                char err[512];
+                it->m = msgs[i];
+                snprintf(it->tp, sizeof(it->tp), "%s/%d", rd_kafka_topic_name(msgs[i]->rkt),
+                         (int)msgs[i]->partition);
+                if (!track_get(p, rd_kafka_topic_name(msgs[i]->rkt), msgs[i]->partition, true))
+                        goto out;
+                if (event_decode(p->dec, msgs[i]->key, msgs[i]->key_len, msgs[i]->payload,
+                                 msgs[i]->len, &it->ev, err, sizeof(err)) < 0) {
+                        if ((ret = dead_letter(p, it, err)) < 0)
+                                goto out;
+                        continue;
+                }
+                snprintf(it->seen, sizeof(it->seen), "%016" PRIx64,
+                         event_dedup_hash(it->ev.source, it->ev.id));
+                order[n_valid++] = i;
+        }
+        qsort_r(order, n_valid, sizeof(size_t), cmp_household, items);
+        for (size_t k = 0; k < n_valid; k++) {
+                const char *h = items[order[k]].ev.subject;
+                if (!n_groups || !streq(groups[n_groups - 1].household, h)) {
+                        groups[n_groups++] = (Group){.household = h, .items = &order[k],
+                                                     .retry = true};
+                }
+                groups[n_groups - 1].n++;
+        }
+
+        for (int attempt = 0;; attempt++) {
+                ret = process_groups(p, items, groups, n_groups, now_ms);
+                if (ret < 0)
+                        goto out;
+                bool again = false;
+                for (size_t g = 0; g < n_groups; g++)
+                        again = again || groups[g].retry;
+                if (!again)
+                        break;
+                if (attempt >= MAX_RETRIES) {
+                        /* Persistent races: treat like a Redis failure, the
+                         * caller retries the batch later. */
+                        ret = -EIO;
+                        goto out;
+                }
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                if (items[i].state == ITEM_NEW) {
+                        ret = -EIO; /* cannot happen: every item ends done or dead */
+                        goto out;
+                }
+                if (items[i].state == ITEM_DONE) {
+                        Track *t = track_get(p, rd_kafka_topic_name(msgs[i]->rkt),
+                                             msgs[i]->partition, false);
+                        if (t)
+                                track_done(t, msgs[i]->offset);
+                }
+        }
+        p->stats.consumed += n;
+        ret = 0;
+out:
+        for (size_t i = 0; items && i < n; i++)
+                event_done(&items[i].ev);
+        free(items);
+        free(order);
+        free(groups);
+        return ret;
+}
+
+int pipeline_flush_positions(Pipeline *p)
+{
+        const char *tps[p->n_tracks ? p->n_tracks : 1];
+        int64_t pos[p->n_tracks ? p->n_tracks : 1];
+        Track *moved[p->n_tracks ? p->n_tracks : 1];
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_tracks; i++) {
+                Track *t = &p->tracks[i];
+                int64_t at = track_position(t);
+                if (at < 0 || at == t->recorded)
+                        continue;
+                tps[n] = t->tp;
+                pos[n] = at;
+                moved[n++] = t;
+        }
+        if (!n)
+                return 0;
+        crash_point("before_positions");
+        int r = store_positions_set(p->store, tps, pos, n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                moved[i]->recorded = pos[i];
+                if (p->consumer)
+                        consumer_store(p->consumer, moved[i]->topic, moved[i]->partition, pos[i]);
+        }
+        crash_point("after_positions");
+        return 0;
+}
+
+void pipeline_on_delivery(const Delivery *d, bool ok, const char *error, const rd_kafka_message_t *m,
+                          void *userdata)
+{
+        Pipeline *p = userdata;
+        if (d->kind == DELIVERY_DEAD_LETTER) {
+                Track *t = track_get(p, d->topic, d->partition, false);
+                if (ok) {
+                        if (p->dlq_in_flight)
+                                p->dlq_in_flight--;
+                        if (t)
+                                track_dlq_remove(t, d->offset);
+                        return;
+                }
+                /* Not persisted: send it again; the position keeps waiting. */
+                log_warning("dead letter of %s/%d@%" PRId64 " not delivered (%s), retrying",
+                            d->topic, (int)d->partition, d->offset, error);
+                Delivery *again = delivery_new(DELIVERY_DEAD_LETTER);
+                if (again) {
+                        again->topic = strdup(d->topic);
+                        again->reason = strdup(d->reason);
+                        again->partition = d->partition;
+                        again->offset = d->offset;
+                }
+                if (!again || !again->topic || !again->reason ||
+                    producer_send_dead_letter(p->producer, m->key, m->key_len, m->payload, m->len,
+                                              d->reason, again) < 0) {
+                        if (again && (!again->topic || !again->reason))
+                                delivery_free(again);
+                        /* Give up on this copy: the position never passes it,
+                         * so after a restart the message is read again. */
+                        if (p->dlq_in_flight)
+                                p->dlq_in_flight--;
+                }
+                return;
+        }
+        char key[400];
+        snprintf(key, sizeof(key), "%s\n%s", d->household, d->entry_id);
+        strset_remove(p->in_flight, key);
+        if (!ok) {
+                log_warning("alert %s of household %s not delivered (%s); the outbox keeps it",
+                            d->entry_id, d->household, error);
+                return;
+        }
+        p->stats.outputs_delivered++;
+        crash_point("after_delivery");
+        if (store_outbox_delete(p->store, d->household, d->entry_id) < 0)
+                log_warning("redis: cannot delete delivered outbox entry %s (%s); it may be "
+                            "sent again with the same id",
+                            d->entry_id, store_errstr(p->store));
+}
+
+/* Produces one outbox entry ("<ms> <json>") unless it is in flight. */
+static int send_entry(Pipeline *p, const char *household, const char *id, const char *value,
+                      int64_t now, int64_t older_than_ms)
+{
+        char key[400];
+        snprintf(key, sizeof(key), "%s\n%s", household, id);
+        if (strset_contains(p->in_flight, key))
+                return 0;
+        char *end;
+        long long written = strtoll(value, &end, 10);
+        if (*end != ' ')
+                return -EINVAL;
+        if (now - written < older_than_ms)
+                return 0;
+        Delivery *d = delivery_new(DELIVERY_OUTBOX);
+        if (!d || !(d->household = strdup(household)) || !(d->entry_id = strdup(id))) {
+                delivery_free(d);
+                return -ENOMEM;
+        }
+        int r = producer_send_alert(p->producer, household, end + 1, strlen(end + 1), d);
+        if (r == 0)
+                strset_add(p->in_flight, key);
+        return r;
+}
+
+int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms)
+{
+        json_t *list = store_pending_list(p->store);
+        if (!list)
+                return -EIO;
+        size_t i;
+        json_t *h;
+        int ret = 0;
+        json_array_foreach(list, i, h)
+        {
+                const char *household = json_string_value(h);
+                json_t *entries = store_outbox_get(p->store, household);
+                if (!entries) {
+                        ret = -EIO;
+                        break;
+                }
+                if (json_object_size(entries) == 0)
+                        store_pending_prune(p->store, household);
+                const char *id;
+                json_t *v;
+                json_object_foreach(entries, id, v)
+                {
+                        size_t before = strset_size(p->in_flight);
+                        if (send_entry(p, household, id, json_string_value(v), now_ms,
+                                       older_than_ms) == 0 &&
+                            strset_size(p->in_flight) > before)
+                                p->stats.outputs_resent++;
+                }
+                json_decref(entries);
+        }
+        json_decref(list);
+        return ret;
+}
+
+int pipeline_on_assigned(rd_kafka_topic_partition_list_t *parts, void *userdata)
+{
+        Pipeline *p = userdata;
+        if (parts->cnt == 0)
+                return 0;
+        const char *tps[parts->cnt];
+        char names[parts->cnt][TP_LEN];
+        int64_t pos[parts->cnt];
+        for (int i = 0; i < parts->cnt; i++) {
+                snprintf(names[i], TP_LEN, "%s/%d", parts->elems[i].topic,
+                         (int)parts->elems[i].partition);
+                tps[i] = names[i];
+        }
+        int r = store_positions_get(p->store, tps, (size_t)parts->cnt, pos);
+        if (r < 0) {
+                log_warning("redis: cannot read positions (%s); starting from Kafka's "
+                            "committed offsets, which is safe (re-reading is harmless)",
+                            store_errstr(p->store));
+                return r;
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+                Track *t = track_get(p, parts->elems[i].topic, parts->elems[i].partition, true);
+                if (t) {
+                        t->assigned = true;
+                        t->processed_end = -1;
+                        t->n_dlq = 0;
+                        t->recorded = pos[i];
+                }
+                if (pos[i] >= 0)
+                        parts->elems[i].offset = pos[i];
+        }
+        return 0;
+}
+
+void pipeline_on_revoked(const rd_kafka_topic_partition_list_t *parts, void *userdata)
+{
+        Pipeline *p = userdata;
+        crash_point("in_revoke");
+        /* Let dead letters in flight land so the positions can pass them. */
+        if (p->producer && producer_flush(p->producer, 10000) < 0)
+                log_warning("kafka: deliveries still pending at revoke; those partitions will "
+                            "be read again from their last position (harmless)");
+        if (pipeline_flush_positions(p) < 0)
+                log_warning("redis: cannot record positions at revoke (%s); the new owner "
+                            "re-reads a little (harmless)",
+                            store_errstr(p->store));
+        for (int i = 0; i < parts->cnt; i++) {
+                Track *t = track_get(p, parts->elems[i].topic, parts->elems[i].partition, false);
+                if (t) {
+                        t->assigned = false;
+                        t->processed_end = -1;
+                        t->n_dlq = 0;
+                }
+        }
+}

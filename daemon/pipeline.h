@@ -1,0 +1,65 @@
+/* One batch of input messages, from Kafka to Redis and on: decode, group by
+ * household, read the households in one round trip, apply the events (pure
+ * code), commit each household in one atomic script (version, offsets and
+ * seen ids checked before anything is written), produce the outbox, move
+ * each partition's position once every earlier message of it is done.
+ * Invalid messages go to the dead-letter topic. */
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+#include "config.h"
+#include "consumer.h"
+#include "event.h"
+#include "producer.h"
+#include "store.h"
+
+typedef struct {
+        uint64_t consumed;
+        uint64_t applied;
+        uint64_t duplicates;
+        uint64_t dead_letters;
+        uint64_t commits;
+        uint64_t conflicts;
+        uint64_t outputs_delivered;
+        uint64_t outputs_resent;
+} PipelineStats;
+
+typedef struct Pipeline Pipeline;
+
+/* Borrows cfg, store and dec. NULL on memory failure. */
+Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec);
+Pipeline *pipeline_free(Pipeline *p);
+/* The clients are created after the pipeline (the producer needs its
+ * delivery callback); borrowed. */
+void pipeline_set_clients(Pipeline *p, Producer *producer, Consumer *consumer);
+
+/* Processes msgs (borrowed). 0 when every message is done or on its way to
+ * the dead-letter topic. -EIO when Redis failed: nothing is lost, the caller
+ * keeps the batch and calls again once Redis is back (every step is safe to
+ * repeat). -ESTALE when Redis lost hearth's state: fatal. */
+int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms);
+
+/* Writes the positions of partitions that moved: Redis first (the truth),
+ * then Kafka's stored offsets (a hint). */
+int pipeline_flush_positions(Pipeline *p);
+
+/* Re-sends outbox entries that are pending in Redis and not in flight
+ * here (after a crash or an outage). older_than_ms: skip entries younger
+ * than that (another instance may be delivering them). */
+int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms);
+
+/* Outputs and dead letters produced but not yet confirmed. */
+size_t pipeline_in_flight(const Pipeline *p);
+const PipelineStats *pipeline_stats(const Pipeline *p);
+
+/* Delivery reports (the producer's DeliveryFn; userdata is the Pipeline). */
+void pipeline_on_delivery(const Delivery *d, bool ok, const char *error, const rd_kafka_message_t *m,
+                          void *userdata);
+/* Consumer hooks (userdata is the Pipeline). */
+int pipeline_on_assigned(rd_kafka_topic_partition_list_t *parts, void *userdata);
+void pipeline_on_revoked(const rd_kafka_topic_partition_list_t *parts, void *userdata);
+
+/* Test builds only (make test): HEARTH_CRASH_POINT=name raises SIGKILL when
+ * the pipeline reaches that point; a no-op in release builds. */
+void crash_point(const char *name);

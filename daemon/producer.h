@@ -1,0 +1,52 @@
+/* The idempotent Kafka producer for alert events and dead letters. Every
+ * message carries a Delivery that its report hands back, so the caller
+ * learns which outbox entry or dead letter is safely persisted. */
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "config.h"
+#include "kafka.h"
+
+typedef enum { DELIVERY_OUTBOX, DELIVERY_DEAD_LETTER } DeliveryKind;
+
+/* What a delivery report is about. Owned by the producer while in flight. */
+typedef struct Delivery {
+        DeliveryKind kind;
+        char *household; /* DELIVERY_OUTBOX: household id; outbox entry id */
+        char *entry_id;
+        char *topic; /* DELIVERY_DEAD_LETTER: where the bad message came from */
+        int32_t partition;
+        int64_t offset;
+        char *reason; /* DELIVERY_DEAD_LETTER: the hearth.error header */
+} Delivery;
+
+/* Called for each delivery report from producer_poll(): ok says whether the
+ * broker confirmed persistence. The Delivery is freed after the call. For a
+ * failed dead letter the callback may produce it again. */
+typedef void (*DeliveryFn)(const Delivery *d, bool ok, const char *error,
+                           const rd_kafka_message_t *m, void *userdata);
+
+typedef struct Producer Producer;
+
+/* health and the callback's userdata are borrowed. NULL with err set. */
+Producer *producer_new(const Config *c, const char *bootstrap, KafkaHealth *health, DeliveryFn fn,
+                       void *userdata, char *err, size_t errlen);
+/* Flushes for up to flush_ms, then frees. Accepts NULL. */
+Producer *producer_free(Producer *p, int flush_ms);
+
+/* Produces an alert event (value and key copied). Takes d. */
+int producer_send_alert(Producer *p, const char *key, const char *value, size_t len, Delivery *d);
+/* Produces a dead letter: value and key unchanged, with the headers
+ * hearth.error, hearth.topic, hearth.partition, hearth.offset. Takes d. */
+int producer_send_dead_letter(Producer *p, const void *key, size_t keylen, const void *value,
+                              size_t len, const char *error, Delivery *d);
+/* Serves delivery reports. */
+void producer_poll(Producer *p, int timeout_ms);
+/* Messages not yet acknowledged. */
+int producer_outq_len(Producer *p);
+/* Waits for all outstanding messages; 0 or -ETIMEDOUT. */
+int producer_flush(Producer *p, int timeout_ms);
+Delivery *delivery_new(DeliveryKind kind);
+void delivery_free(Delivery *d);

@@ -1,0 +1,551 @@
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+#include "macro.h"
+
+/* The commit script. KEYS: h, seen, outbox, ledger, timeline (one slot).
+ * ARGV: expected version, doc, now ms, dedup window ms, then counted lists:
+ * offsets (field, offset)*, seen hashes*, outbox (id, value)*, ledger*,
+ * timeline*. Reads and checks come first: a Lua error does not roll back
+ * earlier writes, so nothing may be written before every check passed. */
+static const char commit_lua[] =
+        "local h, seen, outbox, ledger, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
+        "local v = tonumber(redis.call('HGET', h, 'v') or '0')\n"
+        "redis.call('ZCARD', seen)\n"
+        "redis.call('HLEN', outbox)\n"
+        "redis.call('LLEN', ledger)\n"
+        "redis.call('LLEN', timeline)\n"
+        "if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end\n"
+        "local i = 5\n"
+        "local n_off = tonumber(ARGV[i]); i = i + 1\n"
+        "local off_at = i\n"
+        "for k = 1, n_off do\n"
+        "  local cur = redis.call('HGET', h, ARGV[i])\n"
+        "  if cur and tonumber(cur) >= tonumber(ARGV[i + 1]) then return {'OFFSET', ARGV[i]} end\n"
+        "  i = i + 2\n"
+        "end\n"
+        "local n_seen = tonumber(ARGV[i]); i = i + 1\n"
+        "local seen_at = i\n"
+        "for k = 1, n_seen do\n"
+        "  if redis.call('ZSCORE', seen, ARGV[i]) then return {'DUP', ARGV[i]} end\n"
+        "  i = i + 1\n"
+        "end\n"
+        "local now = tonumber(ARGV[3])\n"
+        "redis.call('HSET', h, 'v', v + 1, 'doc', ARGV[2])\n"
+        "for k = 0, n_off - 1 do\n"
+        "  redis.call('HSET', h, ARGV[off_at + 2 * k], ARGV[off_at + 2 * k + 1])\n"
+        "end\n"
+        "for k = 0, n_seen - 1 do redis.call('ZADD', seen, now, ARGV[seen_at + k]) end\n"
+        "if n_seen > 0 then\n"
+        "  redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. (now - tonumber(ARGV[4])))\n"
+        "end\n"
+        "local n_out = tonumber(ARGV[i]); i = i + 1\n"
+        "for k = 1, n_out do redis.call('HSET', outbox, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
+        "local n_led = tonumber(ARGV[i]); i = i + 1\n"
+        "for k = 1, n_led do redis.call('RPUSH', ledger, ARGV[i]); i = i + 1 end\n"
+        "local n_tl = tonumber(ARGV[i]); i = i + 1\n"
+        "for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end\n"
+        "if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end\n"
+        "return {'OK', tostring(v + 1)}\n";
+
+struct Store {
+        Redis *redis;
+        char *prefix;
+        char *group;
+        int64_t dedup_window_ms;
+        char sha[41];
+        char err[256];
+};
+
+Store *store_new(Redis *redis, const char *prefix, const char *group, int64_t dedup_window_ms)
+{
+        Store *s = calloc(1, sizeof(Store));
+        if (!s)
+                return NULL;
+        s->redis = redis;
+        s->prefix = strdup(prefix);
+        s->group = strdup(group);
+        s->dedup_window_ms = dedup_window_ms;
+        if (!s->prefix || !s->group)
+                return store_free(s);
+        return s;
+}
+
+Store *store_free(Store *s)
+{
+        if (!s)
+                return NULL;
+        free(s->prefix);
+        free(s->group);
+        free(s);
+        return NULL;
+}
+
+const char *store_errstr(Store *s)
+{
+        return s->err[0] ? s->err : redis_errstr(s->redis);
+}
+
+static int io_error(Store *s, const char *what)
+{
+        snprintf(s->err, sizeof(s->err), "%s: %s", what, redis_errstr(s->redis));
+        return -EIO;
+}
+
+int store_prepare(Store *s)
+{
+        s->err[0] = 0;
+        _cleanup_(freeReplyObjectp) redisReply *r =
+                redis_command(s->redis, "SCRIPT LOAD %s", commit_lua);
+        if (!r)
+                return io_error(s, "SCRIPT LOAD");
+        if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+                snprintf(s->err, sizeof(s->err), "SCRIPT LOAD: %s",
+                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                return -EIO;
+        }
+        memcpy(s->sha, r->str, 40);
+        s->sha[40] = 0;
+
+        /* The epoch key: set once. If it is gone while positions exist,
+         * Redis lost our state (FLUSHALL, a wrong instance): stop rather
+         * than raise alerts from an empty state. */
+        _cleanup_(freeReplyObjectp) redisReply *e =
+                redis_command(s->redis, "EXISTS %s:epoch", s->prefix);
+        if (!e)
+                return io_error(s, "EXISTS epoch");
+        if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
+                return 0;
+        _cleanup_(freeReplyObjectp) redisReply *p =
+                redis_command(s->redis, "EXISTS %s:pos:{%s}", s->prefix, s->group);
+        if (!p)
+                return io_error(s, "EXISTS positions");
+        if (p->type == REDIS_REPLY_INTEGER && p->integer == 1) {
+                snprintf(s->err, sizeof(s->err),
+                         "%s:epoch is missing but positions exist: Redis lost hearth's state",
+                         s->prefix);
+                return -ESTALE;
+        }
+        _cleanup_(freeReplyObjectp) redisReply *set =
+                redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
+        if (!set)
+                return io_error(s, "SET epoch");
+        return 0;
+}
+
+static void key(char *buf, size_t len, const Store *s, const char *household, const char *what)
+{
+        snprintf(buf, len, "%s:{%s}:%s", s->prefix, household, what);
+}
+
+/* Appends one command given as argv with lengths computed by strlen. */
+static void append_argv(Redis *r, int argc, const char **argv)
+{
+        size_t lens[argc];
+        for (int i = 0; i < argc; i++)
+                lens[i] = strlen(argv[i]);
+        redisAppendCommandArgv(redis_ctx(r), argc, argv, lens);
+}
+
+static int get_reply(Store *s, redisReply **rep)
+{
+        void *p = NULL;
+        if (redisGetReply(redis_ctx(s->redis), &p) != REDIS_OK || !p) {
+                snprintf(s->err, sizeof(s->err), "%s", redis_ctx(s->redis)->errstr);
+                redis_disconnect(s->redis);
+                return -EIO;
+        }
+        *rep = p;
+        return 0;
+}
+
+int store_read(Store *s, StoreRead *reads, size_t n)
+{
+        if (!redis_connected(s->redis)) {
+                snprintf(s->err, sizeof(s->err), "not connected");
+                return -EIO;
+        }
+        char k[300], seenk[300], epoch[200];
+        snprintf(epoch, sizeof(epoch), "%s:epoch", s->prefix);
+        const char *ex[2] = {"EXISTS", epoch};
+        append_argv(s->redis, 2, ex);
+        for (size_t i = 0; i < n; i++) {
+                StoreRead *r = &reads[i];
+                key(k, sizeof(k), s, r->household, "h");
+                const char *argv[2 + 2 + r->n_tps];
+                char fields[r->n_tps ? r->n_tps : 1][300];
+                int argc = 0;
+                argv[argc++] = "HMGET";
+                argv[argc++] = k;
+                argv[argc++] = "v";
+                argv[argc++] = "doc";
+                for (size_t j = 0; j < r->n_tps; j++) {
+                        snprintf(fields[j], sizeof(fields[j]), "o:%s", r->tps[j]);
+                        argv[argc++] = fields[j];
+                }
+                append_argv(s->redis, argc, argv);
+                if (r->n_seen) {
+                        key(seenk, sizeof(seenk), s, r->household, "seen");
+                        const char *zv[2 + r->n_seen];
+                        zv[0] = "ZMSCORE";
+                        zv[1] = seenk;
+                        for (size_t j = 0; j < r->n_seen; j++)
+                                zv[2 + j] = r->seen[j];
+                        append_argv(s->redis, (int)(2 + r->n_seen), zv);
+                }
+        }
+        redisReply *rep;
+        int ret = 0;
+        if (get_reply(s, &rep) < 0)
+                return -EIO;
+        if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
+                ret = -ESTALE;
+        freeReplyObject(rep);
+        for (size_t i = 0; i < n; i++) {
+                StoreRead *r = &reads[i];
+                r->err = 0;
+                r->version = 0;
+                r->doc = NULL;
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                if (rep->type == REDIS_REPLY_ERROR) {
+                        r->err = -EINVAL;
+                        snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
+                } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 + r->n_tps) {
+                        redisReply **e = rep->element;
+                        if (e[0]->type == REDIS_REPLY_STRING)
+                                r->version = strtoll(e[0]->str, NULL, 10);
+                        if (e[1]->type == REDIS_REPLY_STRING) {
+                                json_error_t je;
+                                r->doc = json_loadb(e[1]->str, e[1]->len, 0, &je);
+                                if (!r->doc) {
+                                        r->err = -EINVAL;
+                                        snprintf(r->errmsg, sizeof(r->errmsg),
+                                                 "redis: household document is not JSON: %s",
+                                                 je.text);
+                                }
+                        }
+                        for (size_t j = 0; j < r->n_tps; j++)
+                                r->applied[j] = e[2 + j]->type == REDIS_REPLY_STRING
+                                                        ? strtoll(e[2 + j]->str, NULL, 10)
+                                                        : -1;
+                }
+                freeReplyObject(rep);
+                if (r->n_seen) {
+                        if (get_reply(s, &rep) < 0)
+                                return -EIO;
+                        if (rep->type == REDIS_REPLY_ERROR) {
+                                r->err = -EINVAL;
+                                snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
+                        } else
+                                for (size_t j = 0; j < r->n_seen; j++)
+                                        r->seen_found[j] =
+                                                rep->type == REDIS_REPLY_ARRAY &&
+                                                j < rep->elements &&
+                                                rep->element[j]->type != REDIS_REPLY_NIL;
+                        freeReplyObject(rep);
+                }
+                if (r->err && r->doc) {
+                        json_decref(r->doc);
+                        r->doc = NULL;
+                }
+        }
+        return ret;
+}
+
+static unsigned shard_of(const char *household)
+{
+        unsigned h = 2166136261u;
+        for (const unsigned char *p = (const unsigned char *)household; *p; p++)
+                h = (h ^ *p) * 16777619u;
+        return h % STORE_PENDING_SHARDS;
+}
+
+/* Appends the EVALSHA of one commit. */
+static void append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
+{
+        size_t argc = 3 + 5 + 4 + 1 + 2 * c->n_off + 1 + c->n_seen + 1 + 2 * c->n_outbox + 1 +
+                      c->n_ledger + 1 + c->n_timeline;
+        const char **argv = calloc(argc, sizeof(char *));
+        size_t *lens = calloc(argc, sizeof(size_t));
+        char keys[5][300], nums[8][24];
+        char (*offs)[24] = calloc(c->n_off ? c->n_off : 1, 24);
+        char (*fields)[300] = calloc(c->n_off ? c->n_off : 1, 300);
+        if (!argv || !lens || !offs || !fields)
+                goto out; /* the missing reply is read as an I/O error */
+        static const char *names[5] = {"h", "seen", "outbox", "ledger", "timeline"};
+        size_t a = 0;
+        argv[a++] = "EVALSHA";
+        argv[a++] = s->sha;
+        argv[a++] = "5";
+        for (int i = 0; i < 5; i++) {
+                key(keys[i], sizeof(keys[i]), s, c->household, names[i]);
+                argv[a++] = keys[i];
+        }
+        snprintf(nums[0], 24, "%" PRId64, c->expected_version);
+        snprintf(nums[1], 24, "%" PRId64, now_ms);
+        snprintf(nums[2], 24, "%" PRId64, s->dedup_window_ms);
+        argv[a++] = nums[0];
+        argv[a++] = c->doc;
+        argv[a++] = nums[1];
+        argv[a++] = nums[2];
+        snprintf(nums[3], 24, "%zu", c->n_off);
+        argv[a++] = nums[3];
+        for (size_t i = 0; i < c->n_off; i++) {
+                snprintf(fields[i], 300, "o:%s", c->off_fields[i]);
+                snprintf(offs[i], 24, "%" PRId64, c->offsets[i]);
+                argv[a++] = fields[i];
+                argv[a++] = offs[i];
+        }
+        snprintf(nums[4], 24, "%zu", c->n_seen);
+        argv[a++] = nums[4];
+        for (size_t i = 0; i < c->n_seen; i++)
+                argv[a++] = c->seen[i];
+        snprintf(nums[5], 24, "%zu", c->n_outbox);
+        argv[a++] = nums[5];
+        for (size_t i = 0; i < c->n_outbox; i++) {
+                argv[a++] = c->outbox_ids[i];
+                argv[a++] = c->outbox_vals[i];
+        }
+        snprintf(nums[6], 24, "%zu", c->n_ledger);
+        argv[a++] = nums[6];
+        for (size_t i = 0; i < c->n_ledger; i++)
+                argv[a++] = c->ledger[i];
+        snprintf(nums[7], 24, "%zu", c->n_timeline);
+        argv[a++] = nums[7];
+        for (size_t i = 0; i < c->n_timeline; i++)
+                argv[a++] = c->timeline[i];
+        for (size_t i = 0; i < a; i++)
+                lens[i] = strlen(argv[i]);
+        redisAppendCommandArgv(redis_ctx(s->redis), (int)a, argv, lens);
+out:
+        free(argv);
+        free(lens);
+        free(offs);
+        free(fields);
+}
+
+int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
+{
+        if (!redis_connected(s->redis)) {
+                snprintf(s->err, sizeof(s->err), "not connected");
+                return -EIO;
+        }
+        size_t sent = 0;
+        char pk[200];
+        /* The pending index is written before the commits that need it, on
+         * the same connection: Redis applies them in this order. */
+        for (size_t i = 0; i < n; i++) {
+                if (!commits[i].n_outbox)
+                        continue;
+                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(commits[i].household));
+                const char *argv[3] = {"SADD", pk, commits[i].household};
+                append_argv(s->redis, 3, argv);
+                sent++;
+        }
+        for (size_t i = 0; i < n; i++)
+                append_commit(s, &commits[i], now_ms);
+        redisReply *rep;
+        for (size_t i = 0; i < sent; i++) {
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                freeReplyObject(rep);
+        }
+        bool noscript = false;
+        for (size_t i = 0; i < n; i++) {
+                StoreCommit *c = &commits[i];
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                c->result = -EIO;
+                if (rep->type == REDIS_REPLY_ERROR) {
+                        if (strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+                                noscript = true;
+                                c->result = -ENOEXEC;
+                        } else
+                                c->result = -EINVAL;
+                        snprintf(c->errmsg, sizeof(c->errmsg), "redis: %s", rep->str);
+                } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+                           rep->element[0]->type == REDIS_REPLY_STRING) {
+                        const char *st = rep->element[0]->str;
+                        const char *arg = rep->element[1]->type == REDIS_REPLY_STRING
+                                                  ? rep->element[1]->str
+                                                  : "";
+                        if (streq(st, "OK")) {
+                                c->result = 0;
+                                c->new_version = strtoll(arg, NULL, 10);
+                        } else if (streq(st, "VERSION")) {
+                                c->result = -ESTALE;
+                        } else {
+                                c->result = -EALREADY;
+                                snprintf(c->errmsg, sizeof(c->errmsg), "%s %s", st, arg);
+                        }
+                }
+                freeReplyObject(rep);
+        }
+        if (noscript) {
+                /* SCRIPT FLUSH or a restarted Redis: load again; the caller
+                 * retries those commits (result -ENOEXEC). */
+                int r = store_prepare(s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret)
+{
+        char k[200];
+        snprintf(k, sizeof(k), "%s:pos:{%s}", s->prefix, s->group);
+        const char *argv[2 + n];
+        argv[0] = "HMGET";
+        argv[1] = k;
+        for (size_t i = 0; i < n; i++)
+                argv[2 + i] = tps[i];
+        size_t lens[2 + n];
+        for (size_t i = 0; i < 2 + n; i++)
+                lens[i] = strlen(argv[i]);
+        _cleanup_(freeReplyObjectp) redisReply *r =
+                redis_command_argv(s->redis, (int)(2 + n), argv, lens);
+        if (!r)
+                return io_error(s, "HMGET positions");
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+                return -EIO;
+        for (size_t i = 0; i < n; i++)
+                ret[i] = r->element[i]->type == REDIS_REPLY_STRING
+                                 ? strtoll(r->element[i]->str, NULL, 10)
+                                 : -1;
+        return 0;
+}
+
+int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size_t n)
+{
+        if (n == 0)
+                return 0;
+        char k[200];
+        snprintf(k, sizeof(k), "%s:pos:{%s}", s->prefix, s->group);
+        const char *argv[2 + 2 * n];
+        char nums[n][24];
+        argv[0] = "HSET";
+        argv[1] = k;
+        for (size_t i = 0; i < n; i++) {
+                snprintf(nums[i], 24, "%" PRId64, offsets[i]);
+                argv[2 + 2 * i] = tps[i];
+                argv[3 + 2 * i] = nums[i];
+        }
+        size_t lens[2 + 2 * n];
+        for (size_t i = 0; i < 2 + 2 * n; i++)
+                lens[i] = strlen(argv[i]);
+        _cleanup_(freeReplyObjectp) redisReply *r =
+                redis_command_argv(s->redis, (int)(2 + 2 * n), argv, lens);
+        if (!r)
+                return io_error(s, "HSET positions");
+        return r->type == REDIS_REPLY_ERROR ? -EIO : 0;
+}
+
+int store_outbox_delete(Store *s, const char *household, const char *id)
+{
+        char k[300];
+        key(k, sizeof(k), s, household, "outbox");
+        const char *argv[3] = {"HDEL", k, id};
+        size_t lens[3] = {4, strlen(k), strlen(id)};
+        _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 3, argv, lens);
+        return r ? 0 : io_error(s, "HDEL outbox");
+}
+
+json_t *store_pending_list(Store *s)
+{
+        json_t *list = json_array();
+        for (unsigned i = 0; i < STORE_PENDING_SHARDS && list; i++) {
+                _cleanup_(freeReplyObjectp) redisReply *r =
+                        redis_command(s->redis, "SMEMBERS %s:pending:{%u}", s->prefix, i);
+                if (!r || r->type != REDIS_REPLY_ARRAY) {
+                        json_decref(list);
+                        return NULL;
+                }
+                for (size_t j = 0; j < r->elements; j++)
+                        json_array_append_new(list, json_stringn(r->element[j]->str,
+                                                                 r->element[j]->len));
+        }
+        return list;
+}
+
+json_t *store_outbox_get(Store *s, const char *household)
+{
+        char k[300];
+        key(k, sizeof(k), s, household, "outbox");
+        const char *argv[2] = {"HGETALL", k};
+        size_t lens[2] = {7, strlen(k)};
+        _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 2, argv, lens);
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return NULL;
+        json_t *o = json_object();
+        for (size_t j = 0; j + 1 < r->elements; j += 2)
+                json_object_set_new(o, r->element[j]->str,
+                                    json_stringn(r->element[j + 1]->str, r->element[j + 1]->len));
+        return o;
+}
+
+int store_pending_prune(Store *s, const char *household)
+{
+        char k[300], pk[200];
+        key(k, sizeof(k), s, household, "outbox");
+        snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(household));
+        _cleanup_(freeReplyObjectp) redisReply *n = redis_command(s->redis, "HLEN %s", k);
+        if (!n)
+                return io_error(s, "HLEN outbox");
+        if (n->type != REDIS_REPLY_INTEGER || n->integer > 0)
+                return 0;
+        _cleanup_(freeReplyObjectp) redisReply *rem =
+                redis_command(s->redis, "SREM %s %s", pk, household);
+        /* A commit may have written an entry after our HLEN: look again. */
+        _cleanup_(freeReplyObjectp) redisReply *again = redis_command(s->redis, "HLEN %s", k);
+        if (!rem || !again)
+                return io_error(s, "pending prune");
+        if (again->type == REDIS_REPLY_INTEGER && again->integer > 0) {
+                _cleanup_(freeReplyObjectp) redisReply *add =
+                        redis_command(s->redis, "SADD %s %s", pk, household);
+                if (!add)
+                        return io_error(s, "SADD pending");
+        }
+        return 0;
+}
+
+static json_t *list_json(redisReply *r)
+{
+        json_t *a = json_array();
+        for (size_t j = 0; r && r->type == REDIS_REPLY_ARRAY && j < r->elements; j++) {
+                json_t *e = json_loadb(r->element[j]->str, r->element[j]->len, 0, NULL);
+                json_array_append_new(a, e ? e : json_stringn(r->element[j]->str,
+                                                              r->element[j]->len));
+        }
+        return a;
+}
+
+int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,
+                         json_t **ledger, json_t **timeline)
+{
+        char k[300];
+        key(k, sizeof(k), s, household, "h");
+        _cleanup_(freeReplyObjectp) redisReply *h = redis_command(s->redis, "HMGET %s v doc", k);
+        if (!h)
+                return io_error(s, "HMGET");
+        if (h->type != REDIS_REPLY_ARRAY || h->elements != 2) {
+                snprintf(s->err, sizeof(s->err), "%s: %s", k,
+                         h->type == REDIS_REPLY_ERROR ? h->str : "unexpected reply");
+                return -EINVAL;
+        }
+        if (h->element[1]->type != REDIS_REPLY_STRING)
+                return -ENOENT;
+        *version = strtoll(h->element[0]->str ? h->element[0]->str : "0", NULL, 10);
+        *doc = json_loadb(h->element[1]->str, h->element[1]->len, 0, NULL);
+        key(k, sizeof(k), s, household, "ledger");
+        _cleanup_(freeReplyObjectp) redisReply *l = redis_command(s->redis, "LRANGE %s 0 -1", k);
+        key(k, sizeof(k), s, household, "timeline");
+        _cleanup_(freeReplyObjectp) redisReply *t = redis_command(s->redis, "LRANGE %s 0 -1", k);
+        *ledger = list_json(l);
+        *timeline = list_json(t);
+        return *doc ? 0 : -EINVAL;
+}

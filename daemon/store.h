@@ -1,0 +1,100 @@
+/* Household state in Redis. Every key of a household shares the hash tag
+ * {<household-id>} so that each atomic step touches one slot:
+ *   <p>:{H}:h         HASH  v (version), doc (JSON), o:<topic>/<partition> (last applied offset)
+ *   <p>:{H}:seen      ZSET  dedup hashes of source+id, scored by apply time (ms)
+ *   <p>:{H}:outbox    HASH  output event id -> "<ms> <CloudEvent JSON>"
+ *   <p>:{H}:ledger    LIST  benefits (REQ-13), JSON, oldest first
+ *   <p>:{H}:timeline  LIST  recent events, newest first, 50 kept
+ * and outside any household:
+ *   <p>:pending:{N}   SET   households with outbox entries (16 shards)
+ *   <p>:pos:{group}   HASH  <topic>/<partition> -> next offset to read
+ *   <p>:epoch         STRING set once; its absence means the state was lost
+ * The commit script checks before it writes (version, offsets, seen ids,
+ * key types), so a failed check or a wrong-typed key leaves nothing half
+ * written. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "redis.h"
+
+#define STORE_PENDING_SHARDS 16
+#define STORE_TIMELINE_MAX 50
+
+typedef struct Store Store;
+
+/* Borrows redis. NULL on memory failure. */
+Store *store_new(Redis *redis, const char *prefix, const char *group, int64_t dedup_window_ms);
+Store *store_free(Store *s);
+
+/* After every (re)connect: loads the script and checks the epoch key.
+ * Returns 0; -ESTALE when the epoch is missing though Redis holds positions
+ * (state lost: stop); -EIO on a connection error. */
+int store_prepare(Store *s);
+
+/* One household to read. */
+typedef struct {
+        const char *household;  /* in */
+        const char **tps;       /* in: "topic/partition" whose applied offset to read */
+        size_t n_tps;
+        const char **seen;      /* in: dedup hashes (hex) to look up */
+        size_t n_seen;
+        int64_t version;        /* out: 0 when the household has no state */
+        json_t *doc;            /* out: owned by the caller, NULL when none */
+        int64_t *applied;       /* out: n_tps offsets, -1 when none (caller allocates) */
+        bool *seen_found;       /* out: n_seen (caller allocates) */
+        int err;                /* out: 0, or -EINVAL for a bad key (wrong type, bad JSON) */
+        char errmsg[200];
+} StoreRead;
+
+/* Reads n households in one round trip. -EIO when Redis failed (nothing
+ * read), -ESTALE when the epoch key vanished (state lost). Per-household
+ * problems are in reads[i].err. */
+int store_read(Store *s, StoreRead *reads, size_t n);
+
+/* One household's commit. */
+typedef struct {
+        const char *household;
+        int64_t expected_version;
+        const char *doc;
+        const char **off_fields; /* "topic/partition" */
+        const int64_t *offsets;  /* last applied offset for each */
+        size_t n_off;
+        const char **seen;
+        size_t n_seen;
+        const char **outbox_ids, **outbox_vals;
+        size_t n_outbox;
+        const char **ledger;
+        size_t n_ledger;
+        const char **timeline;
+        size_t n_timeline;
+        int result;   /* out: 0 ok; -ESTALE version changed; -EALREADY applied before; -EINVAL key error */
+        int64_t new_version;
+        char errmsg[200];
+} StoreCommit;
+
+/* Commits n households in one round trip, adding those with outbox entries
+ * to the pending index first. -EIO when Redis failed: some commits may have
+ * happened; the caller re-reads (the version tells). */
+int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms);
+
+/* Per-partition resume positions. */
+int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret);
+int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size_t n);
+
+/* Outbox. */
+int store_outbox_delete(Store *s, const char *household, const char *id);
+/* Households listed in the pending index (every shard). Returns a JSON
+ * array of strings (new reference) or NULL on error. */
+json_t *store_pending_list(Store *s);
+/* Outbox entries of a household as a JSON object id -> value, or NULL. */
+json_t *store_outbox_get(Store *s, const char *household);
+/* Removes household from the pending index if its outbox is empty; puts
+ * it back if an entry arrived meanwhile. */
+int store_pending_prune(Store *s, const char *household);
+
+/* For hearthctl: the household's document, ledger and timeline. */
+int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,
+                         json_t **ledger, json_t **timeline);
+const char *store_errstr(Store *s);
