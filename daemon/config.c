@@ -23,10 +23,10 @@ typedef enum {
 typedef struct {
         const char *key;
         KeyType type;
-        size_t off;       /* field in Config */
-        size_t count_off; /* list and pair counts */
-        const char *def;  /* default, as YAML text (NULL: required) */
-        int64_t min, max; /* T_INT, T_DURATION (ms), T_FIXED2 (×100) */
+        size_t off;          /* field in Config */
+        size_t count_off;    /* list and pair counts */
+        const char *def;     /* default, as YAML text (NULL: required) */
+        int64_t min, max;    /* T_INT, T_DURATION (ms), T_FIXED2 (×100) */
         const char *choices; /* T_ENUM: "a|b|c" */
         bool reloadable;
         const char *doc;
@@ -39,75 +39,75 @@ typedef struct {
 /* The one table of keys. Defaults go through the same parser and validator
  * as values from the file. */
 static const KeyDef keys[] = {
-        {"kafka.brokers", T_STRING, F(kafka_brokers), NOCOUNT, "\"127.0.0.1:9092\"", 0, 0, NULL,
-         false, "bootstrap servers, or `embedded` for an in-process test broker (demo only)"},
-        {"kafka.group", T_STRING, F(kafka_group), NOCOUNT, "hearth", 0, 0, NULL, false,
-         "consumer group id"},
-        {"kafka.topics.inputs", T_STRLIST, F(kafka_inputs), F(n_kafka_inputs),
-         "[civil-affairs.events, medical-insurance.events, disaster.events, household.reports]",
-         1, 64, NULL, false, "input topics"},
-        {"kafka.topics.alerts", T_STRING, F(kafka_alerts), NOCOUNT, "hearth.alerts", 0, 0, NULL,
-         false, "output topic of alert events"},
-        {"kafka.topics.dead_letter", T_STRING, F(kafka_dead_letter), NOCOUNT, "hearth.dlq", 0, 0,
-         NULL, false, "dead-letter topic"},
-        {"kafka.properties", T_PAIRS, F(kafka_properties), F(n_kafka_properties), "{}", 0, 0, NULL,
-         false, "librdkafka properties passed through to consumer and producer (SASL, TLS...)"},
+    {"kafka.brokers", T_STRING, F(kafka_brokers), NOCOUNT, "\"127.0.0.1:9092\"", 0, 0, NULL, false,
+     "bootstrap servers, or `embedded` for an in-process test broker (demo only)"},
+    {"kafka.group", T_STRING, F(kafka_group), NOCOUNT, "hearth", 0, 0, NULL, false,
+     "consumer group id"},
+    {"kafka.topics.inputs", T_STRLIST, F(kafka_inputs), F(n_kafka_inputs),
+     "[civil-affairs.events, medical-insurance.events, disaster.events, household.reports]", 1, 64,
+     NULL, false, "input topics"},
+    {"kafka.topics.alerts", T_STRING, F(kafka_alerts), NOCOUNT, "hearth.alerts", 0, 0, NULL, false,
+     "output topic of alert events"},
+    {"kafka.topics.dead_letter", T_STRING, F(kafka_dead_letter), NOCOUNT, "hearth.dlq", 0, 0, NULL,
+     false, "dead-letter topic"},
+    {"kafka.properties", T_PAIRS, F(kafka_properties), F(n_kafka_properties), "{}", 0, 0, NULL,
+     false, "librdkafka properties passed through to consumer and producer (SASL, TLS...)"},
 
-        {"redis.url", T_STRING, F(redis_url), NOCOUNT, "\"redis://127.0.0.1:6379/0\"", 0, 0, NULL,
-         false, "redis://[:password@]host:port/db or unix:///path/to/redis.sock"},
-        {"redis.prefix", T_STRING, F(redis_prefix), NOCOUNT, "hearth", 0, 0, NULL, false,
-         "prefix of every Redis key"},
-        {"redis.connect_timeout", T_DURATION, F(redis_connect_timeout_ms), NOCOUNT, "2s", 10,
-         600000, NULL, false, "connect timeout"},
-        {"redis.command_timeout", T_DURATION, F(redis_command_timeout_ms), NOCOUNT, "5s", 10,
-         600000, NULL, false, "command timeout"},
-        {"redis.retry_budget", T_DURATION, F(redis_retry_budget_ms), NOCOUNT, "120s", 1000,
-         DAY, NULL, false, "how long Redis may stay unreachable before hearthd exits non-zero"},
+    {"redis.url", T_STRING, F(redis_url), NOCOUNT, "\"redis://127.0.0.1:6379/0\"", 0, 0, NULL,
+     false, "redis://[:password@]host:port/db or unix:///path/to/redis.sock"},
+    {"redis.prefix", T_STRING, F(redis_prefix), NOCOUNT, "hearth", 0, 0, NULL, false,
+     "prefix of every Redis key"},
+    {"redis.connect_timeout", T_DURATION, F(redis_connect_timeout_ms), NOCOUNT, "2s", 10, 600000,
+     NULL, false, "connect timeout"},
+    {"redis.command_timeout", T_DURATION, F(redis_command_timeout_ms), NOCOUNT, "5s", 10, 600000,
+     NULL, false, "command timeout"},
+    {"redis.retry_budget", T_DURATION, F(redis_retry_budget_ms), NOCOUNT, "120s", 1000, DAY, NULL,
+     false, "how long Redis may stay unreachable before hearthd exits non-zero"},
 
-        {"rules.dir", T_PATH, F(rules_dir), NOCOUNT, "rules", 0, 0, NULL, true,
-         "folder of rule files (*.yaml)"},
-        {"schemas.dir", T_PATH, F(schemas_dir), NOCOUNT, "schemas", 0, 0, NULL, false,
-         "folder of JSON Schema files"},
+    {"rules.dir", T_PATH, F(rules_dir), NOCOUNT, "rules", 0, 0, NULL, true,
+     "folder of rule files (*.yaml)"},
+    {"schemas.dir", T_PATH, F(schemas_dir), NOCOUNT, "schemas", 0, 0, NULL, false,
+     "folder of JSON Schema files"},
 
-        {"policy.floor_lines", T_FLOORLINES, F(floor_lines), F(n_floor_lines), "{2022: 10000}", 0,
-         0, NULL, true, "per-capita income floor line (yuan) per year (REQ-2)"},
-        {"policy.monitor_factor", T_FIXED2, F(monitor_factor), NOCOUNT, "1.2", 100, 1000, NULL,
-         true, "key monitoring when per-capita income is below floor line x factor"},
-        {"policy.thresholds", T_PAIRS, F(thresholds), F(n_thresholds), "{}", 0, 0, NULL, true,
-         "named figures the rules use (yuan or plain numbers), overriding rules' defaults"},
-        {"policy.language", T_ENUM, F(language), NOCOUNT, "zh", 0, 0, "zh|en", true,
-         "language of alert messages"},
+    {"policy.floor_lines", T_FLOORLINES, F(floor_lines), F(n_floor_lines), "{2022: 10000}", 0, 0,
+     NULL, true, "per-capita income floor line (yuan) per year (REQ-2)"},
+    {"policy.monitor_factor", T_FIXED2, F(monitor_factor), NOCOUNT, "1.2", 100, 1000, NULL, true,
+     "key monitoring when per-capita income is below floor line x factor"},
+    {"policy.thresholds", T_PAIRS, F(thresholds), F(n_thresholds), "{}", 0, 0, NULL, true,
+     "named figures the rules use (yuan or plain numbers), overriding rules' defaults"},
+    {"policy.language", T_ENUM, F(language), NOCOUNT, "zh", 0, 0, "zh|en", true,
+     "language of alert messages"},
 
-        {"alerts.respond_within.red", T_DURATION, F(respond_within_red_ms), NOCOUNT, "24h", 1000,
-         365 * DAY, NULL, true, "default response limit of red alerts"},
-        {"alerts.respond_within.yellow", T_DURATION, F(respond_within_yellow_ms), NOCOUNT, "72h",
-         1000, 365 * DAY, NULL, true, "default response limit of yellow alerts"},
-        {"alerts.reminder_after", T_DURATION, F(reminder_after_ms), NOCOUNT, "12h", 1000,
-         365 * DAY, NULL, true, "reminder to the cadre while an alert is unacknowledged"},
-        {"visits.interval", T_DURATION, F(visit_interval_ms), NOCOUNT, "31d", 1000, 365 * DAY,
-         NULL, true, "a visit is expected at least this often (REQ-6)"},
-        {"timers.check_interval", T_DURATION, F(timer_check_interval_ms), NOCOUNT, "1s", 10,
-         600000, NULL, true, "how often due timers are looked for"},
+    {"alerts.respond_within.red", T_DURATION, F(respond_within_red_ms), NOCOUNT, "24h", 1000,
+     365 * DAY, NULL, true, "default response limit of red alerts"},
+    {"alerts.respond_within.yellow", T_DURATION, F(respond_within_yellow_ms), NOCOUNT, "72h", 1000,
+     365 * DAY, NULL, true, "default response limit of yellow alerts"},
+    {"alerts.reminder_after", T_DURATION, F(reminder_after_ms), NOCOUNT, "12h", 1000, 365 * DAY,
+     NULL, true, "reminder to the cadre while an alert is unacknowledged"},
+    {"visits.interval", T_DURATION, F(visit_interval_ms), NOCOUNT, "31d", 1000, 365 * DAY, NULL,
+     true, "a visit is expected at least this often (REQ-6)"},
+    {"timers.check_interval", T_DURATION, F(timer_check_interval_ms), NOCOUNT, "1s", 10, 600000,
+     NULL, true, "how often due timers are looked for"},
 
-        {"pipeline.batch_max", T_INT, F(batch_max), NOCOUNT, "500", 1, 100000, NULL, false,
-         "messages per batch (per Redis round trip)"},
-        {"pipeline.poll_timeout", T_DURATION, F(poll_ms), NOCOUNT, "100ms", 1, 1000, NULL, false,
-         "longest wait for Kafka in one loop turn"},
-        {"pipeline.max_message_bytes", T_INT, F(max_message_bytes), NOCOUNT, "262144", 1024,
-         16 * 1024 * 1024, NULL, false, "larger input messages are dead-lettered"},
-        {"pipeline.dedup_window", T_DURATION, F(dedup_window_ms), NOCOUNT, "90d", 60000,
-         3650 * DAY, NULL, false, "how long processed source+id pairs are remembered"},
-        {"pipeline.outbox_max_pending", T_INT, F(outbox_max_pending), NOCOUNT, "10000", 1,
-         10000000, NULL, false, "pause consumption above this many undelivered outputs"},
-        {"pipeline.max_attempts", T_INT, F(max_attempts), NOCOUNT, "3", 1, 100, NULL, false,
-         "a message that crashed hearthd this often is dead-lettered"},
+    {"pipeline.batch_max", T_INT, F(batch_max), NOCOUNT, "500", 1, 100000, NULL, false,
+     "messages per batch (per Redis round trip)"},
+    {"pipeline.poll_timeout", T_DURATION, F(poll_ms), NOCOUNT, "100ms", 1, 1000, NULL, false,
+     "longest wait for Kafka in one loop turn"},
+    {"pipeline.max_message_bytes", T_INT, F(max_message_bytes), NOCOUNT, "262144", 1024,
+     16 * 1024 * 1024, NULL, false, "larger input messages are dead-lettered"},
+    {"pipeline.dedup_window", T_DURATION, F(dedup_window_ms), NOCOUNT, "90d", 60000, 3650 * DAY,
+     NULL, false, "how long processed source+id pairs are remembered"},
+    {"pipeline.outbox_max_pending", T_INT, F(outbox_max_pending), NOCOUNT, "10000", 1, 10000000,
+     NULL, false, "pause consumption above this many undelivered outputs"},
+    {"pipeline.max_attempts", T_INT, F(max_attempts), NOCOUNT, "3", 1, 100, NULL, false,
+     "a message that crashed hearthd this often is dead-lettered"},
 
-        {"metrics.listen", T_STRING, F(metrics_listen), NOCOUNT, "\"127.0.0.1:9464\"", 0, 0, NULL,
-         false, "address of /metrics and /healthz; empty disables"},
-        {"log.level", T_ENUM, F(log_level), NOCOUNT, "info", 0, 0, "error|warning|notice|info|debug",
-         true, "highest level printed"},
-        {"log.status_interval", T_DURATION, F(status_interval_ms), NOCOUNT, "10s", 100, DAY, NULL,
-         true, "how often STATUS= and the summary line are refreshed"},
+    {"metrics.listen", T_STRING, F(metrics_listen), NOCOUNT, "\"127.0.0.1:9464\"", 0, 0, NULL,
+     false, "address of /metrics and /healthz; empty disables"},
+    {"log.level", T_ENUM, F(log_level), NOCOUNT, "info", 0, 0, "error|warning|notice|info|debug",
+     true, "highest level printed"},
+    {"log.status_interval", T_DURATION, F(status_interval_ms), NOCOUNT, "10s", 100, DAY, NULL, true,
+     "how often STATUS= and the summary line are refreshed"},
 };
 
 #define FIELD(c, k, T) ((T *)((char *)(c) + (k)->off))
@@ -144,7 +144,7 @@ int config_parse_duration(const char *s, int64_t *ret_ms)
                 const char *suffix;
                 int64_t ms;
         } units[] = {
-                {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", DAY},
+            {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", DAY},
         };
         char *end;
         if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
@@ -329,8 +329,8 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                 if (errno || end == v->scalar || *end || !v->plain)
                         ERR(v, "%s: expected an integer, got '%s'", k->key, v->scalar);
                 if (x < k->min || x > k->max)
-                        ERR(v, "%s: must be between %" PRId64 " and %" PRId64 ", got %lld",
-                            k->key, k->min, k->max, x);
+                        ERR(v, "%s: must be between %" PRId64 " and %" PRId64 ", got %lld", k->key,
+                            k->min, k->max, x);
                 *FIELD(c, k, int64_t) = x;
                 return 0;
         }
@@ -368,8 +368,7 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                             k->min, k->max);
                 for (size_t i = 0; i < v->n; i++)
                         if (v->items[i]->type != YNODE_SCALAR || v->items[i]->len == 0)
-                                ERR(v->items[i], "%s[%zu]: expected a non-empty string", k->key,
-                                    i);
+                                ERR(v->items[i], "%s[%zu]: expected a non-empty string", k->key, i);
                 char **list = calloc(v->n, sizeof(char *));
                 if (!list)
                         return -ENOMEM;
@@ -420,8 +419,8 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                                 continue;
                         }
                         int64_t fen;
-                        if (a->type != YNODE_SCALAR ||
-                            config_parse_fixed2(a->scalar, &fen) < 0 || fen <= 0) {
+                        if (a->type != YNODE_SCALAR || config_parse_fixed2(a->scalar, &fen) < 0 ||
+                            fen <= 0) {
                                 diag_add(d, file, a->line, a->col,
                                          "%s.%ld: expected a positive amount in yuan with at "
                                          "most 2 decimals",
@@ -497,8 +496,7 @@ static int apply_set(Config *c, const char *set, Diag *d)
 {
         const char *eq = strchr(set, '=');
         char label[300];
-        snprintf(label, sizeof(label), "--set %.*s", eq ? (int)(eq - set) : (int)strlen(set),
-                 set);
+        snprintf(label, sizeof(label), "--set %.*s", eq ? (int)(eq - set) : (int)strlen(set), set);
         if (!eq || eq == set) {
                 diag_add(d, "--set", 0, 0, "expected KEY=VALUE, got '%s'", set);
                 return -EINVAL;
@@ -511,8 +509,8 @@ static int apply_set(Config *c, const char *set, Diag *d)
         int r = ytree_parse(val, strlen(val), label, &v, d);
         if (r < 0)
                 return r;
-        YNode empty = {.type = YNODE_SCALAR, .scalar = (char *)"", .plain = true, .line = 1,
-                       .col = 1};
+        YNode empty = {
+            .type = YNODE_SCALAR, .scalar = (char *)"", .plain = true, .line = 1, .col = 1};
         const YNode *vn = v ? v : &empty;
 
         const KeyDef *k = key_find(key);
@@ -521,8 +519,8 @@ static int apply_set(Config *c, const char *set, Diag *d)
         /* kafka.properties.socket.timeout.ms=...: one entry of a mapping key. */
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 size_t l = strlen(keys[i].key);
-                if (keys[i].type == T_PAIRS && strncmp(key, keys[i].key, l) == 0 &&
-                    key[l] == '.' && key[l + 1]) {
+                if (keys[i].type == T_PAIRS && strncmp(key, keys[i].key, l) == 0 && key[l] == '.' &&
+                    key[l + 1]) {
                         if (vn->type != YNODE_SCALAR) {
                                 diag_add(d, label, 0, 0, "expected a scalar value");
                                 return -EINVAL;
@@ -640,7 +638,6 @@ Config *config_free(Config *c)
 void config_dump_keys(FILE *f)
 {
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                fprintf(f, "%-30s %-18s default %-28s %s%s\n", keys[i].key,
-                        type_name(keys[i].type), keys[i].def, keys[i].doc,
-                        keys[i].reloadable ? " (reloadable)" : "");
+                fprintf(f, "%-30s %-18s default %-28s %s%s\n", keys[i].key, type_name(keys[i].type),
+                        keys[i].def, keys[i].doc, keys[i].reloadable ? " (reloadable)" : "");
 }

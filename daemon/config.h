@@ -49,7 +49,7 @@ typedef struct Config {
         ConfigFloorLine *floor_lines; /* sorted by year */
         size_t n_floor_lines;
         int64_t monitor_factor; /* ×100 fixed point: 120 = 1.2 */
-        ConfigPair *thresholds;  /* name -> number text (yuan or plain) */
+        ConfigPair *thresholds; /* name -> number text (yuan or plain) */
         size_t n_thresholds;
         char *language; /* "zh" or "en" */
 

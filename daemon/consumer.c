@@ -70,11 +70,9 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
          * new group misses nothing. Properties in kafka.properties were set
          * first but these are required by the pipeline's guarantees. */
         const char *fixed[][2] = {
-                {"group.id", c->kafka_group},
-                {"enable.auto.offset.store", "false"},
-                {"enable.auto.commit", "true"},
-                {"partition.assignment.strategy", "range"},
-                {"enable.partition.eof", "false"},
+            {"group.id", c->kafka_group},      {"enable.auto.offset.store", "false"},
+            {"enable.auto.commit", "true"},    {"partition.assignment.strategy", "range"},
+            {"enable.partition.eof", "false"},
         };
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
                 if (kafka_conf_set(conf, fixed[i][0], fixed[i][1], err, errlen) < 0) {
@@ -87,7 +85,8 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
         for (size_t i = 0; i < c->n_kafka_properties; i++)
                 if (streq(c->kafka_properties[i].key, "auto.offset.reset"))
                         reset_given = true;
-        if (!reset_given && kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errlen) < 0) {
+        if (!reset_given &&
+            kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errlen) < 0) {
                 rd_kafka_conf_destroy(conf);
                 goto fail;
         }
@@ -123,7 +122,7 @@ Consumer *consumer_free(Consumer *co)
 int consumer_subscribe(Consumer *co, char *err, size_t errlen)
 {
         rd_kafka_topic_partition_list_t *topics =
-                rd_kafka_topic_partition_list_new((int)co->cfg->n_kafka_inputs);
+            rd_kafka_topic_partition_list_new((int)co->cfg->n_kafka_inputs);
         for (size_t i = 0; i < co->cfg->n_kafka_inputs; i++)
                 rd_kafka_topic_partition_list_add(topics, co->cfg->kafka_inputs[i],
                                                   RD_KAFKA_PARTITION_UA);

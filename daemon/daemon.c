@@ -280,8 +280,7 @@ static void housekeeping(Daemon *d, int64_t now)
                 d->last_relay_ms = now;
         }
         /* Backpressure: too much undelivered output pauses consumption. */
-        bool full = (int64_t)pipeline_in_flight(d->pipeline) +
-                            producer_outq_len(d->producer) >
+        bool full = (int64_t)pipeline_in_flight(d->pipeline) + producer_outq_len(d->producer) >
                     d->cfg->outbox_max_pending;
         if (full != d->paused && consumer_pause(d->consumer, full) == 0) {
                 d->paused = full;
@@ -320,8 +319,8 @@ int daemon_run(const DaemonArgs *args)
                 log_error("redis.url: cannot use '%s'", d.cfg->redis_url);
                 goto out;
         }
-        d.store = store_new(d.redis, d.cfg->redis_prefix, d.cfg->kafka_group,
-                            d.cfg->dedup_window_ms);
+        d.store =
+            store_new(d.redis, d.cfg->redis_prefix, d.cfg->kafka_group, d.cfg->dedup_window_ms);
         d.decoder = event_decoder_new(d.schemas, (size_t)d.cfg->max_message_bytes);
         if (d.store)
                 d.pipeline = pipeline_new(d.cfg, d.store, d.decoder);
@@ -410,7 +409,7 @@ int daemon_run(const DaemonArgs *args)
                 }
                 if (now - d.last_ping_ms >= d.cfg->status_interval_ms) {
                         _cleanup_(freeReplyObjectp) redisReply *rep =
-                                redis_command(d.redis, "PING");
+                            redis_command(d.redis, "PING");
                         if (!rep)
                                 log_warning("redis: %s lost: %s, reconnecting",
                                             redis_target(d.redis), redis_errstr(d.redis));

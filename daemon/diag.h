@@ -17,7 +17,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Diag *, diag_free);
  * text. At most DIAG_MAX errors are kept; later ones are only counted. */
 #define DIAG_MAX 100
 void diag_add(Diag *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
-        _printf_(5, 6);
+    _printf_(5, 6);
 unsigned diag_count(const Diag *d);
 /* The i-th message (borrowed), i < min(count, DIAG_MAX). */
 const char *diag_get(const Diag *d, unsigned i);

@@ -44,8 +44,8 @@ static void help(void)
 }
 
 static const char *const buckets[] = {
-        "medical", "fund_paid", "education", "disability", "other", "disaster_loss",
-        "accident_loss", "property_loss", "accident_medical", "relief",
+    "medical",       "fund_paid",     "education",     "disability",       "other",
+    "disaster_loss", "accident_loss", "property_loss", "accident_medical", "relief",
 };
 
 /* The 12-month sums ending at the household's latest event date. */
@@ -99,13 +99,13 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
         json_int_t ledger_total = 0;
         size_t i;
         json_t *e;
-        json_array_foreach(ledger, i, e) ledger_total +=
-                json_integer_value(json_object_get(e, "amount"));
+        json_array_foreach (ledger, i, e)
+                ledger_total += json_integer_value(json_object_get(e, "amount"));
         if (a->json) {
-                json_t *out = json_pack("{s:s, s:I, s:O, s:O, s:I, s:O, s:O}", "household", id,
-                                        "version", (json_int_t)version, "state", doc, "sums_12m",
-                                        sums, "ledger_total", ledger_total, "ledger", ledger,
-                                        "timeline", timeline);
+                json_t *out =
+                    json_pack("{s:s, s:I, s:O, s:O, s:I, s:O, s:O}", "household", id, "version",
+                              (json_int_t)version, "state", doc, "sums_12m", sums, "ledger_total",
+                              ledger_total, "ledger", ledger, "timeline", timeline);
                 json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
                 printf("\n");
                 json_decref(out);
@@ -127,8 +127,7 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                 printf("  12-month sums (yuan):\n");
                 const char *k;
                 json_t *v;
-                json_object_foreach(sums, k, v)
-                {
+                json_object_foreach (sums, k, v) {
                         char buf[32];
                         money_format(json_integer_value(v), buf, sizeof(buf));
                         printf("    %-18s %s\n", k, buf);
@@ -138,15 +137,12 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                        json_array_size(json_object_get(doc, "pending")));
                 char buf[32];
                 money_format(ledger_total, buf, sizeof(buf));
-                printf("  benefits received: %zu entries, %s yuan\n", json_array_size(ledger),
-                       buf);
+                printf("  benefits received: %zu entries, %s yuan\n", json_array_size(ledger), buf);
                 printf("  recent events:\n");
-                json_array_foreach(timeline, i, e)
-                {
+                json_array_foreach (timeline, i, e) {
                         if (i >= 10)
                                 break;
-                        printf("    %s  %s\n",
-                               json_string_value(json_object_get(e, "date")) ?: "",
+                        printf("    %s  %s\n", json_string_value(json_object_get(e, "date")) ?: "",
                                json_string_value(json_object_get(e, "type")) ?: "");
                 }
         }
@@ -164,9 +160,9 @@ out:
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
-                {"redis", required_argument, NULL, 'r'},  {"json", no_argument, NULL, 'j'},
-                {"help", no_argument, NULL, 'h'},         {},
+            {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
+            {"redis", required_argument, NULL, 'r'},  {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},         {},
         };
         CtlArgs a = {.config_path = "/etc/hearth/hearth.yaml"};
         char **sets = calloc((size_t)argc, sizeof(char *));
@@ -221,8 +217,8 @@ int main(int argc, char **argv)
         Diag *d = diag_new();
         /* Without a config file, hearthd's defaults apply (plus --set). */
         int r = config_given || access(a.config_path, R_OK) == 0
-                        ? config_load(a.config_path, a.sets, a.n_sets, &cfg, d)
-                        : config_load_buffer("", 0, "./defaults", a.sets, a.n_sets, &cfg, d);
+                    ? config_load(a.config_path, a.sets, a.n_sets, &cfg, d)
+                    : config_load_buffer("", 0, "./defaults", a.sets, a.n_sets, &cfg, d);
         if (r < 0) {
                 diag_print(d, stderr, "hearthctl: ");
                 diag_free(d);

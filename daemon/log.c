@@ -25,8 +25,8 @@ int log_level_from_string(const char *s)
                 const char *name;
                 int level;
         } table[] = {
-                {"error", LOG_ERR},   {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-                {"info", LOG_INFO},   {"debug", LOG_DEBUG},
+            {"error", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+            {"info", LOG_INFO}, {"debug", LOG_DEBUG},
         };
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (streq(s, table[i].name))

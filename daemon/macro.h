@@ -31,7 +31,7 @@ static inline void freep(void *p)
         static inline void func##p(type *p)                                                        \
         {                                                                                          \
                 if (*p)                                                                            \
-                        func(*p);                                                          \
+                        func(*p);                                                                  \
         }
 
 static inline int streq_ptr(const char *a, const char *b)

@@ -25,9 +25,9 @@ static void help(void)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
-                {"check", no_argument, NULL, 't'},        {"help", no_argument, NULL, 'h'},
-                {"help-config", no_argument, NULL, 'K'},  {},
+            {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
+            {"check", no_argument, NULL, 't'},        {"help", no_argument, NULL, 'h'},
+            {"help-config", no_argument, NULL, 'K'},  {},
         };
         DaemonArgs args = {0};
         char **sets = calloc((size_t)argc, sizeof(char *));

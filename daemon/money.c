@@ -74,7 +74,11 @@ int64_t money_add(int64_t a, int64_t b)
 {
         const int64_t cap = MONEY_MAX_FEN * 1000;
         int64_t s;
-        if (__builtin_add_overflow(a, b, &s) || s > cap)
+        /* Overflow only happens with both operands of one sign: saturate to
+         * that side (two large negatives used to give +cap). */
+        if (__builtin_add_overflow(a, b, &s))
+                return a < 0 ? -cap : cap;
+        if (s > cap)
                 return cap;
         if (s < -cap)
                 return -cap;

@@ -300,9 +300,9 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                 if (r == -ENOSPC) {
                         dead_letter(p, it,
                                     it->ev.type == EV_NEED_REPORTED
-                                            ? "data.need_id: too many open needs"
-                                            : "subject: too many events for an unregistered "
-                                              "household");
+                                        ? "data.need_id: too many open needs"
+                                        : "subject: too many events for an unregistered "
+                                          "household");
                         continue;
                 }
                 gc->seen[gc->c.n_seen++] = it->seen;
@@ -328,10 +328,10 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                 return false;
         size_t i;
         json_t *e;
-        json_array_foreach(gc->ledger, i, e) gc->ledger_s[gc->c.n_ledger++] =
-                json_dumps(e, JSON_COMPACT);
-        json_array_foreach(gc->timeline, i, e) gc->timeline_s[gc->c.n_timeline++] =
-                json_dumps(e, JSON_COMPACT);
+        json_array_foreach (gc->ledger, i, e)
+                gc->ledger_s[gc->c.n_ledger++] = json_dumps(e, JSON_COMPACT);
+        json_array_foreach (gc->timeline, i, e)
+                gc->timeline_s[gc->c.n_timeline++] = json_dumps(e, JSON_COMPACT);
         gc->c.household = g->household;
         gc->c.expected_version = rd->version;
         gc->c.doc = gc->doc_text;
@@ -483,8 +483,8 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
         for (size_t k = 0; k < n_valid; k++) {
                 const char *h = items[order[k]].ev.subject;
                 if (!n_groups || !streq(groups[n_groups - 1].household, h)) {
-                        groups[n_groups++] = (Group){.household = h, .items = &order[k],
-                                                     .retry = true};
+                        groups[n_groups++] =
+                            (Group){.household = h, .items = &order[k], .retry = true};
                 }
                 groups[n_groups - 1].n++;
         }
@@ -559,8 +559,8 @@ int pipeline_flush_positions(Pipeline *p)
         return 0;
 }
 
-void pipeline_on_delivery(const Delivery *d, bool ok, const char *error, const rd_kafka_message_t *m,
-                          void *userdata)
+void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
+                          const rd_kafka_message_t *m, void *userdata)
 {
         Pipeline *p = userdata;
         if (d->kind == DELIVERY_DEAD_LETTER) {
@@ -643,8 +643,7 @@ int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms)
         size_t i;
         json_t *h;
         int ret = 0;
-        json_array_foreach(list, i, h)
-        {
+        json_array_foreach (list, i, h) {
                 const char *household = json_string_value(h);
                 json_t *entries = store_outbox_get(p->store, household);
                 if (!entries) {
@@ -655,8 +654,7 @@ int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms)
                         store_pending_prune(p->store, household);
                 const char *id;
                 json_t *v;
-                json_object_foreach(entries, id, v)
-                {
+                json_object_foreach (entries, id, v) {
                         size_t before = strset_size(p->in_flight);
                         if (send_entry(p, household, id, json_string_value(v), now_ms,
                                        older_than_ms) == 0 &&

@@ -54,8 +54,8 @@ size_t pipeline_in_flight(const Pipeline *p);
 const PipelineStats *pipeline_stats(const Pipeline *p);
 
 /* Delivery reports (the producer's DeliveryFn; userdata is the Pipeline). */
-void pipeline_on_delivery(const Delivery *d, bool ok, const char *error, const rd_kafka_message_t *m,
-                          void *userdata);
+void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
+                          const rd_kafka_message_t *m, void *userdata);
 /* Consumer hooks (userdata is the Pipeline). */
 int pipeline_on_assigned(rd_kafka_topic_partition_list_t *parts, void *userdata);
 void pipeline_on_revoked(const rd_kafka_topic_partition_list_t *parts, void *userdata);

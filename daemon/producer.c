@@ -65,8 +65,8 @@ Producer *producer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
         /* Required by the outbox: no duplicates from retries, order kept,
          * persistence confirmed by all in-sync replicas. */
         const char *fixed[][2] = {
-                {"enable.idempotence", "true"},
-                {"acks", "all"},
+            {"enable.idempotence", "true"},
+            {"acks", "all"},
         };
         for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
                 if (kafka_conf_set(conf, fixed[i][0], fixed[i][1], err, errlen) < 0) {
@@ -123,9 +123,9 @@ Producer *producer_free(Producer *p, int flush_ms)
 int producer_send_alert(Producer *p, const char *key, const char *value, size_t len, Delivery *d)
 {
         rd_kafka_resp_err_t r = rd_kafka_producev(
-                p->rk, RD_KAFKA_V_RKT(p->alerts), RD_KAFKA_V_KEY(key, strlen(key)),
-                RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
+            p->rk, RD_KAFKA_V_RKT(p->alerts), RD_KAFKA_V_KEY(key, strlen(key)),
+            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
         if (r) {
                 delivery_free(d);
                 return r == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
@@ -145,9 +145,9 @@ int producer_send_dead_letter(Producer *p, const void *key, size_t keylen, const
         rd_kafka_header_add(h, "hearth.partition", -1, part, -1);
         rd_kafka_header_add(h, "hearth.offset", -1, off, -1);
         rd_kafka_resp_err_t r = rd_kafka_producev(
-                p->rk, RD_KAFKA_V_RKT(p->dlq), RD_KAFKA_V_KEY(key, keylen),
-                RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
+            p->rk, RD_KAFKA_V_RKT(p->dlq), RD_KAFKA_V_KEY(key, keylen),
+            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
         if (r) {
                 rd_kafka_headers_destroy(h);
                 delivery_free(d);

@@ -12,44 +12,44 @@
  * timeline*. Reads and checks come first: a Lua error does not roll back
  * earlier writes, so nothing may be written before every check passed. */
 static const char commit_lua[] =
-        "local h, seen, outbox, ledger, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
-        "local v = tonumber(redis.call('HGET', h, 'v') or '0')\n"
-        "redis.call('ZCARD', seen)\n"
-        "redis.call('HLEN', outbox)\n"
-        "redis.call('LLEN', ledger)\n"
-        "redis.call('LLEN', timeline)\n"
-        "if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end\n"
-        "local i = 5\n"
-        "local n_off = tonumber(ARGV[i]); i = i + 1\n"
-        "local off_at = i\n"
-        "for k = 1, n_off do\n"
-        "  local cur = redis.call('HGET', h, ARGV[i])\n"
-        "  if cur and tonumber(cur) >= tonumber(ARGV[i + 1]) then return {'OFFSET', ARGV[i]} end\n"
-        "  i = i + 2\n"
-        "end\n"
-        "local n_seen = tonumber(ARGV[i]); i = i + 1\n"
-        "local seen_at = i\n"
-        "for k = 1, n_seen do\n"
-        "  if redis.call('ZSCORE', seen, ARGV[i]) then return {'DUP', ARGV[i]} end\n"
-        "  i = i + 1\n"
-        "end\n"
-        "local now = tonumber(ARGV[3])\n"
-        "redis.call('HSET', h, 'v', v + 1, 'doc', ARGV[2])\n"
-        "for k = 0, n_off - 1 do\n"
-        "  redis.call('HSET', h, ARGV[off_at + 2 * k], ARGV[off_at + 2 * k + 1])\n"
-        "end\n"
-        "for k = 0, n_seen - 1 do redis.call('ZADD', seen, now, ARGV[seen_at + k]) end\n"
-        "if n_seen > 0 then\n"
-        "  redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. (now - tonumber(ARGV[4])))\n"
-        "end\n"
-        "local n_out = tonumber(ARGV[i]); i = i + 1\n"
-        "for k = 1, n_out do redis.call('HSET', outbox, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
-        "local n_led = tonumber(ARGV[i]); i = i + 1\n"
-        "for k = 1, n_led do redis.call('RPUSH', ledger, ARGV[i]); i = i + 1 end\n"
-        "local n_tl = tonumber(ARGV[i]); i = i + 1\n"
-        "for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end\n"
-        "if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end\n"
-        "return {'OK', tostring(v + 1)}\n";
+    "local h, seen, outbox, ledger, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
+    "local v = tonumber(redis.call('HGET', h, 'v') or '0')\n"
+    "redis.call('ZCARD', seen)\n"
+    "redis.call('HLEN', outbox)\n"
+    "redis.call('LLEN', ledger)\n"
+    "redis.call('LLEN', timeline)\n"
+    "if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end\n"
+    "local i = 5\n"
+    "local n_off = tonumber(ARGV[i]); i = i + 1\n"
+    "local off_at = i\n"
+    "for k = 1, n_off do\n"
+    "  local cur = redis.call('HGET', h, ARGV[i])\n"
+    "  if cur and tonumber(cur) >= tonumber(ARGV[i + 1]) then return {'OFFSET', ARGV[i]} end\n"
+    "  i = i + 2\n"
+    "end\n"
+    "local n_seen = tonumber(ARGV[i]); i = i + 1\n"
+    "local seen_at = i\n"
+    "for k = 1, n_seen do\n"
+    "  if redis.call('ZSCORE', seen, ARGV[i]) then return {'DUP', ARGV[i]} end\n"
+    "  i = i + 1\n"
+    "end\n"
+    "local now = tonumber(ARGV[3])\n"
+    "redis.call('HSET', h, 'v', v + 1, 'doc', ARGV[2])\n"
+    "for k = 0, n_off - 1 do\n"
+    "  redis.call('HSET', h, ARGV[off_at + 2 * k], ARGV[off_at + 2 * k + 1])\n"
+    "end\n"
+    "for k = 0, n_seen - 1 do redis.call('ZADD', seen, now, ARGV[seen_at + k]) end\n"
+    "if n_seen > 0 then\n"
+    "  redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. (now - tonumber(ARGV[4])))\n"
+    "end\n"
+    "local n_out = tonumber(ARGV[i]); i = i + 1\n"
+    "for k = 1, n_out do redis.call('HSET', outbox, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
+    "local n_led = tonumber(ARGV[i]); i = i + 1\n"
+    "for k = 1, n_led do redis.call('RPUSH', ledger, ARGV[i]); i = i + 1 end\n"
+    "local n_tl = tonumber(ARGV[i]); i = i + 1\n"
+    "for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end\n"
+    "if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end\n"
+    "return {'OK', tostring(v + 1)}\n";
 
 struct Store {
         Redis *redis;
@@ -99,7 +99,7 @@ int store_prepare(Store *s)
 {
         s->err[0] = 0;
         _cleanup_(freeReplyObjectp) redisReply *r =
-                redis_command(s->redis, "SCRIPT LOAD %s", commit_lua);
+            redis_command(s->redis, "SCRIPT LOAD %s", commit_lua);
         if (!r)
                 return io_error(s, "SCRIPT LOAD");
         if (r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -114,13 +114,13 @@ int store_prepare(Store *s)
          * Redis lost our state (FLUSHALL, a wrong instance): stop rather
          * than raise alerts from an empty state. */
         _cleanup_(freeReplyObjectp) redisReply *e =
-                redis_command(s->redis, "EXISTS %s:epoch", s->prefix);
+            redis_command(s->redis, "EXISTS %s:epoch", s->prefix);
         if (!e)
                 return io_error(s, "EXISTS epoch");
         if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
                 return 0;
         _cleanup_(freeReplyObjectp) redisReply *p =
-                redis_command(s->redis, "EXISTS %s:pos:{%s}", s->prefix, s->group);
+            redis_command(s->redis, "EXISTS %s:pos:{%s}", s->prefix, s->group);
         if (!p)
                 return io_error(s, "EXISTS positions");
         if (p->type == REDIS_REPLY_INTEGER && p->integer == 1) {
@@ -130,7 +130,7 @@ int store_prepare(Store *s)
                 return -ESTALE;
         }
         _cleanup_(freeReplyObjectp) redisReply *set =
-                redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
+            redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
         if (!set)
                 return io_error(s, "SET epoch");
         return 0;
@@ -230,8 +230,8 @@ int store_read(Store *s, StoreRead *reads, size_t n)
                         }
                         for (size_t j = 0; j < r->n_tps; j++)
                                 r->applied[j] = e[2 + j]->type == REDIS_REPLY_STRING
-                                                        ? strtoll(e[2 + j]->str, NULL, 10)
-                                                        : -1;
+                                                    ? strtoll(e[2 + j]->str, NULL, 10)
+                                                    : -1;
                 }
                 freeReplyObject(rep);
                 if (r->n_seen) {
@@ -242,10 +242,9 @@ int store_read(Store *s, StoreRead *reads, size_t n)
                                 snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
                         } else
                                 for (size_t j = 0; j < r->n_seen; j++)
-                                        r->seen_found[j] =
-                                                rep->type == REDIS_REPLY_ARRAY &&
-                                                j < rep->elements &&
-                                                rep->element[j]->type != REDIS_REPLY_NIL;
+                                        r->seen_found[j] = rep->type == REDIS_REPLY_ARRAY &&
+                                                           j < rep->elements &&
+                                                           rep->element[j]->type != REDIS_REPLY_NIL;
                         freeReplyObject(rep);
                 }
                 if (r->err && r->doc) {
@@ -272,8 +271,8 @@ static void append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
         const char **argv = calloc(argc, sizeof(char *));
         size_t *lens = calloc(argc, sizeof(size_t));
         char keys[5][300], nums[8][24];
-        char (*offs)[24] = calloc(c->n_off ? c->n_off : 1, 24);
-        char (*fields)[300] = calloc(c->n_off ? c->n_off : 1, 300);
+        char(*offs)[24] = calloc(c->n_off ? c->n_off : 1, 24);
+        char(*fields)[300] = calloc(c->n_off ? c->n_off : 1, 300);
         if (!argv || !lens || !offs || !fields)
                 goto out; /* the missing reply is read as an I/O error */
         static const char *names[5] = {"h", "seen", "outbox", "ledger", "timeline"};
@@ -341,7 +340,8 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
         for (size_t i = 0; i < n; i++) {
                 if (!commits[i].n_outbox)
                         continue;
-                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(commits[i].household));
+                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix,
+                         shard_of(commits[i].household));
                 const char *argv[3] = {"SADD", pk, commits[i].household};
                 append_argv(s->redis, 3, argv);
                 sent++;
@@ -370,9 +370,8 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
                 } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
                            rep->element[0]->type == REDIS_REPLY_STRING) {
                         const char *st = rep->element[0]->str;
-                        const char *arg = rep->element[1]->type == REDIS_REPLY_STRING
-                                                  ? rep->element[1]->str
-                                                  : "";
+                        const char *arg =
+                            rep->element[1]->type == REDIS_REPLY_STRING ? rep->element[1]->str : "";
                         if (streq(st, "OK")) {
                                 c->result = 0;
                                 c->new_version = strtoll(arg, NULL, 10);
@@ -408,15 +407,15 @@ int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret)
         for (size_t i = 0; i < 2 + n; i++)
                 lens[i] = strlen(argv[i]);
         _cleanup_(freeReplyObjectp) redisReply *r =
-                redis_command_argv(s->redis, (int)(2 + n), argv, lens);
+            redis_command_argv(s->redis, (int)(2 + n), argv, lens);
         if (!r)
                 return io_error(s, "HMGET positions");
         if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
                 return -EIO;
         for (size_t i = 0; i < n; i++)
                 ret[i] = r->element[i]->type == REDIS_REPLY_STRING
-                                 ? strtoll(r->element[i]->str, NULL, 10)
-                                 : -1;
+                             ? strtoll(r->element[i]->str, NULL, 10)
+                             : -1;
         return 0;
 }
 
@@ -439,7 +438,7 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
         for (size_t i = 0; i < 2 + 2 * n; i++)
                 lens[i] = strlen(argv[i]);
         _cleanup_(freeReplyObjectp) redisReply *r =
-                redis_command_argv(s->redis, (int)(2 + 2 * n), argv, lens);
+            redis_command_argv(s->redis, (int)(2 + 2 * n), argv, lens);
         if (!r)
                 return io_error(s, "HSET positions");
         return r->type == REDIS_REPLY_ERROR ? -EIO : 0;
@@ -460,14 +459,14 @@ json_t *store_pending_list(Store *s)
         json_t *list = json_array();
         for (unsigned i = 0; i < STORE_PENDING_SHARDS && list; i++) {
                 _cleanup_(freeReplyObjectp) redisReply *r =
-                        redis_command(s->redis, "SMEMBERS %s:pending:{%u}", s->prefix, i);
+                    redis_command(s->redis, "SMEMBERS %s:pending:{%u}", s->prefix, i);
                 if (!r || r->type != REDIS_REPLY_ARRAY) {
                         json_decref(list);
                         return NULL;
                 }
                 for (size_t j = 0; j < r->elements; j++)
-                        json_array_append_new(list, json_stringn(r->element[j]->str,
-                                                                 r->element[j]->len));
+                        json_array_append_new(list,
+                                              json_stringn(r->element[j]->str, r->element[j]->len));
         }
         return list;
 }
@@ -499,14 +498,14 @@ int store_pending_prune(Store *s, const char *household)
         if (n->type != REDIS_REPLY_INTEGER || n->integer > 0)
                 return 0;
         _cleanup_(freeReplyObjectp) redisReply *rem =
-                redis_command(s->redis, "SREM %s %s", pk, household);
+            redis_command(s->redis, "SREM %s %s", pk, household);
         /* A commit may have written an entry after our HLEN: look again. */
         _cleanup_(freeReplyObjectp) redisReply *again = redis_command(s->redis, "HLEN %s", k);
         if (!rem || !again)
                 return io_error(s, "pending prune");
         if (again->type == REDIS_REPLY_INTEGER && again->integer > 0) {
                 _cleanup_(freeReplyObjectp) redisReply *add =
-                        redis_command(s->redis, "SADD %s %s", pk, household);
+                    redis_command(s->redis, "SADD %s %s", pk, household);
                 if (!add)
                         return io_error(s, "SADD pending");
         }
@@ -518,8 +517,8 @@ static json_t *list_json(redisReply *r)
         json_t *a = json_array();
         for (size_t j = 0; r && r->type == REDIS_REPLY_ARRAY && j < r->elements; j++) {
                 json_t *e = json_loadb(r->element[j]->str, r->element[j]->len, 0, NULL);
-                json_array_append_new(a, e ? e : json_stringn(r->element[j]->str,
-                                                              r->element[j]->len));
+                json_array_append_new(a,
+                                      e ? e : json_stringn(r->element[j]->str, r->element[j]->len));
         }
         return a;
 }

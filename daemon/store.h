@@ -35,16 +35,16 @@ int store_prepare(Store *s);
 
 /* One household to read. */
 typedef struct {
-        const char *household;  /* in */
-        const char **tps;       /* in: "topic/partition" whose applied offset to read */
+        const char *household; /* in */
+        const char **tps;      /* in: "topic/partition" whose applied offset to read */
         size_t n_tps;
-        const char **seen;      /* in: dedup hashes (hex) to look up */
+        const char **seen; /* in: dedup hashes (hex) to look up */
         size_t n_seen;
-        int64_t version;        /* out: 0 when the household has no state */
-        json_t *doc;            /* out: owned by the caller, NULL when none */
-        int64_t *applied;       /* out: n_tps offsets, -1 when none (caller allocates) */
-        bool *seen_found;       /* out: n_seen (caller allocates) */
-        int err;                /* out: 0, or -EINVAL for a bad key (wrong type, bad JSON) */
+        int64_t version;  /* out: 0 when the household has no state */
+        json_t *doc;      /* out: owned by the caller, NULL when none */
+        int64_t *applied; /* out: n_tps offsets, -1 when none (caller allocates) */
+        bool *seen_found; /* out: n_seen (caller allocates) */
+        int err;          /* out: 0, or -EINVAL for a bad key (wrong type, bad JSON) */
         char errmsg[200];
 } StoreRead;
 
@@ -69,7 +69,8 @@ typedef struct {
         size_t n_ledger;
         const char **timeline;
         size_t n_timeline;
-        int result;   /* out: 0 ok; -ESTALE version changed; -EALREADY applied before; -EINVAL key error */
+        int result; /* out: 0 ok; -ESTALE version changed; -EALREADY applied before; -EINVAL key
+                       error */
         int64_t new_version;
         char errmsg[200];
 } StoreCommit;

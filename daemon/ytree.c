@@ -73,10 +73,11 @@ static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
                 ctx_error(c, ev->start_mark, "YAML aliases are not allowed", NULL);
                 return NULL;
         }
-        const yaml_char_t *anchor = ev->type == YAML_SCALAR_EVENT     ? ev->data.scalar.anchor
-                                    : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
-                                    : ev->type == YAML_MAPPING_START_EVENT  ? ev->data.mapping_start.anchor
-                                                                            : NULL;
+        const yaml_char_t *anchor =
+            ev->type == YAML_SCALAR_EVENT           ? ev->data.scalar.anchor
+            : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+            : ev->type == YAML_MAPPING_START_EVENT  ? ev->data.mapping_start.anchor
+                                                    : NULL;
         if (anchor) {
                 ctx_error(c, ev->start_mark, "YAML anchors are not allowed", NULL);
                 return NULL;
@@ -155,9 +156,8 @@ static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
                         } else {
                                 for (size_t i = 0; i < n->n; i++)
                                         if (streq(ynode_key(n, i)->scalar, child->scalar)) {
-                                                diag_add(c->diag, c->file, child->line,
-                                                         child->col, "duplicate key '%s'",
-                                                         child->scalar);
+                                                diag_add(c->diag, c->file, child->line, child->col,
+                                                         "duplicate key '%s'", child->scalar);
                                                 c->failed = 1;
                                         }
                         }
@@ -194,8 +194,7 @@ int ytree_parse(const char *buf, size_t len, const char *file, YNode **ret, Diag
                 }
                 if (t == YAML_DOCUMENT_START_EVENT) {
                         if (in_doc || root) {
-                                ctx_error(&c, e.start_mark, "only one YAML document allowed",
-                                          NULL);
+                                ctx_error(&c, e.start_mark, "only one YAML document allowed", NULL);
                                 yaml_event_delete(&e);
                                 break;
                         }

@@ -158,12 +158,12 @@ int main(int argc, char **argv)
                 if ((long)(rnd() % 1000) < bad) {
                         /* Malformed: alternately not JSON, bad money, bad id. */
                         static const char *bad_values[] = {
-                                "{not json",
-                                "{\"specversion\":\"1.0\",\"id\":\"b\",\"source\":\"gen\","
-                                "\"type\":\"civil.relief.paid\",\"subject\":\"%s%06ld\",\"data\":"
-                                "{\"kind\":\"other\",\"amount\":1.005,\"paid_on\":\"2026-03-01\"}}",
-                                "{\"specversion\":\"1.0\",\"id\":\"b\",\"source\":\"gen\","
-                                "\"type\":\"nope\",\"subject\":\"%s%06ld\",\"data\":{}}",
+                            "{not json",
+                            "{\"specversion\":\"1.0\",\"id\":\"b\",\"source\":\"gen\","
+                            "\"type\":\"civil.relief.paid\",\"subject\":\"%s%06ld\",\"data\":"
+                            "{\"kind\":\"other\",\"amount\":1.005,\"paid_on\":\"2026-03-01\"}}",
+                            "{\"specversion\":\"1.0\",\"id\":\"b\",\"source\":\"gen\","
+                            "\"type\":\"nope\",\"subject\":\"%s%06ld\",\"data\":{}}",
                         };
                         char v[512];
                         snprintf(v, sizeof(v), bad_values[n_bad % 3], prefix, h);
@@ -235,8 +235,9 @@ int main(int argc, char **argv)
         FILE *tf = open_out(dir, "truth.tsv");
         Truth sum = {0};
         for (long h = 0; h < households; h++) {
-                fprintf(tf, "%s%06ld\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
-                            "\t%" PRId64 "\n",
+                fprintf(tf,
+                        "%s%06ld\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+                        "\t%" PRId64 "\n",
                         prefix, h, t[h].relief, t[h].medical, t[h].fund, t[h].education,
                         t[h].disability, t[h].events);
                 sum.relief += t[h].relief;

@@ -98,25 +98,26 @@ static const struct {
         const char *yaml;
         const char *expect;
 } broken[] = {
-        {"kafka:\n  brokers: a\n  group: [x\n", "t.yaml:4:1: "},
-        {"kafka:\n  brokres: a\n", "t.yaml:2:3: unknown key 'kafka.brokres'"},
-        {"nonsense: 1\n", "t.yaml:1:1: unknown key 'nonsense'"},
-        {"pipeline:\n  batch_max: many\n", "t.yaml:2:14: pipeline.batch_max: expected an integer"},
-        {"pipeline:\n  batch_max: 0\n", "t.yaml:2:14: pipeline.batch_max: must be between 1"},
-        {"pipeline:\n  batch_max: \"5\"\n", "pipeline.batch_max: expected an integer"},
-        {"redis:\n  url: [a]\n", "t.yaml:2:8: redis.url: expected string, got a list"},
-        {"kafka: 5\n", "t.yaml:1:8: kafka: expected a mapping"},
-        {"kafka:\n  topics:\n    inputs: []\n", "kafka.topics.inputs: needs between 1"},
-        {"kafka:\n  topics:\n    inputs: x\n", "kafka.topics.inputs: expected a list"},
-        {"alerts:\n  reminder_after: soon\n", "t.yaml:2:19: alerts.reminder_after: expected a duration"},
-        {"policy:\n  floor_lines: {1999: 5}\n", "policy.floor_lines: expected a year"},
-        {"policy:\n  floor_lines: {2023: 12.345}\n", "policy.floor_lines.2023: expected a positive"},
-        {"policy:\n  monitor_factor: 1.234\n", "policy.monitor_factor: expected a number"},
-        {"policy:\n  language: fr\n", "policy.language: must be one of zh|en"},
-        {"a: &x 1\nb: *x\n", "anchors are not allowed"},
-        {"kafka:\n  group: a\n  group: b\n", "t.yaml:3:3: duplicate key 'group'"},
-        {"- a\n- b\n", "t.yaml:1:1: expected a mapping at the top"},
-        {"---\na: 1\n---\nb: 2\n", "only one YAML document"},
+    {"kafka:\n  brokers: a\n  group: [x\n", "t.yaml:4:1: "},
+    {"kafka:\n  brokres: a\n", "t.yaml:2:3: unknown key 'kafka.brokres'"},
+    {"nonsense: 1\n", "t.yaml:1:1: unknown key 'nonsense'"},
+    {"pipeline:\n  batch_max: many\n", "t.yaml:2:14: pipeline.batch_max: expected an integer"},
+    {"pipeline:\n  batch_max: 0\n", "t.yaml:2:14: pipeline.batch_max: must be between 1"},
+    {"pipeline:\n  batch_max: \"5\"\n", "pipeline.batch_max: expected an integer"},
+    {"redis:\n  url: [a]\n", "t.yaml:2:8: redis.url: expected string, got a list"},
+    {"kafka: 5\n", "t.yaml:1:8: kafka: expected a mapping"},
+    {"kafka:\n  topics:\n    inputs: []\n", "kafka.topics.inputs: needs between 1"},
+    {"kafka:\n  topics:\n    inputs: x\n", "kafka.topics.inputs: expected a list"},
+    {"alerts:\n  reminder_after: soon\n",
+     "t.yaml:2:19: alerts.reminder_after: expected a duration"},
+    {"policy:\n  floor_lines: {1999: 5}\n", "policy.floor_lines: expected a year"},
+    {"policy:\n  floor_lines: {2023: 12.345}\n", "policy.floor_lines.2023: expected a positive"},
+    {"policy:\n  monitor_factor: 1.234\n", "policy.monitor_factor: expected a number"},
+    {"policy:\n  language: fr\n", "policy.language: must be one of zh|en"},
+    {"a: &x 1\nb: *x\n", "anchors are not allowed"},
+    {"kafka:\n  group: a\n  group: b\n", "t.yaml:3:3: duplicate key 'group'"},
+    {"- a\n- b\n", "t.yaml:1:1: expected a mapping at the top"},
+    {"---\na: 1\n---\nb: 2\n", "only one YAML document"},
 };
 
 static void test_broken(void **state)
@@ -155,17 +156,14 @@ static void test_set_overrides(void **state)
 {
         (void)state;
         char *sets[] = {
-                "kafka.brokers=127.0.0.1:1234",
-                "kafka.topics.inputs=[x, y, z]",
-                "kafka.properties.fetch.wait.max.ms=10",
-                "pipeline.batch_max=9",
-                "policy.floor_lines={2025: 12000}",
+            "kafka.brokers=127.0.0.1:1234",          "kafka.topics.inputs=[x, y, z]",
+            "kafka.properties.fetch.wait.max.ms=10", "pipeline.batch_max=9",
+            "policy.floor_lines={2025: 12000}",
         };
         Config *c;
         Diag *d;
-        assert_int_equal(load("kafka:\n  brokers: file:1\npipeline:\n  batch_max: 3\n", sets, 5,
-                              &c, &d),
-                         0);
+        assert_int_equal(
+            load("kafka:\n  brokers: file:1\npipeline:\n  batch_max: 3\n", sets, 5, &c, &d), 0);
         assert_string_equal(c->kafka_brokers, "127.0.0.1:1234");
         assert_int_equal(c->n_kafka_inputs, 3);
         assert_string_equal(c->kafka_inputs[2], "z");
@@ -214,9 +212,9 @@ static void test_parsers(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_defaults),      cmocka_unit_test(test_full_file),
-                cmocka_unit_test(test_broken),        cmocka_unit_test(test_all_errors_reported),
-                cmocka_unit_test(test_set_overrides), cmocka_unit_test(test_parsers),
+            cmocka_unit_test(test_defaults),      cmocka_unit_test(test_full_file),
+            cmocka_unit_test(test_broken),        cmocka_unit_test(test_all_errors_reported),
+            cmocka_unit_test(test_set_overrides), cmocka_unit_test(test_parsers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
