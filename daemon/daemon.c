@@ -50,6 +50,7 @@ typedef struct {
         int64_t last_ping_ms;
         int64_t last_relay_ms;
         int64_t last_positions_ms;
+        int64_t last_timers_ms;
         bool paused;
 } Daemon;
 
@@ -278,6 +279,14 @@ static void housekeeping(Daemon *d, int64_t now)
                         log_warning("redis: outbox relay failed (%s), retrying",
                                     store_errstr(d->store));
                 d->last_relay_ms = now;
+        }
+        if (now - d->last_timers_ms >= d->cfg->timer_check_interval_ms) {
+                /* Due reminders, escalations and overdue visits; a backlog
+                 * after downtime is worked off a slice per turn. */
+                if (pipeline_timers(d->pipeline, clock_wall_ms(), 200) < 0)
+                        log_warning("redis: timers not checked (%s), retrying",
+                                    store_errstr(d->store));
+                d->last_timers_ms = now;
         }
         /* Backpressure: too much undelivered output pauses consumption. */
         bool full = (int64_t)pipeline_in_flight(d->pipeline) + producer_outq_len(d->producer) >

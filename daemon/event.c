@@ -178,7 +178,9 @@ int date_month(int32_t days)
 
 uint64_t event_dedup_hash(const char *source, const char *id)
 {
-        uint64_t h = 1469598103934665603ULL;
+        /* FNV-1a's 64-bit offset basis is 14695981039346656037 (it was
+         * written one digit short, so this was not the FNV-1a of the header). */
+        uint64_t h = 14695981039346656037ULL;
         for (const unsigned char *p = (const unsigned char *)source; *p; p++)
                 h = (h ^ *p) * 1099511628211ULL;
         h = (h ^ 0) * 1099511628211ULL;
@@ -230,6 +232,16 @@ int64_t event_int(const Event *ev, const char *field)
         return json_is_integer(v) ? json_integer_value(v) : 0;
 }
 
+/* Characters of a string value (jansson has checked its UTF-8). */
+static size_t utf8_length(const json_t *v)
+{
+        const unsigned char *s = (const unsigned char *)json_string_value(v);
+        size_t n = json_string_length(v), chars = 0;
+        for (size_t i = 0; i < n; i++)
+                chars += (s[i] & 0xC0) != 0x80;
+        return chars;
+}
+
 /* Bounds nesting depth and string sizes beyond what jansson enforces, so
  * that no later step meets an absurd value. */
 static int walk_limits(const json_t *v, unsigned depth, const char *path, char *err,
@@ -242,9 +254,12 @@ static int walk_limits(const json_t *v, unsigned depth, const char *path, char *
                          EVENT_MAX_DEPTH);
                 return -EINVAL;
         }
-        if (json_is_string(v) && json_string_length(v) > EVENT_MAX_STRING) {
-                snprintf(err, errlen, "%s: string longer than %d bytes", *path ? path : "event",
-                         EVENT_MAX_STRING);
+        /* Counted in characters, as the schemas' maxLength is: a valid text
+         * of 2000 Chinese characters is 6000 bytes and was refused in bytes. */
+        if (json_is_string(v) && json_string_length(v) > EVENT_MAX_STRING &&
+            utf8_length(v) > EVENT_MAX_STRING) {
+                snprintf(err, errlen, "%s: string longer than %d characters",
+                         *path ? path : "event", EVENT_MAX_STRING);
                 return -EINVAL;
         }
         if (json_is_object(v)) {

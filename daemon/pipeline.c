@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "household.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "strset.h"
 
@@ -48,6 +49,9 @@ struct Pipeline {
         size_t n_tracks;
         StrSet *in_flight; /* "household\nentry" of outbox entries produced */
         size_t dlq_in_flight;
+        PipelineEvalFn eval;
+        void *eval_userdata;
+        LifecyclePolicy policy;
         PipelineStats stats;
 };
 
@@ -76,6 +80,12 @@ Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec)
         p->cfg = cfg;
         p->store = store;
         p->dec = dec;
+        p->policy = (LifecyclePolicy){
+                .respond_within_red_ms = cfg->respond_within_red_ms,
+                .respond_within_yellow_ms = cfg->respond_within_yellow_ms,
+                .reminder_after_ms = cfg->reminder_after_ms,
+                .visit_interval_ms = cfg->visit_interval_ms,
+        };
         p->in_flight = strset_new();
         if (!p->in_flight)
                 return pipeline_free(p);
@@ -94,6 +104,12 @@ Pipeline *pipeline_free(Pipeline *p)
         strset_free(p->in_flight);
         free(p);
         return NULL;
+}
+
+void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata)
+{
+        p->eval = fn;
+        p->eval_userdata = userdata;
 }
 
 void pipeline_set_clients(Pipeline *p, Producer *producer, Consumer *consumer)
@@ -244,6 +260,8 @@ typedef struct {
         const char **ledger_s, **timeline_s;
         size_t *applied; /* items applied in this attempt */
         size_t n_applied;
+        json_t *outputs; /* output events of this commit */
+        const char **out_ids, **out_vals;
 } GroupCommit;
 
 static void group_commit_done(GroupCommit *gc)
@@ -262,14 +280,58 @@ static void group_commit_done(GroupCommit *gc)
         json_decref(gc->ledger);
         json_decref(gc->timeline);
         free(gc->applied);
+        for (size_t i = 0; i < gc->c.n_outbox; i++)
+                free((char *)gc->out_vals[i]);
+        free(gc->out_ids);
+        free(gc->out_vals);
+        json_decref(gc->outputs);
         *gc = (GroupCommit){0};
 }
 
 /* Applies a group's new events to the state read from Redis and prepares
  * its commit. Returns true when there is something to commit. */
-static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, GroupCommit *gc)
+/* Evaluates the rules after an event and steps the alert lifecycle. */
+static void evaluate(Pipeline *p, json_t *doc, const char *household, const Event *ev,
+                     int64_t now, json_t *outputs)
+{
+        if (!household_registered(doc))
+                return;
+        int32_t today = ev && ev->date ? ev->date : (int32_t)(now / (24LL * 3600 * 1000));
+        json_t *eval = p->eval ? p->eval(doc, today, p->eval_userdata) : NULL;
+        if (!eval)
+                eval = json_pack("{s:b, s:[]}", "monitored", 0, "reasons");
+        lifecycle_step(doc, household, ev, eval, now, &p->policy, outputs);
+        json_decref(eval);
+}
+
+/* Turns a commit's output events into outbox entries ("<ms> <json>"). */
+static bool outbox_prepare(GroupCommit *gc, const char *household, int64_t now)
+{
+        size_t n = json_array_size(gc->outputs);
+        gc->out_ids = calloc(n + 1, sizeof(char *));
+        gc->out_vals = calloc(n + 1, sizeof(char *));
+        if (!gc->out_ids || !gc->out_vals)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                json_t *o = json_array_get(gc->outputs, i);
+                _cleanup_free_ char *text = lifecycle_render(o, household);
+                char *v = NULL;
+                if (!text || asprintf(&v, "%" PRId64 " %s", now, text) < 0)
+                        return false;
+                gc->out_ids[i] = json_string_value(json_object_get(o, "id"));
+                gc->out_vals[i] = v;
+                gc->c.n_outbox++;
+        }
+        gc->c.outbox_ids = gc->out_ids;
+        gc->c.outbox_vals = gc->out_vals;
+        return true;
+}
+
+static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, GroupCommit *gc,
+                          int64_t now)
 {
         *gc = (GroupCommit){0};
+        gc->outputs = json_array();
         gc->doc = rd->doc ? json_incref(rd->doc) : household_new();
         gc->ledger = json_array();
         gc->timeline = json_array();
@@ -305,6 +367,7 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                                           "household");
                         continue;
                 }
+                evaluate(p, gc->doc, g->household, &it->ev, now, gc->outputs);
                 gc->seen[gc->c.n_seen++] = it->seen;
                 gc->applied[gc->n_applied++] = g->items[k];
                 /* The highest offset of each partition among applied events. */
@@ -321,6 +384,9 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
         }
         if (!gc->n_applied)
                 return false;
+        if (!outbox_prepare(gc, g->household, now))
+                return false;
+        gc->c.timer_due = lifecycle_next_due(gc->doc);
         gc->doc_text = json_dumps(gc->doc, JSON_COMPACT);
         gc->ledger_s = calloc(json_array_size(gc->ledger) + 1, sizeof(char *));
         gc->timeline_s = calloc(json_array_size(gc->timeline) + 1, sizeof(char *));
@@ -341,6 +407,54 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
         gc->c.ledger = gc->ledger_s;
         gc->c.timeline = gc->timeline_s;
         return true;
+}
+
+static int send_entry(Pipeline *p, const char *household, const char *id, const char *value,
+                      int64_t now, int64_t older_than_ms);
+
+static int output_type_index(const char *type)
+{
+        static const char *const types[] = {"risk.alert.raised",    "risk.alert.changed",
+                                            "risk.alert.reminder",  "risk.alert.escalated",
+                                            "risk.eliminated",      "visit.overdue"};
+        for (int i = 0; i < 6; i++)
+                if (streq(types[i], type))
+                        return i;
+        return 0;
+}
+
+/* After a commit: one log line per transition (ids and codes only, never
+ * personal data), then produce the outbox entries. */
+static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, int64_t now)
+{
+        size_t i;
+        json_t *o;
+        json_array_foreach(gc->outputs, i, o)
+        {
+                const char *type = json_string_value(json_object_get(o, "type"));
+                const json_t *data = json_object_get(o, "data");
+                char rules[512] = "";
+                size_t off = 0, j;
+                json_t *r;
+                json_array_foreach(json_object_get(data, "reasons"), j, r)
+                {
+                        int n = snprintf(rules + off, sizeof(rules) - off, "%s%s", j ? "," : "",
+                                         json_string_value(json_object_get(r, "rule")));
+                        if (n < 0 || (size_t)n >= sizeof(rules) - off)
+                                break;
+                        off += (size_t)n;
+                }
+                const char *code = json_string_value(json_object_get(data, "code"));
+                log_notice("%s: household %s alert %s code %s%s%s", type, household,
+                           json_string_value(json_object_get(data, "alert_id")) ?: "-",
+                           code ? code : "-", *rules ? " rules " : "", rules);
+                p->stats.outputs_by_type[output_type_index(type)]++;
+        }
+        crash_point("before_produce");
+        for (size_t k = 0; k < gc->c.n_outbox; k++)
+                if (send_entry(p, household, gc->out_ids[k], gc->out_vals[k], now, 0) < 0)
+                        log_warning("kafka: cannot produce alert %s now; the outbox keeps it",
+                                    gc->out_ids[k]);
 }
 
 /* Reads, applies and commits the groups marked for work; sets retry on
@@ -395,7 +509,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                                         dead_letter(p, &items[g->items[k]], reads[w].errmsg);
                         continue;
                 }
-                if (group_prepare(p, items, g, &reads[w], &gcs[w])) {
+                if (group_prepare(p, items, g, &reads[w], &gcs[w], now)) {
                         commits[n_commits] = gcs[w].c;
                         commit_group[n_commits++] = w;
                 }
@@ -417,6 +531,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                                 items[gc->applied[k]].state = ITEM_DONE;
                                 p->stats.applied++;
                         }
+                        outputs_send(p, g->household, gc, now);
                         break;
                 case -ESTALE:
                 case -EALREADY:
@@ -721,4 +836,77 @@ void pipeline_on_revoked(const rd_kafka_topic_partition_list_t *parts, void *use
                         t->n_dlq = 0;
                 }
         }
+}
+
+int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
+{
+        json_t *due = store_timers_due(p->store, now_ms, max);
+        if (!due)
+                return -EIO;
+        size_t n = json_array_size(due);
+        int ret = 0;
+        StoreRead *reads = calloc(n ? n : 1, sizeof(StoreRead));
+        GroupCommit *gcs = calloc(n ? n : 1, sizeof(GroupCommit));
+        StoreCommit *commits = calloc(n ? n : 1, sizeof(StoreCommit));
+        size_t *which = calloc(n ? n : 1, sizeof(size_t));
+        size_t n_commits = 0;
+        if (!reads || !gcs || !commits || !which) {
+                ret = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+                reads[i].household = json_string_value(json_array_get(due, i));
+        if (n && (ret = store_read(p->store, reads, n)) < 0)
+                goto out;
+        for (size_t i = 0; i < n; i++) {
+                const char *h = reads[i].household;
+                if (reads[i].err || !reads[i].doc) {
+                        store_timer_set(p->store, h, 0);
+                        continue;
+                }
+                GroupCommit *gc = &gcs[i];
+                gc->doc = json_incref(reads[i].doc);
+                gc->outputs = json_array();
+                int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
+                int64_t next = lifecycle_next_due(gc->doc);
+                if (fired == 0) {
+                        /* A stale hint: put the real due time back. */
+                        store_timer_set(p->store, h, next);
+                        continue;
+                }
+                gc->doc_text = json_dumps(gc->doc, JSON_COMPACT);
+                if (!gc->doc_text || !outbox_prepare(gc, h, now_ms)) {
+                        ret = -ENOMEM;
+                        goto out;
+                }
+                gc->c.household = h;
+                gc->c.expected_version = reads[i].version;
+                gc->c.doc = gc->doc_text;
+                gc->c.timer_due = next;
+                commits[n_commits] = gc->c;
+                which[n_commits++] = i;
+        }
+        if (n_commits && (ret = store_commit(p->store, commits, n_commits, now_ms)) < 0)
+                goto out;
+        for (size_t c = 0; c < n_commits; c++) {
+                size_t i = which[c];
+                if (commits[c].result != 0)
+                        continue; /* someone else changed it: next round sees it */
+                p->stats.timers_fired++;
+                outputs_send(p, reads[i].household, &gcs[i], now_ms);
+                if (commits[c].timer_due <= 0)
+                        store_timer_set(p->store, reads[i].household, 0);
+        }
+        ret = (int)n;
+out:
+        for (size_t i = 0; reads && gcs && i < n; i++) {
+                json_decref(reads[i].doc);
+                group_commit_done(&gcs[i]);
+        }
+        free(reads);
+        free(gcs);
+        free(commits);
+        free(which);
+        json_decref(due);
+        return ret;
 }

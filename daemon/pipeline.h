@@ -23,12 +23,22 @@ typedef struct {
         uint64_t conflicts;
         uint64_t outputs_delivered;
         uint64_t outputs_resent;
+        uint64_t outputs_by_type[6]; /* raised, changed, reminder, escalated, eliminated, visit */
+        uint64_t timers_fired;
 } PipelineStats;
 
 typedef struct Pipeline Pipeline;
 
+/* Evaluates the rules for a household document at date `today` (days):
+ * returns a new {monitored, reasons: [{rule, category, severity, message,
+ * evidence, respond_within_ms}]} or NULL on memory failure. The daemon
+ * supplies it (it owns the rule set and swaps it on reload). */
+typedef json_t *(*PipelineEvalFn)(const json_t *doc, int32_t today, void *userdata);
+
 /* Borrows cfg, store and dec. NULL on memory failure. */
 Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec);
+/* Sets the rule evaluation (borrowed userdata). Without one, no rule fires. */
+void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata);
 Pipeline *pipeline_free(Pipeline *p);
 /* The clients are created after the pipeline (the producer needs its
  * delivery callback); borrowed. */
@@ -48,6 +58,10 @@ int pipeline_flush_positions(Pipeline *p);
  * here (after a crash or an outage). older_than_ms: skip entries younger
  * than that (another instance may be delivering them). */
 int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms);
+
+/* Fires due timers (reminders, escalations, overdue visits) of up to max
+ * households; returns how many households were handled or -EIO. */
+int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max);
 
 /* Outputs and dead letters produced but not yet confirmed. */
 size_t pipeline_in_flight(const Pipeline *p);

@@ -346,6 +346,18 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
                 append_argv(s->redis, 3, argv);
                 sent++;
         }
+        char tk[200], due[24];
+        snprintf(tk, sizeof(tk), "%s:timers", s->prefix);
+        for (size_t i = 0; i < n; i++) {
+                if (commits[i].timer_due <= 0)
+                        continue;
+                /* Written before the commit that sets the timer: a crash in
+                 * between leaves a stale hint, never a lost timer. */
+                snprintf(due, sizeof(due), "%" PRId64, commits[i].timer_due);
+                const char *argv[4] = {"ZADD", tk, due, commits[i].household};
+                append_argv(s->redis, 4, argv);
+                sent++;
+        }
         for (size_t i = 0; i < n; i++)
                 append_commit(s, &commits[i], now_ms);
         redisReply *rep;
@@ -392,6 +404,28 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
                         return r;
         }
         return 0;
+}
+
+json_t *store_timers_due(Store *s, int64_t now_ms, size_t max)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r =
+                redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld LIMIT 0 %zu", s->prefix,
+                              (long long)now_ms, max);
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return NULL;
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->elements; i++)
+                json_array_append_new(a, json_stringn(r->element[i]->str, r->element[i]->len));
+        return a;
+}
+
+int store_timer_set(Store *s, const char *household, int64_t due_ms)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r =
+                due_ms > 0 ? redis_command(s->redis, "ZADD %s:timers %lld %s", s->prefix,
+                                           (long long)due_ms, household)
+                           : redis_command(s->redis, "ZREM %s:timers %s", s->prefix, household);
+        return r ? 0 : io_error(s, "timers");
 }
 
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret)

@@ -9,6 +9,7 @@
  *   <p>:pending:{N}   SET   households with outbox entries (16 shards)
  *   <p>:pos:{group}   HASH  <topic>/<partition> -> next offset to read
  *   <p>:epoch         STRING set once; its absence means the state was lost
+ *   <p>:timers        ZSET  household -> next due time (wall ms), a hint
  * The commit script checks before it writes (version, offsets, seen ids,
  * key types), so a failed check or a wrong-typed key leaves nothing half
  * written. */
@@ -69,6 +70,7 @@ typedef struct {
         size_t n_ledger;
         const char **timeline;
         size_t n_timeline;
+        int64_t timer_due; /* >0: add to the due-time index before the commit */
         int result; /* out: 0 ok; -ESTALE version changed; -EALREADY applied before; -EINVAL key
                        error */
         int64_t new_version;
@@ -79,6 +81,13 @@ typedef struct {
  * to the pending index first. -EIO when Redis failed: some commits may have
  * happened; the caller re-reads (the version tells). */
 int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms);
+
+/* The due-time index <p>:timers (a hint: the household's state is the
+ * truth). Households due at or before now_ms, at most max, as a JSON array
+ * of strings (new reference), or NULL on error. */
+json_t *store_timers_due(Store *s, int64_t now_ms, size_t max);
+/* Sets the household's next due time in the index (0 removes it). */
+int store_timer_set(Store *s, const char *household, int64_t due_ms);
 
 /* Per-partition resume positions. */
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret);

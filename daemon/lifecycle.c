@@ -1,0 +1,537 @@
+#include "lifecycle.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include "macro.h"
+#include "money.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define CST_MS (8LL * 3600 * 1000)
+
+static const char *const codes[] = {"green", "yellow", "red"};
+
+static int severity_rank(const char *s)
+{
+        if (!s)
+                return 0;
+        if (streq(s, "red"))
+                return 2;
+        if (streq(s, "yellow"))
+                return 1;
+        return 0;
+}
+
+void lifecycle_format_time(int64_t ms, char *buf, size_t len)
+{
+        int64_t local = ms + CST_MS;
+        int64_t days = local >= 0 ? local / DAY_MS : (local - DAY_MS + 1) / DAY_MS;
+        int64_t rem = local - days * DAY_MS;
+        char date[16];
+        date_format((int32_t)days, date, sizeof(date));
+        snprintf(buf, len, "%sT%02d:%02d:%02d+08:00", date, (int)(rem / 3600000),
+                 (int)(rem / 60000 % 60), (int)(rem / 1000 % 60));
+}
+
+/* Midnight (China Standard Time) of a YYYY-MM-DD date, in wall ms. */
+static int64_t date_ms(const char *s)
+{
+        int32_t d;
+        if (!s || date_parse(s, &d) < 0)
+                return 0;
+        return (int64_t)d * DAY_MS - CST_MS;
+}
+
+static int64_t get_ms(const json_t *o, const char *k)
+{
+        const json_t *v = json_object_get(o, k);
+        return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static void set_ms(json_t *o, const char *k, int64_t v)
+{
+        if (v)
+                json_object_set_new(o, k, json_integer(v));
+        else
+                json_object_del(o, k);
+}
+
+static uint64_t fnv(const char *a, const char *b, uint64_t n)
+{
+        uint64_t h = 1469598103934665603ULL;
+        for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        h = (h ^ '/') * 1099511628211ULL;
+        for (const unsigned char *p = (const unsigned char *)b; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        for (int i = 0; i < 8; i++)
+                h = (h ^ ((n >> (8 * i)) & 0xff)) * 1099511628211ULL;
+        return h;
+}
+
+static json_t *cadre_of(const json_t *doc)
+{
+        const json_t *c = json_object_get(json_object_get(doc, "profile"), "cadre");
+        return c ? json_deep_copy(c) : json_object();
+}
+
+static const char *profile_str(const json_t *doc, const char *k)
+{
+        const char *s = json_string_value(json_object_get(json_object_get(doc, "profile"), k));
+        return s ? s : "";
+}
+
+/* Appends one output event {id, type, time, data} (steals data). */
+static void emit(json_t *outputs, const char *id, const char *type, int64_t now, json_t *data)
+{
+        char t[40];
+        lifecycle_format_time(now, t, sizeof(t));
+        json_array_append_new(outputs,
+                              json_pack("{s:s, s:s, s:s, s:o}", "id", id, "type", type, "time", t,
+                                        "data", data));
+}
+
+/* The reasons as subscribers see them (no internal fields). */
+static json_t *public_reasons(const json_t *reasons)
+{
+        json_t *out = json_array();
+        size_t i;
+        json_t *r;
+        json_array_foreach(reasons, i, r)
+        {
+                json_t *evidence = json_object_get(r, "evidence");
+                json_array_append_new(
+                        out, json_pack("{s:O, s:O, s:O, s:O, s:o}", "rule", json_object_get(r, "rule"),
+                                       "category", json_object_get(r, "category"), "severity",
+                                       json_object_get(r, "severity"), "message",
+                                       json_object_get(r, "message"), "evidence",
+                                       evidence ? json_incref(evidence) : json_object()));
+        }
+        return out;
+}
+
+static json_t *alert_data(const json_t *doc, const char *household, const json_t *alert,
+                          const char *previous, bool monitored)
+{
+        char raised[40], respond[40];
+        lifecycle_format_time(get_ms(alert, "raised_ms"), raised, sizeof(raised));
+        lifecycle_format_time(get_ms(alert, "respond_by_ms"), respond, sizeof(respond));
+        return json_pack("{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s}", "alert_id",
+                         json_object_get(alert, "id"), "household_id", household, "code",
+                         json_object_get(alert, "code"), "previous_code", previous, "monitored",
+                         monitored, "reasons", public_reasons(json_object_get(alert, "reasons")),
+                         "cadre", cadre_of(doc), "town", profile_str(doc, "town"), "village",
+                         profile_str(doc, "village"), "raised_at", raised, "respond_by", respond);
+}
+
+static void event_id(char *buf, size_t len, const json_t *alert, const char *what, int64_t n)
+{
+        snprintf(buf, len, "%s:%s:%" PRId64, json_string_value(json_object_get(alert, "id")), what,
+                 n);
+}
+
+/* The rule ids of a reasons array, joined, for comparing reason sets. */
+static void rule_set(const json_t *reasons, char *buf, size_t len)
+{
+        size_t i, off = 0;
+        json_t *r;
+        buf[0] = 0;
+        json_array_foreach(reasons, i, r)
+        {
+                int n = snprintf(buf + off, len - off, "%s,",
+                                 json_string_value(json_object_get(r, "rule")));
+                if (n < 0 || (size_t)n >= len - off)
+                        break;
+                off += (size_t)n;
+        }
+}
+
+static int64_t respond_within(const json_t *reasons, int code, const LifecyclePolicy *pol)
+{
+        int64_t best = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(reasons, i, r)
+        {
+                int64_t w = get_ms(r, "respond_within_ms");
+                if (w > 0 && (best == 0 || w < best))
+                        best = w;
+        }
+        if (best)
+                return best;
+        return code == 2 ? pol->respond_within_red_ms : pol->respond_within_yellow_ms;
+}
+
+static void start_timers(json_t *alert, int64_t now, int64_t within, const LifecyclePolicy *pol)
+{
+        set_ms(alert, "raised_ms", get_ms(alert, "raised_ms") ? get_ms(alert, "raised_ms") : now);
+        set_ms(alert, "respond_by_ms", now + within);
+        set_ms(alert, "reminder_ms", now + pol->reminder_after_ms);
+        set_ms(alert, "escalate_ms", now + within);
+        json_object_del(alert, "acknowledged_ms");
+        json_object_del(alert, "acknowledged_by");
+}
+
+/* Finds the alert named id: the open one or a closed one. */
+static json_t *find_alert(json_t *doc, const char *id, bool *open)
+{
+        json_t *a = json_object_get(doc, "alert");
+        if (a && id && streq_ptr(json_string_value(json_object_get(a, "id")), id)) {
+                *open = true;
+                return a;
+        }
+        json_t *closed = json_object_get(doc, "closed");
+        size_t i;
+        json_array_foreach(closed, i, a) if (id &&
+                                             streq_ptr(json_string_value(json_object_get(a, "id")),
+                                                       id))
+        {
+                *open = false;
+                return a;
+        }
+        return NULL;
+}
+
+static json_t *reopen_reason(int score)
+{
+        char en[160], zh[160];
+        snprintf(en, sizeof(en), "The household rated the help %d of 5: the alert is reopened",
+                 score);
+        snprintf(zh, sizeof(zh), "农户满意度评价为%d分（满分5分），预警重新打开", score);
+        (void)zh;
+        return json_pack("{s:s, s:s, s:s, s:s, s:{s:i}}", "rule", "satisfaction_low", "category",
+                         "need", "severity", "yellow", "message", en, "evidence", "score", score);
+}
+
+/* alert.acknowledged, alert.resolved, satisfaction.rated, measure.applied. */
+static void handle_event(json_t *doc, const Event *ev, int64_t now)
+{
+        bool open = false;
+        const char *id = event_str(ev, "alert_id");
+        json_t *alert = find_alert(doc, id, &open);
+        switch (ev->type) {
+        case EV_ALERT_ACKNOWLEDGED:
+                if (alert && open && !json_object_get(alert, "acknowledged_ms")) {
+                        set_ms(alert, "acknowledged_ms", now);
+                        json_object_set_new(alert, "acknowledged_by",
+                                            json_string(event_str(ev, "by")));
+                        json_object_del(alert, "reminder_ms");
+                        json_object_del(alert, "escalate_ms");
+                }
+                break;
+        case EV_ALERT_RESOLVED:
+                if (alert && open) {
+                        /* The reasons active now are cleared; each counts
+                         * again only with other evidence. */
+                        json_t *sup = json_object_get(doc, "suppressed");
+                        if (!sup) {
+                                sup = json_object();
+                                json_object_set_new(doc, "suppressed", sup);
+                        }
+                        size_t i;
+                        json_t *r;
+                        json_array_foreach(json_object_get(alert, "reasons"), i, r)
+                        {
+                                json_t *e = json_object_get(r, "evidence");
+                                json_object_set_new(sup, json_string_value(json_object_get(r, "rule")),
+                                                    e ? json_deep_copy(e) : json_object());
+                        }
+                        json_object_del(alert, "reopen");
+                        json_object_set_new(alert, "resolved_by", json_string(event_str(ev, "by")));
+                }
+                break;
+        case EV_SATISFACTION_RATED: {
+                if (!alert)
+                        break;
+                int score = (int)event_int(ev, "score");
+                json_object_set_new(alert, "satisfaction", json_integer(score));
+                if (score > 2)
+                        break;
+                /* A low score reopens the alert (as grievance systems do). */
+                if (!open) {
+                        if (json_object_get(doc, "alert"))
+                                break; /* another alert is open: it carries on */
+                        json_t *re = json_deep_copy(alert);
+                        json_object_set_new(re, "reopened",
+                                            json_integer(get_ms(re, "reopened") + 1));
+                        json_object_del(re, "closed_ms");
+                        json_object_set_new(re, "code", json_string("green"));
+                        json_object_set_new(re, "reasons", json_array());
+                        json_object_set_new(re, "reopening", json_true());
+                        json_object_set_new(doc, "alert", re);
+                        alert = re;
+                }
+                json_object_set_new(alert, "reopen", reopen_reason(score));
+                break;
+        }
+        case EV_MEASURE_APPLIED: {
+                json_t *a = json_object_get(doc, "alert");
+                if (!a)
+                        break;
+                json_t *m = json_pack("{s:s, s:s, s:s}", "measure", event_str(ev, "measure"), "by",
+                                      event_str(ev, "by"), "applied_on",
+                                      event_str(ev, "applied_on"));
+                if (json_object_get(ev->data, "amount"))
+                        json_object_set_new(m, "amount", money_to_json(event_fen(ev, "amount")));
+                json_t *ms = json_object_get(a, "measures");
+                if (!ms) {
+                        ms = json_array();
+                        json_object_set_new(a, "measures", ms);
+                }
+                json_array_append_new(ms, m);
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+/* The reasons that count: firing, not suppressed by a resolution with the
+ * same evidence, plus the reopening reason. */
+static json_t *active_reasons(json_t *doc, const json_t *eval)
+{
+        json_t *active = json_array();
+        json_t *sup = json_object_get(doc, "suppressed");
+        json_t *firing = json_object();
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(eval, "reasons"), i, r)
+        {
+                const char *rule = json_string_value(json_object_get(r, "rule"));
+                const char *sev = json_string_value(json_object_get(r, "severity"));
+                if (!rule || severity_rank(sev) == 0)
+                        continue;
+                json_object_set_new(firing, rule, json_true());
+                json_t *s = json_object_get(sup, rule);
+                if (s) {
+                        json_t *e = json_object_get(r, "evidence");
+                        if (e && json_equal(s, e))
+                                continue;
+                        json_object_del(sup, rule); /* new evidence */
+                }
+                json_array_append(active, r);
+        }
+        /* A suppressed rule that stopped firing starts afresh next time. */
+        const char *k;
+        void *tmp;
+        json_t *v;
+        json_object_foreach_safe(sup, tmp, k, v) if (!json_object_get(firing, k))
+                json_object_del(sup, k);
+        json_decref(firing);
+        json_t *reopen = json_object_get(json_object_get(doc, "alert"), "reopen");
+        if (reopen)
+                json_array_append(active, reopen);
+        return active;
+}
+
+static void close_alert(json_t *doc, json_t *alert, int64_t now)
+{
+        json_t *closed = json_object_get(doc, "closed");
+        if (!closed) {
+                closed = json_array();
+                json_object_set_new(doc, "closed", closed);
+        }
+        json_t *c = json_pack("{s:O, s:I, s:I}", "id", json_object_get(alert, "id"), "raised_ms",
+                              (json_int_t)get_ms(alert, "raised_ms"), "closed_ms", (json_int_t)now);
+        json_t *sat = json_object_get(alert, "satisfaction");
+        if (sat)
+                json_object_set(c, "satisfaction", sat);
+        json_object_set_new(c, "reopened", json_integer(get_ms(alert, "reopened")));
+        json_object_set(c, "measures", json_object_get(alert, "measures") ?: json_array());
+        json_array_append_new(closed, c);
+        while (json_array_size(closed) > LIFECYCLE_MAX_CLOSED)
+                json_array_remove(closed, 0);
+        json_object_del(doc, "alert");
+}
+
+int lifecycle_step(json_t *doc, const char *household, const Event *ev, const json_t *eval,
+                   int64_t now, const LifecyclePolicy *pol, json_t *outputs)
+{
+        bool registered = json_is_true(json_object_get(doc, "registered"));
+        bool removed = json_is_true(json_object_get(doc, "removed"));
+        if (registered && !get_ms(doc, "registered_ms")) {
+                set_ms(doc, "registered_ms", now);
+                set_ms(doc, "visit_due_ms", now + pol->visit_interval_ms);
+        }
+        if (ev && ev->type == EV_VISIT_RECORDED) {
+                const char *d = json_string_value(
+                        json_object_get(json_object_get(doc, "last_visit"), "date"));
+                int64_t due = date_ms(d) + DAY_MS + pol->visit_interval_ms;
+                if (due > get_ms(doc, "visit_due_ms") || !json_object_get(doc, "visit_overdue"))
+                        set_ms(doc, "visit_due_ms", due);
+        }
+        if (ev)
+                handle_event(doc, ev, now);
+
+        json_t *active = active_reasons(doc, eval);
+        int code = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(active, i, r)
+        {
+                int s = severity_rank(json_string_value(json_object_get(r, "severity")));
+                if (s > code)
+                        code = s;
+        }
+        bool monitored = json_is_true(json_object_get(eval, "monitored"));
+        json_object_set_new(doc, "eval",
+                            json_pack("{s:s, s:b, s:O}", "code", codes[code], "monitored",
+                                      monitored, "reasons", active));
+
+        json_t *alert = json_object_get(doc, "alert");
+        char id[160];
+        if (removed || !registered) {
+                /* Out of monitoring: close quietly, raise nothing. */
+                if (alert)
+                        close_alert(doc, alert, now);
+                json_decref(active);
+                return 0;
+        }
+        if (!alert || json_is_true(json_object_get(alert, "reopening"))) {
+                if (code == 0) {
+                        if (alert)
+                                json_object_del(doc, "alert");
+                        json_decref(active);
+                        return 0;
+                }
+                if (!alert) {
+                        int64_t n = get_ms(doc, "alerts_n") + 1;
+                        set_ms(doc, "alerts_n", n);
+                        char aid[40];
+                        snprintf(aid, sizeof(aid), "a-%016" PRIx64, fnv(household, "alert", (uint64_t)n));
+                        alert = json_pack("{s:s, s:I, s:I}", "id", aid, "n", (json_int_t)n, "seq",
+                                          (json_int_t)0);
+                        json_object_set_new(doc, "alert", alert);
+                } else {
+                        json_object_del(alert, "reopening");
+                        set_ms(alert, "raised_ms", now);
+                }
+                json_object_set_new(alert, "code", json_string(codes[code]));
+                json_object_set(alert, "reasons", active);
+                start_timers(alert, now, respond_within(active, code, pol), pol);
+                event_id(id, sizeof(id), alert, "raised", get_ms(alert, "reopened"));
+                emit(outputs, id, "risk.alert.raised", now,
+                     alert_data(doc, household, alert, "green", monitored));
+                json_decref(active);
+                return 0;
+        }
+        const char *prev = json_string_value(json_object_get(alert, "code"));
+        int prev_code = severity_rank(prev);
+        if (code == 0) {
+                json_t *measures = json_object_get(alert, "measures");
+                event_id(id, sizeof(id), alert, "eliminated", get_ms(alert, "reopened"));
+                emit(outputs, id, "risk.eliminated", now,
+                     json_pack("{s:O, s:s, s:s, s:o, s:I}", "alert_id", json_object_get(alert, "id"),
+                               "household_id", household, "previous_code", codes[prev_code],
+                               "measures", measures ? json_incref(measures) : json_array(),
+                               "open_for",
+                               (json_int_t)((now - get_ms(alert, "raised_ms")) / 1000)));
+                close_alert(doc, alert, now);
+                json_decref(active);
+                return 0;
+        }
+        char before[1024], after[1024];
+        rule_set(json_object_get(alert, "reasons"), before, sizeof(before));
+        rule_set(active, after, sizeof(after));
+        if (code != prev_code || !streq(before, after)) {
+                int64_t seq = get_ms(alert, "seq") + 1;
+                set_ms(alert, "seq", seq);
+                json_object_set_new(alert, "code", json_string(codes[code]));
+                json_object_set(alert, "reasons", active);
+                /* A sharper alert may shorten the response limit, never lengthen it. */
+                int64_t by = get_ms(alert, "raised_ms") + respond_within(active, code, pol);
+                if (by < get_ms(alert, "respond_by_ms") && !get_ms(alert, "acknowledged_ms")) {
+                        set_ms(alert, "respond_by_ms", by);
+                        set_ms(alert, "escalate_ms", by);
+                }
+                event_id(id, sizeof(id), alert, "changed", seq);
+                emit(outputs, id, "risk.alert.changed", now,
+                     alert_data(doc, household, alert, codes[prev_code], monitored));
+        } else {
+                /* Same rules: keep their latest figures for the next change. */
+                json_object_set(alert, "reasons", active);
+        }
+        json_decref(active);
+        return 0;
+}
+
+int lifecycle_timers(json_t *doc, const char *household, int64_t now, const LifecyclePolicy *pol,
+                     json_t *outputs)
+{
+        int fired = 0;
+        char id[160];
+        json_t *alert = json_object_get(doc, "alert");
+        bool live = json_is_true(json_object_get(doc, "registered")) &&
+                    !json_is_true(json_object_get(doc, "removed"));
+        if (!live)
+                return 0;
+        if (alert && get_ms(alert, "reminder_ms") && now >= get_ms(alert, "reminder_ms")) {
+                char respond[40];
+                lifecycle_format_time(get_ms(alert, "respond_by_ms"), respond, sizeof(respond));
+                event_id(id, sizeof(id), alert, "reminder", get_ms(alert, "reopened"));
+                emit(outputs, id, "risk.alert.reminder", now,
+                     json_pack("{s:O, s:s, s:O, s:o, s:s}", "alert_id", json_object_get(alert, "id"),
+                               "household_id", household, "code", json_object_get(alert, "code"),
+                               "cadre", cadre_of(doc), "respond_by", respond));
+                json_object_del(alert, "reminder_ms");
+                fired++;
+        }
+        if (alert && get_ms(alert, "escalate_ms") && now >= get_ms(alert, "escalate_ms")) {
+                event_id(id, sizeof(id), alert, "escalated", get_ms(alert, "reopened"));
+                emit(outputs, id, "risk.alert.escalated", now,
+                     json_pack("{s:O, s:s, s:O, s:s, s:s, s:o, s:I}", "alert_id",
+                               json_object_get(alert, "id"), "household_id", household, "code",
+                               json_object_get(alert, "code"), "town", profile_str(doc, "town"),
+                               "village", profile_str(doc, "village"), "cadre", cadre_of(doc),
+                               "overdue_by",
+                               (json_int_t)((now - get_ms(alert, "respond_by_ms")) / 1000)));
+                json_object_del(alert, "escalate_ms");
+                json_object_del(alert, "reminder_ms");
+                fired++;
+        }
+        int64_t due = get_ms(doc, "visit_due_ms");
+        if (due && now >= due) {
+                const char *last = json_string_value(
+                        json_object_get(json_object_get(doc, "last_visit"), "date"));
+                snprintf(id, sizeof(id), "v-%016" PRIx64 ":%" PRId64, fnv(household, "visit", 0),
+                         due);
+                emit(outputs, id, "visit.overdue", now,
+                     json_pack("{s:s, s:o, s:o}", "household_id", household, "cadre",
+                               cadre_of(doc), "last_visit",
+                               last ? json_string(last) : json_null()));
+                /* Next reminder one interval later (after downtime: from now). */
+                int64_t next = due + pol->visit_interval_ms;
+                set_ms(doc, "visit_due_ms", next > now ? next : now + pol->visit_interval_ms);
+                json_object_set_new(doc, "visit_overdue", json_true());
+                fired++;
+        }
+        return fired;
+}
+
+int64_t lifecycle_next_due(const json_t *doc)
+{
+        if (!json_is_true(json_object_get(doc, "registered")) ||
+            json_is_true(json_object_get(doc, "removed")))
+                return 0;
+        int64_t best = 0;
+        const json_t *alert = json_object_get(doc, "alert");
+        int64_t cands[3] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
+                            get_ms(doc, "visit_due_ms")};
+        for (int i = 0; i < 3; i++)
+                if (cands[i] && (!best || cands[i] < best))
+                        best = cands[i];
+        return best;
+}
+
+char *lifecycle_render(const json_t *output, const char *household)
+{
+        json_t *ce = json_pack("{s:s, s:O, s:s, s:O, s:s, s:O, s:s, s:O}", "specversion", "1.0",
+                               "id", json_object_get(output, "id"), "source", "hearth", "type",
+                               json_object_get(output, "type"), "subject", household, "time",
+                               json_object_get(output, "time"), "datacontenttype",
+                               "application/json", "data", json_object_get(output, "data"));
+        if (!ce)
+                return NULL;
+        char *s = json_dumps(ce, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        json_decref(ce);
+        return s;
+}

@@ -1,0 +1,55 @@
+/* The alert lifecycle of one household (REQ-8, 9, 10): raise, change,
+ * remind, escalate, eliminate, reopen, and the overdue-visit reminder.
+ * Pure: it edits the household document and appends output events; the
+ * pipeline commits both atomically. Output CloudEvents ids are
+ * deterministic functions of the household's state, so a transition
+ * re-emitted after a crash carries the same id.
+ *
+ * Document keys it owns:
+ *   eval        {code, monitored, reasons[]}: the latest evaluation
+ *   alert       the open alert: {id, n, code, reasons[], raised_ms, respond_by_ms,
+ *               reminder_ms, escalate_ms, acknowledged_ms?, acknowledged_by?, seq,
+ *               reopened, satisfaction?}
+ *   closed      the last closed alerts (bounded), for late ratings
+ *   suppressed  {rule: evidence}: reasons cleared by alert.resolved; such a rule
+ *               counts again only with other evidence
+ *   alerts_n    how many alerts this household had (for ids)
+ *   visit_due_ms when the next visit is due (REQ-6)
+ *   registered_ms when hearth first saw the registration (wall clock) */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+#include "event.h"
+
+typedef struct {
+        int64_t respond_within_red_ms;
+        int64_t respond_within_yellow_ms;
+        int64_t reminder_after_ms;
+        int64_t visit_interval_ms;
+} LifecyclePolicy;
+
+#define LIFECYCLE_MAX_CLOSED 10
+
+/* After ev (may be NULL) was applied to doc and the rules evaluated:
+ * eval is {monitored: bool, reasons: [{rule, category, severity, message,
+ * evidence, respond_within_ms}]} (borrowed). Updates the alert and appends
+ * output events ({id, type, time, data}, new references) to outputs.
+ * now_ms is the wall clock. Returns 0. */
+int lifecycle_step(json_t *doc, const char *household, const Event *ev, const json_t *eval,
+                   int64_t now_ms, const LifecyclePolicy *pol, json_t *outputs);
+
+/* Fires the household's timers that are due at now_ms (reminder,
+ * escalation, overdue visit), appending outputs. Returns how many fired. */
+int lifecycle_timers(json_t *doc, const char *household, int64_t now_ms,
+                     const LifecyclePolicy *pol, json_t *outputs);
+
+/* The earliest due time (wall ms) of the household's timers; 0 if none. */
+int64_t lifecycle_next_due(const json_t *doc);
+
+/* The CloudEvent of an output (source hearth, subject household), as
+ * compact JSON text; the caller frees it. */
+char *lifecycle_render(const json_t *output, const char *household);
+
+/* RFC 3339 time in China Standard Time (+08:00) for wall ms. */
+void lifecycle_format_time(int64_t ms, char *buf, size_t len);
