@@ -11,7 +11,8 @@ WARN    := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-trunca
 CPPFLAGS_ALL = -D_GNU_SOURCE -Idaemon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -DHEARTH_TEST_HOOKS
 
 B  := build
 BS := build/san

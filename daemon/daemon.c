@@ -186,19 +186,32 @@ static int redis_ensure(Daemon *d, int64_t now)
         return -EAGAIN;
 }
 
+/* STATUS= for systemctl status, and a periodic summary line in the log. */
 static void status_update(Daemon *d, int64_t now, bool force)
 {
         if (!force && now - d->last_status_ms < d->cfg->status_interval_ms)
                 return;
+        const PipelineStats *st = d->pipeline ? pipeline_stats(d->pipeline) : NULL;
+        uint64_t consumed = st ? st->consumed : 0;
         double secs = d->last_status_ms ? (double)(now - d->last_status_ms) / 1000.0 : 0;
-        double rate = secs > 0 ? (double)(d->consumed - d->consumed_at_last_status) / secs : 0;
+        double rate = secs > 0 ? (double)(consumed - d->consumed_at_last_status) / secs : 0;
         int64_t lag = d->consumer ? consumer_lag(d->consumer) : -1;
+        int64_t red = -1, yellow = -1;
+        if (d->store && redis_connected(d->redis) && d->store_ready)
+                store_open_counts(d->store, &red, &yellow);
+        size_t pending = d->pipeline ? pipeline_in_flight(d->pipeline) : 0;
         char status[256];
-        snprintf(status, sizeof(status), "%.1f events/s, lag %" PRId64 ", %" PRIu64 " consumed",
-                 rate, lag, d->consumed);
+        snprintf(status, sizeof(status),
+                 "%.1f events/s, lag %" PRId64 ", open alerts: %" PRId64 " red, %" PRId64
+                 " yellow, outbox pending %zu",
+                 rate, lag, red, yellow, pending);
         notify_status(d->notify, status);
+        if (st && consumed != d->consumed_at_last_status)
+                log_info("summary: %s; %" PRIu64 " consumed, %" PRIu64 " applied, %" PRIu64
+                         " duplicates, %" PRIu64 " dead letters",
+                         status, st->consumed, st->applied, st->duplicates, st->dead_letters);
         d->last_status_ms = now;
-        d->consumed_at_last_status = d->consumed;
+        d->consumed_at_last_status = consumed;
 }
 
 static void daemon_teardown(Daemon *d)

@@ -180,13 +180,15 @@ static json_t *find_alert(json_t *doc, const char *id, bool *open)
                 return a;
         }
         json_t *closed = json_object_get(doc, "closed");
-        size_t i;
-        json_array_foreach(closed, i, a) if (id &&
-                                             streq_ptr(json_string_value(json_object_get(a, "id")),
-                                                       id))
-        {
-                *open = false;
-                return a;
+        /* Newest first: a reopened alert is closed again under the same id,
+         * and only its latest entry has the current "reopened" count (the
+         * oldest one would reuse the ids of an earlier reopening). */
+        for (size_t i = json_array_size(closed); id && i-- > 0;) {
+                a = json_array_get(closed, i);
+                if (streq_ptr(json_string_value(json_object_get(a, "id")), id)) {
+                        *open = false;
+                        return a;
+                }
         }
         return NULL;
 }
@@ -265,7 +267,8 @@ static void handle_event(json_t *doc, const Event *ev, int64_t now)
         }
         case EV_MEASURE_APPLIED: {
                 json_t *a = json_object_get(doc, "alert");
-                if (!a)
+                /* A measure naming another (closed) alert is not this one's. */
+                if (!a || (id && !(alert && open)))
                         break;
                 json_t *m = json_pack("{s:s, s:s, s:s}", "measure", event_str(ev, "measure"), "by",
                                       event_str(ev, "by"), "applied_on",
@@ -336,7 +339,12 @@ static void close_alert(json_t *doc, json_t *alert, int64_t now)
         if (sat)
                 json_object_set(c, "satisfaction", sat);
         json_object_set_new(c, "reopened", json_integer(get_ms(alert, "reopened")));
-        json_object_set(c, "measures", json_object_get(alert, "measures") ?: json_array());
+        /* _new and incref: a plain set of a fresh json_array() leaked it. */
+        json_t *ms = json_object_get(alert, "measures");
+        json_object_set_new(c, "measures", ms ? json_incref(ms) : json_array());
+        /* Kept so that a reopened alert numbers its changes on from here
+         * instead of reusing the ids <alert>:changed:1... */
+        json_object_set_new(c, "seq", json_integer(get_ms(alert, "seq")));
         json_array_append_new(closed, c);
         while (json_array_size(closed) > LIFECYCLE_MAX_CLOSED)
                 json_array_remove(closed, 0);

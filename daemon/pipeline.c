@@ -450,6 +450,12 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                            code ? code : "-", *rules ? " rules " : "", rules);
                 p->stats.outputs_by_type[output_type_index(type)]++;
         }
+        /* Open alerts by colour, idempotent, for STATUS= and the metrics. */
+        if (json_array_size(gc->outputs)) {
+                const json_t *alert = json_object_get(gc->doc, "alert");
+                store_open_alert_set(p->store, household,
+                                     json_string_value(json_object_get(alert, "code")));
+        }
         crash_point("before_produce");
         for (size_t k = 0; k < gc->c.n_outbox; k++)
                 if (send_entry(p, household, gc->out_ids[k], gc->out_vals[k], now, 0) < 0)
@@ -674,6 +680,8 @@ int pipeline_flush_positions(Pipeline *p)
         return 0;
 }
 
+static void stats_count(Pipeline *p, const rd_kafka_message_t *m);
+
 void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
                           const rd_kafka_message_t *m, void *userdata)
 {
@@ -719,10 +727,48 @@ void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
         }
         p->stats.outputs_delivered++;
         crash_point("after_delivery");
-        if (store_outbox_delete(p->store, d->household, d->entry_id) < 0)
+        int r = store_outbox_delete(p->store, d->household, d->entry_id);
+        if (r < 0)
                 log_warning("redis: cannot delete delivered outbox entry %s (%s); it may be "
                             "sent again with the same id",
                             d->entry_id, store_errstr(p->store));
+        else if (r == 1)
+                stats_count(p, m);
+}
+
+/* Supervision figures (REQ-14), counted once per output: only the delivery
+ * that deleted the outbox entry counts it. */
+static void stats_count(Pipeline *p, const rd_kafka_message_t *m)
+{
+        json_t *ce = json_loadb(m->payload, m->len, 0, NULL);
+        const char *type = json_string_value(json_object_get(ce, "type"));
+        const json_t *data = json_object_get(ce, "data");
+        const char *code = json_string_value(json_object_get(data, "code"));
+        const char *prev = json_string_value(json_object_get(data, "previous_code"));
+        const char *town = json_string_value(json_object_get(data, "town"));
+        if (!type) {
+                json_decref(ce);
+                return;
+        }
+        char f[3][300];
+        const char *fields[3];
+        size_t n = 0;
+        const char *colour = code ? code : prev ? prev : "-";
+        snprintf(f[n], sizeof(f[n]), "%s:%s", type, colour);
+        fields[n] = f[n];
+        n++;
+        if (town && *town) {
+                snprintf(f[n], sizeof(f[n]), "%s:%s:%s", type, colour, town);
+                fields[n] = f[n];
+                n++;
+        }
+        store_stats_incr(p->store, fields, n, 1);
+        const json_t *open_for = json_object_get(data, "open_for");
+        if (json_is_integer(open_for)) {
+                const char *sum[1] = {"eliminate_seconds_sum"};
+                store_stats_incr(p->store, sum, 1, json_integer_value(open_for));
+        }
+        json_decref(ce);
 }
 
 /* Produces one outbox entry ("<ms> <json>") unless it is in flight. */

@@ -409,8 +409,8 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
 json_t *store_timers_due(Store *s, int64_t now_ms, size_t max)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-                redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld LIMIT 0 %zu", s->prefix,
-                              (long long)now_ms, max);
+                redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld LIMIT 0 %lld", s->prefix,
+                              (long long)now_ms, (long long)max);
         if (!r || r->type != REDIS_REPLY_ARRAY)
                 return NULL;
         json_t *a = json_array();
@@ -485,7 +485,67 @@ int store_outbox_delete(Store *s, const char *household, const char *id)
         const char *argv[3] = {"HDEL", k, id};
         size_t lens[3] = {4, strlen(k), strlen(id)};
         _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 3, argv, lens);
-        return r ? 0 : io_error(s, "HDEL outbox");
+        if (!r)
+                return io_error(s, "HDEL outbox");
+        return r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? 1 : 0;
+}
+
+int store_open_alert_set(Store *s, const char *household, const char *code)
+{
+        static const char *const codes[] = {"red", "yellow"};
+        for (size_t i = 0; i < ELEMENTSOF(codes); i++) {
+                bool in = code && streq(code, codes[i]);
+                _cleanup_(freeReplyObjectp) redisReply *r =
+                        redis_command(s->redis, "%s %s:open:%s %s", in ? "SADD" : "SREM",
+                                      s->prefix, codes[i], household);
+                if (!r)
+                        return io_error(s, "open alerts");
+        }
+        return 0;
+}
+
+int store_open_counts(Store *s, int64_t *red, int64_t *yellow)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r =
+                redis_command(s->redis, "SCARD %s:open:red", s->prefix);
+        _cleanup_(freeReplyObjectp) redisReply *y =
+                redis_command(s->redis, "SCARD %s:open:yellow", s->prefix);
+        if (!r || !y)
+                return io_error(s, "SCARD");
+        *red = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        *yellow = y->type == REDIS_REPLY_INTEGER ? y->integer : 0;
+        return 0;
+}
+
+int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by)
+{
+        char k[200], v[24];
+        snprintf(k, sizeof(k), "%s:stats", s->prefix);
+        snprintf(v, sizeof(v), "%" PRId64, by);
+        for (size_t i = 0; i < n; i++) {
+                const char *argv[4] = {"HINCRBY", k, fields[i], v};
+                append_argv(s->redis, 4, argv);
+        }
+        for (size_t i = 0; i < n; i++) {
+                redisReply *rep;
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                freeReplyObject(rep);
+        }
+        return 0;
+}
+
+json_t *store_stats_get(Store *s)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r =
+                redis_command(s->redis, "HGETALL %s:stats", s->prefix);
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return NULL;
+        json_t *o = json_object();
+        for (size_t j = 0; j + 1 < r->elements; j += 2)
+                json_object_set_new(o, r->element[j]->str,
+                                    json_integer(strtoll(r->element[j + 1]->str, NULL, 10)));
+        return o;
 }
 
 json_t *store_pending_list(Store *s)

@@ -10,6 +10,8 @@
  *   <p>:pos:{group}   HASH  <topic>/<partition> -> next offset to read
  *   <p>:epoch         STRING set once; its absence means the state was lost
  *   <p>:timers        ZSET  household -> next due time (wall ms), a hint
+ *   <p>:open:<code>   SET   households with an open alert of that colour
+ *   <p>:stats         HASH  supervision counters (REQ-14), counted once per delivered output
  * The commit script checks before it writes (version, offsets, seen ids,
  * key types), so a failed check or a wrong-typed key leaves nothing half
  * written. */
@@ -93,8 +95,18 @@ int store_timer_set(Store *s, const char *household, int64_t due_ms);
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret);
 int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size_t n);
 
-/* Outbox. */
+/* Outbox. Returns 1 when the entry was deleted, 0 when it was already
+ * gone (another delivery got there first), -EIO. */
 int store_outbox_delete(Store *s, const char *household, const char *id);
+
+/* Open alerts by colour (sets <p>:open:red and <p>:open:yellow, kept
+ * idempotently after each transition): code NULL means none open. */
+int store_open_alert_set(Store *s, const char *household, const char *code);
+int store_open_counts(Store *s, int64_t *red, int64_t *yellow);
+/* Supervision figures (REQ-14) in the hash <p>:stats: adds by to each field. */
+int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by);
+/* The whole stats hash as a JSON object of integers, or NULL. */
+json_t *store_stats_get(Store *s);
 /* Households listed in the pending index (every shard). Returns a JSON
  * array of strings (new reference) or NULL on error. */
 json_t *store_pending_list(Store *s);

@@ -131,7 +131,7 @@ YAML
 # messages in $T/notify.log.
 start_hearthd() {
         if [ ! -S "$T/notify.sock" ]; then
-                "$NOTIFYLISTEN" "$T/notify.sock" >"$T/notify.log" &
+                "$NOTIFYLISTEN" "$T/notify.sock" >>"$T/notify.log" &
                 _PIDS+=("$!")
                 wait_for 5 test -S "$T/notify.sock"
         fi

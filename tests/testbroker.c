@@ -328,6 +328,18 @@ static void command_run(Broker *b, char *line)
         fflush(stdout);
 }
 
+/* Answers one complete line, or its remains if it was too long. */
+static void line_done(Broker *b, char *line, bool *overlong)
+{
+        if (*overlong) {
+                printf("error: line longer than %d bytes\n", LINE_LEN - 2);
+                fflush(stdout);
+        } else {
+                command_run(b, line);
+        }
+        *overlong = false;
+}
+
 /*
  * Reads what stdin has and runs each complete line; buf holds LINE_LEN bytes, *used of them
  * pending. Returns 0, or -EPIPE at EOF or on a read error (a last unterminated line is run
@@ -344,18 +356,13 @@ static int stdin_read(Broker *b, char *buf, size_t *used, bool *overlong)
         buf[*used] = '\0';
         while ((nl = memchr(start, '\n', *used - (size_t)(start - buf)))) {
                 *nl = '\0';
-                if (*overlong)
-                        printf("error: line longer than %d bytes\n", LINE_LEN - 2);
-                else
-                        command_run(b, start);
-                fflush(stdout);
-                *overlong = false;
+                line_done(b, start, overlong);
                 start = nl + 1;
         }
         *used -= (size_t)(start - buf);
-        memmove(buf, start, *used);
-        if (n == 0 && *used && !*overlong)
-                command_run(b, buf);
+        memmove(buf, start, *used + 1); /* with the terminator */
+        if (n == 0 && (*used || *overlong))
+                line_done(b, buf, overlong);
         if (*used == LINE_LEN - 1 || n == 0) {
                 *overlong = n > 0;
                 *used = 0;

@@ -23,7 +23,8 @@ check "subscribed before READY" bash -c "grep -q 'hearthd ready' '$T/hearthd.log
 
 # 3. Messages are consumed (counted) and STATUS= reports them.
 for i in $(seq 5); do printf 'H000%d\t{"n":%d}\n' "$i" "$i"; done | produce household.reports
-check "STATUS= counts the consumed messages" wait_for 20 grep -q "STATUS=.*5 consumed" "$T/notify.log"
+check "STATUS= reports rate, lag, open alerts and outbox" wait_for 20 grep -qE "STATUS=[0-9.]+ events/s, lag [0-9-]+, open alerts: [0-9]+ red, [0-9]+ yellow, outbox pending [0-9]+" "$T/notify.log"
+check "the 5 malformed messages were consumed and dead-lettered" wait_for 20 bash -c "grep -c 'dead letter:' '$T/hearthd.log' | grep -qx 5"
 
 # 4. SIGTERM: STOPPING=1 and exit 0 within 10 s.
 stop_hearthd 10

@@ -148,16 +148,16 @@ static void test_valid_fixtures(void **state)
                 Event ev;
                 char err[512] = "", date[16];
 
-                if (event_decode(f->dec, valid[i].subject, strlen(valid[i].subject), text, len,
-                                 &ev, err, sizeof(err)) != 0)
+                if (event_decode(f->dec, valid[i].subject, strlen(valid[i].subject), text, len, &ev,
+                                 err, sizeof(err)) != 0)
                         fail_msg("%s: %s", valid[i].file, err);
                 assert_int_equal(ev.type, valid[i].type);
                 assert_string_equal(ev.subject, valid[i].subject);
                 date_format(ev.date, date, sizeof(date));
                 if (!streq(date, valid[i].date))
                         fail_msg("%s: date %s, want %s", valid[i].file, date, valid[i].date);
-                assert_string_equal(event_type_name(ev.type), json_string_value(json_object_get(
-                                                                  ev.root, "type")));
+                assert_string_equal(event_type_name(ev.type),
+                                    json_string_value(json_object_get(ev.root, "type")));
                 assert_non_null(ev.id);
                 assert_non_null(ev.source);
                 assert_true(json_is_object(ev.data));
@@ -200,7 +200,8 @@ static const struct {
     {"disability-grade-five.json", "data.members[3].disability_grade"},
     {"extension-camelcase.json", "'partitionKey'"},
     {"data-as-string.json", "data: must be object"},
-    {"checks-missing-drinking-water.json", "data.checks: missing required property 'drinking_water'"},
+    {"checks-missing-drinking-water.json",
+     "data.checks: missing required property 'drinking_water'"},
     {"injured-fraction.json", "data.injured"},
     {"year-1999.json", "data.year"},
     {"text-too-long.json", "data.text: must be at most 2000"},
@@ -245,10 +246,11 @@ static void test_invalid_fixtures(void **state)
         assert_int_equal(n, ELEMENTSOF(invalid));
 }
 
-#define NEED "{\"specversion\":\"1.0\",\"id\":\"n-1\",\"source\":\"app/t\","            \
-             "\"type\":\"need.reported\",\"time\":\"2026-03-15T20:41:13+08:00\","       \
-             "\"subject\":\"H1\",\"data\":{\"need_id\":\"N1\",\"channel\":\"self\","     \
-             "\"category\":\"water\",\"urgent\":true"
+#define NEED                                                                                       \
+        "{\"specversion\":\"1.0\",\"id\":\"n-1\",\"source\":\"app/t\","                            \
+        "\"type\":\"need.reported\",\"time\":\"2026-03-15T20:41:13+08:00\","                       \
+        "\"subject\":\"H1\",\"data\":{\"need_id\":\"N1\",\"channel\":\"self\","                    \
+        "\"category\":\"water\",\"urgent\":true"
 #define NEED_END "}}"
 
 static void test_key_and_payload(void **state)
@@ -289,12 +291,22 @@ static void test_key_and_payload(void **state)
         char *longer = malloc(strlen(text) + 2);
         assert_non_null(longer);
         snprintf(longer, strlen(text) + 2, "%s ", text);
-        assert_int_equal(event_decode(tight, "H1", 2, longer, strlen(longer), &ev, err,
-                                      sizeof(err)),
-                         -EINVAL);
+        assert_int_equal(
+            event_decode(tight, "H1", 2, longer, strlen(longer), &ev, err, sizeof(err)), -EINVAL);
         assert_non_null(strstr(err, "exceeds"));
         free(longer);
         event_decoder_free(tight);
+
+        /* No data date and no time: the date is unknown (0). */
+        const char *untimed = "{\"specversion\":\"1.0\",\"id\":\"r\",\"source\":\"s\","
+                              "\"type\":\"need.resolved\",\"subject\":\"H1\","
+                              "\"data\":{\"need_id\":\"N1\"}}";
+        assert_int_equal(decode_text(f, "H1", untimed, &ev, err, sizeof(err)), 0);
+        assert_int_equal(ev.type, EV_NEED_RESOLVED);
+        assert_int_equal(ev.date, 0);
+        assert_string_equal(ev.id, "r");
+        assert_string_equal(ev.source, "s");
+        event_done(&ev);
 
         /* Not an object: event_from_json still takes ownership (ASan checks). */
         assert_int_equal(event_from_json(f->dec, json_pack("[i]", 1), &ev, err, sizeof(err)),
@@ -496,11 +508,10 @@ static void test_household_id(void **state)
                 size_t len; /* 0: strlen */
                 bool ok;
         } cases[] = {
-            {"H3311210001", 0, true}, {"a", 0, true},         {"_-", 0, true},
-            {"Az09_-", 0, true},      {"", 0, false},         {"H 1", 0, false},
-            {"H.1", 0, false},        {"H/1", 0, false},      {"H1\n", 0, false},
-            {"户1", 0, false},       {"H1\xff", 0, false},   {"H1 ", 2, true},
-            {"H\0001", 3, false},     {"H:1", 0, false},      {"H+1", 0, false},
+            {"H3311210001", 0, true}, {"a", 0, true},    {"_-", 0, true},      {"Az09_-", 0, true},
+            {"", 0, false},           {"H 1", 0, false}, {"H.1", 0, false},    {"H/1", 0, false},
+            {"H1\n", 0, false},       {"户1", 0, false}, {"H1\xff", 0, false}, {"H1 ", 2, true},
+            {"H\0001", 3, false},     {"H:1", 0, false}, {"H+1", 0, false},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -522,23 +533,36 @@ static void test_dates(void **state)
                 int32_t days;
                 bool ok;
         } cases[] = {
-            {"1970-01-01", 0, true},      {"1970-01-02", 1, true},
-            {"1969-12-31", -1, true},     {"2000-02-29", 11016, true},
-            {"2000-03-01", 11017, true},  {"2024-02-29", 19782, true},
-            {"2026-03-02", 20514, true},  {"2038-01-19", 24855, true},
-            {"2100-12-31", 47846, true},  {"9999-12-31", 2932896, true},
+            {"1970-01-01", 0, true},
+            {"1970-01-02", 1, true},
+            {"1969-12-31", -1, true},
+            {"2000-02-29", 11016, true},
+            {"2000-03-01", 11017, true},
+            {"2024-02-29", 19782, true},
+            {"2026-03-02", 20514, true},
+            {"2038-01-19", 24855, true},
+            {"2100-12-31", 47846, true},
+            {"9999-12-31", 2932896, true},
             {"0000-03-01", -719468, true},
             /* the date part of an RFC 3339 time: the decoder dates events
              * without a data date by their `time` this way */
             {"2026-03-02T08:00:00+08:00", 20514, true},
-            {"2023-02-29", 0, false},     {"2100-02-29", 0, false},
-            {"1900-02-29", 0, false},     {"2024-04-31", 0, false},
-            {"2024-13-01", 0, false},     {"2024-00-10", 0, false},
-            {"2024-01-00", 0, false},     {"2024-01-32", 0, false},
-            {"2024-1-01", 0, false},      {"24-01-01", 0, false},
-            {"2024/01/01", 0, false},     {"2024-01-0", 0, false},
-            {"", 0, false},               {"abcd-ef-gh", 0, false},
-            {"-202-01-01", 0, false},     {"2024-01- 1", 0, false},
+            {"2023-02-29", 0, false},
+            {"2100-02-29", 0, false},
+            {"1900-02-29", 0, false},
+            {"2024-04-31", 0, false},
+            {"2024-13-01", 0, false},
+            {"2024-00-10", 0, false},
+            {"2024-01-00", 0, false},
+            {"2024-01-32", 0, false},
+            {"2024-1-01", 0, false},
+            {"24-01-01", 0, false},
+            {"2024/01/01", 0, false},
+            {"2024-01-0", 0, false},
+            {"", 0, false},
+            {"abcd-ef-gh", 0, false},
+            {"-202-01-01", 0, false},
+            {"2024-01- 1", 0, false},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -604,8 +628,9 @@ static void test_type_names(void **state)
         assert_int_equal(event_type_from_name("household.registered"), EV_HOUSEHOLD_REGISTERED);
         assert_int_equal(event_type_from_name("satisfaction.rated"), EV_SATISFACTION_RATED);
         assert_string_equal(event_type_name(_EV_MAX), "?");
-        static const char *const bad[] = {"", "medical.claim.rejected", "Household.Registered",
-                                          "household.registered ", "household", "risk.eliminated"};
+        static const char *const bad[] = {
+            "",          "medical.claim.rejected", "Household.Registered", "household.registered ",
+            "household", "risk.eliminated"};
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 assert_int_equal(event_type_from_name(bad[i]), -EINVAL);
 }
@@ -613,11 +638,16 @@ static void test_type_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_valid_fixtures),    cmocka_unit_test(test_invalid_fixtures),
-            cmocka_unit_test(test_key_and_payload),   cmocka_unit_test(test_malformed),
-            cmocka_unit_test(test_limits),            cmocka_unit_test(test_money_fields),
-            cmocka_unit_test(test_member_ids_unique), cmocka_unit_test(test_household_id),
-            cmocka_unit_test(test_dates),             cmocka_unit_test(test_dedup_hash),
+            cmocka_unit_test(test_valid_fixtures),
+            cmocka_unit_test(test_invalid_fixtures),
+            cmocka_unit_test(test_key_and_payload),
+            cmocka_unit_test(test_malformed),
+            cmocka_unit_test(test_limits),
+            cmocka_unit_test(test_money_fields),
+            cmocka_unit_test(test_member_ids_unique),
+            cmocka_unit_test(test_household_id),
+            cmocka_unit_test(test_dates),
+            cmocka_unit_test(test_dedup_hash),
             cmocka_unit_test(test_type_names),
         };
 

@@ -79,9 +79,9 @@ static const Case cases[] = {
     {"100000000000.01", 0, "too large"},
     {"100000000001", 0, "too large"},
     {"1e12", 0, "too large"},
-    {"9007199254740992", 0, "too large"},   /* 2^53 */
-    {"9007199254740993", 0, "too large"},   /* 2^53 + 1: an integer to jansson */
-    {"9007199254740992.0", 0, "too large"}, /* 2^53 as a real */
+    {"9007199254740992", 0, "too large"},    /* 2^53 */
+    {"9007199254740993", 0, "too large"},    /* 2^53 + 1: an integer to jansson */
+    {"9007199254740992.0", 0, "too large"},  /* 2^53 as a real */
     {"9223372036854775807", 0, "too large"}, /* 2^63 - 1 */
     {"1e300", 0, "too large"},
     {"1.7976931348623157e308", 0, "too large"},
@@ -341,9 +341,8 @@ static void test_add(void **state)
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 int64_t s = money_add(cases[i].a, cases[i].b);
                 if (s != cases[i].sum)
-                        fail_msg("money_add(%lld, %lld) = %lld, want %lld",
-                                 (long long)cases[i].a, (long long)cases[i].b, (long long)s,
-                                 (long long)cases[i].sum);
+                        fail_msg("money_add(%lld, %lld) = %lld, want %lld", (long long)cases[i].a,
+                                 (long long)cases[i].b, (long long)s, (long long)cases[i].sum);
                 assert_int_equal(money_add(cases[i].b, cases[i].a), s);
         }
 
@@ -361,9 +360,9 @@ static void test_add(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_literals),         cmocka_unit_test(test_not_json_numbers),
-            cmocka_unit_test(test_sweep_fen),        cmocka_unit_test(test_sweep_magnitudes),
-            cmocka_unit_test(test_to_json),          cmocka_unit_test(test_format),
+            cmocka_unit_test(test_literals),  cmocka_unit_test(test_not_json_numbers),
+            cmocka_unit_test(test_sweep_fen), cmocka_unit_test(test_sweep_magnitudes),
+            cmocka_unit_test(test_to_json),   cmocka_unit_test(test_format),
             cmocka_unit_test(test_add),
         };
 
