@@ -1,7 +1,7 @@
 # hearth: build, deps, test, demo, lint. `make help` lists the targets.
 
 CC      ?= cc
-PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd
+PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd libmicrohttpd
 # Debian 12 packages the build, the tests and the demo need.
 DEBS    := build-essential pkg-config librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev \
            libsystemd-dev libmicrohttpd-dev libcmocka-dev redis-server redis-tools kcat clang \
@@ -115,5 +115,7 @@ format:
 
 clean:
 	rm -rf build hearthd hearthctl
+
+include deploy/install.mk
 
 -include $(wildcard $(B)/obj/*.d $(BS)/obj/*.d $(B)/*.d $(BS)/*.d)

@@ -17,6 +17,7 @@
 #include "pipeline.h"
 #include "producer.h"
 #include "redis.h"
+#include "rules.h"
 #include "schema.h"
 #include "store.h"
 
@@ -34,6 +35,11 @@ typedef struct {
         SchemaSet *schemas;
         EventDecoder *decoder;
         Pipeline *pipeline;
+        RuleSet *rules;          /* swapped whole on SIGHUP */
+        Config *policy;          /* the config the rules were built with */
+        ExprFloorLine *lines;    /* policy.floor_lines for the expressions */
+        size_t n_lines;
+        uint8_t line_noted[128]; /* years whose missing floor line was logged */
         bool store_ready; /* script loaded and epoch checked since the last connect */
         int sigfd;
         bool stop, reload;
@@ -90,6 +96,105 @@ static int load_config(const DaemonArgs *args, Config **ret)
         return r;
 }
 
+/* Loads the rule set of cfg's rules.dir; prints every problem with
+ * file:line:col. */
+static int load_rules(const Config *cfg, RuleSet **ret)
+{
+        _cleanup_(diag_freep) Diag *d = diag_new();
+        if (!d)
+                return -ENOMEM;
+        int r = rules_load_dir(cfg->rules_dir, cfg, ret, d);
+        if (r < 0) {
+                diag_print(d, stderr, "<3>");
+                log_error("%u error%s in the rules of %s", diag_count(d),
+                          diag_count(d) == 1 ? "" : "s", cfg->rules_dir);
+        }
+        return r;
+}
+
+/* Installs a rule set and the policy it was built with (takes both). */
+static int rules_install(Daemon *d, RuleSet *rules, Config *policy)
+{
+        ExprFloorLine *lines = calloc(policy->n_floor_lines + 1, sizeof(ExprFloorLine));
+        if (!lines) {
+                rules_free(rules);
+                config_free(policy);
+                return -ENOMEM;
+        }
+        rules_floor_lines(policy, lines, policy->n_floor_lines);
+        /* Swapped between two events: the pipeline calls back into d->rules
+         * only from this thread. */
+        rules_free(d->rules);
+        if (d->policy != d->cfg)
+                config_free(d->policy);
+        free(d->lines);
+        d->rules = rules;
+        d->policy = policy;
+        d->lines = lines;
+        d->n_lines = policy->n_floor_lines;
+        memset(d->line_noted, 0, sizeof(d->line_noted));
+        return 0;
+}
+
+/* The pipeline's evaluator: the rules of this moment, as JSON reasons. */
+static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
+{
+        Daemon *d = userdata;
+        RulesResult res = {0};
+        if (!d->rules || rules_eval(d->rules, doc, today, d->lines, d->n_lines, &res) < 0) {
+                rules_result_done(&res);
+                return NULL;
+        }
+        int year = date_year(today);
+        bool exact = false;
+        for (size_t i = 0; i < d->n_lines; i++)
+                exact = exact || d->lines[i].year == year;
+        if (!exact && year >= 2000 && year < 2000 + (int)sizeof(d->line_noted) &&
+            !d->line_noted[year - 2000]) {
+                d->line_noted[year - 2000] = 1;
+                log_notice("policy.floor_lines has no line for %d: the latest earlier line "
+                           "applies (set it when the province publishes it)",
+                           year);
+        }
+        for (size_t i = 0; i < res.n_errors; i++)
+                log_debug("rule %s: %s: %s", res.errors[i].rule, res.errors[i].what,
+                          expr_strerror(res.errors[i].error));
+        json_t *reasons = json_array();
+        for (size_t i = 0; i < res.n_reasons; i++) {
+                const RulesReason *r = &res.reasons[i];
+                json_array_append_new(
+                        reasons, json_pack("{s:s, s:s, s:s, s:s, s:O, s:I}", "rule", r->rule,
+                                           "category", r->category, "severity",
+                                           rules_severity_to_string(r->severity), "message",
+                                           r->message, "evidence", r->evidence,
+                                           "respond_within_ms", (json_int_t)r->respond_within_ms));
+        }
+        json_t *e = json_pack("{s:b, s:o}", "monitored", res.monitored, "reasons", reasons);
+        rules_result_done(&res);
+        return e;
+}
+
+/* SIGHUP: builds the new rule set completely (with the config file's
+ * policy as it is now), then swaps; on any error the old set keeps
+ * running. */
+static void daemon_reload(Daemon *d, const DaemonArgs *args)
+{
+        notify_reloading(d->notify);
+        Config *policy = NULL;
+        RuleSet *rules = NULL;
+        if (load_config(args, &policy) < 0) {
+                log_error("reload: config has errors; the old rules keep running");
+        } else if (load_rules(policy, &rules) < 0) {
+                log_error("reload: rules have errors; the old rules keep running");
+                config_free(policy);
+        } else {
+                size_t n = rules_count(rules);
+                if (rules_install(d, rules, policy) == 0)
+                        log_notice("reload: %zu rules from %s", n, d->policy->rules_dir);
+        }
+        notify_ready(d->notify);
+}
+
 int daemon_check(const DaemonArgs *args)
 {
         _cleanup_(config_freep) Config *cfg = NULL;
@@ -106,10 +211,13 @@ int daemon_check(const DaemonArgs *args)
                 redis_url_done(&u);
         }
         _cleanup_(schema_set_freep) SchemaSet *schemas = NULL;
-        r = load_schemas(cfg, &schemas);
-        if (r < 0)
-                return r;
-        printf("configuration OK\n");
+        int rs = load_schemas(cfg, &schemas);
+        _cleanup_(rules_freep) RuleSet *rules = NULL;
+        r = load_rules(cfg, &rules);
+        if (r < 0 || rs < 0)
+                return r < 0 ? r : rs;
+        printf("configuration OK: %zu rules, %zu schemas\n", rules_count(rules),
+               schema_set_count(schemas));
         return 0;
 }
 
@@ -222,6 +330,12 @@ static void daemon_teardown(Daemon *d)
         d->decoder = event_decoder_free(d->decoder);
         d->schemas = schema_set_free(d->schemas);
         d->store = store_free(d->store);
+        d->rules = rules_free(d->rules);
+        if (d->policy != d->cfg)
+                config_free(d->policy);
+        d->policy = NULL;
+        free(d->lines);
+        d->lines = NULL;
         d->embedded = kafka_embedded_free(d->embedded);
         d->redis = redis_free(d->redis);
         d->notify = notify_free(d->notify);
@@ -326,6 +440,20 @@ int daemon_run(const DaemonArgs *args)
         r = load_schemas(d.cfg, &d.schemas);
         if (r < 0)
                 goto out;
+        {
+                RuleSet *rules = NULL;
+                Config *policy = NULL;
+                r = load_rules(d.cfg, &rules);
+                if (r == 0)
+                        r = load_config(args, &policy);
+                if (r < 0) {
+                        rules_free(rules);
+                        goto out;
+                }
+                if ((r = rules_install(&d, rules, policy)) < 0)
+                        goto out;
+                log_info("%zu rules loaded from %s", rules_count(d.rules), d.cfg->rules_dir);
+        }
 
         r = d.sigfd = signals_open();
         if (r < 0) {
@@ -346,6 +474,8 @@ int daemon_run(const DaemonArgs *args)
         d.decoder = event_decoder_new(d.schemas, (size_t)d.cfg->max_message_bytes);
         if (d.store)
                 d.pipeline = pipeline_new(d.cfg, d.store, d.decoder);
+        if (d.pipeline)
+                pipeline_set_evaluator(d.pipeline, daemon_eval, &d);
         msgs = calloc((size_t)d.cfg->batch_max, sizeof(*msgs));
         if (!d.notify || !d.store || !d.decoder || !d.pipeline || !msgs)
                 goto out;
@@ -410,9 +540,7 @@ int daemon_run(const DaemonArgs *args)
                         break;
                 if (d.reload) {
                         d.reload = false;
-                        notify_reloading(d.notify);
-                        log_notice("SIGHUP: nothing to reload yet");
-                        notify_ready(d.notify);
+                        daemon_reload(&d, args);
                 }
                 if (d.health.fatal) {
                         log_error("kafka: fatal error: %s; exiting for a restart",

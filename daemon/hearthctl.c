@@ -12,6 +12,7 @@
 #include "household.h"
 #include "money.h"
 #include "redis.h"
+#include "ruletest.h"
 #include "store.h"
 
 #define EXIT_USAGE 2
@@ -32,6 +33,8 @@ static void help(void)
                "\n"
                "Commands:\n"
                "  household ID         a household's state, sums and recent events\n"
+               "  test-rules [DIR]     run the rule tests in DIR/tests against DIR's rules\n"
+               "                       (default: the config's rules.dir), like promtool\n"
                "  help                 this text\n"
                "\n"
                "Options:\n"
@@ -157,6 +160,20 @@ out:
         return ret;
 }
 
+/* test-rules [DIR]: the rule tests of DIR/tests against DIR's rules. */
+static int cmd_test_rules(const Config *cfg, const char *dir)
+{
+        const char *rules_dir = dir ? dir : cfg->rules_dir;
+        char tests[4096];
+        snprintf(tests, sizeof(tests), "%s/tests", rules_dir);
+        int r = ruletest_run_dir(tests, rules_dir, cfg->schemas_dir, cfg, stdout);
+        if (r < 0) {
+                fprintf(stderr, "hearthctl: test-rules %s: %s\n", rules_dir, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -233,6 +250,8 @@ int main(int argc, char **argv)
                         ret = EXIT_USAGE;
                 } else
                         ret = cmd_household(&a, cfg, args[0]);
+        } else if (strcmp(verb, "test-rules") == 0) {
+                ret = cmd_test_rules(cfg, rest ? args[0] : NULL);
         } else {
                 fprintf(stderr, "hearthctl: unknown command '%s'\nTry 'hearthctl help'.\n", verb);
                 ret = EXIT_USAGE;

@@ -425,7 +425,8 @@ static int output_type_index(const char *type)
 
 /* After a commit: one log line per transition (ids and codes only, never
  * personal data), then produce the outbox entries. */
-static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, int64_t now)
+static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, int64_t now,
+                         const char *crash_name)
 {
         size_t i;
         json_t *o;
@@ -456,7 +457,7 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                 store_open_alert_set(p->store, household,
                                      json_string_value(json_object_get(alert, "code")));
         }
-        crash_point("before_produce");
+        crash_point(crash_name);
         for (size_t k = 0; k < gc->c.n_outbox; k++)
                 if (send_entry(p, household, gc->out_ids[k], gc->out_vals[k], now, 0) < 0)
                         log_warning("kafka: cannot produce alert %s now; the outbox keeps it",
@@ -537,7 +538,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                                 items[gc->applied[k]].state = ITEM_DONE;
                                 p->stats.applied++;
                         }
-                        outputs_send(p, g->household, gc, now);
+                        outputs_send(p, g->household, gc, now, "before_produce");
                         break;
                 case -ESTALE:
                 case -EALREADY:
@@ -939,7 +940,7 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 if (commits[c].result != 0)
                         continue; /* someone else changed it: next round sees it */
                 p->stats.timers_fired++;
-                outputs_send(p, reads[i].household, &gcs[i], now_ms);
+                outputs_send(p, reads[i].household, &gcs[i], now_ms, "before_produce_timer");
                 if (commits[c].timer_due <= 0)
                         store_timer_set(p->store, reads[i].household, 0);
         }

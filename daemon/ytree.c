@@ -121,6 +121,9 @@ static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
                         ctx_error(c, c->parser.problem_mark,
                                   c->parser.problem ? c->parser.problem : "YAML syntax error",
                                   NULL);
+                        /* A key whose value never came is not counted in n->n. */
+                        if (map && is_value)
+                                ytree_free(n->items[total - 1]);
                         return ytree_free(n);
                 }
                 if (e.type == end) {

@@ -1,12 +1,17 @@
 #!/bin/bash
-# make demo: the test broker, a local redis-server and hearthd, all on
-# loopback, in a temp dir; Ctrl-C (or the end) stops everything.
+# make demo: the test broker, a local redis-server and hearthd on loopback,
+# then scenarios taken from the policy, each alert shown as a cadre would see
+# it. Everything runs in a temp dir; the end or Ctrl-C stops all of it.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 D=$(mktemp -d /tmp/hearth-demo.XXXXXX)
 PIDS=()
-bold=$'\e[1m'; green=$'\e[32m'; yellow=$'\e[33m'; red=$'\e[31m'; off=$'\e[0m'
-[ -t 1 ] || { bold=; green=; yellow=; red=; off=; }
+SCEN=$ROOT/tests/fixtures/demo/scenarios.txt
+if [ -t 1 ]; then
+        bold=$'\e[1m' dim=$'\e[2m' green=$'\e[32m' yellow=$'\e[33m' red=$'\e[31m' off=$'\e[0m'
+else
+        bold= dim= green= yellow= red= off=
+fi
 
 cleanup() {
         trap - INT TERM
@@ -15,49 +20,107 @@ cleanup() {
         rm -rf "$D"
 }
 trap cleanup EXIT
-trap 'echo; echo "${bold}demo interrupted, stopping...${off}"; exit 130' INT TERM
+trap 'echo; echo "${bold}demo interrupted, stopping everything...${off}"; exit 130' INT TERM
 
-say() { echo "${bold}==> $*${off}"; }
+say() { echo; echo "${bold}==> $*${off}"; }
 port() { for _ in $(seq 100); do p=$((20000 + RANDOM % 40000)); (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }; done; }
+waitfor() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 
-say "starting the test broker (librdkafka mock cluster, real Kafka protocol on loopback)"
+say "starting the test broker (librdkafka mock cluster: the real Kafka protocol on loopback)"
 "$ROOT/build/testbroker" -b 1 -p 4 \
         -t civil-affairs.events,medical-insurance.events,disaster.events,household.reports,hearth.alerts,hearth.dlq \
         -P "$D/bootstrap" </dev/null >"$D/broker.out" 2>"$D/broker.err" &
 PIDS+=($!)
-for _ in $(seq 100); do [ -s "$D/bootstrap" ] && break; sleep 0.1; done
+waitfor 100 test -s "$D/bootstrap" || { echo "test broker did not start"; exit 1; }
 BOOT=$(cat "$D/bootstrap")
 echo "    bootstrap: $BOOT"
 
 RPORT=$(port)
-say "starting redis-server on 127.0.0.1:$RPORT (AOF, noeviction)"
+say "starting redis-server on 127.0.0.1:$RPORT (AOF everysec, noeviction)"
 redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$D" --save "" --appendonly yes \
         --maxmemory-policy noeviction --logfile "$D/redis.log" &
 PIDS+=($!)
-for _ in $(seq 100); do [ "$(redis-cli -p "$RPORT" PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+waitfor 100 bash -c "[ \"\$(redis-cli -p $RPORT PING 2>/dev/null)\" = PONG ]"
 
-say "starting hearthd with deploy/hearth.example.yaml"
+say "starting hearthd with deploy/hearth.example.yaml (rules from rules/)"
 "$ROOT/build/notifylisten" "$D/notify.sock" >"$D/notify.log" &
 PIDS+=($!)
-for _ in $(seq 50); do [ -S "$D/notify.sock" ] && break; sleep 0.1; done
+waitfor 50 test -S "$D/notify.sock"
 NOTIFY_SOCKET="$D/notify.sock" "$ROOT/hearthd" --config "$ROOT/deploy/hearth.example.yaml" \
         --set "kafka.brokers=$BOOT" --set "redis.url=redis://127.0.0.1:$RPORT/0" \
-        --set kafka.properties.fetch.wait.max.ms=10 --set metrics.listen= 2>"$D/hearthd.log" &
+        --set kafka.properties.fetch.wait.max.ms=10 --set kafka.properties.session.timeout.ms=6000 \
+        --set metrics.listen= --set policy.language="${DEMO_LANG:-zh}" 2>"$D/hearthd.log" &
 HPID=$!
 PIDS+=($HPID)
-for _ in $(seq 200); do grep -q READY=1 "$D/notify.log" && break; sleep 0.1; done
-if grep -q READY=1 "$D/notify.log"; then
-        echo "${green}${bold}hearthd is READY${off} (sd_notify READY=1 received)"
+if waitfor 300 grep -q READY=1 "$D/notify.log"; then
+        echo "    ${green}${bold}hearthd is READY${off} (sd_notify READY=1: Redis answered, consumer subscribed)"
 else
-        echo "${red}hearthd did not reach READY${off}"; exit 1
+        echo "${red}hearthd did not reach READY${off}"; cat "$D/hearthd.log"; exit 1
 fi
-if [ -n "${DEMO_WAIT:-}" ]; then
-        say "running; press Ctrl-C to stop"
-        while kill -0 "$HPID" 2>/dev/null; do sleep 1; done
-fi
-sed 's/^/    hearthd: /' "$D/hearthd.log"
-say "stopping (SIGTERM): hearthd drains and exits"
+
+alerts() { kcat -b "$BOOT" -C -t hearth.alerts -o beginning -e -q 2>/dev/null; }
+count() { alerts | grep -c . ; }
+
+# Shows one alert CloudEvent as a cadre would read it.
+show() {
+        jq -r --arg red "$red" --arg yellow "$yellow" --arg green "$green" --arg bold "$bold" \
+              --arg dim "$dim" --arg off "$off" '
+          def col(c): if c == "red" then $red elif c == "yellow" then $yellow else $green end;
+          .data as $d |
+          ($d.code // (if .type == "risk.eliminated" then "green" else "yellow" end)) as $c |
+          "  " + col($c) + $bold + "● " + ($c | ascii_upcase) + $off + "  " + $bold + .type + $off
+            + "  household " + $d.household_id
+            + (if $d.town then "  " + $d.town + " " + ($d.village // "") else "" end)
+            + (if $d.cadre.name then "  → cadre " + $d.cadre.name else "" end),
+          ( $d.reasons // [] | .[] | "      " + col(.severity) + "[" + .category + "]" + $off
+              + " " + .message + $dim + "  (" + .rule + ")" + $off ),
+          ( if $d.respond_by then "      respond by " + $d.respond_by else empty end ),
+          ( if .type == "risk.eliminated" then "      back to green after " + ($d.open_for|tostring)
+              + " s; was " + $d.previous_code + "; measures: " + ([$d.measures[]?.measure] | join(", ")
+              | if . == "" then "none recorded" else . end) else empty end ),
+          "      " + $dim + "alert " + ($d.alert_id // "-") + "  event id " + .id + $off'
+}
+
+shown=0
+step() {
+        local n=$1 title=$2
+        say "$title"
+        grep -P "^$n\t" "$SCEN" | while IFS=$'\t' read -r _ topic key json; do
+                echo "    ${dim}$(jq -r '.type + " from " + .source' <<<"$json") → $topic${off}"
+                printf '%s\t%s\n' "$key" "$json" | kcat -b "$BOOT" -P -t "$topic" -K $'\t' 2>/dev/null
+        done
+        # Wait until the alerts stop coming (or 15 s), then show the new ones.
+        local last=-1 stable=0 c
+        for _ in $(seq 75); do
+                c=$(count)
+                if [ "$c" = "$last" ] && [ "$c" -gt "$shown" ]; then stable=$((stable + 1)); else stable=0; fi
+                [ $stable -ge 5 ] && break
+                last=$c
+                sleep 0.2
+        done
+        c=$(count)
+        if [ "$c" -gt "$shown" ]; then
+                alerts | tail -n +"$((shown + 1))" | while read -r ce; do show <<<"$ce"; done
+        else
+                echo "    (no alert: nothing in the rules fires)"
+        fi
+        shown=$c
+}
+
+step 1 "Civil affairs registers four households (household.registered)"
+sleep 1
+step 2 "A hospital bill wipes out a year's income: 45,000 yuan out of pocket, last year's income 36,000"
+step 3 "A typhoon destroys a house (emergency management: house collapsed)"
+step 4 "A household asks for help itself in the 浙里办 app (school fees)"
+step 5 "A cadre's monthly visit finds unsafe drinking water (浙政钉)"
+step 6 "Help arrives: school aid granted, tap water connected → back to green (风险消除)"
+
+say "every household in hearthctl (the record behind the alerts)"
+for h in H3311210001 H3311210042; do
+        "$ROOT/hearthctl" --redis "redis://127.0.0.1:$RPORT/0" household "$h" | sed 's/^/    /' | head -12
+done
+say "stopping (SIGTERM): hearthd drains, records its positions and exits"
 kill -TERM "$HPID"; wait "$HPID"; rc=$?
-sed 's/^/    hearthd: /' "$D/hearthd.log" | tail -n 2
+tail -n 1 "$D/hearthd.log" | sed 's/^/    hearthd: /'
 echo "    hearthd exit status: $rc"
 exit "$rc"

@@ -57,7 +57,8 @@ static int setup(void **state)
                 print_error("cannot load schemas from %s: %s\n", dir, err);
                 return -1;
         }
-        /* The output schemas, compiled one by one (schema_compile). */
+        /* The output schemas (schemas/out/<type>.json, schema_compile'd by the
+         * loader); every type the contract lists must be there. */
         snprintf(out, sizeof(out), "%s/out", dir);
         if (schema_set_load_dir(out, &out_schemas, err, sizeof(err)) < 0) {
                 print_error("cannot load schemas from %s: %s\n", out, err);

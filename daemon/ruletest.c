@@ -1,0 +1,830 @@
+#include "ruletest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include "event.h"
+#include "household.h"
+#include "rules.h"
+#include "schema.h"
+#include "ytree.h"
+
+#define RULETEST_MAX_FILES 200
+#define RULETEST_SUBJECT "HTEST0001"
+#define RULETEST_DEFAULT_DATE "2026-01-01"
+#define RULETEST_MAX_EVENT_BYTES (1 << 20)
+
+typedef struct {
+        FILE *out;
+        const Config *base;
+        const char *rules_dir;
+        const EventDecoder *dec;
+        const RuleSet *rs; /* rules under the base config */
+        bool *expected;    /* per rule of rs: some step expects it to fire */
+        unsigned n;        /* TAP lines so far */
+        unsigned failed;
+} Runner;
+
+/* One test file, parsed and checked. */
+typedef struct {
+        char *path;
+        const char *name; /* base name, for the TAP lines */
+        YNode *root;
+} TestFile;
+
+/* --- checking the structure of a test file --------------------------- */
+
+static bool keys_ok(const YNode *map, const char *const *keys, size_t n, const char *what,
+                    const char *file, Diag *d)
+{
+        bool ok = true;
+        for (size_t i = 0; i < map->n; i++) {
+                const YNode *k = ynode_key(map, i);
+                bool known = false;
+                for (size_t j = 0; k->type == YNODE_SCALAR && j < n; j++)
+                        known = known || streq(k->scalar, keys[j]);
+                if (!known) {
+                        diag_add(d, file, k->line, k->col, "%s: unknown key '%s'", what,
+                                 k->type == YNODE_SCALAR ? k->scalar : "?");
+                        ok = false;
+                }
+        }
+        return ok;
+}
+
+static bool is_scalar(const YNode *n)
+{
+        return n && n->type == YNODE_SCALAR;
+}
+
+static void check_date(const YNode *n, const char *what, const char *file, Diag *d)
+{
+        int32_t days;
+        if (!is_scalar(n) || date_parse(n->scalar, &days) < 0)
+                diag_add(d, file, n->line, n->col, "%s: expected a date YYYY-MM-DD", what);
+}
+
+static void check_config(const YNode *c, const char *file, Diag *d)
+{
+        static const char *const keys[] = {"floor_lines", "monitor_factor", "thresholds",
+                                           "language"};
+        int64_t x;
+
+        if (c->type != YNODE_MAP) {
+                diag_add(d, file, c->line, c->col, "config: expected a mapping");
+                return;
+        }
+        keys_ok(c, keys, ELEMENTSOF(keys), "config", file, d);
+        const YNode *fl = ynode_get(c, "floor_lines");
+        if (fl && fl->type != YNODE_MAP)
+                diag_add(d, file, fl->line, fl->col, "config.floor_lines: expected year: yuan");
+        for (size_t i = 0; fl && fl->type == YNODE_MAP && i < fl->n; i++) {
+                const YNode *k = ynode_key(fl, i), *v = ynode_value(fl, i);
+                char *end;
+                long y = is_scalar(k) ? strtol(k->scalar, &end, 10) : -1;
+                if (!is_scalar(k) || *end || y < 1900 || y > 9999)
+                        diag_add(d, file, k->line, k->col, "config.floor_lines: bad year");
+                if (!is_scalar(v) || config_parse_fixed2(v->scalar, &x) < 0)
+                        diag_add(d, file, v->line, v->col, "config.floor_lines: bad amount");
+        }
+        const YNode *mf = ynode_get(c, "monitor_factor");
+        if (mf && (!is_scalar(mf) || config_parse_fixed2(mf->scalar, &x) < 0))
+                diag_add(d, file, mf->line, mf->col, "config.monitor_factor: expected a number");
+        const YNode *th = ynode_get(c, "thresholds");
+        if (th && th->type != YNODE_MAP)
+                diag_add(d, file, th->line, th->col, "config.thresholds: expected name: number");
+        for (size_t i = 0; th && th->type == YNODE_MAP && i < th->n; i++)
+                if (!is_scalar(ynode_key(th, i)) || !is_scalar(ynode_value(th, i)))
+                        diag_add(d, file, ynode_key(th, i)->line, ynode_key(th, i)->col,
+                                 "config.thresholds: expected name: number");
+        const YNode *lang = ynode_get(c, "language");
+        if (lang &&
+            (!is_scalar(lang) || (!streq(lang->scalar, "zh") && !streq(lang->scalar, "en"))))
+                diag_add(d, file, lang->line, lang->col, "config.language: zh or en");
+}
+
+static void check_expect(const YNode *e, const char *file, Diag *d)
+{
+        static const char *const keys[] = {"code", "reasons", "monitored", "messages", "errors"};
+        if (e->type != YNODE_MAP) {
+                diag_add(d, file, e->line, e->col, "expect: expected a mapping");
+                return;
+        }
+        keys_ok(e, keys, ELEMENTSOF(keys), "expect", file, d);
+        const YNode *code = ynode_get(e, "code");
+        if (code && (!is_scalar(code) || rules_code_from_string(code->scalar) < 0))
+                diag_add(d, file, code->line, code->col, "expect.code: green, yellow or red");
+        const YNode *mon = ynode_get(e, "monitored");
+        if (mon &&
+            (!is_scalar(mon) || (!streq(mon->scalar, "true") && !streq(mon->scalar, "false"))))
+                diag_add(d, file, mon->line, mon->col, "expect.monitored: true or false");
+        static const char *const lists[] = {"reasons", "errors"};
+        for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
+                const YNode *s = ynode_get(e, lists[l]);
+                if (!s)
+                        continue;
+                bool ok = s->type == YNODE_SEQ;
+                for (size_t i = 0; ok && i < s->n; i++)
+                        ok = is_scalar(s->items[i]);
+                if (!ok)
+                        diag_add(d, file, s->line, s->col, "expect.%s: expected a list of rule ids",
+                                 lists[l]);
+        }
+        const YNode *m = ynode_get(e, "messages");
+        if (m && m->type != YNODE_MAP)
+                diag_add(d, file, m->line, m->col, "expect.messages: expected rule id: [texts]");
+        for (size_t i = 0; m && m->type == YNODE_MAP && i < m->n; i++) {
+                const YNode *v = ynode_value(m, i);
+                bool ok = is_scalar(v) || v->type == YNODE_SEQ;
+                for (size_t k = 0; ok && v->type == YNODE_SEQ && k < v->n; k++)
+                        ok = is_scalar(v->items[k]);
+                if (!ok)
+                        diag_add(d, file, v->line, v->col,
+                                 "expect.messages: expected a text or a list of texts");
+        }
+}
+
+static void check_step(const YNode *s, const char *file, Diag *d)
+{
+        static const char *const keys[] = {"event", "date", "expect"};
+        static const char *const ev_keys[] = {"type", "data", "id", "time", "source"};
+        if (s->type != YNODE_MAP) {
+                diag_add(d, file, s->line, s->col, "steps: expected a mapping");
+                return;
+        }
+        keys_ok(s, keys, ELEMENTSOF(keys), "step", file, d);
+        const YNode *ev = ynode_get(s, "event");
+        if (ev) {
+                if (ev->type != YNODE_MAP) {
+                        diag_add(d, file, ev->line, ev->col, "event: expected a mapping");
+                } else {
+                        keys_ok(ev, ev_keys, ELEMENTSOF(ev_keys), "event", file, d);
+                        const YNode *t = ynode_get(ev, "type");
+                        if (!is_scalar(t) || event_type_from_name(t->scalar) < 0)
+                                diag_add(d, file, t ? t->line : ev->line, t ? t->col : ev->col,
+                                         "event.type: missing or not an input event type");
+                        const YNode *data = ynode_get(ev, "data");
+                        if (data && data->type != YNODE_MAP)
+                                diag_add(d, file, data->line, data->col,
+                                         "event.data: expected a mapping");
+                }
+        }
+        const YNode *date = ynode_get(s, "date");
+        if (date)
+                check_date(date, "step.date", file, d);
+        const YNode *e = ynode_get(s, "expect");
+        if (e)
+                check_expect(e, file, d);
+}
+
+static void check_case(const YNode *c, const char *file, Diag *d)
+{
+        static const char *const keys[] = {"name", "date", "config", "household", "steps"};
+        if (c->type != YNODE_MAP) {
+                diag_add(d, file, c->line, c->col, "cases: expected a mapping");
+                return;
+        }
+        keys_ok(c, keys, ELEMENTSOF(keys), "case", file, d);
+        const YNode *name = ynode_get(c, "name");
+        if (!is_scalar(name))
+                diag_add(d, file, c->line, c->col, "case: name (a text) is missing");
+        const YNode *date = ynode_get(c, "date");
+        if (date)
+                check_date(date, "case.date", file, d);
+        const YNode *cfg = ynode_get(c, "config");
+        if (cfg)
+                check_config(cfg, file, d);
+        const YNode *hh = ynode_get(c, "household");
+        if (hh && hh->type != YNODE_MAP)
+                diag_add(d, file, hh->line, hh->col, "household: expected a mapping");
+        const YNode *steps = ynode_get(c, "steps");
+        if (!steps || steps->type != YNODE_SEQ) {
+                diag_add(d, file, steps ? steps->line : c->line, steps ? steps->col : c->col,
+                         "case: steps (a list) is missing");
+                return;
+        }
+        for (size_t i = 0; i < steps->n; i++)
+                check_step(steps->items[i], file, d);
+}
+
+static void check_file(const TestFile *f, Diag *d)
+{
+        static const char *const keys[] = {"cases", "household", "config"};
+        const YNode *root = f->root;
+        if (!root || root->type != YNODE_MAP) {
+                diag_add(d, f->path, root ? root->line : 0, root ? root->col : 0,
+                         "expected a mapping with cases:");
+                return;
+        }
+        keys_ok(root, keys, ELEMENTSOF(keys), "test file", f->path, d);
+        const YNode *hh = ynode_get(root, "household");
+        if (hh && hh->type != YNODE_MAP)
+                diag_add(d, f->path, hh->line, hh->col, "household: expected a mapping");
+        const YNode *cfg = ynode_get(root, "config");
+        if (cfg)
+                check_config(cfg, f->path, d);
+        const YNode *cases = ynode_get(root, "cases");
+        if (!cases || cases->type != YNODE_SEQ) {
+                diag_add(d, f->path, root->line, root->col, "cases (a list) is missing");
+                return;
+        }
+        for (size_t i = 0; i < cases->n; i++)
+                check_case(cases->items[i], f->path, d);
+}
+
+/* --- YAML to JSON ---------------------------------------------------------- */
+
+/* A plain scalar that is a JSON number: -?digits[.digits][e[+-]digits]. */
+static bool json_number_text(const char *s, bool *integer)
+{
+        const char *p = s;
+        *integer = true;
+        if (*p == '-')
+                p++;
+        if (*p < '0' || *p > '9')
+                return false;
+        while (*p >= '0' && *p <= '9')
+                p++;
+        if (*p == '.') {
+                *integer = false;
+                p++;
+                if (*p < '0' || *p > '9')
+                        return false;
+                while (*p >= '0' && *p <= '9')
+                        p++;
+        }
+        if (*p == 'e' || *p == 'E') {
+                *integer = false;
+                p++;
+                if (*p == '+' || *p == '-')
+                        p++;
+                if (*p < '0' || *p > '9')
+                        return false;
+                while (*p >= '0' && *p <= '9')
+                        p++;
+        }
+        return *p == '\0';
+}
+
+/* The JSON value of a YAML node: plain scalars null, true, false and
+ * numbers are typed, everything else is a string. New reference, NULL on
+ * memory failure. */
+static json_t *yaml_to_json(const YNode *n)
+{
+        bool integer;
+
+        switch (n->type) {
+        case YNODE_SCALAR:
+                if (!n->plain)
+                        return json_stringn(n->scalar, n->len);
+                if (ynode_is_null(n))
+                        return json_null();
+                if (streq(n->scalar, "true") || streq(n->scalar, "false"))
+                        return json_boolean(streq(n->scalar, "true"));
+                if (json_number_text(n->scalar, &integer)) {
+                        errno = 0;
+                        if (integer) {
+                                long long v = strtoll(n->scalar, NULL, 10);
+                                if (errno == 0)
+                                        return json_integer(v);
+                        }
+                        return json_real(strtod(n->scalar, NULL));
+                }
+                return json_stringn(n->scalar, n->len);
+        case YNODE_SEQ: {
+                json_t *a = json_array();
+                for (size_t i = 0; a && i < n->n; i++)
+                        if (json_array_append_new(a, yaml_to_json(n->items[i])) < 0) {
+                                json_decref(a);
+                                return NULL;
+                        }
+                return a;
+        }
+        case YNODE_MAP: {
+                json_t *o = json_object();
+                for (size_t i = 0; o && i < n->n; i++) {
+                        const YNode *k = ynode_key(n, i);
+                        if (k->type != YNODE_SCALAR ||
+                            json_object_set_new(o, k->scalar, yaml_to_json(ynode_value(n, i))) <
+                                0) {
+                                json_decref(o);
+                                return NULL;
+                        }
+                }
+                return o;
+        }
+        }
+        return NULL;
+}
+
+/* --- running -------------------------------------------------------------- */
+
+/* The config of a case: base with the overrides of the file and the case.
+ * Arrays are owned by the CaseConfig; strings are borrowed from base and the
+ * YAML trees. */
+typedef struct {
+        Config c;
+        ConfigFloorLine *lines;
+        ConfigPair *pairs;
+        bool changed; /* rules must be loaded for this config */
+} CaseConfig;
+
+static void case_config_done(CaseConfig *cc)
+{
+        free(cc->lines);
+        free(cc->pairs);
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+        const ConfigFloorLine *x = a, *y = b;
+        return (x->year > y->year) - (x->year < y->year);
+}
+
+static int config_apply(CaseConfig *cc, const YNode *o)
+{
+        if (!o)
+                return 0;
+        const YNode *fl = ynode_get(o, "floor_lines");
+        if (fl) {
+                ConfigFloorLine *lines = calloc(fl->n + 1, sizeof(ConfigFloorLine));
+                if (!lines)
+                        return -ENOMEM;
+                for (size_t i = 0; i < fl->n; i++) {
+                        lines[i].year = (int)strtol(ynode_key(fl, i)->scalar, NULL, 10);
+                        config_parse_fixed2(ynode_value(fl, i)->scalar, &lines[i].fen);
+                }
+                qsort(lines, fl->n, sizeof(ConfigFloorLine), cmp_line);
+                free(cc->lines);
+                cc->lines = lines;
+                cc->c.floor_lines = lines;
+                cc->c.n_floor_lines = fl->n;
+        }
+        const YNode *mf = ynode_get(o, "monitor_factor");
+        if (mf) {
+                config_parse_fixed2(mf->scalar, &cc->c.monitor_factor);
+                cc->changed = true;
+        }
+        const YNode *lang = ynode_get(o, "language");
+        if (lang) {
+                cc->c.language = lang->scalar;
+                cc->changed = true;
+        }
+        const YNode *th = ynode_get(o, "thresholds");
+        if (th && th->n > 0) {
+                size_t n = cc->c.n_thresholds;
+                ConfigPair *p = calloc(n + th->n, sizeof(ConfigPair));
+                if (!p)
+                        return -ENOMEM;
+                if (n > 0)
+                        memcpy(p, cc->c.thresholds, n * sizeof(ConfigPair));
+                for (size_t i = 0; i < th->n; i++) {
+                        ConfigPair np = {ynode_key(th, i)->scalar, ynode_value(th, i)->scalar};
+                        size_t k = 0;
+                        while (k < n && !streq(p[k].key, np.key))
+                                k++;
+                        p[k] = np;
+                        if (k == n)
+                                n++;
+                }
+                free(cc->pairs);
+                cc->pairs = p;
+                cc->c.thresholds = p;
+                cc->c.n_thresholds = n;
+                cc->changed = true;
+        }
+        return 0;
+}
+
+/* A CloudEvent around data for the runner: the given envelope fields or
+ * generated ones. New reference. */
+static json_t *envelope(const YNode *ev, json_t *data, const char *type, const char *id,
+                        int32_t now)
+{
+        char time[40], date[16];
+        const YNode *t = ev ? ynode_get(ev, "time") : NULL;
+        const YNode *i = ev ? ynode_get(ev, "id") : NULL;
+        const YNode *s = ev ? ynode_get(ev, "source") : NULL;
+
+        date_format(now, date, sizeof(date));
+        snprintf(time, sizeof(time), "%sT09:00:00+08:00", date);
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "specversion", "1.0", "id",
+                         is_scalar(i) ? i->scalar : id, "source", is_scalar(s) ? s->scalar : "test",
+                         "type", type, "subject", RULETEST_SUBJECT, "time",
+                         is_scalar(t) ? t->scalar : time, "datacontenttype", "application/json",
+                         "data", data);
+}
+
+/* Decodes and applies one event; on failure writes why into why. */
+static int apply_event(Runner *R, json_t *doc, json_t *root, int32_t *date, char *why, size_t len)
+{
+        Event ev;
+        char err[512];
+        if (!root) {
+                snprintf(why, len, "out of memory");
+                return -ENOMEM;
+        }
+        if (event_from_json(R->dec, root, &ev, err, sizeof(err)) < 0) {
+                event_done(&ev);
+                snprintf(why, len, "event does not decode: %s", err);
+                return -EINVAL;
+        }
+        int r = household_apply(doc, &ev, R->dec, NULL);
+        if (r < 0)
+                snprintf(why, len, "household_apply: %s", strerror(-r));
+        *date = ev.date;
+        event_done(&ev);
+        return r;
+}
+
+/* "[a, b]" into buf. */
+static void list_ids(const char *const *ids, size_t n, char *buf, size_t len)
+{
+        size_t k = (size_t)snprintf(buf, len, "[");
+        for (size_t i = 0; i < n && k < len; i++)
+                k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", ids[i]);
+        if (k < len)
+                snprintf(buf + k, len - k, "]");
+}
+
+static bool in_list(const char *const *ids, size_t n, const char *id)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(ids[i], id))
+                        return true;
+        return false;
+}
+
+static void mark_expected(Runner *R, const char *id)
+{
+        for (size_t i = 0; i < rules_count(R->rs); i++)
+                if (streq(rules_id(R->rs, i), id))
+                        R->expected[i] = true;
+}
+
+/* Compares a result with a step's expect; on a mismatch writes it into why
+ * and returns false. */
+static bool expect_ok(Runner *R, const YNode *e, const RulesResult *res, char *why, size_t len)
+{
+        const char *got[RULES_MAX], *want[RULES_MAX];
+        size_t n_got = 0, n_want = 0;
+        bool ok = true;
+
+        for (size_t i = 0; i < res->n_reasons; i++)
+                got[n_got++] = res->reasons[i].rule;
+        const YNode *code = ynode_get(e, "code");
+        const YNode *reasons = ynode_get(e, "reasons");
+        const YNode *mon = ynode_get(e, "monitored");
+        if (code && rules_code_from_string(code->scalar) != (int)res->code)
+                ok = false;
+        if (mon && streq(mon->scalar, "true") != res->monitored)
+                ok = false;
+        for (size_t i = 0; reasons && i < reasons->n && n_want < RULES_MAX; i++) {
+                want[n_want++] = reasons->items[i]->scalar;
+                mark_expected(R, reasons->items[i]->scalar);
+                if (!in_list(got, n_got, reasons->items[i]->scalar))
+                        ok = false;
+        }
+        for (size_t i = 0; reasons && i < n_got; i++)
+                if (!in_list(want, n_want, got[i]))
+                        ok = false;
+        if (!ok) {
+                char w[2048], g[2048];
+                list_ids(want, n_want, w, sizeof(w));
+                list_ids(got, n_got, g, sizeof(g));
+                snprintf(why, len, "expected %s %s%s, got %s %s%s",
+                         code ? code->scalar : "any code", reasons ? w : "[any reasons]",
+                         !mon                         ? ""
+                         : streq(mon->scalar, "true") ? " monitored"
+                                                      : " not monitored",
+                         rules_code_to_string(res->code), g,
+                         res->monitored ? " monitored" : " not monitored");
+                return false;
+        }
+
+        const YNode *msgs = ynode_get(e, "messages");
+        for (size_t i = 0; msgs && i < msgs->n; i++) {
+                const char *id = ynode_key(msgs, i)->scalar;
+                const YNode *v = ynode_value(msgs, i);
+                const RulesReason *x = NULL;
+                for (size_t k = 0; k < res->n_reasons; k++)
+                        if (streq(res->reasons[k].rule, id))
+                                x = &res->reasons[k];
+                if (!x) {
+                        snprintf(why, len, "messages.%s: the rule did not fire", id);
+                        return false;
+                }
+                size_t n = v->type == YNODE_SEQ ? v->n : 1;
+                for (size_t k = 0; k < n; k++) {
+                        const char *needle = v->type == YNODE_SEQ ? v->items[k]->scalar : v->scalar;
+                        if (!strstr(x->message, needle)) {
+                                snprintf(why, len, "message of %s lacks \"%s\": %s", id, needle,
+                                         x->message);
+                                return false;
+                        }
+                }
+        }
+
+        const YNode *errs = ynode_get(e, "errors");
+        for (size_t i = 0; i < res->n_errors; i++) {
+                bool allowed = false;
+                for (size_t k = 0; errs && k < errs->n; k++)
+                        allowed = allowed || streq(errs->items[k]->scalar, res->errors[i].rule);
+                if (!allowed) {
+                        snprintf(why, len, "rule %s: %s: %s", res->errors[i].rule,
+                                 res->errors[i].what, expr_strerror(res->errors[i].error));
+                        return false;
+                }
+        }
+        for (size_t k = 0; errs && k < errs->n; k++) {
+                bool seen = false;
+                for (size_t i = 0; i < res->n_errors; i++)
+                        seen = seen || streq(errs->items[k]->scalar, res->errors[i].rule);
+                if (!seen) {
+                        snprintf(why, len, "expected a runtime error in rule %s",
+                                 errs->items[k]->scalar);
+                        return false;
+                }
+        }
+        return true;
+}
+
+/* Runs one case; returns true when it passes, else writes why. */
+static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case_no, char *why,
+                     size_t len)
+{
+        const YNode *root = f->root;
+        CaseConfig cc = {.c = *R->base};
+        _cleanup_(rules_freep) RuleSet *own = NULL;
+        const RuleSet *rs = R->rs;
+        json_t *doc = NULL;
+        ExprFloorLine *lines = NULL;
+        bool ok = false;
+        char id[64];
+        int r;
+
+        if (config_apply(&cc, ynode_get(root, "config")) < 0 ||
+            config_apply(&cc, ynode_get(c, "config")) < 0) {
+                snprintf(why, len, "out of memory");
+                goto out;
+        }
+        if (cc.changed) {
+                _cleanup_(diag_freep) Diag *d = diag_new();
+                if (rules_load_dir(R->rules_dir, &cc.c, &own, d) < 0) {
+                        snprintf(why, len, "rules do not load with this config: %s",
+                                 diag_count(d) ? diag_get(d, 0) : "out of memory");
+                        goto out;
+                }
+                rs = own;
+        }
+        if (!(lines = calloc(cc.c.n_floor_lines + 1, sizeof(ExprFloorLine)))) {
+                snprintf(why, len, "out of memory");
+                goto out;
+        }
+        rules_floor_lines(&cc.c, lines, cc.c.n_floor_lines);
+
+        int32_t now;
+        const YNode *date = ynode_get(c, "date");
+        date_parse(date ? date->scalar : RULETEST_DEFAULT_DATE, &now);
+
+        /* Registration: the file's household with the case's keys over it. */
+        json_t *data = json_object();
+        const YNode *fh = ynode_get(root, "household"), *ch = ynode_get(c, "household");
+        json_t *a = fh ? yaml_to_json(fh) : json_object(),
+               *b = ch ? yaml_to_json(ch) : json_object();
+        if (!data || !a || !b || json_object_update(data, a) < 0 ||
+            json_object_update(data, b) < 0) {
+                json_decref(a);
+                json_decref(b);
+                json_decref(data);
+                snprintf(why, len, "out of memory");
+                goto out;
+        }
+        json_decref(a);
+        json_decref(b);
+        doc = household_new();
+        snprintf(id, sizeof(id), "test-%u-0", case_no);
+        int32_t d;
+        if (!doc || apply_event(R, doc, envelope(NULL, data, "household.registered", id, now), &d,
+                                why, len) < 0) {
+                size_t k = strlen(why);
+                snprintf(why + k, len - k, " (the household)");
+                goto out;
+        }
+
+        const YNode *steps = ynode_get(c, "steps");
+        for (size_t i = 0; i < steps->n; i++) {
+                const YNode *s = steps->items[i], *ev = ynode_get(s, "event");
+                int32_t at = now;
+                char step_why[1024];
+                if (ev) {
+                        const YNode *dn = ynode_get(ev, "data");
+                        json_t *ed = dn ? yaml_to_json(dn) : json_object();
+                        snprintf(id, sizeof(id), "test-%u-%zu", case_no, i + 1);
+                        r = apply_event(
+                            R, doc,
+                            ed ? envelope(ev, ed, ynode_get(ev, "type")->scalar, id, now) : NULL,
+                            &at, step_why, sizeof(step_why));
+                        if (r < 0) {
+                                snprintf(why, len, "step %zu: %s", i + 1, step_why);
+                                goto out;
+                        }
+                        if (at == 0)
+                                at = now;
+                } else if (ynode_get(s, "date"))
+                        date_parse(ynode_get(s, "date")->scalar, &at);
+                if (at > now)
+                        now = at;
+
+                const YNode *e = ynode_get(s, "expect");
+                if (!e)
+                        continue;
+                RulesResult res;
+                r = rules_eval(rs, doc, at, lines, cc.c.n_floor_lines, &res);
+                if (r < 0) {
+                        rules_result_done(&res);
+                        snprintf(why, len, "step %zu: rules_eval: %s", i + 1, strerror(-r));
+                        goto out;
+                }
+                bool good = expect_ok(R, e, &res, step_why, sizeof(step_why));
+                rules_result_done(&res);
+                if (!good) {
+                        snprintf(why, len, "step %zu: %s", i + 1, step_why);
+                        goto out;
+                }
+        }
+        ok = true;
+out:
+        free(lines);
+        json_decref(doc);
+        case_config_done(&cc);
+        return ok;
+}
+
+static void run_file(Runner *R, const TestFile *f, unsigned *case_no)
+{
+        const YNode *cases = ynode_get(f->root, "cases");
+        char why[2048];
+
+        for (size_t i = 0; i < cases->n; i++) {
+                const YNode *c = cases->items[i];
+                const char *name = ynode_get(c, "name")->scalar;
+                why[0] = '\0';
+                bool ok = run_case(R, f, c, ++*case_no, why, sizeof(why));
+                R->n++;
+                if (ok)
+                        fprintf(R->out, "ok %u - %s: %s\n", R->n, f->name, name);
+                else {
+                        R->failed++;
+                        fprintf(R->out, "not ok %u - %s: %s: %s\n", R->n, f->name, name, why);
+                }
+        }
+}
+
+static void coverage(Runner *R)
+{
+        char missing[2048];
+        size_t k = 0, n = 0;
+
+        missing[0] = '\0';
+        for (size_t i = 0; i < rules_count(R->rs); i++) {
+                if (R->expected[i])
+                        continue;
+                if (k < sizeof(missing))
+                        k += (size_t)snprintf(missing + k, sizeof(missing) - k, "%s%s",
+                                              n ? ", " : "", rules_id(R->rs, i));
+                n++;
+        }
+        R->n++;
+        if (n == 0)
+                fprintf(R->out, "ok %u - coverage: every rule is expected to fire by some case\n",
+                        R->n);
+        else {
+                R->failed++;
+                fprintf(R->out, "not ok %u - coverage: no case expects these rules to fire: %s\n",
+                        R->n, missing);
+        }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists tests_dir/<*.yaml> in name order into files. */
+static int list_files(const char *dir, TestFile *files, size_t *n, FILE *out)
+{
+        char *names[RULETEST_MAX_FILES];
+        size_t k = 0;
+        int r = 0;
+
+        DIR *d = opendir(dir);
+        if (!d) {
+                r = -errno;
+                fprintf(out, "# %s: cannot open: %s\n", dir, strerror(-r));
+                return r;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".yaml"))
+                        continue;
+                if (k >= RULETEST_MAX_FILES) {
+                        fprintf(out, "# %s: more than %d test files\n", dir, RULETEST_MAX_FILES);
+                        r = -E2BIG;
+                        break;
+                }
+                if (!(names[k] = strdup(de->d_name))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                k++;
+        }
+        closedir(d);
+        qsort(names, k, sizeof(char *), cmp_str);
+        for (size_t i = 0; i < k; i++) {
+                if (r == 0 && asprintf(&files[i].path, "%s/%s", dir, names[i]) < 0) {
+                        files[i].path = NULL;
+                        r = -ENOMEM;
+                }
+                if (files[i].path)
+                        files[i].name = strrchr(files[i].path, '/') + 1;
+                free(names[i]);
+        }
+        *n = k;
+        return r;
+}
+
+int ruletest_run_dir(const char *tests_dir, const char *rules_dir, const char *schemas_dir,
+                     const Config *base, FILE *out)
+{
+        TestFile files[RULETEST_MAX_FILES] = {0};
+        size_t n_files = 0;
+        _cleanup_(diag_freep) Diag *d = diag_new();
+        _cleanup_(config_freep) Config *defaults = NULL;
+        _cleanup_(rules_freep) RuleSet *rs = NULL;
+        SchemaSet *schemas = NULL;
+        EventDecoder *dec = NULL;
+        Runner R = {.out = out, .rules_dir = rules_dir};
+        char err[512];
+        int r;
+
+        if (!d)
+                return -ENOMEM;
+        if (!base) {
+                if ((r = config_load_buffer("", 0, "ruletest", NULL, 0, &defaults, d)) < 0)
+                        goto diag_out;
+                base = defaults;
+        }
+        R.base = base;
+        if ((r = rules_load_dir(rules_dir, base, &rs, d)) < 0)
+                goto diag_out;
+        R.rs = rs;
+        if ((r = schema_set_load_dir(schemas_dir, &schemas, err, sizeof(err))) < 0) {
+                fprintf(out, "# %s\n", err);
+                goto out;
+        }
+        if (!(dec = event_decoder_new(schemas, RULETEST_MAX_EVENT_BYTES))) {
+                fprintf(out, "# %s: not every input event type has a schema\n", schemas_dir);
+                r = -EINVAL;
+                goto out;
+        }
+        R.dec = dec;
+        if ((r = list_files(tests_dir, files, &n_files, out)) < 0)
+                goto out;
+        for (size_t i = 0; i < n_files; i++) {
+                if (ytree_parse_file(files[i].path, &files[i].root, d) < 0)
+                        continue;
+                check_file(&files[i], d);
+        }
+        if (diag_count(d) > 0) {
+                r = -EINVAL;
+                goto diag_out;
+        }
+        if (!(R.expected = calloc(rules_count(rs) + 1, sizeof(bool)))) {
+                r = -ENOMEM;
+                goto out;
+        }
+        unsigned case_no = 0;
+        for (size_t i = 0; i < n_files; i++)
+                run_file(&R, &files[i], &case_no);
+        coverage(&R);
+        fprintf(out, "1..%u\n", R.n);
+        fprintf(out, "# %u rule tests in %zu files: %u passed, %u failed\n", R.n, n_files,
+                R.n - R.failed, R.failed);
+        r = (int)R.failed;
+        goto out;
+diag_out:
+        diag_print(d, out, "# ");
+        fprintf(out, "# %u error%s\n", diag_count(d), diag_count(d) == 1 ? "" : "s");
+out:
+        free(R.expected);
+        for (size_t i = 0; i < n_files; i++) {
+                free(files[i].path);
+                ytree_free(files[i].root);
+        }
+        event_decoder_free(dec);
+        schema_set_free(schemas);
+        return r;
+}
