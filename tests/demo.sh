@@ -49,7 +49,8 @@ waitfor 50 test -S "$D/notify.sock"
 NOTIFY_SOCKET="$D/notify.sock" "$ROOT/hearthd" --config "$ROOT/deploy/hearth.example.yaml" \
         --set "kafka.brokers=$BOOT" --set "redis.url=redis://127.0.0.1:$RPORT/0" \
         --set kafka.properties.fetch.wait.max.ms=10 --set kafka.properties.session.timeout.ms=6000 \
-        --set metrics.listen= --set policy.language="${DEMO_LANG:-zh}" 2>"$D/hearthd.log" &
+        --set metrics.listen= --set policy.language="${DEMO_LANG:-zh}" --set visits.interval=365d \
+        2>"$D/hearthd.log" &
 HPID=$!
 PIDS+=($HPID)
 if waitfor 300 grep -q READY=1 "$D/notify.log"; then
@@ -58,8 +59,13 @@ else
         echo "${red}hearthd did not reach READY${off}"; cat "$D/hearthd.log"; exit 1
 fi
 
-alerts() { kcat -b "$BOOT" -C -t hearth.alerts -o beginning -e -q 2>/dev/null; }
-count() { alerts | grep -c . ; }
+# One consumer follows the alert topic for the whole demo, as a
+# notification service would.
+kcat -b "$BOOT" -C -t hearth.alerts -o beginning -q -u -X fetch.wait.max.ms=10 \
+        >"$D/alerts.jsonl" 2>/dev/null &
+PIDS+=($!)
+alerts() { cat "$D/alerts.jsonl"; }
+count() { grep -c . "$D/alerts.jsonl"; }
 
 # Shows one alert CloudEvent as a cadre would read it.
 show() {
@@ -89,14 +95,14 @@ step() {
                 echo "    ${dim}$(jq -r '.type + " from " + .source' <<<"$json") → $topic${off}"
                 printf '%s\t%s\n' "$key" "$json" | kcat -b "$BOOT" -P -t "$topic" -K $'\t' 2>/dev/null
         done
-        # Wait until the alerts stop coming (or 15 s), then show the new ones.
+        # Wait until the alerts stop coming (or 10 s), then show the new ones.
         local last=-1 stable=0 c
-        for _ in $(seq 75); do
+        for _ in $(seq 100); do
                 c=$(count)
                 if [ "$c" = "$last" ] && [ "$c" -gt "$shown" ]; then stable=$((stable + 1)); else stable=0; fi
-                [ $stable -ge 5 ] && break
+                [ $stable -ge 10 ] && break
                 last=$c
-                sleep 0.2
+                sleep 0.1
         done
         c=$(count)
         if [ "$c" -gt "$shown" ]; then
@@ -108,7 +114,6 @@ step() {
 }
 
 step 1 "Civil affairs registers four households (household.registered)"
-sleep 1
 step 2 "A hospital bill wipes out a year's income: 45,000 yuan out of pocket, last year's income 36,000"
 step 3 "A typhoon destroys a house (emergency management: house collapsed)"
 step 4 "A household asks for help itself in the 浙里办 app (school fees)"
@@ -121,6 +126,6 @@ for h in H3311210001 H3311210042; do
 done
 say "stopping (SIGTERM): hearthd drains, records its positions and exits"
 kill -TERM "$HPID"; wait "$HPID"; rc=$?
-tail -n 1 "$D/hearthd.log" | sed 's/^/    hearthd: /'
+grep "hearthd stopped" "$D/hearthd.log" | sed "s/^/    hearthd: /"
 echo "    hearthd exit status: $rc"
 exit "$rc"
