@@ -128,16 +128,18 @@ big=$(head -c 300000 /dev/zero | tr '\0' 'x')
         event civil.relief.paid "$H4" bad-13 | sed 's/"subject":"HT0004"/"subject":"HT 0004"/'; good 13
         printf 'OTHERKEY\t%s\n' "$(event civil.relief.paid $H4 bad-14 | cut -f2)"; good 14   # key != subject
         printf '%s\t%s\n' $H4 $'\xff\xfe{"bad utf8":"\xc3\x28"}'; good 15
+        printf '%s\t{"specversion":"1.0","huge":[%s1]}\n' $H4 "$(printf '1,%.0s' $(seq 100000))"; good 16
 } | produce household.reports
 printf '\t%s\n' "$(event civil.relief.paid $H4 bad-16 | cut -f2)" | produce household.reports   # empty key
 kcat -b "$BOOTSTRAP" -P -t household.reports -K $'\t' -Z <<<"$H4"$'\t' 2>>"$T/kcat.err"            # null value
-good 16 | produce household.reports
-check "every good event after a bad one is applied (16 relief payments)" wait_events $H4 17
+good 17 | produce household.reports
+check "every good event after a bad one is applied (17 relief payments)" wait_events $H4 18
 sleep 1
-expect "exactly the good events applied, money exact to the fen" $H4 '.sums_12m.relief == 4800000 and .state.events == 17'
-check "17 dead letters arrive" wait_for 20 bash -c "[ \$(kcat -b $BOOTSTRAP -C -t hearth.dlq -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l) -ge 17 ]"
+expect "exactly the good events applied, money exact to the fen" $H4 '.sums_12m.relief == 5100000 and .state.events == 18'
+check "18 dead letters arrive" wait_for 20 bash -c "[ \$(kcat -b $BOOTSTRAP -C -t hearth.dlq -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l) -ge 18 ]"
 consume hearth.dlq >"$T/dlq.txt"
-check "exactly 17 dead letters (one per bad message)" test "$(grep -c 'hearth.error=' "$T/dlq.txt")" = 17
+check "exactly 18 dead letters (one per bad message)" test "$(grep -c 'hearth.error=' "$T/dlq.txt")" = 18
+check "DLQ: huge array refused by the envelope" dlq_has "hearth.error=not a CloudEvent: missing required property 'id'"
 dlq_has() { grep -qE -- "$1" "$T/dlq.txt"; }
 check "DLQ: not JSON"                       dlq_has 'hearth.error=not JSON'
 check "DLQ: nesting depth named"            dlq_has 'hearth.error=not JSON: .*depth|nested deeper'
