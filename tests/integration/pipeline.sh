@@ -139,7 +139,6 @@ expect "exactly the good events applied, money exact to the fen" $H4 '.sums_12m.
 check "18 dead letters arrive" wait_for 20 bash -c "[ \$(kcat -b $BOOTSTRAP -C -t hearth.dlq -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l) -ge 18 ]"
 consume hearth.dlq >"$T/dlq.txt"
 check "exactly 18 dead letters (one per bad message)" test "$(grep -c 'hearth.error=' "$T/dlq.txt")" = 18
-check "DLQ: huge array refused by the envelope" dlq_has "hearth.error=not a CloudEvent: missing required property 'id'"
 dlq_has() { grep -qE -- "$1" "$T/dlq.txt"; }
 check "DLQ: not JSON"                       dlq_has 'hearth.error=not JSON'
 check "DLQ: nesting depth named"            dlq_has 'hearth.error=not JSON: .*depth|nested deeper'
@@ -154,6 +153,7 @@ check "DLQ: unknown type named"             dlq_has "hearth.error=type: unknown 
 check "DLQ: bad household id names subject" dlq_has 'hearth.error=not a CloudEvent: subject'
 check "DLQ: key not the household id"       dlq_has 'hearth.error=key: the Kafka key must be the household id'
 check "DLQ: bad UTF-8"                      dlq_has 'hearth.error=not JSON: (unable to decode byte|.*UTF-8)'
+check "DLQ: huge array refused by the envelope" dlq_has "hearth.error=not a CloudEvent: missing required property 'id'"
 check "DLQ: null value"                     dlq_has 'hearth.error=value: the message has no value'
 check "DLQ: headers name topic, partition and offset" dlq_has 'hearth.topic=household.reports,hearth.partition=[0-9]+,hearth.offset=[0-9]+'
 check "DLQ: value copied unchanged" grep -q $'\tnot json at all$' "$T/dlq.txt"
