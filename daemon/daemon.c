@@ -12,6 +12,7 @@
 #include "consumer.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "event.h"
 #include "notify.h"
 #include "pipeline.h"
@@ -35,6 +36,9 @@ typedef struct {
         SchemaSet *schemas;
         EventDecoder *decoder;
         Pipeline *pipeline;
+        Metrics *metrics;
+        int64_t last_kafka_check_ms;
+        bool kafka_ok;
         RuleSet *rules;          /* swapped whole on SIGHUP */
         Config *policy;          /* the config the rules were built with */
         ExprFloorLine *lines;    /* policy.floor_lines for the expressions */
@@ -155,6 +159,11 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
                 log_notice("policy.floor_lines has no line for %d: the latest earlier line "
                            "applies (set it when the province publishes it)",
                            year);
+        }
+        for (size_t i = 0; d->metrics && i < res.n_reasons; i++) {
+                char labels[256];
+                if (metrics_labels(labels, sizeof(labels), "rule", res.reasons[i].rule, NULL) >= 0)
+                        metrics_counter_add(d->metrics, "hearth_rule_firings_total", labels, 1);
         }
         for (size_t i = 0; i < res.n_errors; i++)
                 log_debug("rule %s: %s: %s", res.errors[i].rule, res.errors[i].what,
@@ -308,6 +317,17 @@ static void status_update(Daemon *d, int64_t now, bool force)
         if (d->store && redis_connected(d->redis) && d->store_ready)
                 store_open_counts(d->store, &red, &yellow);
         size_t pending = d->pipeline ? pipeline_in_flight(d->pipeline) : 0;
+        if (d->metrics) {
+                if (red >= 0) {
+                        metrics_gauge_set(d->metrics, "hearth_open_alerts", "code=\"red\"",
+                                          (double)red);
+                        metrics_gauge_set(d->metrics, "hearth_open_alerts", "code=\"yellow\"",
+                                          (double)yellow);
+                }
+                metrics_gauge_set(d->metrics, "hearth_outbox_pending", NULL, (double)pending);
+                if (lag >= 0)
+                        metrics_gauge_set(d->metrics, "hearth_consumer_lag", NULL, (double)lag);
+        }
         char status[256];
         snprintf(status, sizeof(status),
                  "%.1f events/s, lag %" PRId64 ", open alerts: %" PRId64 " red, %" PRId64
@@ -322,11 +342,32 @@ static void status_update(Daemon *d, int64_t now, bool force)
         d->consumed_at_last_status = consumed;
 }
 
+/* Reachability for /healthz and hearth_up: Redis from the connection
+ * state, Kafka from a metadata request every few seconds. */
+static void health_update(Daemon *d, int64_t now)
+{
+        if (!d->metrics)
+                return;
+        if (now - d->last_kafka_check_ms >= 5000 && d->producer) {
+                const struct rd_kafka_metadata *md = NULL;
+                rd_kafka_resp_err_t e = rd_kafka_metadata(producer_handle(d->producer), 0, NULL,
+                                                          &md, 500);
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                d->kafka_ok = e == RD_KAFKA_RESP_ERR_NO_ERROR && !d->health.fatal;
+                d->last_kafka_check_ms = now;
+        }
+        bool redis_ok = redis_connected(d->redis) && d->store_ready;
+        metrics_set_health(d->metrics, d->kafka_ok, redis_ok);
+        metrics_gauge_set(d->metrics, "hearth_up", NULL, d->kafka_ok && redis_ok ? 1 : 0);
+}
+
 static void daemon_teardown(Daemon *d)
 {
         d->consumer = consumer_free(d->consumer);
         d->producer = producer_free(d->producer, 0);
         d->pipeline = pipeline_free(d->pipeline);
+        d->metrics = metrics_free(d->metrics);
         d->decoder = event_decoder_free(d->decoder);
         d->schemas = schema_set_free(d->schemas);
         d->store = store_free(d->store);
@@ -476,6 +517,19 @@ int daemon_run(const DaemonArgs *args)
                 d.pipeline = pipeline_new(d.cfg, d.store, d.decoder);
         if (d.pipeline)
                 pipeline_set_evaluator(d.pipeline, daemon_eval, &d);
+        d.metrics = metrics_new();
+        if (!d.metrics || metrics_declare_hearth(d.metrics) < 0)
+                goto out;
+        if (d.pipeline)
+                pipeline_set_metrics(d.pipeline, d.metrics);
+        if (*d.cfg->metrics_listen) {
+                r = metrics_serve(d.metrics, d.cfg->metrics_listen, err, sizeof(err));
+                if (r < 0) {
+                        log_error("metrics.listen: %s", err);
+                        goto out;
+                }
+                log_info("metrics on http://%s/metrics and /healthz", d.cfg->metrics_listen);
+        }
         msgs = calloc((size_t)d.cfg->batch_max, sizeof(*msgs));
         if (!d.notify || !d.store || !d.decoder || !d.pipeline || !msgs)
                 goto out;
@@ -553,6 +607,7 @@ int daemon_run(const DaemonArgs *args)
                 if (r == -ETIMEDOUT || r == -ESTALE)
                         break;
                 if (r == -EAGAIN) {
+                        health_update(&d, now);
                         struct pollfd p = {.fd = d.sigfd, .events = POLLIN};
                         poll(&p, 1, (int)d.cfg->poll_ms);
                         continue;
@@ -595,6 +650,7 @@ int daemon_run(const DaemonArgs *args)
                 }
                 producer_poll(d.producer, 0);
                 housekeeping(&d, clock_mono_ms());
+                health_update(&d, clock_mono_ms());
                 status_update(&d, clock_mono_ms(), false);
         }
         if (d.stop)

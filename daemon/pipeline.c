@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
+#include "clock.h"
 #include "household.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -52,8 +54,61 @@ struct Pipeline {
         PipelineEvalFn eval;
         void *eval_userdata;
         LifecyclePolicy policy;
+        Metrics *metrics;
         PipelineStats stats;
 };
+
+/* A bounded class of a dead-letter reason for the metrics label (the
+ * reason itself is free text). */
+static const char *reason_class(const char *reason)
+{
+        static const struct {
+                const char *prefix, *label;
+        } classes[] = {
+                {"not JSON", "not_json"},   {"not a CloudEvent", "envelope"},
+                {"type:", "unknown_type"},  {"key:", "key"},
+                {"value:", "value"},        {"subject:", "household_id"},
+                {"redis:", "redis"},        {"data.", "data"},
+                {"data:", "data"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(classes); i++)
+                if (strncmp(reason, classes[i].prefix, strlen(classes[i].prefix)) == 0)
+                        return classes[i].label;
+        return "other";
+}
+
+static void metric_count(Pipeline *p, const char *name, double v, ...)
+{
+        if (!p->metrics)
+                return;
+        char labels[METRICS_MAX_LABELS_LEN];
+        va_list ap;
+        va_start(ap, v);
+        /* pairs of label name, value, NULL-terminated */
+        size_t off = 0;
+        labels[0] = 0;
+        for (;;) {
+                const char *k = va_arg(ap, const char *);
+                if (!k)
+                        break;
+                const char *val = va_arg(ap, const char *);
+                char one[METRICS_MAX_LABELS_LEN];
+                if (metrics_labels(one, sizeof(one), k, val ? val : "", NULL) < 0)
+                        break;
+                int n = snprintf(labels + off, sizeof(labels) - off, "%s%s", off ? "," : "", one);
+                if (n < 0 || (size_t)n >= sizeof(labels) - off)
+                        break;
+                off += (size_t)n;
+        }
+        va_end(ap);
+        metrics_counter_add(p->metrics, name, labels, v);
+}
+
+static void metric_observe(Pipeline *p, const char *name, double v)
+{
+        if (p->metrics)
+                metrics_histogram_observe(p->metrics, name, NULL, v);
+}
 
 typedef enum { ITEM_NEW, ITEM_DONE, ITEM_DEAD } ItemState;
 
@@ -104,6 +159,11 @@ Pipeline *pipeline_free(Pipeline *p)
         strset_free(p->in_flight);
         free(p);
         return NULL;
+}
+
+void pipeline_set_metrics(Pipeline *p, Metrics *m)
+{
+        p->metrics = m;
 }
 
 void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata)
@@ -235,6 +295,7 @@ static int dead_letter(Pipeline *p, Item *it, const char *reason)
         }
         p->dlq_in_flight++;
         p->stats.dead_letters++;
+        metric_count(p, "hearth_dead_letters_total", 1, "reason", reason_class(reason), NULL);
         return 0;
 }
 
@@ -300,8 +361,16 @@ static void evaluate(Pipeline *p, json_t *doc, const char *household, const Even
         json_t *eval = p->eval ? p->eval(doc, today, p->eval_userdata) : NULL;
         if (!eval)
                 eval = json_pack("{s:b, s:[]}", "monitored", 0, "reasons");
+        bool acked = json_object_get(json_object_get(doc, "alert"), "acknowledged_ms") != NULL;
         lifecycle_step(doc, household, ev, eval, now, &p->policy, outputs);
         json_decref(eval);
+        const json_t *alert = json_object_get(doc, "alert");
+        const json_t *ack = json_object_get(alert, "acknowledged_ms");
+        if (!acked && ack)
+                metric_observe(p, "hearth_time_to_acknowledge_seconds",
+                               (double)(json_integer_value(ack) -
+                                        json_integer_value(json_object_get(alert, "raised_ms"))) /
+                                       1000.0);
 }
 
 /* Turns a commit's output events into outbox entries ("<ms> <json>"). */
@@ -450,6 +519,14 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                            json_string_value(json_object_get(data, "alert_id")) ?: "-",
                            code ? code : "-", *rules ? " rules " : "", rules);
                 p->stats.outputs_by_type[output_type_index(type)]++;
+                const char *colour = code ? code
+                                          : json_string_value(json_object_get(data, "previous_code"));
+                metric_count(p, "hearth_alerts_total", 1, "type", type, "code", colour ? colour : "",
+                             "town", json_string_value(json_object_get(data, "town")), NULL);
+                const json_t *open_for = json_object_get(data, "open_for");
+                if (json_is_integer(open_for))
+                        metric_observe(p, "hearth_time_to_eliminate_seconds",
+                                       (double)json_integer_value(open_for));
         }
         /* Open alerts by colour, idempotent, for STATUS= and the metrics. */
         if (json_array_size(gc->outputs)) {
@@ -503,7 +580,9 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                 ret = 0;
                 goto out;
         }
+        int64_t t0 = clock_mono_us();
         ret = store_read(p->store, reads, n_work);
+        metric_observe(p, "hearth_redis_roundtrip_seconds", (double)(clock_mono_us() - t0) / 1e6);
         if (ret < 0)
                 goto out;
         for (size_t w = 0; w < n_work; w++) {
@@ -522,7 +601,10 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                 }
         }
         if (n_commits) {
+                int64_t t1 = clock_mono_us();
                 ret = store_commit(p->store, commits, n_commits, now);
+                metric_observe(p, "hearth_redis_roundtrip_seconds",
+                               (double)(clock_mono_us() - t1) / 1e6);
                 if (ret < 0)
                         goto out;
                 crash_point("after_commit");
@@ -575,6 +657,7 @@ out:
 
 int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
 {
+        int64_t started = clock_mono_us();
         Item *items = calloc(n ? n : 1, sizeof(Item));
         size_t *order = calloc(n ? n : 1, sizeof(size_t));
         Group *groups = calloc(n ? n : 1, sizeof(Group));
@@ -638,8 +721,14 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
                                              msgs[i]->partition, false);
                         if (t)
                                 track_done(t, msgs[i]->offset);
+                        metric_count(p, "hearth_events_total", 1, "topic",
+                                     rd_kafka_topic_name(msgs[i]->rkt), "type",
+                                     event_type_name(items[i].ev.type), NULL);
                 }
         }
+        double secs = (double)(clock_mono_us() - started) / 1e6;
+        for (size_t i = 0; i < n; i++)
+                metric_observe(p, "hearth_event_processing_seconds", secs);
         p->stats.consumed += n;
         ret = 0;
 out:

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "consumer.h"
 #include "event.h"
+#include "metrics.h"
 #include "producer.h"
 #include "store.h"
 
@@ -37,6 +38,8 @@ typedef json_t *(*PipelineEvalFn)(const json_t *doc, int32_t today, void *userda
 
 /* Borrows cfg, store and dec. NULL on memory failure. */
 Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec);
+/* Sets the metrics registry to update (borrowed; NULL: none). */
+void pipeline_set_metrics(Pipeline *p, Metrics *m);
 /* Sets the rule evaluation (borrowed userdata). Without one, no rule fires. */
 void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata);
 Pipeline *pipeline_free(Pipeline *p);

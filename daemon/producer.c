@@ -170,3 +170,8 @@ int producer_flush(Producer *p, int timeout_ms)
 {
         return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -ETIMEDOUT;
 }
+
+rd_kafka_t *producer_handle(Producer *p)
+{
+        return p->rk;
+}

@@ -48,5 +48,7 @@ void producer_poll(Producer *p, int timeout_ms);
 int producer_outq_len(Producer *p);
 /* Waits for all outstanding messages; 0 or -ETIMEDOUT. */
 int producer_flush(Producer *p, int timeout_ms);
+/* The librdkafka handle (borrowed), e.g. for metadata requests. */
+rd_kafka_t *producer_handle(Producer *p);
 Delivery *delivery_new(DeliveryKind kind);
 void delivery_free(Delivery *d);
