@@ -5,7 +5,7 @@
 #   make fuzz FUZZ_TARGETS=expr    only some targets
 #   make fuzz FUZZ_MERGE=1         also merge new coverage into the committed corpus
 #   make fuzz-replay               build, run the committed corpus once (make test)
-#   make fuzz-build                build only
+#   make fuzz-build                build only (also make build/fuzz/fuzz_expr)
 #
 # Targets are built with clang (libFuzzer, ASan, UBSan) into build/fuzz/. The
 # daemon sources are compiled again with clang, instrumented for coverage,
@@ -23,7 +23,7 @@ FZ        := build/fuzz
 FUZZ_SAN  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 # gcc-only flags clang refuses; -Werror only on our own fuzz sources, so that a
 # clang-only warning in a daemon file does not stop make test.
-FUZZ_WARN := $(filter-out -Wno-format-truncation -Werror,$(WARN))
+FUZZ_WARN := $(filter-out -Wno-format-truncation -Werror,$(WARN)) -Wno-missing-field-initializers
 FUZZ_OBJ  := $(LIB_SRC:daemon/%.c=$(FZ)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 
@@ -36,17 +36,19 @@ FUZZ_MAXLEN_rules  := 16384
 FUZZ_MAXLEN_expr   := 4400
 FUZZ_MAXLEN_config := 8192
 
-.PHONY: fuzz fuzz-build fuzz-replay fuzz-check
+.PHONY: fuzz fuzz-build fuzz-replay
 
-fuzz-check:
+# clang and its libFuzzer runtime (Debian: clang, libclang-rt-14-dev) link?
+$(FZ)/.checked:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)" >&2; exit 1; }
 	@mkdir -p $(FZ)
 	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' >$(FZ)/check.c
 	@$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $(FZ)/check.c -o $(FZ)/check 2>$(FZ)/check.err || { \
 	  cat $(FZ)/check.err >&2; \
 	  echo "fuzz: $(FUZZ_CC) cannot link libFuzzer (apt-get install libclang-rt-14-dev)" >&2; exit 1; }
+	@touch $@
 
-$(FZ)/obj/%.o: daemon/%.c
+$(FZ)/obj/%.o: daemon/%.c | $(FZ)/.checked
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_WARN) $(CPPFLAGS_ALL) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
@@ -58,8 +60,7 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FZ)/libhearth.a
 	$(FUZZ_CC) $(filter-out -Wno-format-truncation,$(WARN)) $(CPPFLAGS_ALL) $(FUZZ_SAN) -fsanitize=fuzzer -MMD -MP \
 	  -o $@ $< $(FZ)/libhearth.a $(LIBS)
 
-fuzz-build: fuzz-check
-	$(MAKE) --no-print-directory $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS)
 
 # Runs each target for FUZZ_SECONDS over its committed corpus, writing new
 # inputs to the scratch folder, then prints executions, coverage and crashes

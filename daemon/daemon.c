@@ -13,6 +13,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "evaluate.h"
 #include "event.h"
 #include "notify.h"
 #include "pipeline.h"
@@ -145,15 +146,12 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
 {
         Daemon *d = userdata;
         RulesResult res = {0};
-        if (!d->rules || rules_eval(d->rules, doc, today, d->lines, d->n_lines, &res) < 0) {
-                rules_result_done(&res);
-                return NULL;
-        }
+        json_t *e = evaluate_json(d->rules, doc, today, d->lines, d->n_lines, &res);
         int year = date_year(today);
         bool exact = false;
         for (size_t i = 0; i < d->n_lines; i++)
                 exact = exact || d->lines[i].year == year;
-        if (!exact && year >= 2000 && year < 2000 + (int)sizeof(d->line_noted) &&
+        if (e && !exact && year >= 2000 && year < 2000 + (int)sizeof(d->line_noted) &&
             !d->line_noted[year - 2000]) {
                 d->line_noted[year - 2000] = 1;
                 log_notice("policy.floor_lines has no line for %d: the latest earlier line "
@@ -168,17 +166,6 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
         for (size_t i = 0; i < res.n_errors; i++)
                 log_debug("rule %s: %s: %s", res.errors[i].rule, res.errors[i].what,
                           expr_strerror(res.errors[i].error));
-        json_t *reasons = json_array();
-        for (size_t i = 0; i < res.n_reasons; i++) {
-                const RulesReason *r = &res.reasons[i];
-                json_array_append_new(
-                        reasons, json_pack("{s:s, s:s, s:s, s:s, s:O, s:I}", "rule", r->rule,
-                                           "category", r->category, "severity",
-                                           rules_severity_to_string(r->severity), "message",
-                                           r->message, "evidence", r->evidence,
-                                           "respond_within_ms", (json_int_t)r->respond_within_ms));
-        }
-        json_t *e = json_pack("{s:b, s:o}", "monitored", res.monitored, "reasons", reasons);
         rules_result_done(&res);
         return e;
 }

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "evaluate.h"
 #include "event.h"
+#include "lifecycle.h"
+#include "schema.h"
 #include "household.h"
 #include "money.h"
 #include "redis.h"
@@ -18,6 +21,8 @@
 #define EXIT_USAGE 2
 
 typedef struct {
+        const char *format; /* benefits: text, json, html */
+        int year;           /* benefits: 0 = all */
         const char *config_path;
         char **sets;
         size_t n_sets;
@@ -33,6 +38,13 @@ static void help(void)
                "\n"
                "Commands:\n"
                "  household ID         a household's state, sums and recent events\n"
+               "  benefits ID [--year Y] [--format text|json|html]\n"
+               "                       the household's happiness list (REQ-13): every benefit\n"
+               "                       with date, kind and amount, and yearly totals\n"
+               "  replay FILE          run a file of events (one CloudEvent per line, or\n"
+               "                       KEY<TAB>EVENT) through the rules offline, no Kafka or\n"
+               "                       Redis, and print the codes and alerts they produce\n"
+               "  stats                supervision figures (REQ-14) and open alerts\n"
                "  test-rules [DIR]     run the rule tests in DIR/tests against DIR's rules\n"
                "                       (default: the config's rules.dir), like promtool\n"
                "  help                 this text\n"
@@ -124,6 +136,32 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                                json_string_value(json_object_get(prof, "village")),
                                household_size(doc),
                                json_string_value(json_object_get(prof, "status")));
+                const json_t *ev = json_object_get(doc, "eval");
+                printf("  code: %s%s\n",
+                       json_string_value(json_object_get(ev, "code")) ?: "green",
+                       json_is_true(json_object_get(ev, "monitored")) ? ", under key monitoring"
+                                                                      : "");
+                size_t ri;
+                json_t *reason;
+                json_array_foreach(json_object_get(ev, "reasons"), ri, reason)
+                        printf("    - %s [%s, %s]: %s\n",
+                               json_string_value(json_object_get(reason, "severity")),
+                               json_string_value(json_object_get(reason, "rule")),
+                               json_string_value(json_object_get(reason, "category")),
+                               json_string_value(json_object_get(reason, "message")));
+                const json_t *alert = json_object_get(doc, "alert");
+                if (alert) {
+                        char t[40];
+                        lifecycle_format_time(
+                                json_integer_value(json_object_get(alert, "respond_by_ms")), t,
+                                sizeof(t));
+                        printf("  open alert %s: %s, respond by %s, %s\n",
+                               json_string_value(json_object_get(alert, "id")),
+                               json_string_value(json_object_get(alert, "code")), t,
+                               json_object_get(alert, "acknowledged_ms") ? "acknowledged"
+                                                                         : "not acknowledged");
+                } else
+                        printf("  open alert: none\n");
                 printf("  events applied: %" JSON_INTEGER_FORMAT ", latest event date: %s\n",
                        json_integer_value(json_object_get(doc, "events")),
                        json_string_value(json_object_get(doc, "latest")) ?: "-");
@@ -157,6 +195,387 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
 out:
         store_free(store);
         redis_free(redis);
+        return ret;
+}
+
+/* Connects to the config's (or --redis) Redis; NULL after printing why. */
+static Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
+{
+        const char *url = a->redis_url ? a->redis_url : cfg->redis_url;
+        *redis = redis_new(url, cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms);
+        if (!*redis) {
+                fprintf(stderr, "hearthctl: bad Redis URL\n");
+                return NULL;
+        }
+        if (redis_connect(*redis) < 0) {
+                fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(*redis),
+                        redis_errstr(*redis));
+                *redis = redis_free(*redis);
+                return NULL;
+        }
+        return store_new(*redis, cfg->redis_prefix, cfg->kafka_group, cfg->dedup_window_ms);
+}
+
+static void html_escape(FILE *f, const char *s)
+{
+        for (; s && *s; s++) {
+                switch (*s) {
+                case '<':
+                        fputs("&lt;", f);
+                        break;
+                case '>':
+                        fputs("&gt;", f);
+                        break;
+                case '&':
+                        fputs("&amp;", f);
+                        break;
+                case '"':
+                        fputs("&quot;", f);
+                        break;
+                default:
+                        fputc(*s, f);
+                }
+        }
+}
+
+/* benefits ID: the happiness list (幸福清单) of REQ-13 from the ledger. */
+static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
+{
+        if (!household_id_valid(id, strlen(id))) {
+                fprintf(stderr, "hearthctl: '%s' is not a household id\n", id);
+                return EXIT_USAGE;
+        }
+        Redis *redis = NULL;
+        Store *store = ctl_store(a, cfg, &redis);
+        if (!store)
+                return EXIT_FAILURE;
+        json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
+        int64_t version;
+        int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
+        int ret = EXIT_FAILURE;
+        if (r == -ENOENT) {
+                fprintf(stderr, "hearthctl: household %s: no state\n", id);
+                ret = 3;
+                goto out;
+        }
+        if (r < 0) {
+                fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
+                goto out;
+        }
+        /* Entries of the year asked for, oldest first, and totals by year. */
+        json_t *entries = json_array(), *years = json_object();
+        size_t i;
+        json_t *e;
+        json_array_foreach(ledger, i, e)
+        {
+                const char *date = json_string_value(json_object_get(e, "date"));
+                int y = date ? (int)strtol(date, NULL, 10) : 0;
+                if (a->year && y != a->year)
+                        continue;
+                json_array_append(entries, e);
+                char ys[16];
+                snprintf(ys, sizeof(ys), "%d", y);
+                json_int_t cur = json_integer_value(json_object_get(years, ys));
+                json_object_set_new(years, ys,
+                                    json_integer(cur + json_integer_value(json_object_get(e, "amount"))));
+        }
+        const char *format = a->format ? a->format : a->json ? "json" : "text";
+        char buf[40];
+        if (streq(format, "json")) {
+                json_t *out = json_object();
+                json_t *list = json_array(), *totals = json_object();
+                json_array_foreach(entries, i, e)
+                {
+                        json_t *c = json_deep_copy(e);
+                        json_object_set_new(c, "amount",
+                                            money_to_json(json_integer_value(json_object_get(e, "amount"))));
+                        json_array_append_new(list, c);
+                }
+                const char *k;
+                json_t *v;
+                json_object_foreach(years, k, v) json_object_set_new(
+                        totals, k, money_to_json(json_integer_value(v)));
+                json_object_set_new(out, "household", json_string(id));
+                json_object_set_new(out, "benefits", list);
+                json_object_set_new(out, "totals_by_year", totals);
+                json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+                printf("\n");
+                json_decref(out);
+        } else if (streq(format, "html")) {
+                const json_t *prof = json_object_get(doc, "profile");
+                printf("<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"
+                       "<title>幸福清单 %s</title><style>body{font-family:sans-serif;margin:2em}"
+                       "table{border-collapse:collapse}td,th{border:1px solid #888;padding:4px 8px}"
+                       "td.n{text-align:right}</style></head><body>\n",
+                       id);
+                printf("<h1>幸福清单 Benefits statement</h1>\n<p>户 Household %s — ", id);
+                html_escape(stdout, json_string_value(json_object_get(prof, "town")));
+                printf(" ");
+                html_escape(stdout, json_string_value(json_object_get(prof, "village")));
+                printf("</p>\n<table><tr><th>日期 Date</th><th>项目 Kind</th>"
+                       "<th>金额 Amount (元)</th><th>来源 Source</th></tr>\n");
+                json_array_foreach(entries, i, e)
+                {
+                        money_format(json_integer_value(json_object_get(e, "amount")), buf,
+                                     sizeof(buf));
+                        printf("<tr><td>");
+                        html_escape(stdout, json_string_value(json_object_get(e, "date")));
+                        printf("</td><td>");
+                        html_escape(stdout, json_string_value(json_object_get(e, "kind")));
+                        printf("</td><td class=\"n\">%s</td><td>", buf);
+                        html_escape(stdout, json_string_value(json_object_get(e, "source")));
+                        printf("</td></tr>\n");
+                }
+                printf("</table>\n<h2>年度合计 Totals by year</h2>\n<table>\n");
+                const char *k;
+                json_t *v;
+                json_object_foreach(years, k, v)
+                {
+                        money_format(json_integer_value(v), buf, sizeof(buf));
+                        printf("<tr><td>%s</td><td class=\"n\">%s</td></tr>\n", k, buf);
+                }
+                printf("</table>\n</body></html>\n");
+        } else if (streq(format, "text")) {
+                printf("Benefits of household %s%s\n", id, a->year ? "" : " (all years)");
+                printf("  %-10s  %-20s %14s  %s\n", "date", "kind", "yuan", "source");
+                json_array_foreach(entries, i, e)
+                {
+                        money_format(json_integer_value(json_object_get(e, "amount")), buf,
+                                     sizeof(buf));
+                        printf("  %-10s  %-20s %14s  %s\n",
+                               json_string_value(json_object_get(e, "date")) ?: "",
+                               json_string_value(json_object_get(e, "kind")) ?: "", buf,
+                               json_string_value(json_object_get(e, "source")) ?: "");
+                }
+                const char *k;
+                json_t *v;
+                json_object_foreach(years, k, v)
+                {
+                        money_format(json_integer_value(v), buf, sizeof(buf));
+                        printf("  total %s: %s yuan\n", k, buf);
+                }
+        } else {
+                fprintf(stderr, "hearthctl: --format must be text, json or html\n");
+                json_decref(entries);
+                json_decref(years);
+                ret = EXIT_USAGE;
+                goto out;
+        }
+        json_decref(entries);
+        json_decref(years);
+        ret = EXIT_SUCCESS;
+out:
+        json_decref(doc);
+        json_decref(ledger);
+        json_decref(timeline);
+        store_free(store);
+        redis_free(redis);
+        return ret;
+}
+
+/* stats: the supervision figures (REQ-14) and open alerts. */
+static int cmd_stats(const CtlArgs *a, const Config *cfg)
+{
+        Redis *redis = NULL;
+        Store *store = ctl_store(a, cfg, &redis);
+        if (!store)
+                return EXIT_FAILURE;
+        int64_t red = 0, yellow = 0;
+        json_t *st = store_stats_get(store);
+        json_t *pending = store_pending_list(store);
+        int ret = EXIT_FAILURE;
+        if (!st || !pending || store_open_counts(store, &red, &yellow) < 0) {
+                fprintf(stderr, "hearthctl: stats: %s\n", store_errstr(store));
+                goto out;
+        }
+        if (a->json) {
+                json_t *out = json_pack("{s:{s:I, s:I}, s:I, s:O}", "open_alerts", "red",
+                                        (json_int_t)red, "yellow", (json_int_t)yellow,
+                                        "households_with_undelivered_outputs",
+                                        (json_int_t)json_array_size(pending), "counters", st);
+                json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+                printf("\n");
+                json_decref(out);
+        } else {
+                printf("open alerts: %" PRId64 " red, %" PRId64 " yellow\n", red, yellow);
+                printf("households with undelivered outputs: %zu\n", json_array_size(pending));
+                printf("outputs delivered (type:colour[:town] count):\n");
+                const char *k;
+                json_t *v;
+                json_object_foreach(st, k, v) printf("  %-60s %" JSON_INTEGER_FORMAT "\n", k,
+                                                     json_integer_value(v));
+        }
+        ret = EXIT_SUCCESS;
+out:
+        json_decref(st);
+        json_decref(pending);
+        store_free(store);
+        redis_free(redis);
+        return ret;
+}
+
+/* Wall ms of an RFC 3339 time ("2026-03-02T08:00:00+08:00"); 0 if bad. */
+static int64_t rfc3339_ms(const char *s)
+{
+        int32_t days;
+        int hh, mm, ss, n = 0;
+        if (!s || strlen(s) < 20 || date_parse(s, &days) < 0 ||
+            sscanf(s + 10, "T%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3)
+                return 0;
+        const char *p = s + 10 + n;
+        if (*p == '.')
+                for (p++; *p >= '0' && *p <= '9'; p++)
+                        ;
+        int64_t off = 0;
+        if (*p == '+' || *p == '-') {
+                int oh, om;
+                if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+                        return 0;
+                off = (*p == '-' ? -1 : 1) * ((int64_t)oh * 3600 + om * 60);
+        }
+        return ((int64_t)days * 86400 + hh * 3600 + mm * 60 + ss - off) * 1000;
+}
+
+/* replay FILE: the events through the same decoder, state code, rules and
+ * lifecycle as hearthd, in memory; the clock is each event's time. */
+static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
+{
+        char err[1024];
+        SchemaSet *schemas = NULL;
+        RuleSet *rules = NULL;
+        EventDecoder *dec = NULL;
+        Diag *d = diag_new();
+        int ret = EXIT_FAILURE;
+        FILE *f = streq(file, "-") ? stdin : fopen(file, "re");
+        json_t *households = json_object(), *codes = json_object();
+        ExprFloorLine *lines = calloc(cfg->n_floor_lines + 1, sizeof(ExprFloorLine));
+        if (!f) {
+                fprintf(stderr, "hearthctl: %s: %s\n", file, strerror(errno));
+                goto out;
+        }
+        if (schema_set_load_dir(cfg->schemas_dir, &schemas, err, sizeof(err)) < 0) {
+                fprintf(stderr, "hearthctl: %s\n", err);
+                goto out;
+        }
+        if (rules_load_dir(cfg->rules_dir, cfg, &rules, d) < 0) {
+                diag_print(d, stderr, "hearthctl: ");
+                goto out;
+        }
+        dec = event_decoder_new(schemas, (size_t)cfg->max_message_bytes);
+        if (!dec || !lines)
+                goto out;
+        rules_floor_lines(cfg, lines, cfg->n_floor_lines);
+        LifecyclePolicy pol = {cfg->respond_within_red_ms, cfg->respond_within_yellow_ms,
+                               cfg->reminder_after_ms, cfg->visit_interval_ms};
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        unsigned lineno = 0, bad = 0, n_events = 0;
+        int64_t clock = 0;
+        while ((len = getline(&line, &cap, f)) >= 0) {
+                lineno++;
+                while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                        line[--len] = 0;
+                char *json_text = line;
+                char *tab = strchr(line, '\t');
+                if (tab && line[0] != '{')
+                        json_text = tab + 1;
+                if (!*json_text || *json_text == '#')
+                        continue;
+                json_error_t je;
+                json_t *root = json_loads(json_text, JSON_REJECT_DUPLICATES, &je);
+                Event ev;
+                if (!root) {
+                        printf("%s:%u: dead letter: not JSON: %s\n", file, lineno, je.text);
+                        bad++;
+                        continue;
+                }
+                if (event_from_json(dec, root, &ev, err, sizeof(err)) < 0) {
+                        printf("%s:%u: dead letter: %s\n", file, lineno, err);
+                        bad++;
+                        continue;
+                }
+                n_events++;
+                int64_t t = rfc3339_ms(json_string_value(json_object_get(ev.root, "time")));
+                if (!t && ev.date)
+                        t = (int64_t)ev.date * 86400000LL;
+                if (t > clock)
+                        clock = t;
+                json_t *doc = json_object_get(households, ev.subject);
+                if (!doc) {
+                        doc = household_new();
+                        json_object_set_new(households, ev.subject, doc);
+                }
+                if (household_apply(doc, &ev, dec, NULL) < 0) {
+                        printf("%s:%u: dead letter: limit reached for household %s\n", file,
+                               lineno, ev.subject);
+                        event_done(&ev);
+                        continue;
+                }
+                json_t *outputs = json_array();
+                /* Timers due by this event's time fire first, as they would
+                 * have in the daemon. */
+                lifecycle_timers(doc, ev.subject, clock, &pol, outputs);
+                if (household_registered(doc)) {
+                        json_t *eval = evaluate_json(rules, doc, household_eval_date(doc, &ev), lines,
+                                                     cfg->n_floor_lines, NULL);
+                        if (eval) {
+                                lifecycle_step(doc, ev.subject, &ev, eval, clock, &pol, outputs);
+                                json_decref(eval);
+                        }
+                }
+                size_t i;
+                json_t *o;
+                json_array_foreach(outputs, i, o)
+                {
+                        const json_t *data = json_object_get(o, "data");
+                        if (a->json) {
+                                char *ce = lifecycle_render(o, ev.subject);
+                                printf("%s\n", ce ? ce : "null");
+                                free(ce);
+                                continue;
+                        }
+                        printf("%s  %-12s %-20s %-7s", json_string_value(json_object_get(o, "time")),
+                               ev.subject, json_string_value(json_object_get(o, "type")),
+                               json_string_value(json_object_get(data, "code")) ?: "green");
+                        size_t j;
+                        json_t *r;
+                        json_array_foreach(json_object_get(data, "reasons"), j, r) printf(
+                                " %s", json_string_value(json_object_get(r, "rule")));
+                        printf("\n");
+                        json_array_foreach(json_object_get(data, "reasons"), j, r)
+                                printf("      %s\n", json_string_value(json_object_get(r, "message")));
+                }
+                json_decref(outputs);
+                const json_t *evj = json_object_get(doc, "eval");
+                json_object_set_new(codes, ev.subject,
+                                    json_pack("{s:O, s:O}", "code",
+                                              json_object_get(evj, "code") ?: json_string("green"),
+                                              "monitored",
+                                              json_object_get(evj, "monitored") ?: json_false()));
+                event_done(&ev);
+        }
+        free(line);
+        if (!a->json) {
+                printf("final codes:\n");
+                const char *k;
+                json_t *v;
+                json_object_foreach(codes, k, v) printf(
+                        "  %-12s %s%s\n", k, json_string_value(json_object_get(v, "code")),
+                        json_is_true(json_object_get(v, "monitored")) ? " (key monitoring)" : "");
+                printf("%u events replayed, %u dead letters\n", n_events, bad);
+        }
+        ret = EXIT_SUCCESS;
+out:
+        if (f && f != stdin)
+                fclose(f);
+        json_decref(households);
+        json_decref(codes);
+        free(lines);
+        event_decoder_free(dec);
+        rules_free(rules);
+        schema_set_free(schemas);
+        diag_free(d);
         return ret;
 }
 
@@ -225,9 +644,23 @@ int main(int argc, char **argv)
         if (!args)
                 goto out;
         for (int i = optind; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+                if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
                         a.json = true;
-                else
+                } else if ((strcmp(argv[i], "--year") == 0 || strcmp(argv[i], "--format") == 0) &&
+                           i + 1 < argc) {
+                        if (argv[i][2] == 'y') {
+                                char *end;
+                                long y = strtol(argv[i + 1], &end, 10);
+                                if (*end || y < 2000 || y > 2100) {
+                                        fprintf(stderr, "hearthctl: --year: expected 2000..2100\n");
+                                        free(args);
+                                        goto out;
+                                }
+                                a.year = (int)y;
+                        } else
+                                a.format = argv[i + 1];
+                        i++;
+                } else
                         args[rest++] = argv[i];
         }
         Config *cfg = NULL;
@@ -250,6 +683,21 @@ int main(int argc, char **argv)
                         ret = EXIT_USAGE;
                 } else
                         ret = cmd_household(&a, cfg, args[0]);
+        } else if (strcmp(verb, "benefits") == 0) {
+                if (rest != 1) {
+                        fprintf(stderr, "Usage: hearthctl benefits ID [--year Y] [--format "
+                                        "text|json|html]\n");
+                        ret = EXIT_USAGE;
+                } else
+                        ret = cmd_benefits(&a, cfg, args[0]);
+        } else if (strcmp(verb, "stats") == 0) {
+                ret = cmd_stats(&a, cfg);
+        } else if (strcmp(verb, "replay") == 0) {
+                if (rest != 1) {
+                        fprintf(stderr, "Usage: hearthctl replay FILE [--json]\n");
+                        ret = EXIT_USAGE;
+                } else
+                        ret = cmd_replay(&a, cfg, args[0]);
         } else if (strcmp(verb, "test-rules") == 0) {
                 ret = cmd_test_rules(cfg, rest ? args[0] : NULL);
         } else {

@@ -15,6 +15,22 @@ bool household_registered(const json_t *doc)
         return json_is_true(json_object_get(doc, "registered"));
 }
 
+int32_t household_latest(const json_t *doc)
+{
+        int32_t d = 0;
+        const char *s = json_string_value(json_object_get(doc, "latest"));
+        if (!s || date_parse(s, &d) < 0)
+                return 0;
+        return d;
+}
+
+int32_t household_eval_date(const json_t *doc, const Event *ev)
+{
+        int32_t latest = household_latest(doc);
+        int32_t d = ev ? ev->date : 0;
+        return latest > d ? latest : d;
+}
+
 size_t household_size(const json_t *doc)
 {
         return json_array_size(json_object_get(json_object_get(doc, "profile"), "members"));

@@ -56,3 +56,9 @@ int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date);
 /* Number of members (0 when not registered). */
 size_t household_size(const json_t *doc);
 bool household_registered(const json_t *doc);
+/* The latest event date applied (days), 0 if none. */
+int32_t household_latest(const json_t *doc);
+/* The date the rules evaluate at after ev: the household's latest event
+ * date, so that events kept before registration (dated after it) and late
+ * older events are judged on the household's present. */
+int32_t household_eval_date(const json_t *doc, const Event *ev);

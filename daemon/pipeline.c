@@ -357,7 +357,9 @@ static void evaluate(Pipeline *p, json_t *doc, const char *household, const Even
 {
         if (!household_registered(doc))
                 return;
-        int32_t today = ev && ev->date ? ev->date : (int32_t)(now / (24LL * 3600 * 1000));
+        int32_t today = household_eval_date(doc, ev);
+        if (!today)
+                today = (int32_t)(now / (24LL * 3600 * 1000));
         json_t *eval = p->eval ? p->eval(doc, today, p->eval_userdata) : NULL;
         if (!eval)
                 eval = json_pack("{s:b, s:[]}", "monitored", 0, "reasons");

@@ -641,6 +641,10 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
                 if (!e)
                         continue;
                 RulesResult res;
+                /* The daemon's evaluation date: never before the household's
+                 * latest event (household_eval_date). */
+                if (household_latest(doc) > at)
+                        at = household_latest(doc);
                 r = rules_eval(rs, doc, at, lines, cc.c.n_floor_lines, &res);
                 if (r < 0) {
                         rules_result_done(&res);

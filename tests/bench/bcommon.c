@@ -125,7 +125,7 @@ int bench_read_ranges(const char *brokers, const Range *ranges, int n, const cha
         }
         /* Per range: the next offset still expected (messages past last are
          * not counted: another run may have produced after this one). */
-        int64_t *next = calloc((size_t)(n ? n : 1), sizeof(int64_t));
+        int64_t *next = calloc(n > 0 ? (size_t)n : 1, sizeof(int64_t));
         int ret = -1;
         if (!next)
                 goto out;

@@ -1,0 +1,24 @@
+# `make bench`: hearth's benchmark (tests/bench/README.md). Included by the
+# Makefile. BENCH_EVENTS events over BENCH_HOUSEHOLDS households on the
+# test broker, a local redis-server and the normal ./hearthd; prints a table
+# and a JSON line, writes build/bench/ (results, PNG plot).
+#   make bench                                   the full run (~30 min)
+#   make bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000    tiny (< 1 min)
+BENCH_EVENTS     ?= 1000000
+BENCH_HOUSEHOLDS ?= 100000
+BENCH_FLAGS      := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-truncation -O2 -g
+BENCH_CPPFLAGS    = -D_GNU_SOURCE $(shell pkg-config --cflags rdkafka jansson hiredis 2>/dev/null)
+BENCH_LIBS        = $(shell pkg-config --libs rdkafka jansson hiredis 2>/dev/null) -lm
+BENCH_BIN        := build/bench/bgen build/bench/bconsume build/bench/bdecode build/bench/blat \
+                    build/bench/bdrain
+
+.PHONY: bench bench-build
+
+build/bench/%: tests/bench/%.c tests/bench/bcommon.c tests/bench/bcommon.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_FLAGS) $(BENCH_CPPFLAGS) -o $@ $< tests/bench/bcommon.c $(BENCH_LIBS)
+
+bench-build: $(BENCH_BIN)
+
+bench: bench-build hearthd build/testbroker
+	BENCH_EVENTS=$(BENCH_EVENTS) BENCH_HOUSEHOLDS=$(BENCH_HOUSEHOLDS) tests/bench/run.sh

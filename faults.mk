@@ -1,0 +1,30 @@
+# The fault matrix of ../shared/RELIABILITY.md (tests/faults/README.md).
+# Included by the Makefile:  include faults.mk
+#   make faults                 every row F1..F29 this machine can run, a table, exit 1 on a failure
+#   FAULTS=F3,F16 make faults   a subset
+#   make faults-quick           F1, F2, F3, F8, F16 with small loads (< 3 minutes; for make test)
+FAULTS_CFLAGS := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-truncation \
+                 -D_GNU_SOURCE -O2 -g
+
+.PHONY: faults faults-quick faults-tools
+
+build/faults/fgen: tests/faults/fgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FAULTS_CFLAGS) -o $@ $<
+
+build/faults/fverify: tests/faults/verify.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FAULTS_CFLAGS) $(shell pkg-config --cflags jansson) -o $@ $< \
+		$(shell pkg-config --libs jansson)
+
+faults-tools: build/faults/fgen build/faults/fverify
+
+faults: faults-tools
+	$(MAKE) all san
+	tests/faults/run.sh $(subst $(comma), ,$(FAULTS))
+
+faults-quick: faults-tools
+	$(MAKE) all san
+	FAULTS_QUICK=1 tests/faults/run.sh F1 F2 F3 F8 F16
+
+comma := ,

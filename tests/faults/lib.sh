@@ -1,0 +1,257 @@
+# Helpers of the fault matrix (tests/faults/README.md), on top of
+# tests/lib.sh (temp dir $T, test broker, cleanup on exit). A row runs in
+# its own bash process: it sources this file, sets up, injects its fault,
+# waits for quiescence and calls verify_row, which prints one ROW line.
+FAULTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$FAULTS_DIR/../lib.sh"
+FGEN=${FGEN:-$ROOT/build/faults/fgen}
+FVERIFY=${FVERIFY:-$ROOT/build/faults/fverify}
+CTL=${CTL:-$ROOT/hearthctl}
+[ -x "$CTL" ] || CTL=$HEARTHCTL
+# Keep equal to faults_medical in tests/faults/rules/faults.yaml (yuan).
+FAULTS_THRESHOLD=100000
+ALLOW_DUPS=0
+ROW_NOTES="$T/rownotes"
+: >"$ROW_NOTES"
+ROW_START=$SECONDS
+ALL_TOPICS="civil-affairs.events medical-insurance.events household.reports disaster.events"
+
+say() { echo "# [$ROW $((SECONDS - ROW_START))s] $*"; }
+# rfail REASON: the row fails (besides what the verifier finds).
+rfail() { echo "FAIL: $*" >>"$ROW_NOTES"; say "FAIL: $*"; }
+rnote() { echo "$*" >>"$ROW_NOTES"; say "$*"; }
+
+# --- Redis: AOF everysec, DEBUG allowed from localhost, restartable ---------
+fredis_start() {
+        REDIS_PORT=${REDIS_PORT:-$(free_port)}
+        mkdir -p "$T/redis"
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
+                --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+                --enable-debug-command local --aof-load-truncated yes \
+                --daemonize no --logfile "$T/redis.log" &
+        REDIS_PID=$!
+        _PIDS+=("$REDIS_PID")
+        REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+        wait_for 20 rcli_ping || { rfail "redis-server did not start"; dump "$T/redis.log"; return 1; }
+}
+fredis_kill9() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
+
+# --- config --------------------------------------------------------------
+# fconfig [EXTRA_YAML]: $T/hearth.yaml for this row (group faults-<row>,
+# the test rules of tests/faults/rules).
+fconfig() {
+        GROUP="faults-$ROW"
+        RULES_DIR=${RULES_DIR:-$FAULTS_DIR/rules}
+        cat >"$T/hearth.yaml" <<YAML
+kafka:
+  brokers: "$BOOTSTRAP"
+  group: "$GROUP"
+  topics:
+    inputs: [civil-affairs.events, medical-insurance.events, disaster.events, household.reports]
+    alerts: hearth.alerts
+    dead_letter: hearth.dlq
+  properties:
+    fetch.wait.max.ms: "10"
+    topic.metadata.refresh.interval.ms: "1000"
+    session.timeout.ms: "6000"
+    heartbeat.interval.ms: "500"
+${KAFKA_EXTRA:-}
+redis:
+  url: "$REDIS_URL"
+${REDIS_EXTRA:-}
+rules:
+  dir: $RULES_DIR
+schemas:
+  dir: $ROOT/schemas
+metrics:
+  listen: ""
+log:
+  level: ${LOG_LEVEL:-info}
+  status_interval: 1s
+pipeline:
+  batch_max: ${BATCH_MAX:-200}
+${1:-}
+YAML
+}
+
+# --- hearthd instances ---------------------------------------------------
+# inst_start N [VAR=VALUE...]: instance N (log $T/hearthd.N.log, notify
+# messages $T/notify.N.log); its pid in IPID[N].
+declare -A IPID
+declare -A ISTARTS
+inst_start() {
+        local n=$1; shift
+        if [ ! -S "$T/notify.$n.sock" ]; then
+                "$NOTIFYLISTEN" "$T/notify.$n.sock" >>"$T/notify.$n.log" &
+                _PIDS+=("$!")
+                wait_for 5 test -S "$T/notify.$n.sock"
+        fi
+        echo "=== start $(date +%T.%N) $*" >>"$T/hearthd.$n.log"
+        env NOTIFY_SOCKET="$T/notify.$n.sock" "$@" "$HEARTHD" --config "$T/hearth.yaml" \
+                2>>"$T/hearthd.$n.log" &
+        IPID[$n]=$!
+        ISTARTS[$n]=$(( ${ISTARTS[$n]:-0} + 1 ))
+        _PIDS+=("${IPID[$n]}")
+}
+inst_alive() { kill -0 "${IPID[$1]}" 2>/dev/null; }
+# inst_kill N: kill -9, reaped.
+inst_kill() { kill -KILL "${IPID[$1]}" 2>/dev/null; wait "${IPID[$1]}" 2>/dev/null; }
+# inst_wait_exit N SECS: waits for an exit; IRC is its status ("timeout" if still running).
+inst_wait_exit() {
+        local end=$((SECONDS + $2))
+        while inst_alive "$1" && [ $SECONDS -lt $end ]; do sleep 0.1; done
+        if inst_alive "$1"; then IRC=timeout; return 1; fi
+        wait "${IPID[$1]}" 2>/dev/null
+        IRC=$?
+}
+# inst_stop N [SECS]: SIGTERM, waits (default 15 s); IRC, ISTOP_SECS.
+inst_stop() {
+        local t0=$(date +%s%N)
+        kill -TERM "${IPID[$1]}" 2>/dev/null
+        if ! inst_wait_exit "$1" "${2:-15}"; then
+                kill -KILL "${IPID[$1]}" 2>/dev/null
+                wait "${IPID[$1]}" 2>/dev/null
+                IRC=timeout
+        fi
+        ISTOP_SECS=$(( ($(date +%s%N) - t0) / 1000000 ))
+        ISTOP_SECS=$(awk -v m="$ISTOP_SECS" 'BEGIN { printf "%.1f", m / 1000 }')
+}
+inst_ready() { grep -q "READY=1" "$T/notify.$1.log" 2>/dev/null; }
+# inst_ready_count N: READY=1 lines so far (one per start).
+inst_ready_count() { grep -c "READY=1" "$T/notify.$1.log" 2>/dev/null || true; }
+# wait_ready_n N COUNT [SECS]
+wait_ready_n() { wait_for "${3:-30}" bash -c "[ \$(grep -c READY=1 '$T/notify.$1.log' 2>/dev/null) -ge $2 ]"; }
+
+# --- load ------------------------------------------------------------------
+# gen_load FGEN_ARGS...: $T/gen with the load (fgen -p HF -o $T/gen ...).
+gen_load() {
+        "$FGEN" -T "$FAULTS_THRESHOLD" -o "$T/gen" "$@" || { rfail "fgen $*"; return 1; }
+        HOUSEHOLDS=$(awk '$1 == "households" {print $2}' "$T/gen/summary.txt")
+        say "load: $(tr '\n' ' ' <"$T/gen/summary.txt")"
+}
+# fproduce TOPIC FILE: an idempotent producer keeps the order on retries.
+fproduce() {
+        [ -s "$2" ] || return 0
+        kcat -b "$BOOTSTRAP" -P -t "$1" -K $'\t' -X topic.partitioner=murmur2_random \
+                -X enable.idempotence=true -X message.timeout.ms=120000 <"$2" 2>>"$T/kcat.err"
+}
+produce_regs() { fproduce civil-affairs.events "$T/gen/registrations.txt"; }
+# produce_load: every topic file of $T/gen, in parallel; then the null
+# key/value messages (kcat -Z), if any.
+produce_load() {
+        local t
+        for t in $ALL_TOPICS; do fproduce "$t" "$T/gen/$t.txt" & done
+        wait
+        if [ -s "$T/gen/null.txt" ]; then
+                kcat -b "$BOOTSTRAP" -P -t household.reports -K $'\t' -Z \
+                        -X enable.idempotence=true <"$T/gen/null.txt" 2>>"$T/kcat.err"
+        fi
+}
+# produce_load_bg: the same in the background (PRODUCER pid).
+produce_load_bg() { produce_load & PRODUCER=$!; _PIDS+=("$PRODUCER"); }
+
+# --- figures from Redis and the broker ---------------------------------------
+positions() { rcli HVALS "hearth:pos:{$GROUP}" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+# outbox: entries in every pending household's outbox.
+outbox() {
+        rcli EVAL "local n = 0 for s = 0, 15 do for _, h in ipairs(redis.call('SMEMBERS', 'hearth:pending:{' .. s .. '}')) do n = n + redis.call('HLEN', 'hearth:{' .. h .. '}:outbox') end end return n" 0 2>/dev/null
+}
+# dump_inputs: $T/inputs.tsv (topic, partition, offset, payload); INPUT_END
+# is the sum of the partitions' end offsets (what the positions must reach).
+dump_inputs() {
+        local t
+        : >"$T/inputs.tsv"
+        for t in $ALL_TOPICS; do
+                kcat -b "$BOOTSTRAP" -C -t "$t" -o beginning -e -q -f '%t\t%p\t%o\t%s\n' \
+                        2>>"$T/kcat.err" >>"$T/inputs.tsv"
+        done
+        INPUT_END=$(awk -F'\t' '{k = $1 "/" $2; if ($3 + 1 > e[k]) e[k] = $3 + 1} END {for (k in e) s += e[k]; print s + 0}' "$T/inputs.tsv")
+}
+# wait_positions SECS [TARGET]: until the Redis positions reach TARGET
+# (default INPUT_END).
+wait_positions() {
+        local target=${2:-$INPUT_END}
+        wait_for "$1" bash -c "[ \"\$(redis-cli -p $REDIS_PORT HVALS 'hearth:pos:{$GROUP}' 2>/dev/null | awk '{s += \$1} END {print s + 0}')\" -ge $target ]"
+}
+# wait_registered: the registrations are applied (hearthd must run).
+wait_registered() {
+        dump_inputs
+        wait_positions "${1:-60}" || { rfail "registrations not applied within ${1:-60} s (positions $(positions) of $INPUT_END)"; return 1; }
+}
+# quiesce SECS: positions = input end offsets, outbox empty, then 3 s quiet.
+quiesce() {
+        local secs=${1:-120} end=$((SECONDS + ${1:-120})) last=""
+        dump_inputs
+        while [ $SECONDS -lt $end ]; do
+                local p o
+                p=$(positions); o=$(outbox)
+                if [ "$p" -ge "$INPUT_END" ] && [ "${o:-1}" = 0 ]; then
+                        if [ "$last" = "$p" ]; then
+                                sleep 3
+                                [ "$(positions)" = "$p" ] && [ "$(outbox)" = 0 ] && return 0
+                        fi
+                        last=$p
+                fi
+                sleep 0.5
+        done
+        rfail "no quiescence within $secs s: positions $(positions) of $INPUT_END, outbox $(outbox)"
+        return 1
+}
+
+# --- verification ----------------------------------------------------------
+dump_state() {
+        : >"$T/state.jsonl"
+        local h
+        for h in $(cut -f1 "$T/gen/registrations.txt"); do
+                "$CTL" --redis "$REDIS_URL" household "$h" --json 2>>"$T/ctl.err"
+        done | jq -c '{h: .household, events: .state.events, relief: .sums_12m.relief,
+                medical: .sums_12m.medical, fund_paid: .sums_12m.fund_paid,
+                education: .sums_12m.education, disability: .sums_12m.disability,
+                needs: (.state.needs // {} | length), code: .state.alert.code}' >"$T/state.jsonl" 2>>"$T/ctl.err"
+}
+dump_topics() {
+        kcat -b "$BOOTSTRAP" -C -t hearth.alerts -o beginning -e -q -f '%s\n' 2>>"$T/kcat.err" >"$T/alerts.txt"
+        kcat -b "$BOOTSTRAP" -C -t hearth.dlq -o beginning -e -q -f '%h\t%s\n' 2>>"$T/kcat.err" >"$T/dlq.txt"
+}
+sanitizer_reports() { cat "$T"/hearthd.*.log 2>/dev/null | grep -cE "Sanitizer|runtime error" || true; }
+
+# verify_row [FVERIFY_OPTS...]: dumps, runs the verifier, prints the ROW line.
+verify_row() {
+        dump_inputs
+        dump_topics
+        dump_state
+        local opts=("$@")
+        [ "$ALLOW_DUPS" = 1 ] && opts+=(-D)
+        "$FVERIFY" -g "$T/gen" -s "$T/state.jsonl" -a "$T/alerts.txt" -q "$T/dlq.txt" \
+                -i "$T/inputs.tsv" -T $((FAULTS_THRESHOLD * 100)) "${opts[@]}" >"$T/verify.out" 2>&1
+        sed 's/^/# /' "$T/verify.out" | head -60
+        local san res
+        san=$(sanitizer_reports)
+        [ "$san" = 0 ] || { rfail "$san sanitizer report line(s)"; grep -hE -A5 "Sanitizer|runtime error" "$T"/hearthd.*.log | head -30 | sed 's/^/#   /'; }
+        res=$(grep '^RESULT ' "$T/verify.out" | head -1)
+        [ -n "$res" ] || { rfail "verifier failed: $(tail -1 "$T/verify.out")"; res="RESULT - - - - - - - FAIL"; }
+        local f=($res)
+        local pass=${f[8]}
+        grep -q '^FAIL' "$ROW_NOTES" && pass=FAIL
+        [ "$pass" = ok ] && pass=pass || pass=FAIL
+        echo "ROW $ROW ${f[1]} ${f[2]} ${f[3]} ${f[4]} ${f[5]} ${f[6]} ${f[7]} $pass $((SECONDS - ROW_START))"
+        grep -h '^NOTE ' "$T/verify.out" | head -8 | sed "s/^NOTE /NOTES $ROW /"
+        sed "s/^/NOTES $ROW /" "$ROW_NOTES"
+        [ "$pass" = pass ] && _FAILED=0 || _FAILED=1
+}
+# skip_row REASON: the row cannot run here.
+skip_row() { echo "ROW $ROW - - - - - - - skip 0"; echo "NOTES $ROW $*"; exit 0; }
+
+# setup [BROKERS]: broker, redis, config; the common start of a row.
+setup() {
+        start_broker "${1:-1}" 4 || { rfail "test broker did not start"; return 1; }
+        fredis_start || return 1
+}
+# start_and_register [N]: instance N (default 1) started, registrations applied.
+start_and_register() {
+        local n=${1:-1}
+        produce_regs
+        inst_start "$n"
+        wait_ready_n "$n" 1 30 || rfail "hearthd $n not READY"
+        wait_registered 60
+}
