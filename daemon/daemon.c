@@ -283,8 +283,8 @@ static int redis_ensure(Daemon *d, int64_t now)
                           redis_errstr(d->redis));
                 return -ETIMEDOUT;
         }
-        log_warning("redis: %s: %s, retrying in %" PRId64 " ms", redis_target(d->redis),
-                    redis_errstr(d->redis), d->redis_backoff_ms);
+        log_ratelimited(LOG_WARNING, "redis: %s: %s, retrying in %" PRId64 " ms",
+                        redis_target(d->redis), redis_errstr(d->redis), d->redis_backoff_ms);
         d->redis_next_try_ms = now + d->redis_backoff_ms;
         d->redis_backoff_ms = d->redis_backoff_ms * 2 > 2000 ? 2000 : d->redis_backoff_ms * 2;
         return -EAGAIN;

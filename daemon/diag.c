@@ -39,6 +39,12 @@ void diag_add(Diag *d, const char *file, unsigned line, unsigned col, const char
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        /* One line per diagnostic: messages quote keys, placeholders and
+         * tokens from the file, and a quoted newline split one in two
+         * (found by tests/fuzz/fuzz_rules.c). */
+        for (char *p = msg; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';
         char *s = NULL;
         if (asprintf(&s, "%s%s", loc, msg) < 0)
                 s = NULL;

@@ -940,6 +940,16 @@ Expr *expr_compile(const char *src, const ExprSymbols *sym, ExprType want, ExprE
         memcpy(e->nodes, p->nodes, nodes_size);
         e->pool = (const char *)e->nodes + nodes_size;
         memcpy((char *)e->nodes + nodes_size, p->pool, p->n_pool);
+        /* expr_print() promises text that compiles again, but printing adds
+         * spaces around operators and after commas: a compact source close to
+         * EXPR_MAX_SOURCE printed longer than that and its text was refused
+         * (found by tests/fuzz/fuzz_expr.c). Refuse it here instead, so that
+         * whatever compiles prints within the limit. */
+        if (expr_print(e, NULL, 0) > EXPR_MAX_SOURCE) {
+                error_set(err, start, "expression too long (more than %d bytes when printed)",
+                          EXPR_MAX_SOURCE);
+                return expr_free(e);
+        }
         return e;
 }
 

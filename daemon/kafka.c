@@ -23,7 +23,18 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
                 h->all_brokers_down++;
         /* Everything else is retried by librdkafka itself: say so once. */
-        log_warning("kafka: %s: %s (librdkafka retries)", rd_kafka_err2name(err), reason);
+        log_ratelimited(LOG_WARNING, "kafka: %s: %s (librdkafka retries)", rd_kafka_err2name(err),
+                        reason);
+}
+
+/* librdkafka's own log lines, with our priority prefix (its levels are
+ * syslog levels) and rate limited: a broker outage repeats them. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        (void)rk;
+        if (level > log_get_max_level())
+                return;
+        log_ratelimited(level, "kafka: %s: %s", fac, buf);
 }
 
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
@@ -57,6 +68,7 @@ rd_kafka_conf_t *kafka_conf_new(const Config *c, const char *bootstrap, const ch
                 }
         }
         rd_kafka_conf_set_error_cb(conf, error_cb);
+        rd_kafka_conf_set_log_cb(conf, log_cb);
         (void)health; /* reached through the client's opaque, see error_cb */
         return conf;
 fail:

@@ -543,6 +543,36 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                                     gc->out_ids[k]);
 }
 
+/* Supervision figures (REQ-14) of inputs: acknowledgements (with the time
+ * from raise to acknowledgement) and satisfaction scores. Counted after the
+ * commit: a crash in between undercounts by one, never double counts
+ * money or alerts. */
+static void supervision_count(Pipeline *p, const Item *items, const GroupCommit *gc)
+{
+        for (size_t k = 0; k < gc->n_applied; k++) {
+                const Event *ev = &items[gc->applied[k]].ev;
+                if (ev->type == EV_SATISFACTION_RATED) {
+                        char f[32];
+                        snprintf(f, sizeof(f), "satisfaction:%d", (int)event_int(ev, "score"));
+                        const char *fields[1] = {f};
+                        store_stats_incr(p->store, fields, 1, 1);
+                } else if (ev->type == EV_ALERT_ACKNOWLEDGED) {
+                        const json_t *alert = json_object_get(gc->doc, "alert");
+                        const json_t *ack = json_object_get(alert, "acknowledged_ms");
+                        if (!ack || !streq_ptr(json_string_value(json_object_get(alert, "id")),
+                                               event_str(ev, "alert_id")))
+                                continue;
+                        const char *n[1] = {"acknowledged"}, *sum[1] = {"ack_seconds_sum"};
+                        store_stats_incr(p->store, n, 1, 1);
+                        store_stats_incr(
+                                p->store, sum, 1,
+                                (json_integer_value(ack) -
+                                 json_integer_value(json_object_get(alert, "raised_ms"))) /
+                                        1000);
+                }
+        }
+}
+
 /* Reads, applies and commits the groups marked for work; sets retry on
  * those that lost a race. Returns -EIO/-ESTALE from Redis. */
 static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_groups, int64_t now)
@@ -623,6 +653,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                                 p->stats.applied++;
                         }
                         outputs_send(p, g->household, gc, now, "before_produce");
+                        supervision_count(p, items, gc);
                         break;
                 case -ESTALE:
                 case -EALREADY:

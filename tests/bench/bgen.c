@@ -14,7 +14,8 @@
  * simply an earlier index generated again (same source+id, same topic).
  *
  * Options: -s SEED (1), -y EVENTS_PER_YEAR (dates: the events of one year of
- * feeds; default -S + -n), -d DUP_PPM (10000 = 1 %), -x BAD_PPM (1000 =
+ * feeds; default -S + -n), -D START_DATE (the year's first day, YYYY-MM-DD;
+ * 2026-01-01), -d DUP_PPM (10000 = 1 %), -x BAD_PPM (1000 =
  * 0.1 %), -r RATE (messages/s, paced; default as fast as possible), -l
  * LINGER_MS, -L SENDLOG (binary SendRecords of every valid event, for blat),
  * -R RANGES (the offsets delivered: "topic partition first last"), -q. */
@@ -60,9 +61,9 @@ static const int type_topic[T_N] = {0, 1, 3, 0, 3, 3, 3, 2, 2, 0, 0, 3};
 
 /* The mix of a year of feeds, per 10,000 valid events (see README.md). */
 static const int mix[][2] = {
-    {T_MEDICAL, 3800}, {T_VISIT, 2200},   {T_RELIEF, 1400},   {T_NEED, 700},
-    {T_NEED_RESOLVED, 600}, {T_EXPENSE, 500}, {T_DISASTER, 250}, {T_ACCIDENT, 150},
-    {T_INCOME, 200},   {T_ASSIST, 200},
+    {T_MEDICAL, 4200}, {T_VISIT, 2400},   {T_RELIEF, 1600},   {T_NEED, 250},
+    {T_NEED_RESOLVED, 220}, {T_EXPENSE, 500}, {T_DISASTER, 200}, {T_ACCIDENT, 100},
+    {T_INCOME, 250},   {T_ASSIST, 280},
 };
 
 typedef struct {
@@ -130,17 +131,33 @@ static void hh_id(char *buf, size_t len, long h)
         snprintf(buf, len, "%s%0*ld", BENCH_HH_PREFIX, BENCH_HH_DIGITS, h);
 }
 
-static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+/* Days since 1970-01-01 of a civil date and back (H. Hinnant's algorithms). */
+static long days_from_civil(long y, long m, long d)
+{
+        y -= m <= 2;
+        long era = (y >= 0 ? y : y - 399) / 400;
+        long yoe = y - era * 400;
+        long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
 
-/* A date "YYYY-MM-DD" for day d counted from 2026-01-01 (no leap days). */
+/* The first day of the year of feeds (-D), in days since 1970-01-01. */
+static long start_day;
+
+/* A date "YYYY-MM-DD" for day d of the feeds (0 = the -D date). */
 static void date_of(char *buf, size_t len, long d)
 {
-        if (d < 0)
-                d = 0;
-        int y = 2026 + (int)(d / 365), doy = (int)(d % 365), m = 0;
-        while (doy >= mdays[m])
-                doy -= mdays[m++];
-        snprintf(buf, len, "%04d-%02d-%02d", y, m + 1, doy + 1);
+        long z = start_day + d + 719468;
+        long era = (z >= 0 ? z : z - 146096) / 146097;
+        long doe = z - era * 146097;
+        long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        long mp = (5 * doy + 2) / 153;
+        long day = doy - (153 * mp + 2) / 5 + 1;
+        long m = mp < 10 ? mp + 3 : mp - 9;
+        long y = yoe + era * 400 + (m <= 2);
+        snprintf(buf, len, "%04ld-%02ld-%02ld", y, m, day);
 }
 
 static const char *const towns[] = {"温溪镇", "船寮镇", "海口镇", "腊口镇", "高湖镇",
@@ -373,7 +390,7 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                 envelope(b, id, "medical-insurance/lishui", kind, day, &r, hid);
                 static const char *const kinds[] = {"outpatient", "inpatient", "chronic"};
                 long k = below(&r, 100) < 70 ? 0 : below(&r, 100) < 60 ? 1 : 2;
-                bool major = below(&r, 100) < (k == 1 ? 15 : 2);
+                bool major = below(&r, 100) < (k == 1 ? 8 : 1);
                 int64_t total = k == 0   ? 2000 + below(&r, 200000)
                                 : k == 1 ? 500000 + below(&r, major ? 20000000 : 4000000)
                                          : 50000 + below(&r, 800000);
@@ -397,7 +414,7 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                                                      "housing", "drinking_water"};
                 ap(b, "{\"cadre_id\":\"C331121-%05ld\",\"visited_on\":\"%s\",\"checks\":{",
                    h / 120, date);
-                long risky = below(&r, 100) < 6 ? below(&r, 5) : -1;
+                long risky = below(&r, 100) < 3 ? below(&r, 5) : -1;
                 for (long c = 0; c < 5; c++)
                         ap(b, "%s\"%s\":\"%s\"", c ? "," : "", checks[c],
                            c == risky ? "risk" : "ok");
@@ -450,7 +467,7 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                                                   "fire",  "drought", "other"};
                 static const char *const dmg[] = {"none", "minor", "moderate", "severe",
                                                   "collapsed"};
-                static const int dmg_w[] = {40, 30, 18, 8, 4};
+                static const int dmg_w[] = {50, 30, 15, 4, 1};
                 long s = below(&r, 100), k = 0;
                 while (s >= dmg_w[k]) {
                         s -= dmg_w[k];
@@ -462,8 +479,8 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                    "\"property_loss\":", dis[below(&r, N_OF(dis))], date, dmg[k]);
                 ap_yuan(b, below(&r, 100) * 100000 * (k + 1));
                 ap(b, ",\"income_loss\":");
-                ap_yuan(b, below(&r, 100) < 25 ? 1000000 + below(&r, 2000000)
-                                               : below(&r, 500000));
+                ap_yuan(b, below(&r, 100) < 8 ? 1000000 + below(&r, 2000000)
+                                              : below(&r, 500000));
                 ap(b, ",\"injured\":%d,\"deaths\":%d}}", below(&r, 100) < 10 ? 1 : 0,
                    below(&r, 1000) < 5 ? 1 : 0);
                 break;
@@ -477,8 +494,8 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                 ap(b, ",\"kind\":\"%s\",\"occurred_on\":\"%s\",\"medical_cost\":",
                    kinds[below(&r, 3)], date);
                 ap_yuan(b, 50000 + below(&r, 3000000));
-                ap(b, ",\"labor_lost\":%s,\"income_loss\":", below(&r, 100) < 25 ? "true" : "false");
-                ap_yuan(b, below(&r, 2500000));
+                ap(b, ",\"labor_lost\":%s,\"income_loss\":", below(&r, 100) < 15 ? "true" : "false");
+                ap_yuan(b, below(&r, 100) < 10 ? 1000000 + below(&r, 2000000) : below(&r, 800000));
                 ap(b, "}}");
                 break;
         }
@@ -635,7 +652,8 @@ static void usage(void)
 {
         fprintf(stderr,
                 "usage: bgen reg|events|plan -H HOUSEHOLDS [-n COUNT] [-S FIRST] [-s SEED] "
-                "[-y EVENTS_PER_YEAR] [-d DUP_PPM] [-x BAD_PPM] [-b BROKERS | -o DIR] [-r RATE] "
+                "[-y EVENTS_PER_YEAR] [-D START_DATE] [-d DUP_PPM] [-x BAD_PPM] "
+                "[-b BROKERS | -o DIR] [-r RATE] "
                 "[-l LINGER_MS] [-L SENDLOG] [-R RANGES] [-q]\n");
         exit(2);
 }
@@ -654,8 +672,17 @@ int main(int argc, char **argv)
         bool quiet = false, plan_reg = false;
         int c;
         optind = 2;
-        while ((c = getopt(argc, argv, "H:n:S:s:y:d:x:b:o:r:l:L:R:qg")) >= 0) {
+        start_day = days_from_civil(2026, 1, 1);
+        while ((c = getopt(argc, argv, "H:n:S:s:y:d:x:b:o:r:l:L:R:D:qg")) >= 0) {
                 switch (c) {
+                case 'D': {
+                        int y, m, d;
+                        if (sscanf(optarg, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 ||
+                            d < 1 || d > 31)
+                                usage();
+                        start_day = days_from_civil(y, m, d);
+                        break;
+                }
                 case 'H':
                         g.households = (long)bench_parse(optarg, "households");
                         break;

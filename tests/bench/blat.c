@@ -16,7 +16,8 @@
  * Only alerts that events cause are counted (risk.alert.raised, .changed,
  * risk.eliminated); timer outputs (reminders, escalations, overdue visits)
  * are counted apart. Prints key=value lines; OUT.cdf holds the distribution
- * ("fraction received_ms created_ms") for the plot. */
+ * ("fraction received_ms created_ms") for the plot, OUT.points each alert
+ * ("seconds since the first event, received_ms") to see latency over time. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -271,6 +272,17 @@ int main(int argc, char **argv)
 
         size_t by_kind[4] = {0}, matched = 0, unmatched = 0, nc = 0;
         double sum_r = 0;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s.points", out);
+        FILE *pts = fopen(path, "we");
+        if (!pts) {
+                fprintf(stderr, "blat: %s: %s\n", path, strerror(errno));
+                return 1;
+        }
+        int64_t t_first = ns ? times[0] : 0;
+        for (size_t i = 0; i < ns; i++)
+                if (times[i] < t_first)
+                        t_first = times[i];
         for (size_t i = 0; i < n; i++) {
                 Alert *a = &alerts[i];
                 by_kind[a->kind]++;
@@ -284,6 +296,7 @@ int main(int argc, char **argv)
                         continue;
                 }
                 lr[matched] = (double)(a->recv_us - s) / 1000.0;
+                fprintf(pts, "%.3f %.3f\n", (double)(s - t_first) / 1e6, lr[matched]);
                 sum_r += lr[matched];
                 matched++;
                 if (a->ts_ms > 0) {
@@ -294,6 +307,7 @@ int main(int argc, char **argv)
                         }
                 }
         }
+        fclose(pts);
         qsort(lr, matched, sizeof(double), cmp_double);
         qsort(lc, nc, sizeof(double), cmp_double);
         printf("alerts=%zu\nraised=%zu\nchanged=%zu\neliminated=%zu\ntimer_outputs=%zu\n"
@@ -308,7 +322,6 @@ int main(int argc, char **argv)
                "created_p999_ms=%.2f\ncreated_max_ms=%.2f\n",
                pct(lc, nc, 0.5), pct(lc, nc, 0.9), pct(lc, nc, 0.99), pct(lc, nc, 0.999),
                nc ? lc[nc - 1] : 0.0);
-        char path[4096];
         snprintf(path, sizeof(path), "%s.cdf", out);
         FILE *cdf = fopen(path, "we");
         if (!cdf) {

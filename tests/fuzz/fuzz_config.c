@@ -40,14 +40,22 @@ static char *dump(const Config *c)
         for (size_t i = 0; i < c->n_floor_lines; i++)
                 fprintf(f, "line %d=%lld\n", c->floor_lines[i].year,
                         (long long)c->floor_lines[i].fen);
-        const int64_t v[] = {c->redis_connect_timeout_ms, c->redis_command_timeout_ms,
-                             c->redis_retry_budget_ms,    c->monitor_factor,
-                             c->respond_within_red_ms,    c->respond_within_yellow_ms,
-                             c->reminder_after_ms,        c->visit_interval_ms,
-                             c->timer_check_interval_ms,  c->batch_max,
-                             c->poll_ms,                  c->max_message_bytes,
-                             c->dedup_window_ms,          c->outbox_max_pending,
-                             c->max_attempts,             c->status_interval_ms};
+        const int64_t v[] = {c->redis_connect_timeout_ms,
+                             c->redis_command_timeout_ms,
+                             c->redis_retry_budget_ms,
+                             c->monitor_factor,
+                             c->respond_within_red_ms,
+                             c->respond_within_yellow_ms,
+                             c->reminder_after_ms,
+                             c->visit_interval_ms,
+                             c->timer_check_interval_ms,
+                             c->batch_max,
+                             c->poll_ms,
+                             c->max_message_bytes,
+                             c->dedup_window_ms,
+                             c->outbox_max_pending,
+                             c->max_attempts,
+                             c->status_interval_ms};
         for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
                 fprintf(f, "%lld ", (long long)v[i]);
         fclose(f);
@@ -63,8 +71,7 @@ static void check_config(const Config *c)
         for (size_t i = 1; i < c->n_floor_lines; i++)
                 ORACLE(c->floor_lines[i - 1].year < c->floor_lines[i].year,
                        "floor lines not sorted");
-        ORACLE(c->rules_dir && c->rules_dir[0] == '/' && c->schemas_dir &&
-                   c->schemas_dir[0] == '/',
+        ORACLE(c->rules_dir && c->rules_dir[0] == '/' && c->schemas_dir && c->schemas_dir[0] == '/',
                "relative paths left: %s %s", c->rules_dir, c->schemas_dir);
         ORACLE(c->batch_max >= 1 && c->poll_ms >= 1 && c->poll_ms <= 1000 &&
                    c->max_message_bytes >= 1024 && c->max_attempts >= 1,
@@ -76,11 +83,10 @@ static void check_parsers(const char *line)
         int64_t x, y, ms, ms2;
         if (config_parse_fixed2(line, &x) == 0) {
                 char b[64];
-                ORACLE(x >= 0 && x <= 100000000000000000LL, "fixed2 %s = %lld", line,
-                       (long long)x);
+                ORACLE(x >= 0 && x <= 100000000000000000LL, "fixed2 %s = %lld", line, (long long)x);
                 money_format(x, b, sizeof(b));
-                ORACLE(config_parse_fixed2(b, &y) == 0 && y == x, "fixed2 %s -> %lld -> %s",
-                       line, (long long)x, b);
+                ORACLE(config_parse_fixed2(b, &y) == 0 && y == x, "fixed2 %s -> %lld -> %s", line,
+                       (long long)x, b);
         }
         if (config_parse_duration(line, &ms) == 0) {
                 char b[64];

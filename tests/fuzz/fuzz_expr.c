@@ -66,9 +66,8 @@ static uint8_t byte(Reader *r)
 
 static int64_t number(Reader *r)
 {
-        static const int64_t special[] = {0,         100,       -100,      1,
-                                          INT64_MAX, INT64_MIN, 1000000,   3600000,
-                                          -1,        12345,     INT64_MAX / 100};
+        static const int64_t special[] = {0,       100,     -100, 1,     INT64_MAX,      INT64_MIN,
+                                          1000000, 3600000, -1,   12345, INT64_MAX / 100};
         uint8_t b = byte(r);
         if (b < sizeof(special) / sizeof(special[0]))
                 return special[b];
@@ -92,7 +91,7 @@ static int32_t date(Reader *r)
 
 static const char *string(Reader *r)
 {
-        static const char *const s[] = {"low_income", "", "full", "none", "partial",
+        static const char *const s[] = {"low_income", "",  "full",   "none",          "partial",
                                         "marginal",   "a", "温溪镇", "minimum_living"};
         return s[byte(r) % ELEMENTSOF(s)];
 }
@@ -194,8 +193,7 @@ static void check_eval(const Expr *e, const Expr *e2, const ExprEnv *env)
         int r2 = expr_eval(e, env, &v2);
         ORACLE(r2 == r && value_equal(&v, &v2), "evaluation not deterministic");
         int r3 = expr_eval(e2, env, &v3);
-        ORACLE(r3 == r && value_equal(&v, &v3), "equal trees evaluate differently: %d / %d", r,
-               r3);
+        ORACLE(r3 == r && value_equal(&v, &v3), "equal trees evaluate differently: %d / %d", r, r3);
 
         char buf[64], small[8];
         size_t n = expr_value_format(&v, buf, sizeof(buf));

@@ -42,7 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             "\"low_income\","
             "  \"income_last_year\": {\"year\": 2025, \"disposable\": 3600000},"
             "  \"members\": ["
-            "   {\"id\": \"m1\", \"labor\": \"full\", \"birth_year\": 1975, \"disability_grade\": 0,"
+            "   {\"id\": \"m1\", \"labor\": \"full\", \"birth_year\": 1975, \"disability_grade\": "
+            "0,"
             "    \"serious_illness\": false, \"incapacitated\": false, \"student\": false},"
             "   {\"id\": \"m2\", \"labor\": \"partial\", \"disability_grade\": 0,"
             "    \"serious_illness\": false, \"incapacitated\": false, \"student\": false},"
@@ -130,10 +131,9 @@ static bool emit_node(yaml_emitter_t *em, const YNode *n)
         yaml_event_t e;
         switch (n->type) {
         case YNODE_SCALAR:
-                yaml_scalar_event_initialize(&e, NULL, NULL, (yaml_char_t *)n->scalar,
-                                             (int)n->len, 1, 1,
-                                             n->plain ? YAML_PLAIN_SCALAR_STYLE
-                                                      : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+                yaml_scalar_event_initialize(
+                    &e, NULL, NULL, (yaml_char_t *)n->scalar, (int)n->len, 1, 1,
+                    n->plain ? YAML_PLAIN_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
                 return yaml_emitter_emit(em, &e);
         case YNODE_SEQ:
                 yaml_sequence_start_event_initialize(&e, NULL, NULL, 1, YAML_ANY_SEQUENCE_STYLE);
@@ -231,8 +231,7 @@ static json_t *evaluate(const RuleSet *rs, const json_t *doc)
         ORACLE(r == 0, "rules_eval returned %d", r);
         json_t *j = json_pack("{s:s, s:b, s:o, s:I}", "code", rules_code_to_string(res.code),
                               "monitored", res.monitored, "reasons",
-                              rules_result_reasons_json(&res), "errors",
-                              (json_int_t)res.n_errors);
+                              rules_result_reasons_json(&res), "errors", (json_int_t)res.n_errors);
         ORACLE(j, "result to JSON");
         for (size_t i = 0; i < res.n_errors; i++)
                 ORACLE(res.errors[i].rule && res.errors[i].what, "error without a rule");
@@ -241,8 +240,7 @@ static json_t *evaluate(const RuleSet *rs, const json_t *doc)
 }
 
 /* Both sets have the same rules and thresholds and evaluate alike. */
-static void check_same_set(const RuleSet *a, const RuleSet *b, const YNode *root,
-                           const char *what)
+static void check_same_set(const RuleSet *a, const RuleSet *b, const YNode *root, const char *what)
 {
         ORACLE(rules_count(a) == rules_count(b), "%s: %zu rules, then %zu", what, rules_count(a),
                rules_count(b));
@@ -283,9 +281,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         yaml_scan(data, size, &scan);
         if (scan.alias || scan.anchor || scan.max_depth > YTREE_MAX_DEPTH)
-                ORACLE(r < 0, "accepted a file with %s", scan.alias    ? "an alias"
-                                                         : scan.anchor ? "an anchor"
-                                                                       : "deep nesting");
+                ORACLE(r < 0, "accepted a file with %s",
+                       scan.alias    ? "an alias"
+                       : scan.anchor ? "an anchor"
+                                     : "deep nesting");
         if (r < 0) {
                 diag_free(d);
                 return 0;

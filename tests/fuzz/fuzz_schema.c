@@ -36,18 +36,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         (void)argv;
         fuzz_path("schemas", dir, sizeof(dir));
         if (schema_set_load_dir(dir, &shipped, err, sizeof(err)) < 0) {
-                fprintf(stderr, "fuzz_schema: %s (run from the repository root or set "
-                                "HEARTH_ROOT)\n",
+                fprintf(stderr,
+                        "fuzz_schema: %s (run from the repository root or set "
+                        "HEARTH_ROOT)\n",
                         err);
                 abort();
         }
         static const char *const names[] = {
-            "cloudevent",          "household.registered",   "household.removed",
-            "civil.assistance.changed", "civil.relief.paid", "civil.income.verified",
-            "medical.claim.settled", "disaster.loss.reported", "accident.reported",
-            "need.reported",       "need.resolved",          "expense.reported",
-            "visit.recorded",      "alert.acknowledged",     "measure.applied",
-            "alert.resolved",      "satisfaction.rated",
+            "cloudevent",
+            "household.registered",
+            "household.removed",
+            "civil.assistance.changed",
+            "civil.relief.paid",
+            "civil.income.verified",
+            "medical.claim.settled",
+            "disaster.loss.reported",
+            "accident.reported",
+            "need.reported",
+            "need.resolved",
+            "expense.reported",
+            "visit.recorded",
+            "alert.acknowledged",
+            "measure.applied",
+            "alert.resolved",
+            "satisfaction.rated",
         };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (schema_set_get(shipped, names[i]))
@@ -113,8 +125,8 @@ static bool vocabulary_ok(const json_t *v, unsigned depth, const char **why, boo
 {
         static const char *const maps[] = {"properties", "patternProperties", "$defs"};
         static const char *const lists[] = {"allOf", "anyOf", "oneOf", "prefixItems"};
-        static const char *const single[] = {"items", "additionalProperties", "not",
-                                             "if",    "then",                 "else"};
+        static const char *const single[] = {"items", "additionalProperties", "not", "if", "then",
+                                             "else"};
         if (!json_is_object(v) || depth > 200)
                 return true;
         for (void *it = json_object_iter((json_t *)v); it;
@@ -138,13 +150,15 @@ static bool vocabulary_ok(const json_t *v, unsigned depth, const char **why, boo
                 if (in_list(maps, ELEMENTSOF(maps), k, len)) {
                         const char *sk;
                         json_t *sv;
-                        json_object_foreach(c, sk, sv) if (!vocabulary_ok(sv, depth + 1, why,
-                                                                          refs)) return false;
+                        json_object_foreach (c, sk, sv)
+                                if (!vocabulary_ok(sv, depth + 1, why, refs))
+                                        return false;
                 } else if (in_list(lists, ELEMENTSOF(lists), k, len)) {
                         size_t i;
                         json_t *sv;
-                        json_array_foreach(c, i, sv) if (!vocabulary_ok(sv, depth + 1, why,
-                                                                        refs)) return false;
+                        json_array_foreach (c, i, sv)
+                                if (!vocabulary_ok(sv, depth + 1, why, refs))
+                                        return false;
                 } else if (in_list(single, ELEMENTSOF(single), k, len)) {
                         if (!vocabulary_ok(c, depth + 1, why, refs))
                                 return false;
@@ -158,8 +172,8 @@ static void check_refusal(json_t *doc, const char *err)
         char small[24];
         ORACLE(err[0] == '#' || strcmp(err, "out of memory") == 0,
                "refusal does not start with a pointer: %s", err);
-        ORACLE(fuzz_utf8_valid((const unsigned char *)err, strlen(err)),
-               "refusal is not UTF-8: %s", err);
+        ORACLE(fuzz_utf8_valid((const unsigned char *)err, strlen(err)), "refusal is not UTF-8: %s",
+               err);
         ORACLE(!schema_compile(doc, small, sizeof(small)), "compiles the second time");
         ORACLE(strncmp(small, err, strlen(small)) == 0 &&
                    fuzz_utf8_valid((const unsigned char *)small, strlen(small)),
@@ -222,8 +236,8 @@ static void check_schema(json_t *doc, const json_t *inst)
                 check_same(&a, &c, "compiled twice");
                 ORACLE(a.r == d.r, "verdict depends on the root name");
                 if (a.r == -EINVAL)
-                        ORACLE(strncmp(a.err, "data", 4) == 0, "path does not start at the root: %s",
-                               a.err);
+                        ORACLE(strncmp(a.err, "data", 4) == 0,
+                               "path does not start at the root: %s", a.err);
 
                 if (!refs) {
                         json_t *neg = json_pack("{sO}", "not", doc);
@@ -248,9 +262,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *nul = memchr(data, 0, size);
         size_t slen = nul ? (size_t)(nul - data) : size;
         json_t *doc = json_loadb((const char *)data, slen, JSON_DECODE_ANY, NULL);
-        json_t *inst = nul ? json_loadb((const char *)nul + 1, size - slen - 1, JSON_DECODE_ANY,
-                                        NULL)
-                           : json_incref(doc);
+        json_t *inst =
+            nul ? json_loadb((const char *)nul + 1, size - slen - 1, JSON_DECODE_ANY, NULL)
+                : json_incref(doc);
         if (doc)
                 check_schema(doc, inst);
         if (inst)

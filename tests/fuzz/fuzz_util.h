@@ -439,3 +439,83 @@ static inline bool decimal_is_fen(const char *text, size_t len, int64_t fen)
         free(digits);
         return eq;
 }
+
+/* True when the literal names the amount fen / 100 as a rendering of a
+ * double can: at most 17 significant digits (any double prints in 17), and
+ * rounded to 15 significant digits (DBL_DIG; a tie is not a rendering) it is
+ * exactly fen / 100. So 12.339999999999999 names 1234 fen, while 12.345,
+ * 12.3400000000000000001 and 1e-400 name no amount of fen. */
+static inline bool decimal_names_fen(const char *text, size_t len, int64_t fen)
+{
+        char *d = malloc(len + 2);
+        size_t nd = 0, i = 0;
+        long exp = 0;
+        bool neg = false, ok = false;
+
+        if (!d)
+                abort();
+        if (i < len && text[i] == '-')
+                neg = true, i++;
+        for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+                if (text[i] != '0' || nd > 0)
+                        d[nd++] = text[i];
+        if (i < len && text[i] == '.')
+                for (i++; i < len && text[i] >= '0' && text[i] <= '9'; i++) {
+                        exp--;
+                        if (text[i] != '0' || nd > 0)
+                                d[nd++] = text[i];
+                }
+        if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+                bool eneg = false;
+                long e = 0;
+                i++;
+                if (i < len && (text[i] == '+' || text[i] == '-'))
+                        eneg = text[i++] == '-';
+                for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+                        if (e < 1000000)
+                                e = e * 10 + (text[i] - '0');
+                exp += eneg ? -e : e;
+        }
+        while (nd > 0 && d[nd - 1] == '0')
+                nd--, exp++;
+        if (nd == 0) {
+                free(d);
+                return fen == 0;
+        }
+        if (nd > 17 || neg) {
+                free(d);
+                return false;
+        }
+        if (nd > 15) {
+                /* Round half up at 15 digits; a tie is refused. */
+                bool tie = d[15] == '5' && (nd == 16 || d[16] == '0');
+                bool up = d[15] >= '5';
+                exp += (long)(nd - 15);
+                nd = 15;
+                if (tie) {
+                        free(d);
+                        return false;
+                }
+                for (size_t k = nd; up && k-- > 0;) {
+                        if (d[k] == '9')
+                                d[k] = '0';
+                        else {
+                                d[k]++;
+                                up = false;
+                        }
+                }
+                if (up) { /* 999...9 rounded up to 1000...0 */
+                        memmove(d + 1, d, nd);
+                        d[0] = '1';
+                        nd++;
+                }
+                while (nd > 0 && d[nd - 1] == '0')
+                        nd--, exp++;
+        }
+        d[nd] = '\0';
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.*se%ld", (int)nd, d, exp);
+        ok = decimal_is_fen(buf, strlen(buf), fen);
+        free(d);
+        return ok;
+}

@@ -1,0 +1,510 @@
+#!/bin/bash
+# hearth's benchmark driver (`make bench`; tests/bench/README.md says what
+# each figure means and how it is measured). In one run, on this machine,
+# with the test broker, a redis-server (AOF everysec, noeviction) and the
+# normal ./hearthd, all local:
+#   1. main run: BENCH_HOUSEHOLDS households registered, then BENCH_EVENTS
+#      events (bgen: a year of feeds) produced as fast as possible; hearth's
+#      throughput from the first event sent to fully drained, its CPU per
+#      1,000 events and Redis memory per household;
+#   2. the limits, on the same messages: bare librdkafka consumer, jansson
+#      decoding on one core, redis-benchmark on the commit script;
+#   3. latency: events at half that throughput for BENCH_LAT_SECONDS;
+#      event-to-alert latency percentiles; hearthd's peak RSS;
+#   4. scaling: fresh broker, Redis and hearthd for each household count of
+#      BENCH_SCALE, BENCH_SCALE_EVENTS events each;
+#   5. a table, a JSON line, build/bench/bench.png (gnuplot, if installed).
+# Environment (defaults): BENCH_EVENTS (1000000), BENCH_HOUSEHOLDS (100000),
+# BENCH_LAT_SECONDS (60; 3 below 100,000 events), BENCH_SCALE ("H/10 H 10H"),
+# BENCH_SCALE_EVENTS (min(BENCH_EVENTS, 200000); half of it below 100,000),
+# BENCH_SEED (1), BENCH_BATCH_MAX (500: hearthd's pipeline.batch_max),
+# BENCH_START_DATE (first day of the year of feeds: 400 days ago),
+# BENCH_OUT (build/bench), HEARTHD (./hearthd), KEEP_TMP (keep the work dir).
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 1
+
+EVENTS=${BENCH_EVENTS:-1000000}
+HOUSEHOLDS=${BENCH_HOUSEHOLDS:-100000}
+SEED=${BENCH_SEED:-1}
+BATCH_MAX=${BENCH_BATCH_MAX:-500}
+if [ "$EVENTS" -lt 100000 ]; then tiny=1; else tiny=0; fi
+LAT_SECONDS=${BENCH_LAT_SECONDS:-$([ $tiny = 1 ] && echo 3 || echo 60)}
+SCALE=${BENCH_SCALE:-"$((HOUSEHOLDS / 10)) $HOUSEHOLDS $((HOUSEHOLDS * 10))"}
+[ "$SCALE" = none ] && SCALE=""
+if [ -z "${BENCH_SCALE_EVENTS:-}" ]; then
+        BENCH_SCALE_EVENTS=$((EVENTS < 200000 ? EVENTS : 200000))
+        [ $tiny = 1 ] && BENCH_SCALE_EVENTS=$((EVENTS / 2))
+fi
+SCALE_EVENTS=$BENCH_SCALE_EVENTS
+OUT=${BENCH_OUT:-$ROOT/build/bench}
+HEARTHD=${HEARTHD:-$ROOT/hearthd}
+BIN=$ROOT/build/bench
+TESTBROKER=${TESTBROKER:-$ROOT/build/testbroker}
+GROUP=hearth-bench
+INPUTS=(civil-affairs.events medical-insurance.events disaster.events household.reports)
+MIB=1048576
+# Per partition, the mock keeps at most 5 MiB: aim at 3 MiB on average
+# (plus 15 % for record overhead and uneven keys), so none comes near it.
+PART_TARGET=$((3 * MIB))
+# Alert bytes per input event, to size hearth.alerts (measured: ~0.11
+# outputs per event, ~840 bytes for an alert, ~340 for an overdue visit,
+# so ~70 bytes per event; doubled).
+ALERT_BYTES_PER_EVENT=${BENCH_ALERT_BYTES_PER_EVENT:-150}
+# The year of feeds ends 35 days ago, so the latency run's events (dated
+# after it) stay in the past. Timers run on the wall clock: anchoring the
+# dates to today keeps every run alike, and hearthd's visits.interval is
+# set to 365d so that replaying a year in minutes does not make nearly
+# every household's visit overdue at once (with the default 31d and ~2.4
+# visits per household a year, it would: a storm of timer work no live
+# feed causes). Visits of the first month not followed by another one still
+# come due: a trickle of overdue-visit outputs, as in life.
+START_DATE=${BENCH_START_DATE:-$(date -d '-400 days' +%F)}
+TCK=$(getconf CLK_TCK)
+
+for f in "$HEARTHD" "$TESTBROKER" "$BIN/bgen" "$BIN/bconsume" "$BIN/bdecode" "$BIN/blat" \
+        "$BIN/bdrain"; do
+        [ -x "$f" ] || { echo "bench: $f is missing: run it as 'make bench'" >&2; exit 1; }
+done
+for c in redis-server redis-cli redis-benchmark kcat; do
+        command -v "$c" >/dev/null || { echo "bench: $c is missing (make deps)" >&2; exit 1; }
+done
+mkdir -p "$OUT"
+T=$(mktemp -d /tmp/hearth-bench.XXXXXX)
+_PIDS=()
+_OK=0
+cleanup() {
+        local p
+        for p in "${_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        for p in "${_PIDS[@]}"; do
+                for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+                kill -KILL "$p" 2>/dev/null
+                wait "$p" 2>/dev/null
+        done
+        if [ "$_OK" = 1 ] && [ -z "${KEEP_TMP:-}" ]; then
+                rm -rf "$T"
+        else
+                echo "bench: work files kept in $T" >&2
+        fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "bench: $*" >&2; }
+die() { say "FAILED: $*"; exit 1; }
+now_us() { date +%s%6N; }
+# kv FILE KEY: the value of KEY=value in FILE.
+kv() { sed -n "s/^$2=//p" "$1" | head -n1; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+fmt() { LC_ALL=C printf "%'.0f" "$1" 2>/dev/null || echo "$1"; }
+calc() { awk "BEGIN { printf \"%.${2:-0}f\", $1 }"; }
+
+free_port() {
+        local p
+        for _ in $(seq 100); do
+                p=$((20000 + RANDOM % 40000))
+                if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+        done
+        return 1
+}
+
+# --- partitions --------------------------------------------------------------
+# From the plan of the main run's events (bgen plan: bytes per topic); the
+# same layout serves every run (the scaling runs have fewer events).
+"$BIN/bgen" plan -H "$HOUSEHOLDS" -n "$EVENTS" -s "$SEED" -D "$START_DATE" >"$T/plan.events" ||
+        die "bgen plan"
+"$BIN/bgen" plan -g -H 1000 -s "$SEED" -D "$START_DATE" >"$T/plan.reg" || die "bgen plan"
+REG_AVG=$(kv "$T/plan.reg" avg_bytes)
+declare -A PARTS
+for t in "${INPUTS[@]}"; do
+        b=$(kv "$T/plan.events" "topic.$t.bytes")
+        p=$(( (b * 115 / 100 + PART_TARGET - 1) / PART_TARGET ))
+        PARTS[$t]=$((p < 4 ? 4 : p))
+done
+p=$(( (EVENTS * ALERT_BYTES_PER_EVENT + PART_TARGET - 1) / PART_TARGET ))
+PARTS[hearth.alerts]=$((p < 4 ? 4 : p))
+PARTS[hearth.dlq]=4
+# Registrations go in chunks that fit civil-affairs.events; hearthd drains
+# each before the next (the dropped front is then already consumed).
+REG_CHUNK=$(( PARTS[civil-affairs.events] * PART_TARGET / (REG_AVG + 20) ))
+
+# --- services ----------------------------------------------------------------
+# start_broker DIR: BOOTSTRAP, BROKER_PID; the topics created with PARTS.
+start_broker() {
+        local d=$1 t n
+        mkdir -p "$d"
+        mkfifo "$d/broker.in"
+        exec 7<>"$d/broker.in"
+        "$TESTBROKER" -b 1 -P "$d/bootstrap" <"$d/broker.in" >"$d/broker.out" \
+                2>"$d/broker.err" &
+        BROKER_PID=$!
+        _PIDS+=("$BROKER_PID")
+        for _ in $(seq 200); do [ -s "$d/bootstrap" ] && break; sleep 0.05; done
+        [ -s "$d/bootstrap" ] || die "test broker did not start ($(tail -n3 "$d/broker.err"))"
+        BOOTSTRAP=$(head -n1 "$d/bootstrap")
+        n=0
+        for t in "${INPUTS[@]}" hearth.alerts hearth.dlq; do
+                echo "create $t ${PARTS[$t]}" >&7
+                n=$((n + 1))
+        done
+        echo ping >&7
+        for _ in $(seq 200); do
+                [ "$(grep -c . "$d/broker.out")" -ge $((n + 2)) ] && break
+                sleep 0.05
+        done
+        grep -q '^error' "$d/broker.out" && die "broker: $(grep '^error' "$d/broker.out")"
+}
+# stop_pid PID: SIGTERM, up to 15 s, then SIGKILL; forgets the PID.
+stop_pid() {
+        local p keep=()
+        kill -TERM "$1" 2>/dev/null
+        for _ in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$1" 2>/dev/null
+        wait "$1" 2>/dev/null
+        for p in "${_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+        _PIDS=("${keep[@]}")
+}
+
+# start_redis DIR: REDIS_PORT, REDIS_PID (as tests/lib.sh: AOF everysec, noeviction).
+start_redis() {
+        local d=$1
+        mkdir -p "$d/redis"
+        REDIS_PORT=$(free_port) || die "no free port"
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$d/redis" --save "" \
+                --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+                --daemonize no --logfile "$d/redis.log" &
+        REDIS_PID=$!
+        _PIDS+=("$REDIS_PID")
+        for _ in $(seq 100); do
+                [ "$(redis-cli -p "$REDIS_PORT" PING 2>/dev/null)" = PONG ] && return 0
+                sleep 0.1
+        done
+        die "redis-server did not start"
+}
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+used_memory() { rcli INFO memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
+
+# start_hearthd DIR: HEARTHD_PID (config as tests/lib.sh write_config).
+start_hearthd() {
+        local d=$1
+        cat >"$d/hearth.yaml" <<YAML
+kafka:
+  brokers: "$BOOTSTRAP"
+  group: "$GROUP"
+  topics:
+    inputs: [civil-affairs.events, medical-insurance.events, disaster.events, household.reports]
+    alerts: hearth.alerts
+    dead_letter: hearth.dlq
+  properties:
+    fetch.wait.max.ms: "10"
+    session.timeout.ms: "6000"
+    heartbeat.interval.ms: "500"
+redis:
+  url: "redis://127.0.0.1:$REDIS_PORT/0"
+rules:
+  dir: $ROOT/rules
+schemas:
+  dir: $ROOT/schemas
+metrics:
+  listen: ""
+pipeline:
+  batch_max: $BATCH_MAX
+visits:
+  interval: 365d
+YAML
+        "$HEARTHD" --config "$d/hearth.yaml" 2>>"$d/hearthd.log" &
+        HEARTHD_PID=$!
+        _PIDS+=("$HEARTHD_PID")
+}
+
+# drain DIR MESSAGES: waits until hearthd is fully drained; DRAINED_US.
+drain() {
+        local timeout=$(( 300 + $2 / 200 ))
+        "$BIN/bdrain" -p "$REDIS_PORT" -g "$GROUP" -n "$2" -P "$HEARTHD_PID" -t "$timeout" \
+                ${VERBOSE:+-v} >"$1/drain.out" 2>>"$1/drain.err" ||
+                die "hearthd did not drain: $(tail -n1 "$1/drain.err"); hearthd log: $(tail -n3 "$1/hearthd.log")"
+        DRAINED_US=$(kv "$1/drain.out" drained_us)
+}
+
+# register DIR N: registers N households in chunks, each drained.
+register() {
+        local d=$1 n=$2 first=0 c
+        while [ "$first" -lt "$n" ]; do
+                c=$((n - first < REG_CHUNK ? n - first : REG_CHUNK))
+                "$BIN/bgen" reg -H "$n" -S "$first" -n "$c" -s "$SEED" -D "$START_DATE" \
+                        -b "$BOOTSTRAP" -q ||
+                        die "bgen reg"
+                first=$((first + c))
+                drain "$d" "$first"
+        done
+}
+
+# throughput DIR HOUSEHOLDS EVENTS: registered households, then EVENTS
+# produced at once; sets TP (events/s), CPU1K (hearthd CPU s per 1,000
+# events), RCPU1K (redis-server's), MEMHH (Redis bytes per household).
+throughput() {
+        local d=$1 h=$2 n=$3 c0 r0 c1 r1 first mem0
+        start_broker "$d"
+        start_redis "$d"
+        mem0=$(used_memory)
+        start_hearthd "$d"
+        register "$d" "$h"
+        c0=$(cpu_ticks "$HEARTHD_PID")
+        r0=$(cpu_ticks "$REDIS_PID")
+        "$BIN/bgen" events -H "$h" -n "$n" -s "$SEED" -D "$START_DATE" -b "$BOOTSTRAP" \
+                -R "$d/ranges" >"$d/gen.out" || die "bgen events"
+        first=$(kv "$d/gen.out" first_send_us)
+        drain "$d" $((h + n))
+        c1=$(cpu_ticks "$HEARTHD_PID")
+        r1=$(cpu_ticks "$REDIS_PID")
+        TP=$(calc "$n / (($DRAINED_US - $first) / 1e6)")
+        CPU1K=$(calc "($c1 - $c0) / $TCK / ($n / 1000)" 4)
+        RCPU1K=$(calc "($r1 - $r0) / $TCK / ($n / 1000)" 4)
+        MEM_TOTAL=$(used_memory)
+        MEMHH=$(calc "($MEM_TOTAL - $mem0) / $h")
+        PRODUCE_S=$(kv "$d/gen.out" flush_seconds)
+        DRAIN_S=$(calc "($DRAINED_US - $first) / 1e6" 1)
+}
+
+# =============================================================================
+say "$EVENTS events, $HOUSEHOLDS households, seed $SEED; partitions:" \
+        "$(for t in "${INPUTS[@]}" hearth.alerts; do printf '%s=%s ' "$t" "${PARTS[$t]}"; done)"
+START_ALL=$(now_us)
+M=$T/main
+mkdir -p "$M"
+
+# --- 1. main run: throughput ---------------------------------------------------
+say "main run: registering $HOUSEHOLDS households, then $EVENTS events"
+throughput "$M" "$HOUSEHOLDS" "$EVENTS"
+MAIN_BOOTSTRAP=$BOOTSTRAP
+MAIN_REDIS_PORT=$REDIS_PORT
+M_TP=$TP M_CPU1K=$CPU1K M_RCPU1K=$RCPU1K M_MEMHH=$MEMHH M_MEM=$MEM_TOTAL
+say "throughput $(fmt "$M_TP") events/s (drained in $DRAIN_S s; produced in $PRODUCE_S s)"
+DUPS=$(kv "$M/gen.out" duplicates)
+BAD=$(kv "$M/gen.out" malformed)
+AVG=$(kv "$M/gen.out" avg_bytes)
+DLQ=$(kcat -b "$BOOTSTRAP" -C -t hearth.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
+# Redis memory by key kind, from a sample of households (MEMORY USAGE).
+: >"$T/memcmds"
+for i in $(seq 0 $((HOUSEHOLDS > 500 ? HOUSEHOLDS / 500 : 1)) $((HOUSEHOLDS - 1)) | head -n 500); do
+        hh=$(printf 'H3311%07d' "$i")
+        for k in h seen timeline ledger outbox; do
+                echo "MEMORY USAGE hearth:{$hh}:$k" >>"$T/memcmds"
+        done
+done
+rcli <"$T/memcmds" | tr -d '\r' | awk -v OFS='=' '
+        { v = ($0 ~ /^[0-9]+$/) ? $0 : 0; s[NR % 5] += v }
+        END { n = NR / 5; if (n < 1) n = 1
+              print "mem_h", int(s[1] / n); print "mem_seen", int(s[2] / n)
+              print "mem_timeline", int(s[3] / n); print "mem_ledger", int(s[4] / n)
+              print "mem_outbox", int(s[0] / n) }' >"$T/mem.kv"
+
+# --- 2. limits on the same messages --------------------------------------------
+say "limit: bare librdkafka consumer"
+"$BIN/bconsume" -b "$BOOTSTRAP" -R "$M/ranges" >"$T/bconsume.out" || die "bconsume"
+L_KAFKA=$(kv "$T/bconsume.out" msgs_per_s)
+say "limit: jansson decoding on one core"
+"$BIN/bdecode" -b "$BOOTSTRAP" -R "$M/ranges" -m "$([ $tiny = 1 ] && echo 0 || echo 5)" \
+        >"$T/bdecode.out" || die "bdecode"
+L_JSON=$(kv "$T/bdecode.out" msgs_per_s)
+
+say "limit: redis-benchmark -P 32 on the commit script"
+# The script is read from daemon/store.c, so it is always the one hearthd
+# runs (SCRIPT EXISTS on hearthd's Redis proves it is byte for byte the
+# same); tests/bench/commit.lua is the fallback copy.
+awk '/static const char commit_lua\[\] =/ { f = 1; next }
+     f { line = $0; sub(/^[ \t]*"/, "", line); end = (line ~ /";[ \t]*$/)
+         sub(/"[;]?[ \t]*$/, "", line); gsub(/\\n/, "\n", line); gsub(/\\"/, "\"", line)
+         printf "%s", line; if (end) exit }' daemon/store.c >"$T/commit.lua"
+SCRIPT_SRC=daemon/store.c
+if [ ! -s "$T/commit.lua" ]; then
+        cp tests/bench/commit.lua "$T/commit.lua"
+        SCRIPT_SRC=tests/bench/commit.lua
+fi
+SHA=$(rcli SCRIPT LOAD "$(cat "$T/commit.lua")")
+SAME=$(rcli SCRIPT EXISTS "$SHA" | tr -d '\r')
+[ "$SAME" = 1 ] || say "warning: the extracted script is not hearthd's"
+# Representative arguments: the document and latest timeline entry of the
+# household with the median document size in a sample.
+for i in $(seq 0 $((HOUSEHOLDS > 200 ? HOUSEHOLDS / 200 : 1)) $((HOUSEHOLDS - 1)) | head -n 200); do
+        printf 'H3311%07d\n' "$i"
+done >"$T/sample"
+MED_HH=$(while read -r hh; do echo "HSTRLEN hearth:{$hh}:h doc"; done <"$T/sample" | rcli |
+        paste - "$T/sample" | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
+DOC=$(rcli HGET "hearth:{$MED_HH}:h" doc)
+TL=$(rcli LINDEX "hearth:{$MED_HH}:timeline" 0)
+[ -n "$TL" ] || TL='{"type":"medical.claim.settled"}'
+MAIN_REDIS_PID=$REDIS_PID
+start_redis "$T/rb"
+RB_PORT=$REDIS_PORT RB_PID=$REDIS_PID
+REDIS_PORT=$MAIN_REDIS_PORT REDIS_PID=$MAIN_REDIS_PID
+RB_SHA=$(redis-cli -p "$RB_PORT" SCRIPT LOAD "$(cat "$T/commit.lua")")
+RB_N=$((EVENTS < 200000 ? EVENTS : 200000))
+K='hearth:{H__rand_int__}'
+redis-benchmark -p "$RB_PORT" -P 32 -n "$RB_N" -r 1000000000 --csv \
+        EVALSHA "$RB_SHA" 5 "$K:h" "$K:seen" "$K:outbox" "$K:ledger" "$K:timeline" \
+        0 "$DOC" "$(date +%s%3N)" 7776000000 1 "o:medical-insurance.events/7" __rand_int__ \
+        1 "seen__rand_int__" 0 0 1 "$TL" >"$T/rb.out" 2>"$T/rb.err" || die "redis-benchmark"
+# CSV: the test name (the command, quotes and commas included), then 7 numbers.
+L_REDIS=$(tail -n1 "$T/rb.out" | awk -F, '{ v = $(NF - 6); gsub(/"/, "", v); printf "%.0f", v }')
+RB_OK=$(redis-cli -p "$RB_PORT" DBSIZE)
+stop_pid "$RB_PID"
+DOC_LEN=${#DOC}
+
+# --- 3. latency at half the throughput -------------------------------------------
+RATE=$(calc "$M_TP / 2")
+LAT_N=$((RATE * LAT_SECONDS))
+say "latency: $(fmt "$LAT_N") events at $(fmt "$RATE")/s"
+rm -f "$T/blat.ready"
+"$BIN/blat" -b "$MAIN_BOOTSTRAP" -L "$T/sendlog" -o "$T/latency" -r "$T/blat.ready" \
+        >"$T/blat.out" 2>"$T/blat.err" &
+BLAT_PID=$!
+_PIDS+=("$BLAT_PID")
+for _ in $(seq 300); do [ -e "$T/blat.ready" ] && break; sleep 0.05; done
+[ -e "$T/blat.ready" ] || die "blat did not start: $(cat "$T/blat.err")"
+c0=$(cpu_ticks "$HEARTHD_PID")
+aof0=$(grep -c 'rewriting started' "$M/redis.log")
+"$BIN/bgen" events -H "$HOUSEHOLDS" -S "$EVENTS" -n "$LAT_N" -y "$EVENTS" -s "$SEED" \
+        -D "$START_DATE" -r "$RATE" -L "$T/sendlog" -b "$MAIN_BOOTSTRAP" >"$T/gen.lat" ||
+        die "bgen (latency)"
+drain "$M" $((HOUSEHOLDS + EVENTS + LAT_N))
+LAT_CPU1K=$(calc "($(cpu_ticks "$HEARTHD_PID") - $c0) / $TCK / ($LAT_N / 1000)" 4)
+LAT_AOF=$(( $(grep -c 'rewriting started' "$M/redis.log") - aof0 ))
+MAIN_AOF=$aof0
+kill -TERM "$BLAT_PID"
+wait "$BLAT_PID" || die "blat: $(cat "$T/blat.err")"
+RSS_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HEARTHD_PID/status")
+stop_pid "$HEARTHD_PID"
+STOPPED=$(grep -o 'hearthd stopped: .*' "$M/hearthd.log" | tail -n1)
+stop_pid "$REDIS_PID"
+stop_pid "$BROKER_PID"
+exec 7>&-
+cp "$T/latency.cdf" "$OUT/latency.cdf"
+sort -n "$T/latency.points" >"$OUT/latency.points"
+
+# --- 4. scaling with the number of households -------------------------------------
+: >"$OUT/scale.dat"
+echo "# households events events_per_s hearthd_cpu_s_per_1000 redis_bytes_per_household" \
+        >>"$OUT/scale.dat"
+SCALE_JSON=""
+for h in $SCALE; do
+        say "scaling: $(fmt "$h") households, $(fmt "$SCALE_EVENTS") events"
+        d=$T/scale-$h
+        throughput "$d" "$h" "$SCALE_EVENTS"
+        stop_pid "$HEARTHD_PID"
+        stop_pid "$REDIS_PID"
+        stop_pid "$BROKER_PID"
+        exec 7>&-
+        echo "$h $SCALE_EVENTS $TP $CPU1K $MEMHH" >>"$OUT/scale.dat"
+        SCALE_JSON+="${SCALE_JSON:+,}{\"households\":$h,\"events\":$SCALE_EVENTS,\"events_per_s\":$TP,\"cpu_s_per_1000\":$CPU1K,\"redis_bytes_per_household\":$MEMHH}"
+        say "  $(fmt "$TP") events/s"
+done
+TOTAL_S=$(calc "($(now_us) - $START_ALL) / 1e6")
+
+# --- 5. report ---------------------------------------------------------------------
+L() { kv "$T/blat.out" "$1"; }
+ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; }
+{
+        echo "hearth benchmark: $(fmt "$EVENTS") events (avg $AVG bytes, $(fmt "$DUPS") duplicates, $(fmt "$BAD") malformed -> $DLQ dead letters), $(fmt "$HOUSEHOLDS") households, seed $SEED"
+        echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); test broker (librdkafka $(pkg-config --modversion rdkafka 2>/dev/null) mock), $(redis-server --version | awk '{ print $3 }' | tr -d v=) AOF everysec; pipeline.batch_max $BATCH_MAX; run took $TOTAL_S s"
+        echo
+        printf '%-52s %16s\n' "hearth" ""
+        printf '%-52s %16s\n' "throughput, first event to drained (events/s)" "$(fmt "$M_TP")"
+        printf '%-52s %16s\n' "latency at $(fmt "$RATE") events/s ($(L matched) alerts):" ""
+        printf '%-52s %16s\n' "  event sent -> alert received, p50 (ms)" "$(L received_p50_ms)"
+        printf '%-52s %16s\n' "  event sent -> alert received, p99 (ms)" "$(L received_p99_ms)"
+        printf '%-52s %16s\n' "  event sent -> alert received, p99.9 (ms)" "$(L received_p999_ms)"
+        printf '%-52s %16s\n' "  event sent -> alert CreateTime, p50/p99/p99.9 (ms)" "$(L created_p50_ms)/$(L created_p99_ms)/$(L created_p999_ms)"
+        printf '%-52s %16s\n' "hearthd peak RSS (VmHWM, MiB)" "$(calc "$RSS_KB / 1024" 1)"
+        printf '%-52s %16s\n' "hearthd CPU per 1,000 events, full speed (s)" "$M_CPU1K"
+        printf '%-52s %16s\n' "hearthd CPU per 1,000 events, at half speed (s)" "$LAT_CPU1K"
+        printf '%-52s %16s\n' "redis-server CPU per 1,000 events (s)" "$M_RCPU1K"
+        printf '%-52s %16s\n' "Redis used_memory per household (bytes)" "$(fmt "$M_MEMHH")"
+        printf '%-52s %16s\n' "  of which h/seen/timeline/ledger (MEMORY USAGE)" "$(kv "$T/mem.kv" mem_h)/$(kv "$T/mem.kv" mem_seen)/$(kv "$T/mem.kv" mem_timeline)/$(kv "$T/mem.kv" mem_ledger)"
+        echo
+        printf '%-52s %16s %12s\n' "limits (same messages)" "msgs/s" "hearth/limit"
+        printf '%-52s %16s %11s%%\n' "bare librdkafka consumer, test broker" "$(fmt "$L_KAFKA")" "$(ratio "$M_TP" "$L_KAFKA")"
+        printf '%-52s %16s %11s%%\n' "jansson json_loadb, one core" "$(fmt "$L_JSON")" "$(ratio "$M_TP" "$L_JSON")"
+        printf '%-52s %16s %11s%%\n' "redis-benchmark -P 32, commit script (calls/s)" "$(fmt "$L_REDIS")" "$(ratio "$M_TP" "$L_REDIS")"
+        echo
+        printf '%-52s %16s %12s\n' "scaling ($(fmt "$SCALE_EVENTS") events each)" "events/s" "CPU s/1000"
+        while read -r h n tp c m; do
+                [ "$h" = "#" ] && continue
+                printf '%-52s %16s %12s\n' "$(fmt "$h") households ($(fmt "$m") Redis bytes each)" "$(fmt "$tp")" "$c"
+        done <"$OUT/scale.dat"
+} >"$OUT/results.txt"
+JSON="{\"events\":$EVENTS,\"households\":$HOUSEHOLDS,\"seed\":$SEED,\"avg_event_bytes\":$AVG,\"duplicates\":$DUPS,\"malformed\":$BAD,\"dead_letters\":$DLQ,\"batch_max\":$BATCH_MAX"
+JSON+=",\"throughput_events_per_s\":$M_TP,\"latency_rate_events_per_s\":$RATE,\"latency_alerts\":$(L matched),\"latency_unmatched\":$(L unmatched)"
+JSON+=",\"latency_received_ms\":{\"p50\":$(L received_p50_ms),\"p90\":$(L received_p90_ms),\"p99\":$(L received_p99_ms),\"p999\":$(L received_p999_ms),\"max\":$(L received_max_ms)}"
+JSON+=",\"latency_created_ms\":{\"p50\":$(L created_p50_ms),\"p90\":$(L created_p90_ms),\"p99\":$(L created_p99_ms),\"p999\":$(L created_p999_ms),\"max\":$(L created_max_ms)}"
+JSON+=",\"hearthd_peak_rss_kb\":$RSS_KB,\"hearthd_cpu_s_per_1000\":$M_CPU1K,\"hearthd_cpu_s_per_1000_half_speed\":$LAT_CPU1K,\"redis_cpu_s_per_1000\":$M_RCPU1K"
+JSON+=",\"redis_used_memory\":$M_MEM,\"redis_bytes_per_household\":$M_MEMHH"
+JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS}"
+q() { if [ "${2:-0}" = 0 ]; then echo null; else calc "$1 / $2" 4; fi; }
+JSON+=",\"ratios\":{\"kafka\":$(q "$M_TP" "$L_KAFKA"),\"json\":$(q "$M_TP" "$L_JSON"),\"redis\":$(q "$M_TP" "$L_REDIS")}"
+JSON+=",\"scale\":[$SCALE_JSON],\"seconds\":$TOTAL_S}"
+echo "$JSON" >"$OUT/results.json"
+{
+        echo "script: from $SCRIPT_SRC, sha $SHA, $([ "$SAME" = 1 ] && echo "identical to hearthd's" || echo "NOT hearthd's"); doc of $MED_HH, $DOC_LEN bytes; $(fmt "$RB_N") calls, $RB_OK keys written"
+        echo "hearthd: $STOPPED"
+        echo "redis: $MAIN_AOF AOF rewrites during registration and the throughput run, $LAT_AOF during the latency run; events dated from $START_DATE"
+        echo "blat: $(tr '\n' ' ' <"$T/blat.out" | cut -c1-200)"
+} >"$OUT/notes.txt"
+
+cat "$OUT/results.txt"
+echo
+cat "$OUT/notes.txt"
+echo "$JSON"
+
+# --- the plot ----------------------------------------------------------------------
+# Three panels: the latency distribution, latency over the latency run, and
+# throughput against households (when the scaling runs ran).
+if command -v gnuplot >/dev/null; then
+        n_scale=$(grep -vc '^#' "$OUT/scale.dat")
+        panels=2
+        [ "$n_scale" -gt 0 ] && panels=3
+        cat >"$T/plot.gp" <<GP
+set terminal pngcairo size $((600 * panels)),560 font ",10" noenhanced
+set output "$OUT/bench.png"
+set multiplot layout 1,$panels title "hearth: $(fmt "$EVENTS") events, $(fmt "$HOUSEHOLDS") households, $(nproc) cores"
+set grid
+set title "event-to-alert latency at $(fmt "$RATE") events/s ($(L matched) alerts)"
+set xlabel "latency (ms)"
+set ylabel "fraction of alerts at or below"
+set logscale x
+set key bottom right
+set yrange [0:1]
+plot "$OUT/latency.cdf" using 2:1 with lines lw 2 title "sent -> received: p50 $(L received_p50_ms), p99 $(L received_p99_ms), p99.9 $(L received_p999_ms) ms", \
+     "$OUT/latency.cdf" using 3:1 with lines lw 2 title "sent -> alert CreateTime"
+set title "latency over the latency run"
+set xlabel "seconds since its first event"
+set ylabel "sent -> received (ms)"
+set logscale y
+unset logscale x
+set autoscale
+set key top left
+plot "$OUT/latency.points" using 1:2 with points pt 7 ps 0.3 title "one alert"
+GP
+        if [ "$n_scale" -gt 0 ]; then
+                cat >>"$T/plot.gp" <<GP
+unset logscale
+set title "throughput against households ($(fmt "$SCALE_EVENTS") events each)"
+set xlabel "households"
+set ylabel "events/s"
+set logscale x
+set autoscale
+set yrange [0:*]
+set offsets graph 0.1, graph 0.1, graph 0.15, 0
+set key bottom left
+plot "$OUT/scale.dat" using 1:3 with linespoints lw 2 pt 7 title "events/s, first event to drained", \
+     "$OUT/scale.dat" using 1:3:(sprintf("%.0f", \$3)) with labels offset 0,1 notitle
+GP
+        fi
+        echo "unset multiplot" >>"$T/plot.gp"
+        gnuplot "$T/plot.gp" 2>"$T/gnuplot.err" || say "gnuplot failed: $(cat "$T/gnuplot.err")"
+        [ -s "$OUT/bench.png" ] && echo "plot: $OUT/bench.png"
+else
+        echo "plot: skipped, gnuplot is not installed (apt-get install gnuplot-nox)"
+fi
+echo "results: $OUT/results.txt, $OUT/results.json"
+_OK=1
