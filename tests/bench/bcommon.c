@@ -85,8 +85,7 @@ static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v)
 }
 
 int bench_read_ranges(const char *brokers, const Range *ranges, int n, const char **extra,
-                      void (*fn)(const rd_kafka_message_t *m, void *ctx), void *ctx,
-                      ReadStats *st)
+                      void (*fn)(const rd_kafka_message_t *m, void *ctx), void *ctx, ReadStats *st)
 {
         *st = (ReadStats){0};
         rd_kafka_conf_t *conf = rd_kafka_conf_new();

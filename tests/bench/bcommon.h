@@ -49,5 +49,4 @@ typedef struct {
  * them. extra: NULL-terminated "key", "value" pairs of librdkafka
  * properties. Returns 0, or -1 with a message on stderr. */
 int bench_read_ranges(const char *brokers, const Range *ranges, int n, const char **extra,
-                      void (*fn)(const rd_kafka_message_t *m, void *ctx), void *ctx,
-                      ReadStats *st);
+                      void (*fn)(const rd_kafka_message_t *m, void *ctx), void *ctx, ReadStats *st);

@@ -45,8 +45,8 @@ int main(int argc, char **argv)
                 return 1;
         }
         double secs = (double)(st.last_us - st.first_us) / 1e6;
-        printf("messages=%" PRIu64 "\nbytes=%" PRIu64 "\nseconds=%.3f\nmsgs_per_s=%.0f\n",
-               st.msgs, st.bytes, secs, secs > 0 ? (double)st.msgs / secs : 0.0);
+        printf("messages=%" PRIu64 "\nbytes=%" PRIu64 "\nseconds=%.3f\nmsgs_per_s=%.0f\n", st.msgs,
+               st.bytes, secs, secs > 0 ? (double)st.msgs / secs : 0.0);
         free(ranges);
         return 0;
 }

@@ -18,7 +18,9 @@
  * 2026-01-01), -d DUP_PPM (10000 = 1 %), -x BAD_PPM (1000 =
  * 0.1 %), -r RATE (messages/s, paced; default as fast as possible), -l
  * LINGER_MS, -L SENDLOG (binary SendRecords of every valid event, for blat),
- * -R RANGES (the offsets delivered: "topic partition first last"), -q. */
+ * -R RANGES (the offsets delivered: "topic partition first last"), -q.
+ * linger.ms is 200 at full speed (big batches: the backlog a consumer
+ * catches up on) and librdkafka's default 5 when paced. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -48,11 +50,18 @@ enum {
         T_MALFORMED,
         T_N
 };
-static const char *const type_names[T_N] = {
-    "household.registered", "medical.claim.settled", "visit.recorded",
-    "civil.relief.paid",    "need.reported",         "need.resolved",
-    "expense.reported",     "disaster.loss.reported", "accident.reported",
-    "civil.income.verified", "civil.assistance.changed", "malformed"};
+static const char *const type_names[T_N] = {"household.registered",
+                                            "medical.claim.settled",
+                                            "visit.recorded",
+                                            "civil.relief.paid",
+                                            "need.reported",
+                                            "need.resolved",
+                                            "expense.reported",
+                                            "disaster.loss.reported",
+                                            "accident.reported",
+                                            "civil.income.verified",
+                                            "civil.assistance.changed",
+                                            "malformed"};
 
 #define N_TOPICS 4
 static const char *const topics[N_TOPICS] = {"civil-affairs.events", "medical-insurance.events",
@@ -61,9 +70,9 @@ static const int type_topic[T_N] = {0, 1, 3, 0, 3, 3, 3, 2, 2, 0, 0, 3};
 
 /* The mix of a year of feeds, per 10,000 valid events (see README.md). */
 static const int mix[][2] = {
-    {T_MEDICAL, 4200}, {T_VISIT, 2400},   {T_RELIEF, 1600},   {T_NEED, 250},
+    {T_MEDICAL, 4200},      {T_VISIT, 2400},  {T_RELIEF, 1600},  {T_NEED, 250},
     {T_NEED_RESOLVED, 220}, {T_EXPENSE, 500}, {T_DISASTER, 200}, {T_ACCIDENT, 100},
-    {T_INCOME, 250},   {T_ASSIST, 280},
+    {T_INCOME, 250},        {T_ASSIST, 280},
 };
 
 typedef struct {
@@ -162,30 +171,31 @@ static void date_of(char *buf, size_t len, long d)
 
 static const char *const towns[] = {"温溪镇", "船寮镇", "海口镇", "腊口镇", "高湖镇",
                                     "北山镇", "仁庄镇", "章村乡", "万山乡", "阜山乡"};
-static const char *const villages[] = {"东岸村", "西坑村", "下村", "岭根村", "石门村",
+static const char *const villages[] = {"东岸村", "西坑村", "下村",   "岭根村", "石门村",
                                        "黄垟村", "后山村", "溪口村", "新桥村", "大坪村"};
 static const char *const surnames[] = {"陈", "王", "张", "刘", "吴", "叶", "周", "徐", "潘", "林"};
 static const char *const given[] = {"丽华", "建国", "秀英", "志强", "美玲",
                                     "海军", "小芳", "伟民", "玉兰", "国平"};
 static const char *const need_texts[] = {
-    "孩子下学期读高职，学费和住宿费一时凑不齐。",
-    "老房子漏雨，墙体开裂，担心住房安全。",
-    "户主住院后需长期服药，自付费用较高。",
-    "自来水管冻裂，饮水困难，请求帮助维修。",
-    "家中劳动力外出务工受伤，希望介绍就近就业。",
-    "冬季衣被不足，请求临时救助。",
+    "孩子下学期读高职，学费和住宿费一时凑不齐。", "老房子漏雨，墙体开裂，担心住房安全。",
+    "户主住院后需长期服药，自付费用较高。",       "自来水管冻裂，饮水困难，请求帮助维修。",
+    "家中劳动力外出务工受伤，希望介绍就近就业。", "冬季衣被不足，请求临时救助。",
 };
-static const char *const need_cats[] = {"education", "housing", "medical",
+static const char *const need_cats[] = {"education", "housing",    "medical",
                                         "water",     "employment", "food_clothing"};
 static const char *const channels[] = {"self", "cadre", "hotline", "media", "petition"};
 static const char *const visit_notes[] = {
-    "家庭情况稳定，按时领取低保金。", "户主病情好转，已能从事轻体力劳动。",
-    "子女在校表现良好，已落实教育资助。", "房屋已完成危房改造。",
-    "提醒按时参加医保续缴。", "",
+    "家庭情况稳定，按时领取低保金。",
+    "户主病情好转，已能从事轻体力劳动。",
+    "子女在校表现良好，已落实教育资助。",
+    "房屋已完成危房改造。",
+    "提醒按时参加医保续缴。",
+    "",
 };
 static const char *const resolutions[] = {
-    "已落实临时救助2000元。", "已联系镇卫生院上门随访并申请医疗救助。",
-    "已纳入危房改造计划。", "已安排公益性岗位。", "已完成维修，恢复正常供水。",
+    "已落实临时救助2000元。",     "已联系镇卫生院上门随访并申请医疗救助。",
+    "已纳入危房改造计划。",       "已安排公益性岗位。",
+    "已完成维修，恢复正常供水。",
 };
 static const char *const payers[] = {"青田县民政局", "温溪镇人民政府", "县慈善总会"};
 static const char *const statuses[] = {"low_income", "minimum_living", "marginal",
@@ -259,26 +269,26 @@ static void gen_registration(const Gen *g, long h, Buf *b, int *topic)
         static const char *const rel[] = {"户主", "配偶", "子女", "母亲", "父亲"};
         static const char *const labor[] = {"full", "partial", "none"};
         for (int m = 0; m < p.members; m++) {
-                long birth = m < 2 ? 1955 + below(&r, 35) : m == 2 ? 2005 + below(&r, 15)
-                                                                   : 1935 + below(&r, 20);
+                long birth = m < 2    ? 1955 + below(&r, 35)
+                             : m == 2 ? 2005 + below(&r, 15)
+                                      : 1935 + below(&r, 20);
                 bool student = m == 2 && birth >= 2008;
                 long grade = below(&r, 100) < 6 ? 1 + below(&r, 4) : 0;
                 ap(b,
                    "%s{\"id\":\"%s-%02d\",\"relation\":\"%s\",\"birth_year\":%ld,"
                    "\"labor\":\"%s\",\"disability_grade\":%ld,\"serious_illness\":%s,"
                    "\"incapacitated\":%s,\"student\":%s}",
-                   m ? "," : "", hid, m + 1, rel[m], birth,
-                   m < 2 ? labor[below(&r, 2)] : "none", grade,
-                   below(&r, 100) < 5 ? "true" : "false", below(&r, 100) < 3 ? "true" : "false",
-                   student ? "true" : "false");
+                   m ? "," : "", hid, m + 1, rel[m], birth, m < 2 ? labor[below(&r, 2)] : "none",
+                   grade, below(&r, 100) < 5 ? "true" : "false",
+                   below(&r, 100) < 3 ? "true" : "false", student ? "true" : "false");
         }
         long s = below(&r, 100), k = 0;
         while (s >= status_w[k]) {
                 s -= status_w[k];
                 k++;
         }
-        ap(b, "],\"status\":\"%s\",\"income_last_year\":{\"year\":2025,\"disposable\":",
-           statuses[k]);
+        ap(b,
+           "],\"status\":\"%s\",\"income_last_year\":{\"year\":2025,\"disposable\":", statuses[k]);
         ap_yuan(b, p.income_fen);
         ap(b, "}}}");
         *topic = 0;
@@ -380,7 +390,8 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                            bid, hid);
                 } else {
                         envelope(b, bid, "app/zhezhengding", T_EXPENSE, day, &r, hid);
-                        ap(b, "{\"category\":\"education\",\"amount\":-500,\"incurred_on\":\"%s\"}}",
+                        ap(b,
+                           "{\"category\":\"education\",\"amount\":-500,\"incurred_on\":\"%s\"}}",
                            date);
                 }
                 return;
@@ -412,8 +423,8 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                 envelope(b, id, "app/zhezhengding", kind, day, &r, hid);
                 static const char *const checks[] = {"food_clothing", "education", "medical",
                                                      "housing", "drinking_water"};
-                ap(b, "{\"cadre_id\":\"C331121-%05ld\",\"visited_on\":\"%s\",\"checks\":{",
-                   h / 120, date);
+                ap(b, "{\"cadre_id\":\"C331121-%05ld\",\"visited_on\":\"%s\",\"checks\":{", h / 120,
+                   date);
                 long risky = below(&r, 100) < 3 ? below(&r, 5) : -1;
                 for (long c = 0; c < 5; c++)
                         ap(b, "%s\"%s\":\"%s\"", c ? "," : "", checks[c],
@@ -475,12 +486,13 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                 }
                 snprintf(id, sizeof(id), "yj-d-%09ld", e);
                 envelope(b, id, "emergency/qingtian", kind, day, &r, hid);
-                ap(b, "{\"disaster\":\"%s\",\"occurred_on\":\"%s\",\"house_damage\":\"%s\","
-                   "\"property_loss\":", dis[below(&r, N_OF(dis))], date, dmg[k]);
+                ap(b,
+                   "{\"disaster\":\"%s\",\"occurred_on\":\"%s\",\"house_damage\":\"%s\","
+                   "\"property_loss\":",
+                   dis[below(&r, N_OF(dis))], date, dmg[k]);
                 ap_yuan(b, below(&r, 100) * 100000 * (k + 1));
                 ap(b, ",\"income_loss\":");
-                ap_yuan(b, below(&r, 100) < 8 ? 1000000 + below(&r, 2000000)
-                                              : below(&r, 500000));
+                ap_yuan(b, below(&r, 100) < 8 ? 1000000 + below(&r, 2000000) : below(&r, 500000));
                 ap(b, ",\"injured\":%d,\"deaths\":%d}}", below(&r, 100) < 10 ? 1 : 0,
                    below(&r, 1000) < 5 ? 1 : 0);
                 break;
@@ -491,10 +503,12 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                 envelope(b, id, "emergency/qingtian", kind, day, &r, hid);
                 ap(b, "{");
                 member_id(b, hid, p.members, &r);
-                ap(b, ",\"kind\":\"%s\",\"occurred_on\":\"%s\",\"medical_cost\":",
-                   kinds[below(&r, 3)], date);
+                ap(b,
+                   ",\"kind\":\"%s\",\"occurred_on\":\"%s\",\"medical_cost\":", kinds[below(&r, 3)],
+                   date);
                 ap_yuan(b, 50000 + below(&r, 3000000));
-                ap(b, ",\"labor_lost\":%s,\"income_loss\":", below(&r, 100) < 15 ? "true" : "false");
+                ap(b,
+                   ",\"labor_lost\":%s,\"income_loss\":", below(&r, 100) < 15 ? "true" : "false");
                 ap_yuan(b, below(&r, 100) < 10 ? 1000000 + below(&r, 2000000) : below(&r, 800000));
                 ap(b, "}}");
                 break;
@@ -508,13 +522,13 @@ static void gen_event(const Gen *g, long e, Buf *b, int *topic, long *household,
                 break;
         }
         case T_ASSIST: {
-                static const char *const prog[] = {"minimum_living", "marginal",
-                                                   "extreme_poverty"};
+                static const char *const prog[] = {"minimum_living", "marginal", "extreme_poverty"};
                 static const char *const act[] = {"granted", "granted", "revoked", "exited"};
                 snprintf(id, sizeof(id), "mz-a-%09ld", e);
                 envelope(b, id, "civil-affairs/qingtian", kind, day, &r, hid);
-                ap(b, "{\"program\":\"%s\",\"action\":\"%s\",\"monthly_amount\":",
-                   prog[below(&r, 3)], act[below(&r, 4)]);
+                ap(b,
+                   "{\"program\":\"%s\",\"action\":\"%s\",\"monthly_amount\":", prog[below(&r, 3)],
+                   act[below(&r, 4)]);
                 ap_yuan(b, 50000 + below(&r, 100) * 1000);
                 ap(b, ",\"effective\":\"%s\"}}", date);
                 break;
@@ -581,8 +595,7 @@ static int sink_kafka(Sink *s, const char *brokers, long linger_ms)
         char linger[24];
         snprintf(linger, sizeof(linger), "%ld", linger_ms);
         if (kconf(c, "bootstrap.servers", brokers) < 0 || kconf(c, "linger.ms", linger) < 0 ||
-            kconf(c, "batch.num.messages", "10000") < 0 ||
-            kconf(c, "batch.size", "1000000") < 0 ||
+            kconf(c, "batch.num.messages", "10000") < 0 || kconf(c, "batch.size", "1000000") < 0 ||
             kconf(c, "queue.buffering.max.messages", "2000000") < 0 ||
             kconf(c, "queue.buffering.max.kbytes", "2000000") < 0 ||
             kconf(c, "message.timeout.ms", "120000") < 0 ||
@@ -628,10 +641,10 @@ static int sink_put(Sink *s, int topic, const char *key, const Buf *b)
         if (!s->rk)
                 return 0;
         for (;;) {
-                rd_kafka_resp_err_t r = rd_kafka_producev(
-                    s->rk, RD_KAFKA_V_RKT(s->rkt[topic]), RD_KAFKA_V_KEY(key, kl),
-                    RD_KAFKA_V_VALUE((void *)b->p, b->len),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                rd_kafka_resp_err_t r =
+                    rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt[topic]), RD_KAFKA_V_KEY(key, kl),
+                                      RD_KAFKA_V_VALUE((void *)b->p, b->len),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
                 if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
                         return 0;
                 if (r != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -650,11 +663,10 @@ static void sleep_us(int64_t us)
 
 static void usage(void)
 {
-        fprintf(stderr,
-                "usage: bgen reg|events|plan -H HOUSEHOLDS [-n COUNT] [-S FIRST] [-s SEED] "
-                "[-y EVENTS_PER_YEAR] [-D START_DATE] [-d DUP_PPM] [-x BAD_PPM] "
-                "[-b BROKERS | -o DIR] [-r RATE] "
-                "[-l LINGER_MS] [-L SENDLOG] [-R RANGES] [-q]\n");
+        fprintf(stderr, "usage: bgen reg|events|plan -H HOUSEHOLDS [-n COUNT] [-S FIRST] [-s SEED] "
+                        "[-y EVENTS_PER_YEAR] [-D START_DATE] [-d DUP_PPM] [-x BAD_PPM] "
+                        "[-b BROKERS | -o DIR] [-r RATE] "
+                        "[-l LINGER_MS] [-L SENDLOG] [-R RANGES] [-q]\n");
         exit(2);
 }
 
@@ -741,7 +753,7 @@ int main(int argc, char **argv)
         if (!g.year_events)
                 g.year_events = first + count > 0 ? first + count : 1;
         if (linger < 0)
-                linger = rate ? 1 : 200;
+                linger = rate ? 5 : 200; /* paced: librdkafka's default */
 
         static Sink s;
         memset(s.first, 0xff, sizeof(s.first));
@@ -820,8 +832,8 @@ int main(int argc, char **argv)
                 for (int t = 0; t < N_TOPICS; t++)
                         for (int p = 0; p < MAX_PARTS; p++)
                                 if (s.first[t][p] >= 0)
-                                        fprintf(f, "%s %d %" PRId64 " %" PRId64 "\n", topics[t],
-                                                p, s.first[t][p], s.last[t][p]);
+                                        fprintf(f, "%s %d %" PRId64 " %" PRId64 "\n", topics[t], p,
+                                                s.first[t][p], s.last[t][p]);
                 fclose(f);
         }
         uint64_t msgs = 0, bytes = 0;

@@ -160,7 +160,8 @@ int main(int argc, char **argv)
         int np = md->topics[0].partition_cnt;
         rd_kafka_metadata_destroy(md);
         rd_kafka_topic_destroy(rkt);
-        int64_t *hi = calloc((size_t)np, sizeof(int64_t)), *pos = calloc((size_t)np, sizeof(int64_t));
+        int64_t *hi = calloc((size_t)np, sizeof(int64_t)),
+                *pos = calloc((size_t)np, sizeof(int64_t));
         if (!hi || !pos || watermarks(rk, topic, np, hi) < 0)
                 return 1;
         rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
@@ -257,7 +258,8 @@ int main(int argc, char **argv)
         size_t *start = calloc((size_t)nh + 1, sizeof(size_t));
         size_t *fill = calloc((size_t)nh + 1, sizeof(size_t));
         int64_t *times = malloc(ns ? ns * sizeof(int64_t) : 1);
-        double *lr = malloc((n ? n : 1) * sizeof(double)), *lc = malloc((n ? n : 1) * sizeof(double));
+        double *lr = malloc((n ? n : 1) * sizeof(double)),
+               *lc = malloc((n ? n : 1) * sizeof(double));
         if (!start || !fill || !times || !lr || !lc)
                 return 1;
         for (size_t i = 0; i < ns; i++)

@@ -19,7 +19,8 @@
 # BENCH_SCALE_EVENTS (min(BENCH_EVENTS, 200000); half of it below 100,000),
 # BENCH_SEED (1), BENCH_BATCH_MAX (500: hearthd's pipeline.batch_max),
 # BENCH_START_DATE (first day of the year of feeds: 400 days ago),
-# BENCH_OUT (build/bench), HEARTHD (./hearthd), KEEP_TMP (keep the work dir).
+# BENCH_OUT (build/bench/results-<events>x<households>), HEARTHD (./hearthd),
+# KEEP_TMP (keep the work dir), VERBOSE (progress while draining).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -37,7 +38,7 @@ if [ -z "${BENCH_SCALE_EVENTS:-}" ]; then
         [ $tiny = 1 ] && BENCH_SCALE_EVENTS=$((EVENTS / 2))
 fi
 SCALE_EVENTS=$BENCH_SCALE_EVENTS
-OUT=${BENCH_OUT:-$ROOT/build/bench}
+OUT=${BENCH_OUT:-$ROOT/build/bench/results-${EVENTS}x${HOUSEHOLDS}}
 HEARTHD=${HEARTHD:-$ROOT/hearthd}
 BIN=$ROOT/build/bench
 TESTBROKER=${TESTBROKER:-$ROOT/build/testbroker}
@@ -96,7 +97,8 @@ now_us() { date +%s%6N; }
 # kv FILE KEY: the value of KEY=value in FILE.
 kv() { sed -n "s/^$2=//p" "$1" | head -n1; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-fmt() { LC_ALL=C printf "%'.0f" "$1" 2>/dev/null || echo "$1"; }
+# fmt N: N rounded, with thousands separators (1,000,000).
+fmt() { printf '%.0f' "$1" 2>/dev/null | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
 calc() { awk "BEGIN { printf \"%.${2:-0}f\", $1 }"; }
 
 free_port() {
@@ -116,10 +118,15 @@ free_port() {
 "$BIN/bgen" plan -g -H 1000 -s "$SEED" -D "$START_DATE" >"$T/plan.reg" || die "bgen plan"
 REG_AVG=$(kv "$T/plan.reg" avg_bytes)
 declare -A PARTS
+# At least 16 partitions per input topic: the mock answers a Fetch with at
+# most one record batch per partition, and a paced producer sends batches
+# of one or two messages, so at the latency run's rate too few partitions
+# would cap what any consumer can read (an artefact of the mock: Kafka
+# returns many batches per partition).
 for t in "${INPUTS[@]}"; do
         b=$(kv "$T/plan.events" "topic.$t.bytes")
         p=$(( (b * 115 / 100 + PART_TARGET - 1) / PART_TARGET ))
-        PARTS[$t]=$((p < 4 ? 4 : p))
+        PARTS[$t]=$((p < 16 ? 16 : p))
 done
 p=$(( (EVENTS * ALERT_BYTES_PER_EVENT + PART_TARGET - 1) / PART_TARGET ))
 PARTS[hearth.alerts]=$((p < 4 ? 4 : p))
@@ -270,6 +277,7 @@ throughput() {
 say "$EVENTS events, $HOUSEHOLDS households, seed $SEED; partitions:" \
         "$(for t in "${INPUTS[@]}" hearth.alerts; do printf '%s=%s ' "$t" "${PARTS[$t]}"; done)"
 START_ALL=$(now_us)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 M=$T/main
 mkdir -p "$M"
 
@@ -318,7 +326,7 @@ awk '/static const char commit_lua\[\] =/ { f = 1; next }
          printf "%s", line; if (end) exit }' daemon/store.c >"$T/commit.lua"
 SCRIPT_SRC=daemon/store.c
 if [ ! -s "$T/commit.lua" ]; then
-        cp tests/bench/commit.lua "$T/commit.lua"
+        sed '1,2d' tests/bench/commit.lua >"$T/commit.lua"
         SCRIPT_SRC=tests/bench/commit.lua
 fi
 SHA=$(rcli SCRIPT LOAD "$(cat "$T/commit.lua")")
@@ -369,6 +377,9 @@ aof0=$(grep -c 'rewriting started' "$M/redis.log")
         die "bgen (latency)"
 drain "$M" $((HOUSEHOLDS + EVENTS + LAT_N))
 LAT_CPU1K=$(calc "($(cpu_ticks "$HEARTHD_PID") - $c0) / $TCK / ($LAT_N / 1000)" 4)
+# How long hearthd took to drain after the last event: near zero when it
+# kept up with the rate.
+LAT_TAIL=$(calc "($DRAINED_US - $(kv "$T/gen.lat" last_send_us)) / 1e6" 2)
 LAT_AOF=$(( $(grep -c 'rewriting started' "$M/redis.log") - aof0 ))
 MAIN_AOF=$aof0
 kill -TERM "$BLAT_PID"
@@ -415,6 +426,7 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
         printf '%-52s %16s\n' "  event sent -> alert received, p99 (ms)" "$(L received_p99_ms)"
         printf '%-52s %16s\n' "  event sent -> alert received, p99.9 (ms)" "$(L received_p999_ms)"
         printf '%-52s %16s\n' "  event sent -> alert CreateTime, p50/p99/p99.9 (ms)" "$(L created_p50_ms)/$(L created_p99_ms)/$(L created_p999_ms)"
+        printf '%-52s %16s\n' "  drained after the last event (s)" "$LAT_TAIL"
         printf '%-52s %16s\n' "hearthd peak RSS (VmHWM, MiB)" "$(calc "$RSS_KB / 1024" 1)"
         printf '%-52s %16s\n' "hearthd CPU per 1,000 events, full speed (s)" "$M_CPU1K"
         printf '%-52s %16s\n' "hearthd CPU per 1,000 events, at half speed (s)" "$LAT_CPU1K"
@@ -437,7 +449,7 @@ JSON="{\"events\":$EVENTS,\"households\":$HOUSEHOLDS,\"seed\":$SEED,\"avg_event_
 JSON+=",\"throughput_events_per_s\":$M_TP,\"latency_rate_events_per_s\":$RATE,\"latency_alerts\":$(L matched),\"latency_unmatched\":$(L unmatched)"
 JSON+=",\"latency_received_ms\":{\"p50\":$(L received_p50_ms),\"p90\":$(L received_p90_ms),\"p99\":$(L received_p99_ms),\"p999\":$(L received_p999_ms),\"max\":$(L received_max_ms)}"
 JSON+=",\"latency_created_ms\":{\"p50\":$(L created_p50_ms),\"p90\":$(L created_p90_ms),\"p99\":$(L created_p99_ms),\"p999\":$(L created_p999_ms),\"max\":$(L created_max_ms)}"
-JSON+=",\"hearthd_peak_rss_kb\":$RSS_KB,\"hearthd_cpu_s_per_1000\":$M_CPU1K,\"hearthd_cpu_s_per_1000_half_speed\":$LAT_CPU1K,\"redis_cpu_s_per_1000\":$M_RCPU1K"
+JSON+=",\"latency_drain_after_last_s\":$LAT_TAIL,\"hearthd_peak_rss_kb\":$RSS_KB,\"hearthd_cpu_s_per_1000\":$M_CPU1K,\"hearthd_cpu_s_per_1000_half_speed\":$LAT_CPU1K,\"redis_cpu_s_per_1000\":$M_RCPU1K"
 JSON+=",\"redis_used_memory\":$M_MEM,\"redis_bytes_per_household\":$M_MEMHH"
 JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS}"
 q() { if [ "${2:-0}" = 0 ]; then echo null; else calc "$1 / $2" 4; fi; }
@@ -447,6 +459,7 @@ echo "$JSON" >"$OUT/results.json"
 {
         echo "script: from $SCRIPT_SRC, sha $SHA, $([ "$SAME" = 1 ] && echo "identical to hearthd's" || echo "NOT hearthd's"); doc of $MED_HH, $DOC_LEN bytes; $(fmt "$RB_N") calls, $RB_OK keys written"
         echo "hearthd: $STOPPED"
+        echo "load average (1/5/15 min) at start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "redis: $MAIN_AOF AOF rewrites during registration and the throughput run, $LAT_AOF during the latency run; events dated from $START_DATE"
         echo "blat: $(tr '\n' ' ' <"$T/blat.out" | cut -c1-200)"
 } >"$OUT/notes.txt"

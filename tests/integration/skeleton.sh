@@ -64,7 +64,17 @@ if command -v valgrind >/dev/null && [ -x "$ROOT/hearthd" ]; then
         HEARTHD_PID=$!
         _PIDS+=("$HEARTHD_PID")
         wait_ready 60
+        # Real work before the stop: every input type of the fixtures, one
+        # malformed message, so the leak check covers the pipeline paths.
+        for f in "$ROOT"/tests/fixtures/events/*.json; do
+                printf '%s\t%s\n' "$(jq -r .subject "$f")" "$(jq -c . "$f")"
+        done | produce household.reports
+        printf 'HV1\tnot json\n' | produce household.reports
+        wait_for 60 grep -q "dead letter: household.reports" "$T/hearthd.log"
+        sleep 3
         stop_hearthd 30
+        check "valgrind: events processed under valgrind" \
+                bash -c "grep 'hearthd stopped' '$T/hearthd.log' | tail -1 | grep -qE ' [1-9][0-9]* applied'"
         check "valgrind: no leak or memory error after SIGTERM (rc $HEARTHD_RC)" test "$HEARTHD_RC" = 0
         [ "$HEARTHD_RC" = 0 ] || dump "$T/valgrind.log" 40
 else
