@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 FUZZ_NICE    ?= nice -n 10
 FUZZ_TARGETS ?= event schema rules expr config
-FUZZ_TIMEOUT ?= 10
+FUZZ_TIMEOUT ?= 25
 
 FZ        := build/fuzz
 FUZZ_SAN  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all

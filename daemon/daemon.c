@@ -616,7 +616,7 @@ int daemon_run(const DaemonArgs *args)
                         d.consumed += n_batch;
                 }
                 if (n_batch) {
-                        r = pipeline_process(d.pipeline, msgs, n_batch, clock_wall_ms());
+                        r = pipeline_process_guarded(d.pipeline, msgs, n_batch, clock_wall_ms());
                         if (r == -ESTALE) {
                                 log_error("redis: hearth's state is gone (epoch key missing); "
                                           "stopping rather than raising alerts from an empty "

@@ -446,6 +446,15 @@ int event_decode(const EventDecoder *d, const void *key, size_t keylen, const vo
                          d->max_bytes);
                 return -EINVAL;
         }
+        /* JSON text has no raw NUL, but jansson skips one after a number or
+         * a literal, so {"n":0<NUL>} was accepted (found by
+         * tests/fuzz/fuzz_event.c). */
+        const char *nul = memchr(payload, '\0', len);
+        if (nul) {
+                snprintf(err, errlen, "not JSON: NUL byte at offset %zu",
+                         (size_t)(nul - (const char *)payload));
+                return -EINVAL;
+        }
         json_error_t je;
         json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &je);
         if (!root) {

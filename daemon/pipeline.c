@@ -713,6 +713,14 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
                                 goto out;
                         continue;
                 }
+#ifdef HEARTH_TEST_HOOKS
+                /* Test builds: a poison message that kills hearthd. */
+                const char *poison = getenv("HEARTH_CRASH_SUBJECT");
+                if (poison && streq(poison, it->ev.subject)) {
+                        log_warning("crash subject %s reached: SIGKILL (test build)", poison);
+                        raise(SIGKILL);
+                }
+#endif
                 snprintf(it->seen, sizeof(it->seen), "%016" PRIx64,
                          event_dedup_hash(it->ev.source, it->ev.id));
                 order[n_valid++] = i;
@@ -771,6 +779,78 @@ out:
         free(order);
         free(groups);
         return ret;
+}
+
+int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
+{
+        if (n == 0)
+                return 0;
+        /* The first message of each partition in the batch. */
+        const char *tps[n];
+        char names[n][TP_LEN];
+        int64_t offs[n], counts[n];
+        memset(offs, 0, sizeof(offs));
+        memset(counts, 0, sizeof(counts));
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                char tp[TP_LEN];
+                snprintf(tp, sizeof(tp), "%s/%d", rd_kafka_topic_name(msgs[i]->rkt),
+                         (int)msgs[i]->partition);
+                size_t j;
+                for (j = 0; j < k; j++)
+                        if (streq(names[j], tp))
+                                break;
+                if (j < k)
+                        continue;
+                memcpy(names[k], tp, sizeof(tp));
+                tps[k] = names[k];
+                offs[k++] = msgs[i]->offset;
+        }
+        int r = store_attempts(p->store, tps, offs, k, counts);
+        if (r < 0)
+                return -EIO;
+        bool suspect = false;
+        for (size_t j = 0; j < k; j++)
+                suspect = suspect || counts[j] > 1;
+        if (!suspect)
+                return pipeline_process(p, msgs, n, now_ms);
+
+        /* hearthd died during this batch before: one message at a time, each
+         * counted, positions recorded after each, so that the next restart
+         * starts at the message that killed it. */
+        log_warning("a batch starting at an offset hearthd died on before: processing it "
+                    "one message at a time");
+        for (size_t i = 0; i < n; i++) {
+                char tp[TP_LEN];
+                const char *one[1] = {tp};
+                int64_t off = msgs[i]->offset, count;
+                snprintf(tp, sizeof(tp), "%s/%d", rd_kafka_topic_name(msgs[i]->rkt),
+                         (int)msgs[i]->partition);
+                if (i > 0 && store_attempts(p->store, one, &off, 1, &count) < 0)
+                        return -EIO;
+                if (i == 0) {
+                        count = 1;
+                        for (size_t j = 0; j < k; j++)
+                                if (streq(names[j], tp))
+                                        count = counts[j];
+                }
+                /* count-1 deaths with this message first, plus the one in the
+                 * batch that started the suspicion: max_attempts tries. */
+                if (count >= p->cfg->max_attempts) {
+                        Item it = {.m = msgs[i]};
+                        char why[128];
+                        snprintf(why, sizeof(why),
+                                 "value: hearthd died %" PRId64 " times processing this message",
+                                 count);
+                        r = dead_letter(p, &it, why);
+                } else
+                        r = pipeline_process(p, &msgs[i], 1, now_ms);
+                if (r < 0)
+                        return r;
+                if ((r = pipeline_flush_positions(p)) < 0)
+                        return -EIO;
+        }
+        return 0;
 }
 
 int pipeline_flush_positions(Pipeline *p)

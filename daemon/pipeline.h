@@ -53,6 +53,13 @@ void pipeline_set_clients(Pipeline *p, Producer *producer, Consumer *consumer);
  * repeat). -ESTALE when Redis lost hearth's state: fatal. */
 int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms);
 
+/* The poison-message guard around pipeline_process(): counts attempts per
+ * partition start offset in Redis; after a crash the batch is processed one
+ * message at a time, and a message that hearthd died on more than
+ * max_attempts times is dead-lettered without being processed. Same
+ * return values as pipeline_process(). */
+int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms);
+
 /* Writes the positions of partitions that moved: Redis first (the truth),
  * then Kafka's stored offsets (a hint). */
 int pipeline_flush_positions(Pipeline *p);

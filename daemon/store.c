@@ -51,6 +51,21 @@ static const char commit_lua[] =
     "if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end\n"
     "return {'OK', tostring(v + 1)}\n";
 
+/* KEYS: attempts hash. ARGV: (tp, offset)*. Returns the counts. */
+static const char attempts_lua[] =
+        "local out = {}\n"
+        "for i = 1, #ARGV, 2 do\n"
+        "  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
+        "  local n = 1\n"
+        "  if v then\n"
+        "    local off, c = string.match(v, '^(%d+):(%d+)$')\n"
+        "    if off == ARGV[i + 1] then n = tonumber(c) + 1 end\n"
+        "  end\n"
+        "  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. n)\n"
+        "  out[#out + 1] = n\n"
+        "end\n"
+        "return out\n";
+
 struct Store {
         Redis *redis;
         char *prefix;
@@ -426,6 +441,51 @@ int store_timer_set(Store *s, const char *household, int64_t due_ms)
                                            (long long)due_ms, household)
                            : redis_command(s->redis, "ZREM %s:timers %s", s->prefix, household);
         return r ? 0 : io_error(s, "timers");
+}
+
+int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n, int64_t *counts)
+{
+        if (n == 0)
+                return 0;
+        char k[200];
+        snprintf(k, sizeof(k), "%s:attempts", s->prefix);
+        size_t argc = 4 + 2 * n;
+        const char **argv = calloc(argc, sizeof(char *));
+        char(*nums)[24] = calloc(n, 24);
+        if (!argv || !nums) {
+                free(argv);
+                free(nums);
+                return -ENOMEM;
+        }
+        argv[0] = "EVAL";
+        argv[1] = attempts_lua;
+        argv[2] = "1";
+        argv[3] = k;
+        for (size_t i = 0; i < n; i++) {
+                snprintf(nums[i], 24, "%" PRId64, offsets[i]);
+                argv[4 + 2 * i] = tps[i];
+                argv[5 + 2 * i] = nums[i];
+        }
+        size_t *lens = calloc(argc, sizeof(size_t));
+        for (size_t i = 0; lens && i < argc; i++)
+                lens[i] = strlen(argv[i]);
+        redisReply *r = lens ? redis_command_argv(s->redis, (int)argc, argv, lens) : NULL;
+        free(lens);
+        free(argv);
+        free(nums);
+        if (!r)
+                return io_error(s, "attempts");
+        int ret = 0;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == n) {
+                for (size_t i = 0; i < n; i++)
+                        counts[i] = r->element[i]->integer;
+        } else {
+                snprintf(s->err, sizeof(s->err), "attempts: %s",
+                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                ret = -EIO;
+        }
+        freeReplyObject(r);
+        return ret;
 }
 
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret)

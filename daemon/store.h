@@ -91,6 +91,13 @@ json_t *store_timers_due(Store *s, int64_t now_ms, size_t max);
 /* Sets the household's next due time in the index (0 removes it). */
 int store_timer_set(Store *s, const char *household, int64_t due_ms);
 
+/* Poison-message guard: counts the attempts at processing a batch that
+ * starts at offsets[i] of partition tps[i] (hash <p>:attempts, one field per
+ * partition: "<offset>:<count>"). counts[i] receives 1 for a new start
+ * offset, or one more than last time when the same offset starts again
+ * (hearthd died while processing it). */
+int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n, int64_t *counts);
+
 /* Per-partition resume positions. */
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret);
 int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size_t n);

@@ -157,8 +157,12 @@ static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
                                          "mapping keys must be scalars");
                                 c->failed = 1;
                         } else {
+                                /* Skip earlier keys that are not scalars (already
+                                 * an error): their scalar is NULL (found by
+                                 * tests/fuzz/fuzz_rules.c). */
                                 for (size_t i = 0; i < n->n; i++)
-                                        if (streq(ynode_key(n, i)->scalar, child->scalar)) {
+                                        if (ynode_key(n, i)->type == YNODE_SCALAR &&
+                                            streq(ynode_key(n, i)->scalar, child->scalar)) {
                                                 diag_add(c->diag, c->file, child->line, child->col,
                                                          "duplicate key '%s'", child->scalar);
                                                 c->failed = 1;

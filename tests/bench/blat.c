@@ -1,6 +1,6 @@
 /* blat: event-to-alert latency (tests/bench/README.md).
  *
- *   blat -b BROKERS -L SENDLOG -o OUT [-t hearth.alerts] [-r READYFILE]
+ *   blat -b BROKERS -L SENDLOG -o OUT [-t hearth.alerts] [-r READYFILE] [-i INPUT]...
  *
  * Reads the alert topic from its current end (every partition assigned at
  * its high watermark; READYFILE is written once that is done, so the load
@@ -15,8 +15,11 @@
  *   created:  alert's CreateTime (ms, +0.5 ms) - event sent
  * Only alerts that events cause are counted (risk.alert.raised, .changed,
  * risk.eliminated); timer outputs (reminders, escalations, overdue visits)
- * are counted apart. Prints key=value lines; OUT.cdf holds the distribution
- * ("fraction received_ms created_ms") for the plot, OUT.points each alert
+ * are counted apart. With -i, blat also reads those input topics from their
+ * end, as a bare consumer would, and gives the broker's own latency floor:
+ *   kafka: input event received by blat - its CreateTime (ms, +0.5 ms) Prints key=value lines;
+ * OUT.cdf holds the distribution
+ * ("fraction received_ms created_ms kafka_ms") for the plot, OUT.points each alert
  * ("seconds since the first event, received_ms") to see latency over time. */
 #include <errno.h>
 #include <inttypes.h>
@@ -100,13 +103,46 @@ static int watermarks(rd_kafka_t *rk, const char *topic, int np, int64_t *hi)
         return 0;
 }
 
+/* Adds every partition of topic to parts at its high watermark; returns
+ * the partition count (hi, if not NULL, gets the watermarks) or -1. */
+static int add_at_end(rd_kafka_t *rk, const char *topic, rd_kafka_topic_partition_list_t *parts,
+                      int64_t **hi_out)
+{
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        const rd_kafka_metadata_t *md = NULL;
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+        if (err || md->topic_cnt != 1 || md->topics[0].err) {
+                fprintf(stderr, "blat: metadata of %s: %s\n", topic,
+                        rd_kafka_err2str(err ? err : md->topics[0].err));
+                return -1;
+        }
+        int np = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        int64_t *hi = calloc((size_t)np, sizeof(int64_t));
+        if (!hi || watermarks(rk, topic, np, hi) < 0)
+                return -1;
+        for (int p = 0; p < np; p++)
+                rd_kafka_topic_partition_list_add(parts, topic, p)->offset = hi[p];
+        if (hi_out)
+                *hi_out = hi;
+        else
+                free(hi);
+        return np;
+}
+
 int main(int argc, char **argv)
 {
         const char *brokers = NULL, *topic = "hearth.alerts", *ready = NULL, *sendlog = NULL,
-                   *out = NULL;
-        int c;
-        while ((c = getopt(argc, argv, "b:t:r:L:o:")) >= 0) {
+                   *out = NULL, *inputs[8];
+        int c, n_inputs = 0;
+        while ((c = getopt(argc, argv, "b:t:r:L:o:i:")) >= 0) {
                 switch (c) {
+                case 'i':
+                        if (n_inputs == 8)
+                                goto usage;
+                        inputs[n_inputs++] = optarg;
+                        break;
                 case 'b':
                         brokers = optarg;
                         break;
@@ -149,26 +185,18 @@ int main(int argc, char **argv)
                 return 1;
         }
         rd_kafka_poll_set_consumer(rk);
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        const rd_kafka_metadata_t *md = NULL;
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-        if (err || md->topic_cnt != 1 || md->topics[0].err) {
-                fprintf(stderr, "blat: metadata of %s: %s\n", topic,
-                        rd_kafka_err2str(err ? err : md->topics[0].err));
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(64);
+        int64_t *hi = NULL;
+        int np = add_at_end(rk, topic, parts, &hi);
+        int64_t *pos = np > 0 ? calloc((size_t)np, sizeof(int64_t)) : NULL;
+        if (np < 0 || !pos)
                 return 1;
-        }
-        int np = md->topics[0].partition_cnt;
-        rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
-        int64_t *hi = calloc((size_t)np, sizeof(int64_t)),
-                *pos = calloc((size_t)np, sizeof(int64_t));
-        if (!hi || !pos || watermarks(rk, topic, np, hi) < 0)
-                return 1;
-        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
-        for (int p = 0; p < np; p++) {
-                rd_kafka_topic_partition_list_add(parts, topic, p)->offset = hi[p];
+        for (int p = 0; p < np; p++)
                 pos[p] = hi[p];
-        }
+        for (int i = 0; i < n_inputs; i++)
+                if (add_at_end(rk, inputs[i], parts, NULL) < 0)
+                        return 1;
+        rd_kafka_resp_err_t err;
         if ((err = rd_kafka_assign(rk, parts))) {
                 fprintf(stderr, "blat: assign: %s\n", rd_kafka_err2str(err));
                 return 1;
@@ -181,7 +209,8 @@ int main(int argc, char **argv)
         }
 
         Alert *alerts = NULL;
-        size_t n = 0, cap = 0;
+        size_t n = 0, cap = 0, nk = 0, kcap = 0;
+        double *lk = NULL;
         bool draining = false;
         int64_t drain_deadline = 0;
         for (;;) {
@@ -209,6 +238,24 @@ int main(int argc, char **argv)
                 int64_t now = bench_now_us();
                 if (m->err) {
                         fprintf(stderr, "blat: %s\n", rd_kafka_message_errstr(m));
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (strcmp(rd_kafka_topic_name(m->rkt), topic) != 0) {
+                        /* An input event: the broker's own latency. */
+                        rd_kafka_timestamp_type_t tt;
+                        int64_t ts = rd_kafka_message_timestamp(m, &tt);
+                        if (ts > 0) {
+                                if (nk == kcap) {
+                                        kcap = kcap ? kcap * 2 : 65536;
+                                        double *nl = realloc(lk, kcap * sizeof(double));
+                                        if (!nl)
+                                                return 1;
+                                        lk = nl;
+                                }
+                                double v = (double)(now - ts * 1000 - 500) / 1000.0;
+                                lk[nk++] = v < 0 ? 0 : v;
+                        }
                         rd_kafka_message_destroy(m);
                         continue;
                 }
@@ -312,6 +359,8 @@ int main(int argc, char **argv)
         fclose(pts);
         qsort(lr, matched, sizeof(double), cmp_double);
         qsort(lc, nc, sizeof(double), cmp_double);
+        if (nk)
+                qsort(lk, nk, sizeof(double), cmp_double);
         printf("alerts=%zu\nraised=%zu\nchanged=%zu\neliminated=%zu\ntimer_outputs=%zu\n"
                "events_sent=%zu\nmatched=%zu\nunmatched=%zu\n",
                n, by_kind[0], by_kind[1], by_kind[2], by_kind[3], ns, matched, unmatched);
@@ -324,20 +373,27 @@ int main(int argc, char **argv)
                "created_p999_ms=%.2f\ncreated_max_ms=%.2f\n",
                pct(lc, nc, 0.5), pct(lc, nc, 0.9), pct(lc, nc, 0.99), pct(lc, nc, 0.999),
                nc ? lc[nc - 1] : 0.0);
+        if (n_inputs)
+                printf("kafka_events=%zu\nkafka_p50_ms=%.2f\nkafka_p90_ms=%.2f\nkafka_p99_ms=%.2f\n"
+                       "kafka_p999_ms=%.2f\nkafka_max_ms=%.2f\n",
+                       nk, pct(lk, nk, 0.5), pct(lk, nk, 0.9), pct(lk, nk, 0.99),
+                       pct(lk, nk, 0.999), nk ? lk[nk - 1] : 0.0);
         snprintf(path, sizeof(path), "%s.cdf", out);
         FILE *cdf = fopen(path, "we");
         if (!cdf) {
                 fprintf(stderr, "blat: %s: %s\n", path, strerror(errno));
                 return 1;
         }
-        fprintf(cdf, "# fraction received_ms created_ms\n");
+        fprintf(cdf, "# fraction received_ms created_ms kafka_ms\n");
         for (int i = 1; i < 1000 && matched; i++) {
                 double q = i / 1000.0;
-                fprintf(cdf, "%.4f %.3f %.3f\n", q, pct(lr, matched, q), pct(lc, nc, q));
+                fprintf(cdf, "%.4f %.3f %.3f %.3f\n", q, pct(lr, matched, q), pct(lc, nc, q),
+                        pct(lk, nk, q));
         }
         for (int i = 0; i <= 10 && matched; i++) {
                 double q = 0.999 + i / 10000.0;
-                fprintf(cdf, "%.4f %.3f %.3f\n", q, pct(lr, matched, q), pct(lc, nc, q));
+                fprintf(cdf, "%.4f %.3f %.3f %.3f\n", q, pct(lr, matched, q), pct(lc, nc, q),
+                        pct(lk, nk, q));
         }
         fclose(cdf);
         free(alerts);
@@ -346,10 +402,12 @@ int main(int argc, char **argv)
         free(times);
         free(lr);
         free(lc);
+        free(lk);
         free(hi);
         free(pos);
         return 0;
 usage:
-        fprintf(stderr, "usage: blat -b BROKERS -L SENDLOG -o OUT [-t TOPIC] [-r READYFILE]\n");
+        fprintf(stderr, "usage: blat -b BROKERS -L SENDLOG -o OUT [-t TOPIC] [-r READYFILE] "
+                        "[-i INPUT_TOPIC]...\n");
         return 2;
 }

@@ -292,6 +292,7 @@ DUPS=$(kv "$M/gen.out" duplicates)
 BAD=$(kv "$M/gen.out" malformed)
 AVG=$(kv "$M/gen.out" avg_bytes)
 DLQ=$(kcat -b "$BOOTSTRAP" -C -t hearth.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
+OUTPUTS=$(kcat -b "$BOOTSTRAP" -C -t hearth.alerts -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
 # Redis memory by key kind, from a sample of households (MEMORY USAGE).
 : >"$T/memcmds"
 for i in $(seq 0 $((HOUSEHOLDS > 500 ? HOUSEHOLDS / 500 : 1)) $((HOUSEHOLDS - 1)) | head -n 500); do
@@ -365,7 +366,8 @@ LAT_N=$((RATE * LAT_SECONDS))
 say "latency: $(fmt "$LAT_N") events at $(fmt "$RATE")/s"
 rm -f "$T/blat.ready"
 "$BIN/blat" -b "$MAIN_BOOTSTRAP" -L "$T/sendlog" -o "$T/latency" -r "$T/blat.ready" \
-        >"$T/blat.out" 2>"$T/blat.err" &
+        -i civil-affairs.events -i medical-insurance.events -i disaster.events \
+        -i household.reports >"$T/blat.out" 2>"$T/blat.err" &
 BLAT_PID=$!
 _PIDS+=("$BLAT_PID")
 for _ in $(seq 300); do [ -e "$T/blat.ready" ] && break; sleep 0.05; done
@@ -416,7 +418,7 @@ TOTAL_S=$(calc "($(now_us) - $START_ALL) / 1e6")
 L() { kv "$T/blat.out" "$1"; }
 ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; }
 {
-        echo "hearth benchmark: $(fmt "$EVENTS") events (avg $AVG bytes, $(fmt "$DUPS") duplicates, $(fmt "$BAD") malformed -> $DLQ dead letters), $(fmt "$HOUSEHOLDS") households, seed $SEED"
+        echo "hearth benchmark: $(fmt "$EVENTS") events (avg $AVG bytes, $(fmt "$DUPS") duplicates, $(fmt "$BAD") malformed -> $(fmt "$DLQ") dead letters; $(fmt "$OUTPUTS") outputs), $(fmt "$HOUSEHOLDS") households, seed $SEED"
         echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); test broker (librdkafka $(pkg-config --modversion rdkafka 2>/dev/null) mock), $(redis-server --version | awk '{ print $3 }' | tr -d v=) AOF everysec; pipeline.batch_max $BATCH_MAX; run took $TOTAL_S s"
         echo
         printf '%-52s %16s\n' "hearth" ""
@@ -438,6 +440,8 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
         printf '%-52s %16s %11s%%\n' "bare librdkafka consumer, test broker" "$(fmt "$L_KAFKA")" "$(ratio "$M_TP" "$L_KAFKA")"
         printf '%-52s %16s %11s%%\n' "jansson json_loadb, one core" "$(fmt "$L_JSON")" "$(ratio "$M_TP" "$L_JSON")"
         printf '%-52s %16s %11s%%\n' "redis-benchmark -P 32, commit script (calls/s)" "$(fmt "$L_REDIS")" "$(ratio "$M_TP" "$L_REDIS")"
+        printf '%-52s %16s %12s\n' "latency floor: event sent -> bare consumer (blat)" "ms" "hearth/floor"
+        printf '%-52s %16s %12s\n' "  p50 / p99 / p99.9 of $(fmt "$(L kafka_events)") input events" "$(L kafka_p50_ms) / $(L kafka_p99_ms) / $(L kafka_p999_ms)" "$(calc "$(L received_p50_ms) / ($(L kafka_p50_ms) + 0.001)" 1)x p50"
         echo
         printf '%-52s %16s %12s\n' "scaling ($(fmt "$SCALE_EVENTS") events each)" "events/s" "CPU s/1000"
         while read -r h n tp c m; do
@@ -445,13 +449,14 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
                 printf '%-52s %16s %12s\n' "$(fmt "$h") households ($(fmt "$m") Redis bytes each)" "$(fmt "$tp")" "$c"
         done <"$OUT/scale.dat"
 } >"$OUT/results.txt"
-JSON="{\"events\":$EVENTS,\"households\":$HOUSEHOLDS,\"seed\":$SEED,\"avg_event_bytes\":$AVG,\"duplicates\":$DUPS,\"malformed\":$BAD,\"dead_letters\":$DLQ,\"batch_max\":$BATCH_MAX"
+JSON="{\"events\":$EVENTS,\"households\":$HOUSEHOLDS,\"seed\":$SEED,\"avg_event_bytes\":$AVG,\"duplicates\":$DUPS,\"malformed\":$BAD,\"dead_letters\":$DLQ,\"outputs\":$OUTPUTS,\"batch_max\":$BATCH_MAX"
 JSON+=",\"throughput_events_per_s\":$M_TP,\"latency_rate_events_per_s\":$RATE,\"latency_alerts\":$(L matched),\"latency_unmatched\":$(L unmatched)"
 JSON+=",\"latency_received_ms\":{\"p50\":$(L received_p50_ms),\"p90\":$(L received_p90_ms),\"p99\":$(L received_p99_ms),\"p999\":$(L received_p999_ms),\"max\":$(L received_max_ms)}"
 JSON+=",\"latency_created_ms\":{\"p50\":$(L created_p50_ms),\"p90\":$(L created_p90_ms),\"p99\":$(L created_p99_ms),\"p999\":$(L created_p999_ms),\"max\":$(L created_max_ms)}"
 JSON+=",\"latency_drain_after_last_s\":$LAT_TAIL,\"hearthd_peak_rss_kb\":$RSS_KB,\"hearthd_cpu_s_per_1000\":$M_CPU1K,\"hearthd_cpu_s_per_1000_half_speed\":$LAT_CPU1K,\"redis_cpu_s_per_1000\":$M_RCPU1K"
 JSON+=",\"redis_used_memory\":$M_MEM,\"redis_bytes_per_household\":$M_MEMHH"
-JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS}"
+JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS"
+JSON+=",\"kafka_latency_ms\":{\"p50\":$(L kafka_p50_ms),\"p90\":$(L kafka_p90_ms),\"p99\":$(L kafka_p99_ms),\"p999\":$(L kafka_p999_ms),\"max\":$(L kafka_max_ms)}}"
 q() { if [ "${2:-0}" = 0 ]; then echo null; else calc "$1 / $2" 4; fi; }
 JSON+=",\"ratios\":{\"kafka\":$(q "$M_TP" "$L_KAFKA"),\"json\":$(q "$M_TP" "$L_JSON"),\"redis\":$(q "$M_TP" "$L_REDIS")}"
 JSON+=",\"scale\":[$SCALE_JSON],\"seconds\":$TOTAL_S}"
@@ -488,7 +493,8 @@ set logscale x
 set key bottom right
 set yrange [0:1]
 plot "$OUT/latency.cdf" using 2:1 with lines lw 2 title "sent -> received: p50 $(L received_p50_ms), p99 $(L received_p99_ms), p99.9 $(L received_p999_ms) ms", \
-     "$OUT/latency.cdf" using 3:1 with lines lw 2 title "sent -> alert CreateTime"
+     "$OUT/latency.cdf" using 3:1 with lines lw 2 title "sent -> alert CreateTime", \\
+     "$OUT/latency.cdf" using 4:1 with lines lw 2 dt 2 title "floor: event sent -> bare consumer"
 set title "latency over the latency run"
 set xlabel "seconds since its first event"
 set ylabel "sent -> received (ms)"

@@ -139,9 +139,9 @@ produce_regs() { fproduce civil-affairs.events "$T/gen/registrations.txt"; }
 # produce_load: every topic file of $T/gen, in parallel; then the null
 # key/value messages (kcat -Z), if any.
 produce_load() {
-        local t
-        for t in $ALL_TOPICS; do fproduce "$t" "$T/gen/$t.txt" & done
-        wait
+        local t pids=()
+        for t in $ALL_TOPICS; do fproduce "$t" "$T/gen/$t.txt" & pids+=($!); done
+        wait "${pids[@]}"
         if [ -s "$T/gen/null.txt" ]; then
                 kcat -b "$BOOTSTRAP" -P -t household.reports -K $'\t' -Z \
                         -X enable.idempotence=true <"$T/gen/null.txt" 2>>"$T/kcat.err"
@@ -216,7 +216,9 @@ dump_topics() {
 sanitizer_reports() { cat "$T"/hearthd.*.log 2>/dev/null | grep -cE "Sanitizer|runtime error" || true; }
 
 # verify_row [FVERIFY_OPTS...]: dumps, runs the verifier, prints the ROW line.
-verify_row() {
+verify_row() { verify_run "$@"; verify_report; }
+# verify_run [FVERIFY_OPTS...]: dumps and runs the verifier ($T/verify.out).
+verify_run() {
         dump_inputs
         dump_topics
         dump_state
@@ -225,9 +227,13 @@ verify_row() {
         "$FVERIFY" -g "$T/gen" -s "$T/state.jsonl" -a "$T/alerts.txt" -q "$T/dlq.txt" \
                 -i "$T/inputs.tsv" -T $((FAULTS_THRESHOLD * 100)) "${opts[@]}" >"$T/verify.out" 2>&1
         sed 's/^/# /' "$T/verify.out" | head -60
-        local san res
+        local san
         san=$(sanitizer_reports)
         [ "$san" = 0 ] || { rfail "$san sanitizer report line(s)"; grep -hE -A5 "Sanitizer|runtime error" "$T"/hearthd.*.log | head -30 | sed 's/^/#   /'; }
+}
+# verify_report: the ROW line and its notes.
+verify_report() {
+        local res
         res=$(grep '^RESULT ' "$T/verify.out" | head -1)
         [ -n "$res" ] || { rfail "verifier failed: $(tail -1 "$T/verify.out")"; res="RESULT - - - - - - - FAIL"; }
         local f=($res)
@@ -238,6 +244,9 @@ verify_row() {
         grep -h '^NOTE ' "$T/verify.out" | head -8 | sed "s/^NOTE /NOTES $ROW /"
         sed "s/^/NOTES $ROW /" "$ROW_NOTES"
         [ "$pass" = pass ] && _FAILED=0 || _FAILED=1
+        # FAULTS_KEEP=1 keeps the temp dir of every row (tests/lib.sh's cleanup).
+        [ -n "${FAULTS_KEEP:-}" ] && { _FAILED=1; KEEP_TMP=1; }
+        return 0
 }
 # skip_row REASON: the row cannot run here.
 skip_row() { echo "ROW $ROW - - - - - - - skip 0"; echo "NOTES $ROW $*"; exit 0; }
@@ -254,4 +263,53 @@ start_and_register() {
         inst_start "$n"
         wait_ready_n "$n" 1 30 || rfail "hearthd $n not READY"
         wait_registered 60
+}
+
+# produce_stream SECS [CHUNKS]: the load spread over about SECS seconds in
+# CHUNKS steps (each topic file cut by lines, order kept), in the
+# background (STREAM_PID); stream_wait waits for it.
+produce_stream() {
+        local secs=$1 chunks=${2:-20} t
+        mkdir -p "$T/stream"
+        for t in $ALL_TOPICS; do
+                [ -s "$T/gen/$t.txt" ] && split -n "l/$chunks" -d -a 3 "$T/gen/$t.txt" "$T/stream/$t."
+        done
+        (
+                for i in $(seq 0 $((chunks - 1))); do
+                        local pids=() n
+                        n=$(printf '%03d' "$i")
+                        for t in $ALL_TOPICS; do
+                                [ -s "$T/stream/$t.$n" ] && { fproduce "$t" "$T/stream/$t.$n" & pids+=($!); }
+                        done
+                        [ ${#pids[@]} = 0 ] || wait "${pids[@]}"
+                        sleep "$(awk -v s="$secs" -v c="$chunks" 'BEGIN { printf "%.2f", s / c }')"
+                done
+                if [ -s "$T/gen/null.txt" ]; then
+                        kcat -b "$BOOTSTRAP" -P -t household.reports -K $'\t' -Z \
+                                -X enable.idempotence=true <"$T/gen/null.txt" 2>>"$T/kcat.err"
+                fi
+        ) &
+        STREAM_PID=$!
+        _PIDS+=("$STREAM_PID")
+}
+stream_running() { kill -0 "$STREAM_PID" 2>/dev/null; }
+stream_wait() { wait "$STREAM_PID" 2>/dev/null; }
+
+# wait_progress SECS: until the positions move past their value now.
+wait_progress() {
+        local p0
+        p0=$(positions)
+        wait_for "$1" bash -c "[ \"\$(redis-cli -p $REDIS_PORT HVALS 'hearth:pos:{$GROUP}' 2>/dev/null | awk '{s += \$1} END {print s + 0}')\" -gt $p0 ]"
+}
+# OUTBOX_AT_KILLS: the outbox entries left at each kill, summed (the bound
+# on duplicate alerts: each may have been delivered before the kill).
+OUTBOX_AT_KILLS=0
+note_outbox() { local o; o=$(outbox); OUTBOX_AT_KILLS=$((OUTBOX_AT_KILLS + ${o:-0})); }
+# check_dups_bound: duplicates must not exceed OUTBOX_AT_KILLS.
+check_dups_bound() {
+        local d
+        d=$(grep -o '^RESULT [0-9]* [0-9]* [0-9]* [0-9]* [0-9]* [0-9]*' "$T/verify.out" | awk '{print $7}')
+        [ -n "$d" ] || return 0
+        rnote "duplicate ids $d, outbox entries at the kills $OUTBOX_AT_KILLS"
+        [ "$d" -le "$OUTBOX_AT_KILLS" ] || rfail "duplicates $d exceed the outbox sizes at the kills ($OUTBOX_AT_KILLS)"
 }
