@@ -40,12 +40,12 @@ typedef struct {
         Metrics *metrics;
         int64_t last_kafka_check_ms;
         bool kafka_ok;
-        RuleSet *rules;          /* swapped whole on SIGHUP */
-        Config *policy;          /* the config the rules were built with */
-        ExprFloorLine *lines;    /* policy.floor_lines for the expressions */
+        RuleSet *rules;       /* swapped whole on SIGHUP */
+        Config *policy;       /* the config the rules were built with */
+        ExprFloorLine *lines; /* policy.floor_lines for the expressions */
         size_t n_lines;
         uint8_t line_noted[128]; /* years whose missing floor line was logged */
-        bool store_ready; /* script loaded and epoch checked since the last connect */
+        bool store_ready;        /* script loaded and epoch checked since the last connect */
         int sigfd;
         bool stop, reload;
 
@@ -337,8 +337,8 @@ static void health_update(Daemon *d, int64_t now)
                 return;
         if (now - d->last_kafka_check_ms >= 5000 && d->producer) {
                 const struct rd_kafka_metadata *md = NULL;
-                rd_kafka_resp_err_t e = rd_kafka_metadata(producer_handle(d->producer), 0, NULL,
-                                                          &md, 500);
+                rd_kafka_resp_err_t e =
+                    rd_kafka_metadata(producer_handle(d->producer), 0, NULL, &md, 500);
                 if (md)
                         rd_kafka_metadata_destroy(md);
                 d->kafka_ok = e == RD_KAFKA_RESP_ERR_NO_ERROR && !d->health.fatal;

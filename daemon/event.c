@@ -10,25 +10,26 @@ static const struct {
         const char *money[4]; /* money fields of data, dotted paths */
         const char *date;     /* the data field that dates the event */
 } types[_EV_MAX] = {
-        [EV_HOUSEHOLD_REGISTERED] = {"household.registered", {"income_last_year.disposable"}},
-        [EV_HOUSEHOLD_REMOVED] = {"household.removed", {NULL}},
-        [EV_ASSISTANCE_CHANGED] = {"civil.assistance.changed", {"monthly_amount"}, "effective"},
-        [EV_RELIEF_PAID] = {"civil.relief.paid", {"amount"}, "paid_on"},
-        [EV_INCOME_VERIFIED] = {"civil.income.verified", {"disposable"}},
-        [EV_CLAIM_SETTLED] = {"medical.claim.settled", {"total", "fund_paid", "out_of_pocket"},
-                              "settled_on"},
-        [EV_DISASTER_REPORTED] = {"disaster.loss.reported", {"property_loss", "income_loss"},
-                                  "occurred_on"},
-        [EV_ACCIDENT_REPORTED] = {"accident.reported", {"medical_cost", "income_loss"},
-                                  "occurred_on"},
-        [EV_NEED_REPORTED] = {"need.reported", {NULL}},
-        [EV_NEED_RESOLVED] = {"need.resolved", {NULL}},
-        [EV_EXPENSE_REPORTED] = {"expense.reported", {"amount"}, "incurred_on"},
-        [EV_VISIT_RECORDED] = {"visit.recorded", {NULL}, "visited_on"},
-        [EV_ALERT_ACKNOWLEDGED] = {"alert.acknowledged", {NULL}},
-        [EV_MEASURE_APPLIED] = {"measure.applied", {"amount"}, "applied_on"},
-        [EV_ALERT_RESOLVED] = {"alert.resolved", {NULL}},
-        [EV_SATISFACTION_RATED] = {"satisfaction.rated", {NULL}},
+    [EV_HOUSEHOLD_REGISTERED] = {"household.registered", {"income_last_year.disposable"}},
+    [EV_HOUSEHOLD_REMOVED] = {"household.removed", {NULL}},
+    [EV_ASSISTANCE_CHANGED] = {"civil.assistance.changed", {"monthly_amount"}, "effective"},
+    [EV_RELIEF_PAID] = {"civil.relief.paid", {"amount"}, "paid_on"},
+    [EV_INCOME_VERIFIED] = {"civil.income.verified", {"disposable"}},
+    [EV_CLAIM_SETTLED] = {"medical.claim.settled",
+                          {"total", "fund_paid", "out_of_pocket"},
+                          "settled_on"},
+    [EV_DISASTER_REPORTED] = {"disaster.loss.reported",
+                              {"property_loss", "income_loss"},
+                              "occurred_on"},
+    [EV_ACCIDENT_REPORTED] = {"accident.reported", {"medical_cost", "income_loss"}, "occurred_on"},
+    [EV_NEED_REPORTED] = {"need.reported", {NULL}},
+    [EV_NEED_RESOLVED] = {"need.resolved", {NULL}},
+    [EV_EXPENSE_REPORTED] = {"expense.reported", {"amount"}, "incurred_on"},
+    [EV_VISIT_RECORDED] = {"visit.recorded", {NULL}, "visited_on"},
+    [EV_ALERT_ACKNOWLEDGED] = {"alert.acknowledged", {NULL}},
+    [EV_MEASURE_APPLIED] = {"measure.applied", {"amount"}, "applied_on"},
+    [EV_ALERT_RESOLVED] = {"alert.resolved", {NULL}},
+    [EV_SATISFACTION_RATED] = {"satisfaction.rated", {NULL}},
 };
 
 struct EventDecoder {
@@ -255,8 +256,7 @@ static size_t utf8_length(const json_t *v)
 
 /* Bounds nesting depth and string sizes beyond what jansson enforces, so
  * that no later step meets an absurd value. */
-static int walk_limits(const json_t *v, unsigned depth, const char *path, char *err,
-                       size_t errlen)
+static int walk_limits(const json_t *v, unsigned depth, const char *path, char *err, size_t errlen)
 {
         char p[256];
         int r;
@@ -276,8 +276,7 @@ static int walk_limits(const json_t *v, unsigned depth, const char *path, char *
         if (json_is_object(v)) {
                 const char *k;
                 json_t *c;
-                json_object_foreach((json_t *)v, k, c)
-                {
+                json_object_foreach ((json_t *)v, k, c) {
                         snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", k);
                         if ((r = walk_limits(c, depth + 1, p, err, errlen)) < 0)
                                 return r;
@@ -285,8 +284,7 @@ static int walk_limits(const json_t *v, unsigned depth, const char *path, char *
         } else if (json_is_array(v)) {
                 size_t i;
                 json_t *c;
-                json_array_foreach(v, i, c)
-                {
+                json_array_foreach (v, i, c) {
                         snprintf(p, sizeof(p), "%s[%zu]", path, i);
                         if ((r = walk_limits(c, depth + 1, p, err, errlen)) < 0)
                                 return r;
@@ -343,9 +341,9 @@ int event_from_json(const EventDecoder *d, json_t *root, Event *ev, char *err, s
                 for (size_t i = 0; i < json_array_size(members); i++)
                         for (size_t j = 0; j < i; j++) {
                                 const char *a = json_string_value(
-                                        json_object_get(json_array_get(members, i), "id"));
+                                    json_object_get(json_array_get(members, i), "id"));
                                 const char *b = json_string_value(
-                                        json_object_get(json_array_get(members, j), "id"));
+                                    json_object_get(json_array_get(members, j), "id"));
                                 if (a && b && streq(a, b)) {
                                         snprintf(err, errlen,
                                                  "data.members[%zu].id: duplicate member id", i);
@@ -442,8 +440,7 @@ int event_decode(const EventDecoder *d, const void *key, size_t keylen, const vo
                 return -EINVAL;
         }
         if (len > d->max_bytes) {
-                snprintf(err, errlen, "value: message of %zu bytes exceeds %zu", len,
-                         d->max_bytes);
+                snprintf(err, errlen, "value: message of %zu bytes exceeds %zu", len, d->max_bytes);
                 return -EINVAL;
         }
         /* JSON text has no raw NUL, but jansson skips one after a number or

@@ -137,13 +137,12 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                                household_size(doc),
                                json_string_value(json_object_get(prof, "status")));
                 const json_t *ev = json_object_get(doc, "eval");
-                printf("  code: %s%s\n",
-                       json_string_value(json_object_get(ev, "code")) ?: "green",
+                printf("  code: %s%s\n", json_string_value(json_object_get(ev, "code")) ?: "green",
                        json_is_true(json_object_get(ev, "monitored")) ? ", under key monitoring"
                                                                       : "");
                 size_t ri;
                 json_t *reason;
-                json_array_foreach(json_object_get(ev, "reasons"), ri, reason)
+                json_array_foreach (json_object_get(ev, "reasons"), ri, reason)
                         printf("    - %s [%s, %s]: %s\n",
                                json_string_value(json_object_get(reason, "severity")),
                                json_string_value(json_object_get(reason, "rule")),
@@ -153,8 +152,8 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                 if (alert) {
                         char t[40];
                         lifecycle_format_time(
-                                json_integer_value(json_object_get(alert, "respond_by_ms")), t,
-                                sizeof(t));
+                            json_integer_value(json_object_get(alert, "respond_by_ms")), t,
+                            sizeof(t));
                         printf("  open alert %s: %s, respond by %s, %s\n",
                                json_string_value(json_object_get(alert, "id")),
                                json_string_value(json_object_get(alert, "code")), t,
@@ -266,8 +265,7 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
         json_t *entries = json_array(), *years = json_object();
         size_t i;
         json_t *e;
-        json_array_foreach(ledger, i, e)
-        {
+        json_array_foreach (ledger, i, e) {
                 const char *date = json_string_value(json_object_get(e, "date"));
                 int y = date ? (int)strtol(date, NULL, 10) : 0;
                 if (a->year && y != a->year)
@@ -276,25 +274,26 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 char ys[16];
                 snprintf(ys, sizeof(ys), "%d", y);
                 json_int_t cur = json_integer_value(json_object_get(years, ys));
-                json_object_set_new(years, ys,
-                                    json_integer(cur + json_integer_value(json_object_get(e, "amount"))));
+                json_object_set_new(
+                    years, ys,
+                    json_integer(cur + json_integer_value(json_object_get(e, "amount"))));
         }
         const char *format = a->format ? a->format : a->json ? "json" : "text";
         char buf[40];
         if (streq(format, "json")) {
                 json_t *out = json_object();
                 json_t *list = json_array(), *totals = json_object();
-                json_array_foreach(entries, i, e)
-                {
+                json_array_foreach (entries, i, e) {
                         json_t *c = json_deep_copy(e);
-                        json_object_set_new(c, "amount",
-                                            money_to_json(json_integer_value(json_object_get(e, "amount"))));
+                        json_object_set_new(
+                            c, "amount",
+                            money_to_json(json_integer_value(json_object_get(e, "amount"))));
                         json_array_append_new(list, c);
                 }
                 const char *k;
                 json_t *v;
-                json_object_foreach(years, k, v) json_object_set_new(
-                        totals, k, money_to_json(json_integer_value(v)));
+                json_object_foreach (years, k, v)
+                        json_object_set_new(totals, k, money_to_json(json_integer_value(v)));
                 json_object_set_new(out, "household", json_string(id));
                 json_object_set_new(out, "benefits", list);
                 json_object_set_new(out, "totals_by_year", totals);
@@ -314,8 +313,7 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 html_escape(stdout, json_string_value(json_object_get(prof, "village")));
                 printf("</p>\n<table><tr><th>日期 Date</th><th>项目 Kind</th>"
                        "<th>金额 Amount (元)</th><th>来源 Source</th></tr>\n");
-                json_array_foreach(entries, i, e)
-                {
+                json_array_foreach (entries, i, e) {
                         money_format(json_integer_value(json_object_get(e, "amount")), buf,
                                      sizeof(buf));
                         printf("<tr><td>");
@@ -329,8 +327,7 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 printf("</table>\n<h2>年度合计 Totals by year</h2>\n<table>\n");
                 const char *k;
                 json_t *v;
-                json_object_foreach(years, k, v)
-                {
+                json_object_foreach (years, k, v) {
                         money_format(json_integer_value(v), buf, sizeof(buf));
                         printf("<tr><td>%s</td><td class=\"n\">%s</td></tr>\n", k, buf);
                 }
@@ -338,8 +335,7 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
         } else if (streq(format, "text")) {
                 printf("Benefits of household %s%s\n", id, a->year ? "" : " (all years)");
                 printf("  %-10s  %-20s %14s  %s\n", "date", "kind", "yuan", "source");
-                json_array_foreach(entries, i, e)
-                {
+                json_array_foreach (entries, i, e) {
                         money_format(json_integer_value(json_object_get(e, "amount")), buf,
                                      sizeof(buf));
                         printf("  %-10s  %-20s %14s  %s\n",
@@ -349,8 +345,7 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 }
                 const char *k;
                 json_t *v;
-                json_object_foreach(years, k, v)
-                {
+                json_object_foreach (years, k, v) {
                         money_format(json_integer_value(v), buf, sizeof(buf));
                         printf("  total %s: %s yuan\n", k, buf);
                 }
@@ -389,10 +384,10 @@ static int cmd_stats(const CtlArgs *a, const Config *cfg)
                 goto out;
         }
         if (a->json) {
-                json_t *out = json_pack("{s:{s:I, s:I}, s:I, s:O}", "open_alerts", "red",
-                                        (json_int_t)red, "yellow", (json_int_t)yellow,
-                                        "households_with_undelivered_outputs",
-                                        (json_int_t)json_array_size(pending), "counters", st);
+                json_t *out =
+                    json_pack("{s:{s:I, s:I}, s:I, s:O}", "open_alerts", "red", (json_int_t)red,
+                              "yellow", (json_int_t)yellow, "households_with_undelivered_outputs",
+                              (json_int_t)json_array_size(pending), "counters", st);
                 json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
                 printf("\n");
                 json_decref(out);
@@ -402,8 +397,8 @@ static int cmd_stats(const CtlArgs *a, const Config *cfg)
                 printf("outputs delivered (type:colour[:town] count):\n");
                 const char *k;
                 json_t *v;
-                json_object_foreach(st, k, v) printf("  %-60s %" JSON_INTEGER_FORMAT "\n", k,
-                                                     json_integer_value(v));
+                json_object_foreach (st, k, v)
+                        printf("  %-60s %" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
         }
         ret = EXIT_SUCCESS;
 out:
@@ -507,8 +502,8 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                         json_object_set_new(households, ev.subject, doc);
                 }
                 if (household_apply(doc, &ev, dec, NULL) < 0) {
-                        printf("%s:%u: dead letter: limit reached for household %s\n", file,
-                               lineno, ev.subject);
+                        printf("%s:%u: dead letter: limit reached for household %s\n", file, lineno,
+                               ev.subject);
                         event_done(&ev);
                         continue;
                 }
@@ -517,8 +512,8 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                  * have in the daemon. */
                 lifecycle_timers(doc, ev.subject, clock, &pol, outputs);
                 if (household_registered(doc)) {
-                        json_t *eval = evaluate_json(rules, doc, household_eval_date(doc, &ev), lines,
-                                                     cfg->n_floor_lines, NULL);
+                        json_t *eval = evaluate_json(rules, doc, household_eval_date(doc, &ev),
+                                                     lines, cfg->n_floor_lines, NULL);
                         if (eval) {
                                 lifecycle_step(doc, ev.subject, &ev, eval, clock, &pol, outputs);
                                 json_decref(eval);
@@ -526,8 +521,7 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 }
                 size_t i;
                 json_t *o;
-                json_array_foreach(outputs, i, o)
-                {
+                json_array_foreach (outputs, i, o) {
                         const json_t *data = json_object_get(o, "data");
                         if (a->json) {
                                 char *ce = lifecycle_render(o, ev.subject);
@@ -535,16 +529,18 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                                 free(ce);
                                 continue;
                         }
-                        printf("%s  %-12s %-20s %-7s", json_string_value(json_object_get(o, "time")),
-                               ev.subject, json_string_value(json_object_get(o, "type")),
+                        printf("%s  %-12s %-20s %-7s",
+                               json_string_value(json_object_get(o, "time")), ev.subject,
+                               json_string_value(json_object_get(o, "type")),
                                json_string_value(json_object_get(data, "code")) ?: "green");
                         size_t j;
                         json_t *r;
-                        json_array_foreach(json_object_get(data, "reasons"), j, r) printf(
-                                " %s", json_string_value(json_object_get(r, "rule")));
+                        json_array_foreach (json_object_get(data, "reasons"), j, r)
+                                printf(" %s", json_string_value(json_object_get(r, "rule")));
                         printf("\n");
-                        json_array_foreach(json_object_get(data, "reasons"), j, r)
-                                printf("      %s\n", json_string_value(json_object_get(r, "message")));
+                        json_array_foreach (json_object_get(data, "reasons"), j, r)
+                                printf("      %s\n",
+                                       json_string_value(json_object_get(r, "message")));
                 }
                 json_decref(outputs);
                 const json_t *evj = json_object_get(doc, "eval");
@@ -560,9 +556,10 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 printf("final codes:\n");
                 const char *k;
                 json_t *v;
-                json_object_foreach(codes, k, v) printf(
-                        "  %-12s %s%s\n", k, json_string_value(json_object_get(v, "code")),
-                        json_is_true(json_object_get(v, "monitored")) ? " (key monitoring)" : "");
+                json_object_foreach (codes, k, v)
+                        printf("  %-12s %s%s\n", k, json_string_value(json_object_get(v, "code")),
+                               json_is_true(json_object_get(v, "monitored")) ? " (key monitoring)"
+                                                                             : "");
                 printf("%u events replayed, %u dead letters\n", n_events, bad);
         }
         ret = EXIT_SUCCESS;

@@ -98,8 +98,7 @@ int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date)
         int64_t sum = 0;
         const char *k;
         json_t *m;
-        json_object_foreach((json_t *)months, k, m)
-        {
+        json_object_foreach ((json_t *)months, k, m) {
                 int idx = month_key_parse(k);
                 if (idx < 0 || idx > end || idx <= end - HOUSEHOLD_WINDOW_MONTHS)
                         continue;
@@ -119,8 +118,7 @@ static void age_out(json_t *doc, int32_t latest)
         const char *k;
         json_t *m;
         void *tmp;
-        json_object_foreach_safe(months, tmp, k, m)
-        {
+        json_object_foreach_safe (months, tmp, k, m) {
                 int idx = month_key_parse(k);
                 if (idx < 0 || idx <= end - HOUSEHOLD_WINDOW_MONTHS - 1)
                         json_object_del(months, k);
@@ -207,11 +205,10 @@ static void apply_claim(json_t *doc, const Event *ev, HouseholdEffects *fx)
         incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "claim",
                                     "date", event_str(ev, "settled_on"), "claim_id",
                                     event_str(ev, "claim_id"), "member_id",
-                                    event_str(ev, "member_id"), "claim_kind",
-                                    event_str(ev, "kind"), "major_disease",
-                                    event_bool(ev, "major_disease"), "out_of_pocket",
-                                    (json_int_t)event_fen(ev, "out_of_pocket"), "total",
-                                    (json_int_t)event_fen(ev, "total")));
+                                    event_str(ev, "member_id"), "claim_kind", event_str(ev, "kind"),
+                                    "major_disease", event_bool(ev, "major_disease"),
+                                    "out_of_pocket", (json_int_t)event_fen(ev, "out_of_pocket"),
+                                    "total", (json_int_t)event_fen(ev, "total")));
         ledger_add(fx, ev, event_str(ev, "settled_on"), "medical_insurance",
                    event_fen(ev, "fund_paid"));
 }
@@ -220,8 +217,8 @@ static void apply_disaster(json_t *doc, const Event *ev)
 {
         bucket_add(doc, ev->date, "disaster_loss", event_fen(ev, "income_loss"));
         bucket_add(doc, ev->date, "property_loss", event_fen(ev, "property_loss"));
-        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "kind",
-                                    "disaster", "date", event_str(ev, "occurred_on"), "disaster",
+        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "kind", "disaster",
+                                    "date", event_str(ev, "occurred_on"), "disaster",
                                     event_str(ev, "disaster"), "house_damage",
                                     event_str(ev, "house_damage"), "deaths",
                                     (json_int_t)event_int(ev, "deaths"), "injured",
@@ -234,13 +231,13 @@ static void apply_accident(json_t *doc, const Event *ev)
 {
         bucket_add(doc, ev->date, "accident_loss", event_fen(ev, "income_loss"));
         bucket_add(doc, ev->date, "accident_medical", event_fen(ev, "medical_cost"));
-        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "accident",
-                                    "date", event_str(ev, "occurred_on"), "member_id",
-                                    event_str(ev, "member_id"), "accident_kind",
-                                    event_str(ev, "kind"), "labor_lost",
-                                    event_bool(ev, "labor_lost"), "income_loss",
-                                    (json_int_t)event_fen(ev, "income_loss"), "medical_cost",
-                                    (json_int_t)event_fen(ev, "medical_cost")));
+        incident_add(doc,
+                     json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "accident", "date",
+                               event_str(ev, "occurred_on"), "member_id",
+                               event_str(ev, "member_id"), "accident_kind", event_str(ev, "kind"),
+                               "labor_lost", event_bool(ev, "labor_lost"), "income_loss",
+                               (json_int_t)event_fen(ev, "income_loss"), "medical_cost",
+                               (json_int_t)event_fen(ev, "medical_cost")));
 }
 
 static int apply_need(json_t *doc, const Event *ev)
@@ -250,10 +247,10 @@ static int apply_need(json_t *doc, const Event *ev)
         if (!json_object_get(needs, id) && json_object_size(needs) >= HOUSEHOLD_MAX_NEEDS)
                 return -ENOSPC;
         json_object_set_new(needs, id,
-                            json_pack("{s:s, s:s, s:b, s:s}", "category",
-                                      event_str(ev, "category"), "channel",
-                                      event_str(ev, "channel"), "urgent", event_bool(ev, "urgent"),
-                                      "reported_on", json_string_value(json_object_get(ev->root, "time")) ?: ""));
+                            json_pack("{s:s, s:s, s:b, s:s}", "category", event_str(ev, "category"),
+                                      "channel", event_str(ev, "channel"), "urgent",
+                                      event_bool(ev, "urgent"), "reported_on",
+                                      json_string_value(json_object_get(ev->root, "time")) ?: ""));
         return 0;
 }
 
@@ -394,8 +391,7 @@ int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, House
         json_object_del(doc, "pending");
         size_t i;
         json_t *raw;
-        json_array_foreach(pending, i, raw)
-        {
+        json_array_foreach (pending, i, raw) {
                 Event pe;
                 char err[256];
                 /* Validated when it arrived; decoding again cannot fail

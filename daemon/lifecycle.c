@@ -85,9 +85,8 @@ static void emit(json_t *outputs, const char *id, const char *type, int64_t now,
 {
         char t[40];
         lifecycle_format_time(now, t, sizeof(t));
-        json_array_append_new(outputs,
-                              json_pack("{s:s, s:s, s:s, s:o}", "id", id, "type", type, "time", t,
-                                        "data", data));
+        json_array_append_new(outputs, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "type", type,
+                                                 "time", t, "data", data));
 }
 
 /* The reasons as subscribers see them (no internal fields). */
@@ -96,15 +95,14 @@ static json_t *public_reasons(const json_t *reasons)
         json_t *out = json_array();
         size_t i;
         json_t *r;
-        json_array_foreach(reasons, i, r)
-        {
+        json_array_foreach (reasons, i, r) {
                 json_t *evidence = json_object_get(r, "evidence");
                 json_array_append_new(
-                        out, json_pack("{s:O, s:O, s:O, s:O, s:o}", "rule", json_object_get(r, "rule"),
-                                       "category", json_object_get(r, "category"), "severity",
-                                       json_object_get(r, "severity"), "message",
-                                       json_object_get(r, "message"), "evidence",
-                                       evidence ? json_incref(evidence) : json_object()));
+                    out, json_pack("{s:O, s:O, s:O, s:O, s:o}", "rule", json_object_get(r, "rule"),
+                                   "category", json_object_get(r, "category"), "severity",
+                                   json_object_get(r, "severity"), "message",
+                                   json_object_get(r, "message"), "evidence",
+                                   evidence ? json_incref(evidence) : json_object()));
         }
         return out;
 }
@@ -135,8 +133,7 @@ static void rule_set(const json_t *reasons, char *buf, size_t len)
         size_t i, off = 0;
         json_t *r;
         buf[0] = 0;
-        json_array_foreach(reasons, i, r)
-        {
+        json_array_foreach (reasons, i, r) {
                 int n = snprintf(buf + off, len - off, "%s,",
                                  json_string_value(json_object_get(r, "rule")));
                 if (n < 0 || (size_t)n >= len - off)
@@ -150,8 +147,7 @@ static int64_t respond_within(const json_t *reasons, int code, const LifecyclePo
         int64_t best = 0;
         size_t i;
         json_t *r;
-        json_array_foreach(reasons, i, r)
-        {
+        json_array_foreach (reasons, i, r) {
                 int64_t w = get_ms(r, "respond_within_ms");
                 if (w > 0 && (best == 0 || w < best))
                         best = w;
@@ -231,10 +227,10 @@ static void handle_event(json_t *doc, const Event *ev, int64_t now)
                         }
                         size_t i;
                         json_t *r;
-                        json_array_foreach(json_object_get(alert, "reasons"), i, r)
-                        {
+                        json_array_foreach (json_object_get(alert, "reasons"), i, r) {
                                 json_t *e = json_object_get(r, "evidence");
-                                json_object_set_new(sup, json_string_value(json_object_get(r, "rule")),
+                                json_object_set_new(sup,
+                                                    json_string_value(json_object_get(r, "rule")),
                                                     e ? json_deep_copy(e) : json_object());
                         }
                         json_object_del(alert, "reopen");
@@ -270,9 +266,9 @@ static void handle_event(json_t *doc, const Event *ev, int64_t now)
                 /* A measure naming another (closed) alert is not this one's. */
                 if (!a || (id && !(alert && open)))
                         break;
-                json_t *m = json_pack("{s:s, s:s, s:s}", "measure", event_str(ev, "measure"), "by",
-                                      event_str(ev, "by"), "applied_on",
-                                      event_str(ev, "applied_on"));
+                json_t *m =
+                    json_pack("{s:s, s:s, s:s}", "measure", event_str(ev, "measure"), "by",
+                              event_str(ev, "by"), "applied_on", event_str(ev, "applied_on"));
                 if (json_object_get(ev->data, "amount"))
                         json_object_set_new(m, "amount", money_to_json(event_fen(ev, "amount")));
                 json_t *ms = json_object_get(a, "measures");
@@ -297,8 +293,7 @@ static json_t *active_reasons(json_t *doc, const json_t *eval)
         json_t *firing = json_object();
         size_t i;
         json_t *r;
-        json_array_foreach(json_object_get(eval, "reasons"), i, r)
-        {
+        json_array_foreach (json_object_get(eval, "reasons"), i, r) {
                 const char *rule = json_string_value(json_object_get(r, "rule"));
                 const char *sev = json_string_value(json_object_get(r, "severity"));
                 if (!rule || severity_rank(sev) == 0)
@@ -317,8 +312,9 @@ static json_t *active_reasons(json_t *doc, const json_t *eval)
         const char *k;
         void *tmp;
         json_t *v;
-        json_object_foreach_safe(sup, tmp, k, v) if (!json_object_get(firing, k))
-                json_object_del(sup, k);
+        json_object_foreach_safe (sup, tmp, k, v)
+                if (!json_object_get(firing, k))
+                        json_object_del(sup, k);
         json_decref(firing);
         json_t *reopen = json_object_get(json_object_get(doc, "alert"), "reopen");
         if (reopen)
@@ -361,8 +357,8 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                 set_ms(doc, "visit_due_ms", now + pol->visit_interval_ms);
         }
         if (ev && ev->type == EV_VISIT_RECORDED) {
-                const char *d = json_string_value(
-                        json_object_get(json_object_get(doc, "last_visit"), "date"));
+                const char *d =
+                    json_string_value(json_object_get(json_object_get(doc, "last_visit"), "date"));
                 int64_t due = date_ms(d) + DAY_MS + pol->visit_interval_ms;
                 if (due > get_ms(doc, "visit_due_ms") || !json_object_get(doc, "visit_overdue"))
                         set_ms(doc, "visit_due_ms", due);
@@ -374,8 +370,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
         int code = 0;
         size_t i;
         json_t *r;
-        json_array_foreach(active, i, r)
-        {
+        json_array_foreach (active, i, r) {
                 int s = severity_rank(json_string_value(json_object_get(r, "severity")));
                 if (s > code)
                         code = s;
@@ -405,7 +400,8 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                         int64_t n = get_ms(doc, "alerts_n") + 1;
                         set_ms(doc, "alerts_n", n);
                         char aid[40];
-                        snprintf(aid, sizeof(aid), "a-%016" PRIx64, fnv(household, "alert", (uint64_t)n));
+                        snprintf(aid, sizeof(aid), "a-%016" PRIx64,
+                                 fnv(household, "alert", (uint64_t)n));
                         alert = json_pack("{s:s, s:I, s:I}", "id", aid, "n", (json_int_t)n, "seq",
                                           (json_int_t)0);
                         json_object_set_new(doc, "alert", alert);
@@ -428,10 +424,10 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                 json_t *measures = json_object_get(alert, "measures");
                 event_id(id, sizeof(id), alert, "eliminated", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.eliminated", now,
-                     json_pack("{s:O, s:s, s:s, s:o, s:I}", "alert_id", json_object_get(alert, "id"),
-                               "household_id", household, "previous_code", codes[prev_code],
-                               "measures", measures ? json_incref(measures) : json_array(),
-                               "open_for",
+                     json_pack("{s:O, s:s, s:s, s:o, s:I}", "alert_id",
+                               json_object_get(alert, "id"), "household_id", household,
+                               "previous_code", codes[prev_code], "measures",
+                               measures ? json_incref(measures) : json_array(), "open_for",
                                (json_int_t)((now - get_ms(alert, "raised_ms")) / 1000)));
                 close_alert(doc, alert, now);
                 json_decref(active);
@@ -477,9 +473,10 @@ int lifecycle_timers(json_t *doc, const char *household, int64_t now, const Life
                 lifecycle_format_time(get_ms(alert, "respond_by_ms"), respond, sizeof(respond));
                 event_id(id, sizeof(id), alert, "reminder", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.alert.reminder", now,
-                     json_pack("{s:O, s:s, s:O, s:o, s:s}", "alert_id", json_object_get(alert, "id"),
-                               "household_id", household, "code", json_object_get(alert, "code"),
-                               "cadre", cadre_of(doc), "respond_by", respond));
+                     json_pack("{s:O, s:s, s:O, s:o, s:s}", "alert_id",
+                               json_object_get(alert, "id"), "household_id", household, "code",
+                               json_object_get(alert, "code"), "cadre", cadre_of(doc), "respond_by",
+                               respond));
                 json_object_del(alert, "reminder_ms");
                 fired++;
         }
@@ -498,14 +495,13 @@ int lifecycle_timers(json_t *doc, const char *household, int64_t now, const Life
         }
         int64_t due = get_ms(doc, "visit_due_ms");
         if (due && now >= due) {
-                const char *last = json_string_value(
-                        json_object_get(json_object_get(doc, "last_visit"), "date"));
+                const char *last =
+                    json_string_value(json_object_get(json_object_get(doc, "last_visit"), "date"));
                 snprintf(id, sizeof(id), "v-%016" PRIx64 ":%" PRId64, fnv(household, "visit", 0),
                          due);
                 emit(outputs, id, "visit.overdue", now,
-                     json_pack("{s:s, s:o, s:o}", "household_id", household, "cadre",
-                               cadre_of(doc), "last_visit",
-                               last ? json_string(last) : json_null()));
+                     json_pack("{s:s, s:o, s:o}", "household_id", household, "cadre", cadre_of(doc),
+                               "last_visit", last ? json_string(last) : json_null()));
                 /* Next reminder one interval later (after downtime: from now). */
                 int64_t next = due + pol->visit_interval_ms;
                 set_ms(doc, "visit_due_ms", next > now ? next : now + pol->visit_interval_ms);

@@ -41,8 +41,8 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
 
 /* Fires the household's timers that are due at now_ms (reminder,
  * escalation, overdue visit), appending outputs. Returns how many fired. */
-int lifecycle_timers(json_t *doc, const char *household, int64_t now_ms,
-                     const LifecyclePolicy *pol, json_t *outputs);
+int lifecycle_timers(json_t *doc, const char *household, int64_t now_ms, const LifecyclePolicy *pol,
+                     json_t *outputs);
 
 /* The earliest due time (wall ms) of the household's timers; 0 if none. */
 int64_t lifecycle_next_due(const json_t *doc);

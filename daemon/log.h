@@ -35,7 +35,7 @@ bool log_ratelimit_pass(const void *site, unsigned *suppressed);
                 unsigned _supp = 0;                                                                \
                 if (log_ratelimit_pass(&_site, &_supp)) {                                          \
                         if (_supp)                                                                 \
-                                log_full_errno(level, 0, "(%u similar messages suppressed)",     \
+                                log_full_errno(level, 0, "(%u similar messages suppressed)",       \
                                                _supp);                                             \
                         log_full_errno(level, 0, __VA_ARGS__);                                     \
                 }                                                                                  \

@@ -65,11 +65,11 @@ static const char *reason_class(const char *reason)
         static const struct {
                 const char *prefix, *label;
         } classes[] = {
-                {"not JSON", "not_json"},   {"not a CloudEvent", "envelope"},
-                {"type:", "unknown_type"},  {"key:", "key"},
-                {"value:", "value"},        {"subject:", "household_id"},
-                {"redis:", "redis"},        {"data.", "data"},
-                {"data:", "data"},
+            {"not JSON", "not_json"},  {"not a CloudEvent", "envelope"},
+            {"type:", "unknown_type"}, {"key:", "key"},
+            {"value:", "value"},       {"subject:", "household_id"},
+            {"redis:", "redis"},       {"data.", "data"},
+            {"data:", "data"},
         };
         for (size_t i = 0; i < ELEMENTSOF(classes); i++)
                 if (strncmp(reason, classes[i].prefix, strlen(classes[i].prefix)) == 0)
@@ -136,10 +136,10 @@ Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec)
         p->store = store;
         p->dec = dec;
         p->policy = (LifecyclePolicy){
-                .respond_within_red_ms = cfg->respond_within_red_ms,
-                .respond_within_yellow_ms = cfg->respond_within_yellow_ms,
-                .reminder_after_ms = cfg->reminder_after_ms,
-                .visit_interval_ms = cfg->visit_interval_ms,
+            .respond_within_red_ms = cfg->respond_within_red_ms,
+            .respond_within_yellow_ms = cfg->respond_within_yellow_ms,
+            .reminder_after_ms = cfg->reminder_after_ms,
+            .visit_interval_ms = cfg->visit_interval_ms,
         };
         p->in_flight = strset_new();
         if (!p->in_flight)
@@ -352,8 +352,8 @@ static void group_commit_done(GroupCommit *gc)
 /* Applies a group's new events to the state read from Redis and prepares
  * its commit. Returns true when there is something to commit. */
 /* Evaluates the rules after an event and steps the alert lifecycle. */
-static void evaluate(Pipeline *p, json_t *doc, const char *household, const Event *ev,
-                     int64_t now, json_t *outputs)
+static void evaluate(Pipeline *p, json_t *doc, const char *household, const Event *ev, int64_t now,
+                     json_t *outputs)
 {
         if (!household_registered(doc))
                 return;
@@ -372,7 +372,7 @@ static void evaluate(Pipeline *p, json_t *doc, const char *household, const Even
                 metric_observe(p, "hearth_time_to_acknowledge_seconds",
                                (double)(json_integer_value(ack) -
                                         json_integer_value(json_object_get(alert, "raised_ms"))) /
-                                       1000.0);
+                                   1000.0);
 }
 
 /* Turns a commit's output events into outbox entries ("<ms> <json>"). */
@@ -485,9 +485,9 @@ static int send_entry(Pipeline *p, const char *household, const char *id, const 
 
 static int output_type_index(const char *type)
 {
-        static const char *const types[] = {"risk.alert.raised",    "risk.alert.changed",
-                                            "risk.alert.reminder",  "risk.alert.escalated",
-                                            "risk.eliminated",      "visit.overdue"};
+        static const char *const types[] = {"risk.alert.raised",   "risk.alert.changed",
+                                            "risk.alert.reminder", "risk.alert.escalated",
+                                            "risk.eliminated",     "visit.overdue"};
         for (int i = 0; i < 6; i++)
                 if (streq(types[i], type))
                         return i;
@@ -501,15 +501,13 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
 {
         size_t i;
         json_t *o;
-        json_array_foreach(gc->outputs, i, o)
-        {
+        json_array_foreach (gc->outputs, i, o) {
                 const char *type = json_string_value(json_object_get(o, "type"));
                 const json_t *data = json_object_get(o, "data");
                 char rules[512] = "";
                 size_t off = 0, j;
                 json_t *r;
-                json_array_foreach(json_object_get(data, "reasons"), j, r)
-                {
+                json_array_foreach (json_object_get(data, "reasons"), j, r) {
                         int n = snprintf(rules + off, sizeof(rules) - off, "%s%s", j ? "," : "",
                                          json_string_value(json_object_get(r, "rule")));
                         if (n < 0 || (size_t)n >= sizeof(rules) - off)
@@ -521,10 +519,11 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                            json_string_value(json_object_get(data, "alert_id")) ?: "-",
                            code ? code : "-", *rules ? " rules " : "", rules);
                 p->stats.outputs_by_type[output_type_index(type)]++;
-                const char *colour = code ? code
-                                          : json_string_value(json_object_get(data, "previous_code"));
-                metric_count(p, "hearth_alerts_total", 1, "type", type, "code", colour ? colour : "",
-                             "town", json_string_value(json_object_get(data, "town")), NULL);
+                const char *colour =
+                    code ? code : json_string_value(json_object_get(data, "previous_code"));
+                metric_count(p, "hearth_alerts_total", 1, "type", type, "code",
+                             colour ? colour : "", "town",
+                             json_string_value(json_object_get(data, "town")), NULL);
                 const json_t *open_for = json_object_get(data, "open_for");
                 if (json_is_integer(open_for))
                         metric_observe(p, "hearth_time_to_eliminate_seconds",
@@ -564,11 +563,10 @@ static void supervision_count(Pipeline *p, const Item *items, const GroupCommit 
                                 continue;
                         const char *n[1] = {"acknowledged"}, *sum[1] = {"ack_seconds_sum"};
                         store_stats_incr(p->store, n, 1, 1);
-                        store_stats_incr(
-                                p->store, sum, 1,
-                                (json_integer_value(ack) -
-                                 json_integer_value(json_object_get(alert, "raised_ms"))) /
-                                        1000);
+                        store_stats_incr(p->store, sum, 1,
+                                         (json_integer_value(ack) -
+                                          json_integer_value(json_object_get(alert, "raised_ms"))) /
+                                             1000);
                 }
         }
 }

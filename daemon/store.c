@@ -53,18 +53,18 @@ static const char commit_lua[] =
 
 /* KEYS: attempts hash. ARGV: (tp, offset)*. Returns the counts. */
 static const char attempts_lua[] =
-        "local out = {}\n"
-        "for i = 1, #ARGV, 2 do\n"
-        "  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
-        "  local n = 1\n"
-        "  if v then\n"
-        "    local off, c = string.match(v, '^(%d+):(%d+)$')\n"
-        "    if off == ARGV[i + 1] then n = tonumber(c) + 1 end\n"
-        "  end\n"
-        "  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. n)\n"
-        "  out[#out + 1] = n\n"
-        "end\n"
-        "return out\n";
+    "local out = {}\n"
+    "for i = 1, #ARGV, 2 do\n"
+    "  local v = redis.call('HGET', KEYS[1], ARGV[i])\n"
+    "  local n = 1\n"
+    "  if v then\n"
+    "    local off, c = string.match(v, '^(%d+):(%d+)$')\n"
+    "    if off == ARGV[i + 1] then n = tonumber(c) + 1 end\n"
+    "  end\n"
+    "  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1] .. ':' .. n)\n"
+    "  out[#out + 1] = n\n"
+    "end\n"
+    "return out\n";
 
 struct Store {
         Redis *redis;
@@ -424,8 +424,8 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
 json_t *store_timers_due(Store *s, int64_t now_ms, size_t max)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-                redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld LIMIT 0 %lld", s->prefix,
-                              (long long)now_ms, (long long)max);
+            redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld LIMIT 0 %lld", s->prefix,
+                          (long long)now_ms, (long long)max);
         if (!r || r->type != REDIS_REPLY_ARRAY)
                 return NULL;
         json_t *a = json_array();
@@ -437,9 +437,9 @@ json_t *store_timers_due(Store *s, int64_t now_ms, size_t max)
 int store_timer_set(Store *s, const char *household, int64_t due_ms)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-                due_ms > 0 ? redis_command(s->redis, "ZADD %s:timers %lld %s", s->prefix,
-                                           (long long)due_ms, household)
-                           : redis_command(s->redis, "ZREM %s:timers %s", s->prefix, household);
+            due_ms > 0 ? redis_command(s->redis, "ZADD %s:timers %lld %s", s->prefix,
+                                       (long long)due_ms, household)
+                       : redis_command(s->redis, "ZREM %s:timers %s", s->prefix, household);
         return r ? 0 : io_error(s, "timers");
 }
 
@@ -556,8 +556,8 @@ int store_open_alert_set(Store *s, const char *household, const char *code)
         for (size_t i = 0; i < ELEMENTSOF(codes); i++) {
                 bool in = code && streq(code, codes[i]);
                 _cleanup_(freeReplyObjectp) redisReply *r =
-                        redis_command(s->redis, "%s %s:open:%s %s", in ? "SADD" : "SREM",
-                                      s->prefix, codes[i], household);
+                    redis_command(s->redis, "%s %s:open:%s %s", in ? "SADD" : "SREM", s->prefix,
+                                  codes[i], household);
                 if (!r)
                         return io_error(s, "open alerts");
         }
@@ -567,9 +567,9 @@ int store_open_alert_set(Store *s, const char *household, const char *code)
 int store_open_counts(Store *s, int64_t *red, int64_t *yellow)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-                redis_command(s->redis, "SCARD %s:open:red", s->prefix);
+            redis_command(s->redis, "SCARD %s:open:red", s->prefix);
         _cleanup_(freeReplyObjectp) redisReply *y =
-                redis_command(s->redis, "SCARD %s:open:yellow", s->prefix);
+            redis_command(s->redis, "SCARD %s:open:yellow", s->prefix);
         if (!r || !y)
                 return io_error(s, "SCARD");
         *red = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
@@ -598,7 +598,7 @@ int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by)
 json_t *store_stats_get(Store *s)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-                redis_command(s->redis, "HGETALL %s:stats", s->prefix);
+            redis_command(s->redis, "HGETALL %s:stats", s->prefix);
         if (!r || r->type != REDIS_REPLY_ARRAY)
                 return NULL;
         json_t *o = json_object();
