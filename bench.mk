@@ -1,9 +1,13 @@
 # `make bench`: hearth's benchmark (tests/bench/README.md). Included by the
 # Makefile. BENCH_EVENTS events over BENCH_HOUSEHOLDS households on the
 # test broker, a local redis-server and the normal ./hearthd; prints a table
-# and a JSON line, writes build/bench/ (results, PNG plot).
-#   make bench                                   the full run (~30 min)
-#   make bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000    tiny (< 1 min)
+# and a JSON line, writes build/bench/results-<events>x<households>/ (with
+# the PNG plot when gnuplot is installed). Other knobs (BENCH_SCALE,
+# BENCH_LAT_SECONDS...) are listed in tests/bench/README.md.
+#   make bench                                             the full run (~30 min)
+#   make bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000    tiny (~35 s)
+# Included anywhere, it leaves the Makefile's default goal alone.
+_bench_default_goal := $(.DEFAULT_GOAL)
 BENCH_EVENTS     ?= 1000000
 BENCH_HOUSEHOLDS ?= 100000
 BENCH_FLAGS      := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-truncation -O2 -g
@@ -22,3 +26,5 @@ bench-build: $(BENCH_BIN)
 
 bench: bench-build hearthd build/testbroker
 	BENCH_EVENTS=$(BENCH_EVENTS) BENCH_HOUSEHOLDS=$(BENCH_HOUSEHOLDS) tests/bench/run.sh
+
+.DEFAULT_GOAL := $(_bench_default_goal)

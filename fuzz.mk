@@ -72,6 +72,7 @@ fuzz: fuzz-build
 	  case $$t in event) ml=$(FUZZ_MAXLEN_event);; schema) ml=$(FUZZ_MAXLEN_schema);; \
 	    rules) ml=$(FUZZ_MAXLEN_rules);; expr) ml=$(FUZZ_MAXLEN_expr);; *) ml=$(FUZZ_MAXLEN_config);; esac; \
 	  echo "== fuzz_$$t: $(FUZZ_SECONDS)s, -max_len=$$ml, log $(FZ)/log/$$t.log"; \
+	  touch $(FZ)/log/$$t.start; \
 	  HEARTH_ROOT=$(CURDIR) $(FUZZ_NICE) $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=$$ml -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 -print_final_stats=1 \
 	    -dict=tests/fuzz/$$t.dict -artifact_prefix=$(FZ)/artifacts/$$t/ \
@@ -79,7 +80,7 @@ fuzz: fuzz-build
 	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FZ)/log/$$t.log | tail -1); \
 	  cov=$$(grep -o 'cov: [0-9]*' $(FZ)/log/$$t.log | tail -1 | cut -d' ' -f2); \
 	  echo "   executions $${execs:-?}, cov $${cov:-?}, exit $$rc"; \
-	  for a in $(FZ)/artifacts/$$t/*; do [ -e "$$a" ] && echo "   finding: $$a"; done; \
+	  find $(FZ)/artifacts/$$t -type f -newer $(FZ)/log/$$t.start | sed 's/^/   finding: /'; \
 	  if [ $$rc != 0 ]; then fail=1; grep -m3 -E 'ERROR:|runtime error|oracle' $(FZ)/log/$$t.log | sed 's/^/   /'; fi; \
 	  if [ "$(FUZZ_MERGE)" = 1 ]; then \
 	    HEARTH_ROOT=$(CURDIR) $(FUZZ_NICE) $(FZ)/fuzz_$$t -merge=1 -max_len=$$ml -timeout=$(FUZZ_TIMEOUT) \

@@ -583,6 +583,10 @@ int daemon_run(const DaemonArgs *args)
                         d.reload = false;
                         daemon_reload(&d, args);
                 }
+                if (pipeline_state_lost(d.pipeline)) {
+                        r = -ESTALE;
+                        break;
+                }
                 if (d.health.fatal) {
                         log_error("kafka: fatal error: %s; exiting for a restart",
                                   d.health.fatal_reason);

@@ -55,6 +55,7 @@ struct Pipeline {
         void *eval_userdata;
         LifecyclePolicy policy;
         Metrics *metrics;
+        bool state_checked, state_lost;
         PipelineStats stats;
 };
 
@@ -181,6 +182,11 @@ void pipeline_set_clients(Pipeline *p, Producer *producer, Consumer *consumer)
 const PipelineStats *pipeline_stats(const Pipeline *p)
 {
         return &p->stats;
+}
+
+bool pipeline_state_lost(const Pipeline *p)
+{
+        return p->state_lost;
 }
 
 size_t pipeline_in_flight(const Pipeline *p)
@@ -689,6 +695,8 @@ out:
 int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
 {
         int64_t started = clock_mono_us();
+        if (p->state_lost)
+                return -ESTALE;
         Item *items = calloc(n ? n : 1, sizeof(Item));
         size_t *order = calloc(n ? n : 1, sizeof(size_t));
         Group *groups = calloc(n ? n : 1, sizeof(Group));
@@ -1041,6 +1049,28 @@ int pipeline_on_assigned(rd_kafka_topic_partition_list_t *parts, void *userdata)
                 snprintf(names[i], TP_LEN, "%s/%d", parts->elems[i].topic,
                          (int)parts->elems[i].partition);
                 tps[i] = names[i];
+        }
+        if (store_fresh(p->store) && p->consumer && !p->state_checked) {
+                /* Redis had no hearth state at start. If the group has
+                 * committed offsets, hearth ran before and Redis lost its
+                 * state (FLUSHALL, a wrong or empty instance): going on would
+                 * judge households on an empty state. Stop instead. */
+                p->state_checked = true;
+                rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+                if (rd_kafka_committed(consumer_handle(p->consumer), c, 10000) ==
+                    RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        for (int i = 0; i < c->cnt; i++)
+                                if (c->elems[i].offset > 0)
+                                        p->state_lost = true;
+                }
+                rd_kafka_topic_partition_list_destroy(c);
+                if (p->state_lost) {
+                        log_error("redis holds no hearth state but consumer group %s has "
+                                  "committed offsets: the state was lost; stopping (restore Redis, "
+                                  "or reset the group's offsets to rebuild from the topics)",
+                                  p->cfg->kafka_group);
+                        return -ESTALE;
+                }
         }
         int r = store_positions_get(p->store, tps, (size_t)parts->cnt, pos);
         if (r < 0) {

@@ -73,6 +73,10 @@ int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms);
  * households; returns how many households were handled or -EIO. */
 int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max);
 
+/* True when the first assignment showed that Redis lost hearth's state
+ * (no epoch, yet the group has committed offsets): the daemon stops. */
+bool pipeline_state_lost(const Pipeline *p);
+
 /* Outputs and dead letters produced but not yet confirmed. */
 size_t pipeline_in_flight(const Pipeline *p);
 const PipelineStats *pipeline_stats(const Pipeline *p);

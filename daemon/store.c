@@ -73,7 +73,13 @@ struct Store {
         int64_t dedup_window_ms;
         char sha[41];
         char err[256];
+        bool fresh; /* this process created the epoch: Redis held no hearth state */
 };
+
+bool store_fresh(const Store *s)
+{
+        return s->fresh;
+}
 
 Store *store_new(Redis *redis, const char *prefix, const char *group, int64_t dedup_window_ms)
 {
@@ -148,6 +154,7 @@ int store_prepare(Store *s)
             redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
         if (!set)
                 return io_error(s, "SET epoch");
+        s->fresh = true;
         return 0;
 }
 

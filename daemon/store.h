@@ -36,6 +36,10 @@ Store *store_free(Store *s);
  * (state lost: stop); -EIO on a connection error. */
 int store_prepare(Store *s);
 
+/* True when store_prepare() found no hearth state and created the epoch
+ * (a first start, or a Redis that lost everything). */
+bool store_fresh(const Store *s);
+
 /* One household to read. */
 typedef struct {
         const char *household; /* in */

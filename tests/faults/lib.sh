@@ -130,10 +130,17 @@ gen_load() {
         say "load: $(tr '\n' ' ' <"$T/gen/summary.txt")"
 }
 # fproduce TOPIC FILE: an idempotent producer keeps the order on retries.
+# A failed kcat is retried: a re-sent message is an upstream duplicate (same
+# source+id) and comes after its original, which hearthd must drop.
 fproduce() {
         [ -s "$2" ] || return 0
-        kcat -b "$BOOTSTRAP" -P -t "$1" -K $'\t' -X topic.partitioner=murmur2_random \
-                -X enable.idempotence=true -X message.timeout.ms=120000 <"$2" 2>>"$T/kcat.err"
+        local i
+        for i in 1 2 3 4 5; do
+                kcat -b "$BOOTSTRAP" -P -t "$1" -K $'\t' -X topic.partitioner=murmur2_random \
+                        -X enable.idempotence=true -X message.timeout.ms=120000 <"$2" 2>>"$T/kcat.err" && return 0
+                sleep 2
+        done
+        return 1
 }
 produce_regs() { fproduce civil-affairs.events "$T/gen/registrations.txt"; }
 # produce_load: every topic file of $T/gen, in parallel; then the null
@@ -209,8 +216,10 @@ dump_state() {
                 education: .sums_12m.education, disability: .sums_12m.disability,
                 needs: (.state.needs // {} | length), code: .state.alert.code}' >"$T/state.jsonl" 2>>"$T/ctl.err"
 }
+# ALERT_SUBJECTS=PREFIX keeps only the alerts of those households.
 dump_topics() {
-        kcat -b "$BOOTSTRAP" -C -t hearth.alerts -o beginning -e -q -f '%s\n' 2>>"$T/kcat.err" >"$T/alerts.txt"
+        kcat -b "$BOOTSTRAP" -C -t hearth.alerts -o beginning -e -q -f '%s\n' 2>>"$T/kcat.err" |
+                grep -F "\"subject\":\"${ALERT_SUBJECTS:-}" >"$T/alerts.txt"
         kcat -b "$BOOTSTRAP" -C -t hearth.dlq -o beginning -e -q -f '%h\t%s\n' 2>>"$T/kcat.err" >"$T/dlq.txt"
 }
 sanitizer_reports() { cat "$T"/hearthd.*.log 2>/dev/null | grep -cE "Sanitizer|runtime error" || true; }
@@ -222,6 +231,15 @@ verify_run() {
         dump_inputs
         dump_topics
         dump_state
+        # The harness's own check: the broker holds every generated message.
+        local t want got
+        for t in $ALL_TOPICS; do
+                want=$(cat "$T/gen/$t.txt" 2>/dev/null | wc -l)
+                [ "$t" = civil-affairs.events ] && want=$((want + $(wc -l <"$T/gen/registrations.txt")))
+                [ "$t" = household.reports ] && want=$((want + $(wc -l <"$T/gen/null.txt")))
+                got=$(awk -F'\t' -v t="$t" '$1 == t' "$T/inputs.tsv" | wc -l)
+                [ "$got" -ge "$want" ] || rfail "harness: $t holds $got of $want generated messages (kcat)"
+        done
         local opts=("$@")
         [ "$ALLOW_DUPS" = 1 ] && opts+=(-D)
         "$FVERIFY" -g "$T/gen" -s "$T/state.jsonl" -a "$T/alerts.txt" -q "$T/dlq.txt" \
@@ -277,6 +295,10 @@ produce_stream() {
         (
                 for i in $(seq 0 $((chunks - 1))); do
                         local pids=() n
+                        # stream_pause: no producing while a broker fault is on
+                        # (kcat gives up when every broker is down).
+                        while [ -e "$T/stream.pause" ]; do touch "$T/stream.idle"; sleep 0.1; done
+                        rm -f "$T/stream.idle"
                         n=$(printf '%03d' "$i")
                         for t in $ALL_TOPICS; do
                                 [ -s "$T/stream/$t.$n" ] && { fproduce "$t" "$T/stream/$t.$n" & pids+=($!); }
@@ -292,6 +314,11 @@ produce_stream() {
         STREAM_PID=$!
         _PIDS+=("$STREAM_PID")
 }
+stream_pause() {
+        touch "$T/stream.pause"
+        stream_running && wait_for 30 test -e "$T/stream.idle"
+}
+stream_resume() { rm -f "$T/stream.pause"; }
 stream_running() { kill -0 "$STREAM_PID" 2>/dev/null; }
 stream_wait() { wait "$STREAM_PID" 2>/dev/null; }
 
