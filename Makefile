@@ -5,7 +5,7 @@ PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd libmicrohttpd
 # Debian 12 packages the build, the tests and the demo need.
 DEBS    := build-essential pkg-config librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev \
            libsystemd-dev libmicrohttpd-dev libcmocka-dev redis-server redis-tools kcat clang \
-           json-schema-test-suite valgrind jq
+           json-schema-test-suite valgrind jq gnuplot-nox
 
 WARN    := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-truncation
 CPPFLAGS_ALL = -D_GNU_SOURCE -Idaemon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -77,6 +77,8 @@ san: $(BS)/hearthd $(BS)/hearthctl $(UNIT_BIN)
 test: deps
 	$(MAKE) all
 	$(MAKE) san
+	$(MAKE) lint
+	$(MAKE) bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000
 	tests/run.sh
 
 unit: san
@@ -117,5 +119,6 @@ clean:
 	rm -rf build hearthd hearthctl
 
 include deploy/install.mk
+include bench.mk
 
 -include $(wildcard $(B)/obj/*.d $(BS)/obj/*.d $(B)/*.d $(BS)/*.d)

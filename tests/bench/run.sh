@@ -161,15 +161,19 @@ start_broker() {
         done
         grep -q '^error' "$d/broker.out" && die "broker: $(grep '^error' "$d/broker.out")"
 }
+# forget PID: the process has ended; the cleanup must not signal its number.
+forget() {
+        local p keep=()
+        for p in "${_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+        _PIDS=("${keep[@]}")
+}
 # stop_pid PID: SIGTERM, up to 15 s, then SIGKILL; forgets the PID.
 stop_pid() {
-        local p keep=()
         kill -TERM "$1" 2>/dev/null
         for _ in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$1" 2>/dev/null
         wait "$1" 2>/dev/null
-        for p in "${_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-        _PIDS=("${keep[@]}")
+        forget "$1"
 }
 
 # start_redis DIR: REDIS_PORT, REDIS_PID (as tests/lib.sh: AOF everysec, noeviction).
@@ -293,10 +297,15 @@ BAD=$(kv "$M/gen.out" malformed)
 AVG=$(kv "$M/gen.out" avg_bytes)
 DLQ=$(kcat -b "$BOOTSTRAP" -C -t hearth.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
 OUTPUTS=$(kcat -b "$BOOTSTRAP" -C -t hearth.alerts -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
+# sample N: N household ids spread over the range. Not a round stride: bgen
+# makes every tenth household "hot", and a stride of 200 would pick only those.
+sample() {
+        awk -v h="$HOUSEHOLDS" -v n="$1" 'BEGIN { if (n > h) n = h
+                for (i = 0; i < n; i++) printf "H3311%07d\n", (i * 7919) % h }'
+}
 # Redis memory by key kind, from a sample of households (MEMORY USAGE).
 : >"$T/memcmds"
-for i in $(seq 0 $((HOUSEHOLDS > 500 ? HOUSEHOLDS / 500 : 1)) $((HOUSEHOLDS - 1)) | head -n 500); do
-        hh=$(printf 'H3311%07d' "$i")
+for hh in $(sample 500); do
         for k in h seen timeline ledger outbox; do
                 echo "MEMORY USAGE hearth:{$hh}:$k" >>"$T/memcmds"
         done
@@ -335,9 +344,7 @@ SAME=$(rcli SCRIPT EXISTS "$SHA" | tr -d '\r')
 [ "$SAME" = 1 ] || say "warning: the extracted script is not hearthd's"
 # Representative arguments: the document and latest timeline entry of the
 # household with the median document size in a sample.
-for i in $(seq 0 $((HOUSEHOLDS > 200 ? HOUSEHOLDS / 200 : 1)) $((HOUSEHOLDS - 1)) | head -n 200); do
-        printf 'H3311%07d\n' "$i"
-done >"$T/sample"
+sample 200 >"$T/sample"
 MED_HH=$(while read -r hh; do echo "HSTRLEN hearth:{$hh}:h doc"; done <"$T/sample" | rcli |
         paste - "$T/sample" | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
 DOC=$(rcli HGET "hearth:{$MED_HH}:h" doc)
@@ -386,6 +393,7 @@ LAT_AOF=$(( $(grep -c 'rewriting started' "$M/redis.log") - aof0 ))
 MAIN_AOF=$aof0
 kill -TERM "$BLAT_PID"
 wait "$BLAT_PID" || die "blat: $(cat "$T/blat.err")"
+forget "$BLAT_PID"
 RSS_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HEARTHD_PID/status")
 stop_pid "$HEARTHD_PID"
 STOPPED=$(grep -o 'hearthd stopped: .*' "$M/hearthd.log" | tail -n1)
@@ -511,6 +519,7 @@ set title "throughput against households ($(fmt "$SCALE_EVENTS") events each)"
 set xlabel "households"
 set ylabel "events/s"
 set logscale x
+set format x "%.0s%c"
 set autoscale
 set yrange [0:*]
 set offsets graph 0.1, graph 0.1, graph 0.15, 0
