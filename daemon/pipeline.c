@@ -791,12 +791,17 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
 {
         if (n == 0)
                 return 0;
-        /* The first message of each partition in the batch. */
-        const char *tps[n];
-        char names[n][TP_LEN];
-        int64_t offs[n], counts[n];
-        memset(offs, 0, sizeof(offs));
-        memset(counts, 0, sizeof(counts));
+        /* The first message of each partition in the batch (on the heap:
+         * batches may be large). */
+        _cleanup_free_ const char **tps = calloc(n, sizeof(char *));
+        _cleanup_free_ const char **singles = calloc(n, sizeof(char *));
+        _cleanup_free_ char(*names)[TP_LEN] = calloc(n, TP_LEN);
+        _cleanup_free_ char(*single)[TP_LEN] = calloc(n, TP_LEN);
+        _cleanup_free_ int64_t *offs = calloc(n, sizeof(int64_t));
+        _cleanup_free_ int64_t *counts = calloc(n, sizeof(int64_t));
+        _cleanup_free_ int64_t *alone = calloc(n, sizeof(int64_t));
+        if (!tps || !singles || !names || !single || !offs || !counts || !alone)
+                return -ENOMEM;
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
                 char tp[TP_LEN];
@@ -818,6 +823,15 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
         bool suspect = false;
         for (size_t j = 0; j < k; j++)
                 suspect = suspect || counts[j] > 1;
+        /* A batch that starts at a message hearthd already died on alone
+         * stays in the careful mode. */
+        for (size_t j = 0; j < k; j++) {
+                snprintf(single[j], TP_LEN, "1:%s", names[j]);
+                singles[j] = single[j];
+        }
+        if (!suspect && store_attempts_peek(p->store, singles, offs, k, alone) == 0)
+                for (size_t j = 0; j < k; j++)
+                        suspect = suspect || alone[j] > 0;
         if (!suspect)
                 return pipeline_process(p, msgs, n, now_ms);
 
@@ -827,21 +841,19 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
         log_warning("a batch starting at an offset hearthd died on before: processing it "
                     "one message at a time");
         for (size_t i = 0; i < n; i++) {
+                /* Deaths with the message alone count apart ("1:" fields):
+                 * a kill from outside during a batch only brings on this
+                 * careful mode; it takes deaths while this very message was
+                 * processed alone to condemn it. */
                 char tp[TP_LEN];
                 const char *one[1] = {tp};
                 int64_t off = msgs[i]->offset, count;
-                snprintf(tp, sizeof(tp), "%s/%d", rd_kafka_topic_name(msgs[i]->rkt),
+                snprintf(tp, sizeof(tp), "1:%s/%d", rd_kafka_topic_name(msgs[i]->rkt),
                          (int)msgs[i]->partition);
-                if (i > 0 && store_attempts(p->store, one, &off, 1, &count) < 0)
+                if (store_attempts(p->store, one, &off, 1, &count) < 0)
                         return -EIO;
-                if (i == 0) {
-                        count = 1;
-                        for (size_t j = 0; j < k; j++)
-                                if (streq(names[j], tp))
-                                        count = counts[j];
-                }
-                /* count-1 deaths with this message first, plus the one in the
-                 * batch that started the suspicion: max_attempts tries. */
+                /* The batch death plus count-1 deaths alone: max_attempts
+                 * tries in all. */
                 if (count >= p->cfg->max_attempts) {
                         Item it = {.m = msgs[i]};
                         char why[128];

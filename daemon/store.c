@@ -166,7 +166,15 @@ static void key(char *buf, size_t len, const Store *s, const char *household, co
 /* Appends one command given as argv with lengths computed by strlen. */
 static void append_argv(Redis *r, int argc, const char **argv)
 {
-        size_t lens[argc];
+        if (!redis_ctx(r))
+                return;
+        _cleanup_free_ size_t *lens = calloc((size_t)argc, sizeof(size_t));
+        if (!lens) {
+                /* The pipeline would be short of a command: drop the link so
+                 * the caller sees an I/O error and retries. */
+                redis_disconnect(r);
+                return;
+        }
         for (int i = 0; i < argc; i++)
                 lens[i] = strlen(argv[i]);
         redisAppendCommandArgv(redis_ctx(r), argc, argv, lens);
@@ -175,6 +183,10 @@ static void append_argv(Redis *r, int argc, const char **argv)
 static int get_reply(Store *s, redisReply **rep)
 {
         void *p = NULL;
+        if (!redis_ctx(s->redis)) {
+                snprintf(s->err, sizeof(s->err), "connection lost");
+                return -EIO;
+        }
         if (redisGetReply(redis_ctx(s->redis), &p) != REDIS_OK || !p) {
                 snprintf(s->err, sizeof(s->err), "%s", redis_ctx(s->redis)->errstr);
                 redis_disconnect(s->redis);
@@ -197,21 +209,31 @@ int store_read(Store *s, StoreRead *reads, size_t n)
         for (size_t i = 0; i < n; i++) {
                 StoreRead *r = &reads[i];
                 key(k, sizeof(k), s, r->household, "h");
-                const char *argv[2 + 2 + r->n_tps];
-                char fields[r->n_tps ? r->n_tps : 1][300];
+                /* On the heap: one household may have many events in a batch. */
+                _cleanup_free_ const char **argv = calloc(4 + r->n_tps, sizeof(char *));
+                _cleanup_free_ char(*fields)[300] = calloc(r->n_tps ? r->n_tps : 1, 300);
+                if (!argv || !fields) {
+                        snprintf(s->err, sizeof(s->err), "out of memory");
+                        redis_disconnect(s->redis); /* the pipeline is half written */
+                        return -EIO;
+                }
                 int argc = 0;
                 argv[argc++] = "HMGET";
                 argv[argc++] = k;
                 argv[argc++] = "v";
                 argv[argc++] = "doc";
                 for (size_t j = 0; j < r->n_tps; j++) {
-                        snprintf(fields[j], sizeof(fields[j]), "o:%s", r->tps[j]);
+                        snprintf(fields[j], 300, "o:%s", r->tps[j]);
                         argv[argc++] = fields[j];
                 }
                 append_argv(s->redis, argc, argv);
                 if (r->n_seen) {
                         key(seenk, sizeof(seenk), s, r->household, "seen");
-                        const char *zv[2 + r->n_seen];
+                        _cleanup_free_ const char **zv = calloc(2 + r->n_seen, sizeof(char *));
+                        if (!zv) {
+                                redis_disconnect(s->redis);
+                                return -EIO;
+                        }
                         zv[0] = "ZMSCORE";
                         zv[1] = seenk;
                         for (size_t j = 0; j < r->n_seen; j++)
@@ -341,7 +363,8 @@ static void append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
                 argv[a++] = c->timeline[i];
         for (size_t i = 0; i < a; i++)
                 lens[i] = strlen(argv[i]);
-        redisAppendCommandArgv(redis_ctx(s->redis), (int)a, argv, lens);
+        if (redis_ctx(s->redis))
+                redisAppendCommandArgv(redis_ctx(s->redis), (int)a, argv, lens);
 out:
         free(argv);
         free(lens);
@@ -490,6 +513,47 @@ int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n,
                 snprintf(s->err, sizeof(s->err), "attempts: %s",
                          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
                 ret = -EIO;
+        }
+        freeReplyObject(r);
+        return ret;
+}
+
+int store_attempts_peek(Store *s, const char **tps, const int64_t *offsets, size_t n,
+                        int64_t *counts)
+{
+        if (n == 0)
+                return 0;
+        char k[200];
+        snprintf(k, sizeof(k), "%s:attempts", s->prefix);
+        const char **argv = calloc(n + 2, sizeof(char *));
+        size_t *lens = calloc(n + 2, sizeof(size_t));
+        if (!argv || !lens) {
+                free(argv);
+                free(lens);
+                return -ENOMEM;
+        }
+        argv[0] = "HMGET";
+        argv[1] = k;
+        for (size_t i = 0; i < n; i++)
+                argv[2 + i] = tps[i];
+        for (size_t i = 0; i < n + 2; i++)
+                lens[i] = strlen(argv[i]);
+        redisReply *r = redis_command_argv(s->redis, (int)n + 2, argv, lens);
+        free(argv);
+        free(lens);
+        if (!r)
+                return io_error(s, "attempts");
+        int ret = -EIO;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == n) {
+                for (size_t i = 0; i < n; i++) {
+                        long long off = -1, c = 0;
+                        counts[i] = 0;
+                        if (r->element[i]->type == REDIS_REPLY_STRING &&
+                            sscanf(r->element[i]->str, "%lld:%lld", &off, &c) == 2 &&
+                            off == offsets[i])
+                                counts[i] = c;
+                }
+                ret = 0;
         }
         freeReplyObject(r);
         return ret;

@@ -101,6 +101,10 @@ int store_timer_set(Store *s, const char *household, int64_t due_ms);
  * offset, or one more than last time when the same offset starts again
  * (hearthd died while processing it). */
 int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n, int64_t *counts);
+/* Reads the same counts without counting: 0 where the field names another
+ * offset or none. */
+int store_attempts_peek(Store *s, const char **tps, const int64_t *offsets, size_t n,
+                        int64_t *counts);
 
 /* Per-partition resume positions. */
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret);

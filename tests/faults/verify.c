@@ -5,9 +5,7 @@
  *
  * GENDIR/log.tsv  the generator's ground truth (fgen.c), GENDIR/bad.txt the
  *                 payloads of its bad messages
- * STATE           one JSON object a line per household, read back from Redis:
- *                 {"h","events","relief","medical","fund_paid","education",
- *                  "disability","needs","code"}
+ * STATE           hearthctl household --json of each household, one a line
  * ALERTS          the alert topic from the start, one payload a line
  * DLQ             the dead-letter topic from the start, "headers<TAB>payload"
  * INPUTS          the input topics from the start, "topic<TAB>partition<TAB>offset<TAB>payload"
@@ -598,14 +596,26 @@ int main(int argc, char **argv)
         f = xopen(state);
         while (read_line(f, &buf, &cap)) {
                 json_t *o = json_loads(buf, 0, NULL);
-                const char *id = json_string_value(json_object_get(o, "h"));
+                const char *id = json_string_value(json_object_get(o, "household"));
                 House *h = id ? house_get(id, false) : NULL;
                 if (!h) {
                         json_decref(o);
                         continue;
                 }
+                /* hearthctl household --json: the figures the model predicts */
+                const json_t *st = json_object_get(o, "state"), *sums = json_object_get(o, "sums_12m");
+                json_t *fig = json_object();
+                json_object_set(fig, "events", json_object_get(st, "events"));
+                for (int b = 0; b < N_BUCKETS; b++)
+                        json_object_set(fig, bucket_names[b], json_object_get(sums, bucket_names[b]));
+                json_object_set_new(fig, "needs",
+                                    json_integer((json_int_t)json_object_size(json_object_get(st, "needs"))));
+                const json_t *code = json_object_get(json_object_get(st, "alert"), "code");
+                if (json_is_string(code))
+                        json_object_set(fig, "code", (json_t *)code);
+                json_decref(o);
                 h->in_state = true;
-                h->state = o;
+                h->state = fig;
         }
         fclose(f);
 
