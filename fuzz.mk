@@ -83,7 +83,8 @@ fuzz: fuzz-build
 	  find $(FZ)/artifacts/$$t -type f -newer $(FZ)/log/$$t.start | sed 's/^/   finding: /'; \
 	  if [ $$rc != 0 ]; then fail=1; grep -m3 -E 'ERROR:|runtime error|oracle' $(FZ)/log/$$t.log | sed 's/^/   /'; fi; \
 	  if [ "$(FUZZ_MERGE)" = 1 ]; then \
-	    HEARTH_ROOT=$(CURDIR) $(FUZZ_NICE) $(FZ)/fuzz_$$t -merge=1 -max_len=$$ml -timeout=$(FUZZ_TIMEOUT) \
+	    HEARTH_ROOT=$(CURDIR) $(FUZZ_NICE) $(FZ)/fuzz_$$t -merge=1 -use_counters=0 -max_len=$$ml \
+	      -timeout=$(FUZZ_TIMEOUT) \
 	      tests/fuzz/corpus/$$t $(FZ)/new/$$t >>$(FZ)/log/$$t.log 2>&1 \
 	      && echo "   merged into tests/fuzz/corpus/$$t: $$(ls tests/fuzz/corpus/$$t | wc -l) files"; \
 	  fi; \
@@ -95,8 +96,10 @@ fuzz-replay: fuzz-build
 	@mkdir -p $(FZ)/log; fail=0; i=0; \
 	for t in $(FUZZ_TARGETS); do \
 	  i=$$((i + 1)); n=$$(ls tests/fuzz/corpus/$$t | wc -l); \
+	  mkdir -p $(FZ)/artifacts/$$t; \
 	  if HEARTH_ROOT=$(CURDIR) $(FZ)/fuzz_$$t -runs=0 -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 \
-	       tests/fuzz/corpus/$$t >$(FZ)/log/replay-$$t.log 2>&1; then \
+	       -artifact_prefix=$(FZ)/artifacts/$$t/replay- tests/fuzz/corpus/$$t \
+	       >$(FZ)/log/replay-$$t.log 2>&1; then \
 	    echo "ok $$i - fuzz_$$t replays $$n corpus inputs"; \
 	  else \
 	    fail=1; echo "not ok $$i - fuzz_$$t corpus replay (log $(FZ)/log/replay-$$t.log)"; \

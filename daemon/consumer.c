@@ -81,10 +81,20 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
                 }
         /* Default the operator may override in kafka.properties: a new
          * group starts from the beginning so that it misses nothing. */
-        bool reset_given = false;
-        for (size_t i = 0; i < c->n_kafka_properties; i++)
+        bool reset_given = false, queue_given = false;
+        for (size_t i = 0; i < c->n_kafka_properties; i++) {
                 if (streq(c->kafka_properties[i].key, "auto.offset.reset"))
                         reset_given = true;
+                if (streq(c->kafka_properties[i].key, "queued.max.messages.kbytes"))
+                        queue_given = true;
+        }
+        /* librdkafka pre-fetches up to 64 MiB by default; a few batches
+         * ahead is enough for hearth and keeps the resident size small. */
+        if (!queue_given && kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err,
+                                           errlen) < 0) {
+                rd_kafka_conf_destroy(conf);
+                goto fail;
+        }
         if (!reset_given &&
             kafka_conf_set(conf, "auto.offset.reset", "earliest", err, errlen) < 0) {
                 rd_kafka_conf_destroy(conf);

@@ -91,26 +91,26 @@ inst_start() {
                 2>>"$T/hearthd.$n.log" &
         IPID[$n]=$!
         ISTARTS[$n]=$(( ${ISTARTS[$n]:-0} + 1 ))
-        _PIDS+=("${IPID[$n]}")
+        _PIDS+=("${IPID[$n]:-}")
 }
-inst_alive() { kill -0 "${IPID[$1]}" 2>/dev/null; }
+inst_alive() { kill -0 "${IPID[$1]:-}" 2>/dev/null; }
 # inst_kill N: kill -9, reaped.
-inst_kill() { kill -KILL "${IPID[$1]}" 2>/dev/null; wait "${IPID[$1]}" 2>/dev/null; }
+inst_kill() { kill -KILL "${IPID[$1]:-}" 2>/dev/null; wait "${IPID[$1]:-}" 2>/dev/null; }
 # inst_wait_exit N SECS: waits for an exit; IRC is its status ("timeout" if still running).
 inst_wait_exit() {
         local end=$((SECONDS + $2))
         while inst_alive "$1" && [ $SECONDS -lt $end ]; do sleep 0.1; done
         if inst_alive "$1"; then IRC=timeout; return 1; fi
-        wait "${IPID[$1]}" 2>/dev/null
+        wait "${IPID[$1]:-}" 2>/dev/null
         IRC=$?
 }
 # inst_stop N [SECS]: SIGTERM, waits (default 15 s); IRC, ISTOP_SECS.
 inst_stop() {
         local t0=$(date +%s%N)
-        kill -TERM "${IPID[$1]}" 2>/dev/null
+        kill -TERM "${IPID[$1]:-}" 2>/dev/null
         if ! inst_wait_exit "$1" "${2:-15}"; then
-                kill -KILL "${IPID[$1]}" 2>/dev/null
-                wait "${IPID[$1]}" 2>/dev/null
+                kill -KILL "${IPID[$1]:-}" 2>/dev/null
+                wait "${IPID[$1]:-}" 2>/dev/null
                 IRC=timeout
         fi
         ISTOP_SECS=$(( ($(date +%s%N) - t0) / 1000000 ))

@@ -580,9 +580,10 @@ row_F20() {
 # F21 offset commits fail (REBALANCE_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE,
 # NOT_COORDINATOR) during a backlog: progress never stalls more than 10 s.
 row_F21() {
-        local injector last p pnow tlast stall=0
+        local injector last p pnow tlast stall=0 fails
         setup 1 || return
-        fconfig
+        # frequent commits, so that many of them meet the injected errors
+        KAFKA_EXTRA='    auto.commit.interval.ms: "200"' fconfig
         gen_load -H 200 -n 16000 -s 21
         start_and_register
         produce_load
@@ -607,7 +608,9 @@ row_F21() {
         done
         kill "$injector" 2>/dev/null
         broker_cmd clear
-        rnote "longest stall $stall ms"
+        fails=$(grep -ciE "commit.*fail|COMMITFAIL" "$T/hearthd.1.log")
+        rnote "longest stall $stall ms; $fails offset commit failures logged"
+        [ "$fails" -gt 0 ] || rfail "no offset commit failed: the fault did not take"
         [ "$stall" -le 10000 ] || rfail "progress stalled for $stall ms (> 10 s)"
         quiesce 300
         inst_stop 1
