@@ -5,7 +5,7 @@ PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd libmicrohttpd
 # Debian 12 packages the build, the tests and the demo need.
 DEBS    := build-essential pkg-config librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev \
            libsystemd-dev libmicrohttpd-dev libcmocka-dev redis-server redis-tools kcat clang \
-           json-schema-test-suite valgrind jq gnuplot-nox
+           json-schema-test-suite valgrind jq gnuplot-nox libclang-rt-14-dev
 
 WARN    := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-truncation
 CPPFLAGS_ALL = -D_GNU_SOURCE -Idaemon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -79,6 +79,7 @@ test: deps
 	$(MAKE) san
 	$(MAKE) lint
 	$(MAKE) bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000
+	$(MAKE) fuzz-replay
 	tests/run.sh
 
 unit: san
@@ -120,5 +121,6 @@ clean:
 
 include deploy/install.mk
 include bench.mk
+include fuzz.mk
 
 -include $(wildcard $(B)/obj/*.d $(BS)/obj/*.d $(B)/*.d $(BS)/*.d)

@@ -12,6 +12,7 @@
 # into build/fuzz/obj/. New inputs go to build/fuzz/new/<x>/, crashes to
 # build/fuzz/artifacts/<x>/, logs to build/fuzz/log/<x>.log.
 
+_fuzz_default_goal := $(.DEFAULT_GOAL)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
@@ -108,3 +109,5 @@ fuzz-replay: fuzz-build
 	done; exit $$fail
 
 -include $(wildcard $(FZ)/obj/*.d $(FZ)/*.d)
+# Wherever the Makefile includes this file, plain `make` still builds `all`.
+.DEFAULT_GOAL := $(_fuzz_default_goal)

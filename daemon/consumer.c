@@ -90,8 +90,8 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
         }
         /* librdkafka pre-fetches up to 64 MiB by default; a few batches
          * ahead is enough for hearth and keeps the resident size small. */
-        if (!queue_given && kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err,
-                                           errlen) < 0) {
+        if (!queue_given &&
+            kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, errlen) < 0) {
                 rd_kafka_conf_destroy(conf);
                 goto fail;
         }
