@@ -66,7 +66,10 @@ typedef struct {
 } Daemon;
 
 #define RELAY_INTERVAL_MS 5000
-#define RELAY_MIN_AGE_MS 30000
+/* Entries younger than this may be in flight at another instance (after a
+ * rebalance): re-sending them would duplicate. A crashed instance's
+ * entries go out at most this much later. */
+#define RELAY_MIN_AGE_MS 10000
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SchemaSet *, schema_set_free);
 
@@ -568,8 +571,9 @@ int daemon_run(const DaemonArgs *args)
         log_notice("hearthd ready: kafka %s group %s, %zu input topics, redis %s", bootstrap,
                    d.cfg->kafka_group, d.cfg->n_kafka_inputs, redis_target(d.redis));
         notify_ready(d.notify);
-        /* Outbox entries left by a previous run go out first. */
-        if (pipeline_relay(d.pipeline, clock_wall_ms(), 0) < 0)
+        /* Outbox entries left by a previous run go out first (those old
+         * enough not to be in flight elsewhere; the rest within seconds). */
+        if (pipeline_relay(d.pipeline, clock_wall_ms(), RELAY_MIN_AGE_MS) < 0)
                 log_warning("redis: outbox relay failed (%s), retrying", store_errstr(d.store));
         d.last_relay_ms = d.last_ping_ms = clock_mono_ms();
 

@@ -72,7 +72,7 @@ int money_format(int64_t fen, char *buf, size_t len)
 
 int64_t money_add(int64_t a, int64_t b)
 {
-        const int64_t cap = MONEY_MAX_FEN * 1000;
+        const int64_t cap = MONEY_SUM_CAP;
         int64_t s;
         /* Overflow only happens with both operands of one sign: saturate to
          * that side (two large negatives used to give +cap). */

@@ -19,5 +19,8 @@ int money_from_json(const json_t *v, int64_t *fen, const char **err);
 json_t *money_to_json(int64_t fen);
 /* Formats fen as yuan: "45000", "45000.5", "0.01". Returns snprintf's count. */
 int money_format(int64_t fen, char *buf, size_t len);
-/* Adds with saturation at MONEY_MAX_FEN * 1000 so sums never overflow. */
+/* Sums saturate here: 10^5 maximal amounts (10^18 fen), far beyond any household, so
+ * every realistic sum stays exact to the fen and none overflows. */
+#define MONEY_SUM_CAP (MONEY_MAX_FEN * 100000LL)
+/* Adds with saturation at MONEY_SUM_CAP so sums never overflow. */
 int64_t money_add(int64_t a, int64_t b);

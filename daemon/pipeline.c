@@ -667,6 +667,10 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                          * read again and redo; the checks make it safe. */
                         p->stats.conflicts++;
                         g->retry = true;
+                        if (commits[c].result == -ENOEXEC)
+                                log_ratelimited(LOG_NOTICE,
+                                                "redis: the commit script was flushed (NOSCRIPT); "
+                                                "reloaded it, retrying the commit");
                         break;
                 default:
                         for (size_t k = 0; k < gc->n_applied; k++)

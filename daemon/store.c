@@ -447,6 +447,7 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
                 int r = store_prepare(s);
                 if (r < 0)
                         return r;
+                snprintf(s->err, sizeof(s->err), "NOSCRIPT: the commit script was reloaded");
         }
         return 0;
 }

@@ -11,7 +11,7 @@ q() { if [ -n "$QUICK" ]; then echo "$1"; else echo "$2"; fi; }
 row_F1() {
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 2000 8000)" -s 1 -b 2
+        gen_load -H 200 -n "$(q 1500 8000)" -s 1 -b 2
         start_and_register
         local t0=$SECONDS
         produce_load
@@ -26,12 +26,12 @@ row_F1() {
 # 1 s; duplicate alerts at most the outbox entries left at the kills.
 row_F2() {
         local kills k=0
-        kills=$(q 5 20)
+        kills=$(q 3 20)
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 4000 16000)" -s 2 -b 2
+        gen_load -H 200 -n "$(q 1500 16000)" -s 2 -b 2
         start_and_register
-        produce_stream "$(q 40 170)" 50
+        produce_stream "$(q 14 170)" 50
         while [ $k -lt "$kills" ]; do
                 wait_progress 30 || break
                 sleep "$((RANDOM % 2)).$((RANDOM % 10))"
@@ -81,9 +81,9 @@ row_F3() {
         cycles=$(q 1 2)
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 3000 8000)" -s 3
+        gen_load -H 200 -n "$(q 1500 8000)" -s 3
         start_and_register
-        produce_stream "$(q 30 60)" 30
+        produce_stream "$(q 12 50)" 30
         for point in after_commit before_produce; do
                 for c in $(seq "$cycles"); do crash_cycle "$point"; done
         done
@@ -105,9 +105,9 @@ row_F8() {
         times=$(q 1 2)
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 3000 10000)" -s 8
+        gen_load -H 200 -n "$(q 1500 8000)" -s 8
         start_and_register
-        produce_stream "$(q 25 50)" 25
+        produce_stream "$(q 10 40)" 25
         for i in $(seq "$times"); do
                 wait_progress 30
                 sleep 2
@@ -140,9 +140,9 @@ row_F16() {
         local p0 t0 dt
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 3000 10000)" -s 16
+        gen_load -H 200 -n "$(q 1500 8000)" -s 16
         start_and_register
-        produce_stream "$(q 30 50)" 25
+        produce_stream "$(q 12 40)" 25
         wait_progress 30
         sleep 3
         stream_pause
@@ -173,10 +173,10 @@ row_F4() {
         local c
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 3000 8000)" -s 4
+        gen_load -H 200 -n 6000 -s 4
         start_and_register
-        produce_stream "$(q 30 60)" 30
-        for c in $(seq "$(q 1 3)"); do crash_cycle after_delivery; done
+        produce_stream 40 30
+        for c in 1 2; do crash_cycle after_delivery; done
         stream_wait
         quiesce 300
         inst_stop 1
@@ -194,12 +194,10 @@ row_F5() {
         local point c
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 3000 8000)" -s 5 -d 20
+        gen_load -H 200 -n 6000 -s 5 -d 20
         start_and_register
-        produce_stream "$(q 30 60)" 30
-        for point in before_positions after_positions; do
-                for c in $(seq "$(q 1 2)"); do crash_cycle "$point"; done
-        done
+        produce_stream 40 30
+        for point in before_positions after_positions; do crash_cycle "$point"; done
         stream_wait
         quiesce 300
         inst_stop 1
@@ -220,7 +218,7 @@ row_F6() {
         inst_start 1 HEARTH_CRASH_POINT=in_revoke
         wait_ready_n 1 1 30 || rfail "hearthd 1 not READY"
         wait_registered 60
-        produce_stream 60 30
+        produce_stream 40 30
         wait_progress 30
         sleep 2
         inst_start 2
@@ -631,12 +629,12 @@ row_F22() {
         fconfig
         gen_load -H 200 -n 12000 -s 22
         start_and_register
-        produce_stream 60 60
+        produce_stream 50 50
         wait_progress 30
-        sleep 5
+        sleep 3
         inst_start 2
         say "instance 2 joins"
-        sleep 15
+        sleep 12
         inst_stop 1
         say "instance 1 left (status $IRC)"
         [ "$IRC" = 0 ] || rfail "instance 1 SIGTERM: exit status $IRC"
@@ -661,7 +659,7 @@ row_F22() {
 }
 
 # F23 rebalance storm: 3 instances started, stopped and killed at random
-# for 90 s (the plan's 3 minutes scaled) while the load streams in.
+# for 75 s (the plan's 3 minutes scaled) while the load streams in.
 row_F23() {
         local end n act i
         setup 1 || return
@@ -669,8 +667,8 @@ row_F23() {
         gen_load -H 200 -n 12000 -s 23
         start_and_register
         inst_start 2
-        produce_stream 90 60
-        end=$((SECONDS + 90))
+        produce_stream 75 60
+        end=$((SECONDS + 75))
         while [ $SECONDS -lt $end ]; do
                 sleep "$((3 + RANDOM % 4))"
                 n=$((1 + RANDOM % 3))
@@ -703,9 +701,9 @@ row_F24() {
         gen_load -H 200 -n 10000 -s 24
         start_and_register
         inst_start 2
-        produce_stream 50 50
+        produce_stream 40 40
         wait_progress 30
-        sleep 5
+        sleep 3
         kill -STOP "${IPID[1]}"
         say "instance 1 stopped"
         sleep 12
@@ -878,7 +876,7 @@ row_F29() {
         for bad in truncated alias unknown_op; do
                 wait_progress 30
                 case $bad in
-                truncated) head -c 200 "$FAULTS_DIR/rules/faults.yaml" >"$T/rules/zz.yaml" ;;
+                truncated) sed 's/faults_/zz_/g' "$FAULTS_DIR/rules/faults.yaml" | head -c 760 >"$T/rules/zz.yaml" ;;
                 alias) printf 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nrules: [*g]\n' >"$T/rules/zz.yaml" ;;
                 unknown_op) printf 'rules:\n  - id: zz_bad\n    category: need\n    severity: red\n    when: open_needs >>> 0\n    message: {zh: "x", en: "x"}\n' >"$T/rules/zz.yaml" ;;
                 esac

@@ -317,7 +317,7 @@ static void test_format(void **state)
 static void test_add(void **state)
 {
         (void)state;
-        const int64_t cap = MONEY_MAX_FEN * 1000;
+        const int64_t cap = MONEY_SUM_CAP;
         static const struct {
                 int64_t a, b, sum;
         } cases[] = {
@@ -326,16 +326,16 @@ static void test_add(void **state)
             {1999, 1, 2000},
             {-5, 3, -2},
             {MONEY_MAX_FEN, MONEY_MAX_FEN, 2 * MONEY_MAX_FEN},
-            {MONEY_MAX_FEN * 1000 - 1, 1, MONEY_MAX_FEN * 1000},
-            {MONEY_MAX_FEN * 1000, 1, MONEY_MAX_FEN * 1000},
-            {MONEY_MAX_FEN * 1000, MONEY_MAX_FEN * 1000, MONEY_MAX_FEN * 1000},
-            {INT64_MAX, 1, MONEY_MAX_FEN * 1000},
-            {INT64_MAX, INT64_MAX, MONEY_MAX_FEN * 1000},
+            {MONEY_SUM_CAP - 1, 1, MONEY_SUM_CAP},
+            {MONEY_SUM_CAP, 1, MONEY_SUM_CAP},
+            {MONEY_SUM_CAP, MONEY_SUM_CAP, MONEY_SUM_CAP},
+            {INT64_MAX, 1, MONEY_SUM_CAP},
+            {INT64_MAX, INT64_MAX, MONEY_SUM_CAP},
             {INT64_MAX, INT64_MIN, -1},
-            {-MONEY_MAX_FEN * 1000, -1, -MONEY_MAX_FEN * 1000},
-            {INT64_MIN, -1, -MONEY_MAX_FEN * 1000},
-            {INT64_MIN, INT64_MIN, -MONEY_MAX_FEN * 1000},
-            {INT64_MIN, 0, -MONEY_MAX_FEN * 1000},
+            {-MONEY_SUM_CAP, -1, -MONEY_SUM_CAP},
+            {INT64_MIN, -1, -MONEY_SUM_CAP},
+            {INT64_MIN, INT64_MIN, -MONEY_SUM_CAP},
+            {INT64_MIN, 0, -MONEY_SUM_CAP},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -346,13 +346,14 @@ static void test_add(void **state)
                 assert_int_equal(money_add(cases[i].b, cases[i].a), s);
         }
 
-        /* Summing the maximum amount 2000 times: exact while it fits, then
-         * stuck at the cap, never wrapping. */
+        /* Summing the maximum amount 200,000 times: exact while it fits
+         * (100,000 of them), then stuck at the cap, never wrapping. */
         int64_t sum = 0;
-        for (int i = 1; i <= 2000; i++) {
+        for (int i = 1; i <= 200000; i++) {
                 int64_t next = money_add(sum, MONEY_MAX_FEN);
                 assert_true(next >= sum);
-                assert_int_equal(next, i <= 1000 ? i * MONEY_MAX_FEN : cap);
+                if (next != (i <= 100000 ? i * MONEY_MAX_FEN : cap))
+                        fail_msg("sum %d: %lld", i, (long long)next);
                 sum = next;
         }
 }
