@@ -63,6 +63,7 @@ typedef struct {
         int64_t last_positions_ms;
         int64_t last_timers_ms;
         bool paused;
+        bool resynced; /* the consumer sought back: drop a kept batch */
 } Daemon;
 
 #define RELAY_INTERVAL_MS 5000
@@ -418,6 +419,9 @@ static int store_ensure(Daemon *d, int64_t now)
                 return -EAGAIN;
         }
         d->store_ready = true;
+        /* After a reconnect: Redis may have lost its last writes. */
+        if (d->consumer && pipeline_resync(d->pipeline) == 1)
+                d->resynced = true;
         return 0;
 }
 
@@ -616,6 +620,14 @@ int daemon_run(const DaemonArgs *args)
                         d.last_ping_ms = now;
                 }
 
+                if (d.resynced) {
+                        /* Read again from Redis's positions: a kept batch
+                         * would apply later events before earlier ones. */
+                        for (size_t i = 0; i < n_batch; i++)
+                                rd_kafka_message_destroy(msgs[i]);
+                        n_batch = 0;
+                        d.resynced = false;
+                }
                 /* A batch that met a Redis failure is kept and tried again:
                  * nothing is polled meanwhile, so nothing is lost. */
                 if (!n_batch) {

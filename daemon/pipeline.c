@@ -875,6 +875,55 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
         return 0;
 }
 
+int pipeline_resync(Pipeline *p)
+{
+        if (!p->consumer || !p->n_tracks)
+                return 0;
+        _cleanup_free_ const char **tps = calloc(p->n_tracks, sizeof(char *));
+        _cleanup_free_ int64_t *pos = calloc(p->n_tracks, sizeof(int64_t));
+        _cleanup_free_ Track **which = calloc(p->n_tracks, sizeof(Track *));
+        if (!tps || !pos || !which)
+                return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_tracks; i++)
+                if (p->tracks[i].assigned) {
+                        which[n] = &p->tracks[i];
+                        tps[n++] = p->tracks[i].tp;
+                }
+        if (!n)
+                return 0;
+        if (store_positions_get(p->store, tps, n, pos) < 0)
+                return -EIO;
+        rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new((int)n);
+        for (size_t i = 0; i < n; i++) {
+                Track *t = which[i];
+                int64_t mine = t->recorded > t->processed_end ? t->recorded : t->processed_end;
+                if (mine < 0 || pos[i] >= mine)
+                        continue;
+                int64_t at = pos[i] >= 0 ? pos[i] : RD_KAFKA_OFFSET_BEGINNING;
+                log_warning("redis lost writes of %s (its position %" PRId64 ", ours %" PRId64
+                            "): reading again from there",
+                            t->tp, pos[i], mine);
+                rd_kafka_topic_partition_list_add(seek, t->topic, t->partition)->offset = at;
+                t->processed_end = -1;
+                t->n_dlq = 0;
+                t->recorded = pos[i];
+        }
+        int ret = 0;
+        if (seek->cnt) {
+                rd_kafka_error_t *e =
+                        rd_kafka_seek_partitions(consumer_handle(p->consumer), seek, 10000);
+                if (e) {
+                        log_error("kafka: seek failed: %s", rd_kafka_error_string(e));
+                        rd_kafka_error_destroy(e);
+                        ret = -EIO;
+                } else
+                        ret = 1;
+        }
+        rd_kafka_topic_partition_list_destroy(seek);
+        return ret;
+}
+
 int pipeline_flush_positions(Pipeline *p)
 {
         const char *tps[p->n_tracks ? p->n_tracks : 1];

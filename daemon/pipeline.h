@@ -60,6 +60,13 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
  * return values as pipeline_process(). */
 int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms);
 
+/* After Redis came back: if Redis's position of an assigned partition is
+ * behind what this instance recorded (Redis lost its last writes: a power
+ * loss with AOF everysec), the consumer seeks back there so that nothing
+ * is lost. Returns 1 when it sought (the caller drops any batch it kept),
+ * 0 when nothing was lost, -EIO. */
+int pipeline_resync(Pipeline *p);
+
 /* Writes the positions of partitions that moved: Redis first (the truth),
  * then Kafka's stored offsets (a hint). */
 int pipeline_flush_positions(Pipeline *p);
