@@ -122,5 +122,6 @@ clean:
 include deploy/install.mk
 include bench.mk
 include fuzz.mk
+include faults.mk
 
 -include $(wildcard $(B)/obj/*.d $(BS)/obj/*.d $(B)/*.d $(BS)/*.d)

@@ -912,7 +912,7 @@ int pipeline_resync(Pipeline *p)
         int ret = 0;
         if (seek->cnt) {
                 rd_kafka_error_t *e =
-                        rd_kafka_seek_partitions(consumer_handle(p->consumer), seek, 10000);
+                    rd_kafka_seek_partitions(consumer_handle(p->consumer), seek, 10000);
                 if (e) {
                         log_error("kafka: seek failed: %s", rd_kafka_error_string(e));
                         rd_kafka_error_destroy(e);
