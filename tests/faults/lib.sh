@@ -22,16 +22,20 @@ rfail() { echo "FAIL: $*" >>"$ROW_NOTES"; say "FAIL: $*"; }
 rnote() { echo "$*" >>"$ROW_NOTES"; say "$*"; }
 
 # --- Redis: AOF everysec, DEBUG allowed from localhost, restartable ---------
+# On a unix socket in $T: a restart after kill -9 always gets its address
+# back (a TCP port may be taken meanwhile by a concurrent test).
+REDIS_SOCK=$T/redis.sock
+REDIS_URL="unix://$REDIS_SOCK"
+rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 fredis_start() {
-        REDIS_PORT=${REDIS_PORT:-$(free_port)}
         mkdir -p "$T/redis"
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
+        redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
+                --dir "$T/redis" --save "" \
                 --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
                 --enable-debug-command local --aof-load-truncated yes \
                 --daemonize no --logfile "$T/redis.log" &
         REDIS_PID=$!
         _PIDS+=("$REDIS_PID")
-        REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
         wait_for 20 rcli_ping || { rfail "redis-server did not start"; dump "$T/redis.log"; return 1; }
 }
 fredis_kill9() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
@@ -53,8 +57,8 @@ kafka:
   properties:
     fetch.wait.max.ms: "10"
     topic.metadata.refresh.interval.ms: "1000"
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "500"
+    session.timeout.ms: "${SESSION_MS:-6000}"
+    heartbeat.interval.ms: "${HEARTBEAT_MS:-500}"
 ${KAFKA_EXTRA:-}
 redis:
   url: "$REDIS_URL"
@@ -178,7 +182,7 @@ dump_inputs() {
 # (default INPUT_END).
 wait_positions() {
         local target=${2:-$INPUT_END}
-        wait_for "$1" bash -c "[ \"\$(redis-cli -p $REDIS_PORT HVALS 'hearth:pos:{$GROUP}' 2>/dev/null | awk '{s += \$1} END {print s + 0}')\" -ge $target ]"
+        wait_for "$1" bash -c "[ \"\$(redis-cli -s $REDIS_SOCK HVALS 'hearth:pos:{$GROUP}' 2>/dev/null | awk '{s += \$1} END {print s + 0}')\" -ge $target ]"
 }
 # wait_registered: the registrations are applied (hearthd must run).
 wait_registered() {
@@ -325,7 +329,7 @@ stream_wait() { wait "$STREAM_PID" 2>/dev/null; }
 wait_progress() {
         local p0
         p0=$(positions)
-        wait_for "$1" bash -c "[ \"\$(redis-cli -p $REDIS_PORT HVALS 'hearth:pos:{$GROUP}' 2>/dev/null | awk '{s += \$1} END {print s + 0}')\" -gt $p0 ]"
+        wait_for "$1" bash -c "[ \"\$(redis-cli -s $REDIS_SOCK HVALS 'hearth:pos:{$GROUP}' 2>/dev/null | awk '{s += \$1} END {print s + 0}')\" -gt $p0 ]"
 }
 # OUTBOX_AT_KILLS: the outbox entries left at each kill, summed (the bound
 # on duplicate alerts: each may have been delivered before the kill).
@@ -338,4 +342,25 @@ check_dups_bound() {
         [ -n "$d" ] || return 0
         rnote "duplicate ids $d, outbox entries at the kills $OUTBOX_AT_KILLS"
         [ "$d" -le "$OUTBOX_AT_KILLS" ] || rfail "duplicates $d exceed the outbox sizes at the kills ($OUTBOX_AT_KILLS)"
+}
+
+# split_load K: the load of $T/gen cut in K parts by lines ($T/parts/<topic>.NNN),
+# each topic's order kept; produce_part I produces part I of every topic.
+# Rows that crash hearthd give each crashing instance a part of its own, so
+# that it has work whatever the speed of the machine.
+split_load() {
+        local t
+        mkdir -p "$T/parts"
+        for t in $ALL_TOPICS; do
+                [ -s "$T/gen/$t.txt" ] && split -n "l/$1" -d -a 3 "$T/gen/$t.txt" "$T/parts/$t."
+        done
+        NPARTS=$1
+}
+produce_part() {
+        local n t pids=()
+        n=$(printf '%03d' "$1")
+        for t in $ALL_TOPICS; do
+                [ -s "$T/parts/$t.$n" ] && { fproduce "$t" "$T/parts/$t.$n" & pids+=($!); }
+        done
+        [ ${#pids[@]} = 0 ] || wait "${pids[@]}"
 }

@@ -22,28 +22,29 @@ row_F1() {
         verify_row
 }
 
-# F2 kill -9 at random instants while the load streams in, restarted after
-# 1 s; duplicate alerts at most the outbox entries left at the kills.
+# F2 kill -9 at random instants, restarted after 1 s: before each kill a
+# part of the load is produced and hearthd is seen working on it; duplicate
+# alerts at most the outbox entries left at the kills.
 row_F2() {
-        local kills k=0
+        local kills k
         kills=$(q 3 20)
         setup 1 || return
-        fconfig
+        # a dead member leaves the mock's group after session.timeout.ms
+        SESSION_MS=3000 HEARTBEAT_MS=300 fconfig
         gen_load -H 200 -n "$(q 1500 16000)" -s 2 -b 2
+        split_load $((kills + 1))
         start_and_register
-        produce_stream "$(q 14 170)" 50
-        while [ $k -lt "$kills" ]; do
-                wait_progress 30 || break
-                sleep "$((RANDOM % 2)).$((RANDOM % 10))"
+        for k in $(seq 0 $((kills - 1))); do
+                produce_part "$k"
+                wait_progress 30 || rnote "kill $((k + 1)): no progress seen"
+                sleep "0.$((RANDOM % 10))"
                 inst_kill 1
-                k=$((k + 1))
                 note_outbox
                 sleep 1
                 inst_start 1
         done
-        [ $k = "$kills" ] || rfail "only $k of $kills kills (no progress to interrupt)"
-        rnote "$k kills"
-        stream_wait
+        rnote "$kills kills"
+        produce_part "$kills"
         quiesce 300
         inst_stop 1
         [ "$IRC" = 0 ] || rfail "final SIGTERM: exit status $IRC"
@@ -53,16 +54,16 @@ row_F2() {
         verify_report
 }
 
-# crash_cycle POINT: the running instance 1 is stopped (SIGTERM), started
-# again with HEARTH_CRASH_POINT=POINT, must die by SIGKILL at that point,
-# and is started again normally. The outbox at the crash is noted.
+# crash_cycle POINT PART: the running instance 1 is stopped (SIGTERM) and
+# started again with HEARTH_CRASH_POINT=POINT; part PART of the load is
+# produced for it; it must die by SIGKILL at that point; it is started
+# again normally. The outbox at the crash is noted.
 crash_cycle() {
         local point=$1
-        wait_progress 30 || rnote "no progress before the $point cycle"
-        sleep 1
         inst_stop 1
         [ "$IRC" = 0 ] || rfail "SIGTERM before the $point cycle: exit status $IRC"
         inst_start 1 HEARTH_CRASH_POINT="$point"
+        produce_part "$2"
         if ! inst_wait_exit 1 60; then
                 rfail "crash point $point not reached within 60 s"
                 inst_kill 1
@@ -71,24 +72,29 @@ crash_cycle() {
         fi
         note_outbox
         inst_start 1
+        wait_progress 30
 }
 
-# F3 kill -9 after the Redis commit and before the produce (crash points
-# after_commit and before_produce): the outbox relay sends what the crash
-# kept back; no alert is missing.
-row_F3() {
-        local cycles point c
-        cycles=$(q 1 2)
+# crash_row SEED EVENTS CYCLES POINT...: the load in parts, CYCLES crash
+# cycles per point, then the rest; duplicates bounded by the outbox at the
+# crashes.
+crash_row() {
+        local seed=$1 events=$2 cycles=$3 point c part=1
+        shift 3
         setup 1 || return
         fconfig
-        gen_load -H 200 -n "$(q 1500 8000)" -s 3
+        gen_load -H 200 -n "$events" -s "$seed" -d "${DUP_PERMILLE:-0}"
+        split_load $((cycles * $# + 2))
         start_and_register
-        produce_stream "$(q 12 50)" 30
-        for point in after_commit before_produce; do
-                for c in $(seq "$cycles"); do crash_cycle "$point"; done
+        produce_part 0
+        for point in "$@"; do
+                for c in $(seq "$cycles"); do
+                        crash_cycle "$point" "$part"
+                        part=$((part + 1))
+                done
         done
         rnote "$(grep -c 'crash point .* reached' "$T/hearthd.1.log") crash points reached"
-        stream_wait
+        produce_part "$part"
         quiesce 300
         inst_stop 1
         [ "$IRC" = 0 ] || rfail "final SIGTERM: exit status $IRC"
@@ -97,6 +103,11 @@ row_F3() {
         check_dups_bound
         verify_report
 }
+
+# F3 kill -9 after the Redis commit and before the produce (crash points
+# after_commit and before_produce): the outbox relay sends what the crash
+# kept back; no alert is missing.
+row_F3() { crash_row 3 "$(q 1500 8000)" "$(q 1 2)" after_commit before_produce; }
 
 # F8 Redis killed (kill -9) under load and restarted from its AOF after 5 s:
 # hearthd reconnects within 5 s of Redis being back and never exits.
@@ -153,7 +164,7 @@ row_F16() {
         broker_cmd "up all"
         stream_resume
         t0=$SECONDS
-        if wait_for 20 bash -c "[ \"\$(redis-cli -p $REDIS_PORT HVALS 'hearth:pos:{$GROUP}' | awk '{s += \$1} END {print s + 0}')\" -gt $p0 ]"; then
+        if wait_for 20 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK HVALS 'hearth:pos:{$GROUP}' | awk '{s += \$1} END {print s + 0}')\" -gt $p0 ]"; then
                 rnote "consumption resumed $((SECONDS - t0)) s after the brokers came back"
         else
                 rfail "no progress within 20 s after the brokers came back"
@@ -169,44 +180,12 @@ row_F16() {
 # F4 kill -9 after the produce and its delivery report, before the outbox
 # entry is deleted (crash point after_delivery): the relay sends the entry
 # again, with the same id and the same bytes.
-row_F4() {
-        local c
-        setup 1 || return
-        fconfig
-        gen_load -H 200 -n 6000 -s 4
-        start_and_register
-        produce_stream 40 30
-        for c in 1 2; do crash_cycle after_delivery; done
-        stream_wait
-        quiesce 300
-        inst_stop 1
-        [ "$IRC" = 0 ] || rfail "final SIGTERM: exit status $IRC"
-        ALLOW_DUPS=1
-        verify_run
-        check_dups_bound
-        verify_report
-}
+row_F4() { crash_row 4 6000 2 after_delivery; }
 
 # F5 kill -9 just before and just after the positions are written (crash
 # points before_positions, after_positions): events are read again; money
 # difference 0.
-row_F5() {
-        local point c
-        setup 1 || return
-        fconfig
-        gen_load -H 200 -n 6000 -s 5 -d 20
-        start_and_register
-        produce_stream 40 30
-        for point in before_positions after_positions; do crash_cycle "$point"; done
-        stream_wait
-        quiesce 300
-        inst_stop 1
-        [ "$IRC" = 0 ] || rfail "final SIGTERM: exit status $IRC"
-        ALLOW_DUPS=1
-        verify_run
-        check_dups_bound
-        verify_report
-}
+row_F5() { DUP_PERMILLE=20 crash_row 5 6000 1 before_positions after_positions; }
 
 # F6 two instances; instance 1 dies inside its revoke callback (crash point
 # in_revoke) when instance 2 joins; then it comes back.
@@ -308,7 +287,7 @@ row_F10() {
         gen_load -H 200 -n 8000 -s 10
         start_and_register
         produce_stream 30 30
-        ( while :; do sleep 2; redis-cli -p "$REDIS_PORT" SCRIPT FLUSH >/dev/null 2>&1; done ) &
+        ( while :; do sleep 2; redis-cli -s "$REDIS_SOCK" SCRIPT FLUSH >/dev/null 2>&1; done ) &
         flusher=$!
         _PIDS+=("$flusher")
         stream_wait
@@ -827,8 +806,6 @@ row_F27() {
 row_F28() {
         local t_ready t_sub gap
         start_broker 1 4 || { rfail "test broker did not start"; return; }
-        REDIS_PORT=$(free_port)
-        REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
         fconfig
         gen_load -H 200 -n 6000 -s 28
         inst_start 1 WATCHDOG_USEC=4000000

@@ -9,8 +9,10 @@ ALL="F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F11 F12 F13 F14 F15 F16 F17 F18 F19 F20 F21 
 rows=("$@")
 [ ${#rows[@]} = 0 ] && [ -n "${FAULTS:-}" ] && IFS=', ' read -r -a rows <<<"$FAULTS"
 [ ${#rows[@]} = 0 ] && read -r -a rows <<<"$ALL"
-LOGS=$ROOT/build/faults/logs
+# One folder of logs per run (runs may overlap); build/faults/logs/latest.
+LOGS=$ROOT/build/faults/logs/$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$LOGS"
+ln -sfn "$LOGS" "$ROOT/build/faults/logs/latest"
 for b in build/faults/fgen build/faults/fverify build/san/hearthd build/testbroker build/notifylisten; do
         [ -x "$b" ] || { echo "run.sh: $b missing: make faults-tools all san" >&2; exit 2; }
 done

@@ -552,20 +552,26 @@ static void test_pending_full(void **state)
         assert_null(at(doc, "pending"));
 }
 
-/* Sums saturate at MONEY_MAX_FEN * 1000 instead of overflowing, in the
- * document and in the 12-month sums; single amounts stay exact to the fen. */
+/* Sums saturate at MONEY_SUM_CAP instead of overflowing, in the document
+ * and in the 12-month sums; single amounts stay exact to the fen. */
 static void test_saturation(void **state)
 {
         (void)state;
         HouseholdEffects fx = {json_array(), NULL};
         json_auto_t *doc = registered(NULL);
-        const int64_t cap = MONEY_MAX_FEN * 1000;
+        const int64_t cap = MONEY_SUM_CAP;
         Event ev;
 
         make(&ev, "expense.reported", "2026-02-10",
              "{\"category\":\"medical\",\"amount\":100000000000,\"incurred_on\":\"2026-02-10\"}");
-        for (int i = 0; i < 1000; i++)
-                assert_int_equal(household_apply(doc, &ev, dec, &fx), 0);
+        assert_int_equal(household_apply(doc, &ev, dec, &fx), 0);
+        /* As if 99,998 more maximal amounts had come: one more is exact, the
+         * next reaches the cap. */
+        json_object_set_new(json_object_get(json_object_get(doc, "months"), "2026-02"), "medical",
+                            json_integer(cap - 2 * MONEY_MAX_FEN));
+        assert_int_equal(household_apply(doc, &ev, dec, &fx), 0);
+        assert_int_equal(int_at(doc, "months.2026-02.medical"), cap - MONEY_MAX_FEN);
+        assert_int_equal(household_apply(doc, &ev, dec, &fx), 0);
         assert_int_equal(int_at(doc, "months.2026-02.medical"), cap);
         assert_int_equal(household_apply(doc, &ev, dec, &fx), 0);
         assert_int_equal(int_at(doc, "months.2026-02.medical"), cap);
