@@ -82,7 +82,7 @@ crash_row() {
         local seed=$1 events=$2 cycles=$3 point c part=1
         shift 3
         setup 1 || return
-        fconfig
+        SESSION_MS=3000 HEARTBEAT_MS=300 fconfig
         gen_load -H 200 -n "$events" -s "$seed" -d "${DUP_PERMILLE:-0}"
         split_load $((cycles * $# + 2))
         start_and_register
