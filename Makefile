@@ -80,6 +80,7 @@ test: deps
 	$(MAKE) lint
 	$(MAKE) bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000
 	$(MAKE) fuzz-replay
+	$(MAKE) faults-tools
 	tests/run.sh
 
 unit: san

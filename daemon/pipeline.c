@@ -14,6 +14,7 @@
 
 #define MAX_RETRIES 5
 #define TP_LEN 300
+#define EVENT_CLOCK_MAX_AGE_MS (24LL * 3600 * 1000)
 
 void crash_point(const char *name)
 {
@@ -369,6 +370,15 @@ static void evaluate(Pipeline *p, json_t *doc, const char *household, const Even
         json_t *eval = p->eval ? p->eval(doc, today, p->eval_userdata) : NULL;
         if (!eval)
                 eval = json_pack("{s:b, s:[]}", "monitored", 0, "reasons");
+        /* Feeds' timestamps need not be in order: time never runs back
+         * within a household's alert. */
+        const json_t *open = json_object_get(doc, "alert");
+        int64_t floor_ms = (int64_t)json_integer_value(json_object_get(open, "raised_ms"));
+        int64_t ack_ms = (int64_t)json_integer_value(json_object_get(open, "acknowledged_ms"));
+        if (ack_ms > floor_ms)
+                floor_ms = ack_ms;
+        if (now < floor_ms)
+                now = floor_ms;
         bool acked = json_object_get(json_object_get(doc, "alert"), "acknowledged_ms") != NULL;
         lifecycle_step(doc, household, ev, eval, now, &p->policy, outputs);
         json_decref(eval);
@@ -379,6 +389,19 @@ static void evaluate(Pipeline *p, json_t *doc, const char *household, const Even
                                (double)(json_integer_value(ack) -
                                         json_integer_value(json_object_get(alert, "raised_ms"))) /
                                    1000.0);
+}
+
+/* The clock of the transitions an input event causes: its Kafka timestamp
+ * (when it entered the feed) when that lies within the last day, else now.
+ * The same message processed again (after a crash, or after Redis lost its
+ * last writes) then yields byte-identical output events (CONTRACT.md). */
+static int64_t event_clock(const rd_kafka_message_t *m, int64_t now)
+{
+        rd_kafka_timestamp_type_t type;
+        int64_t ts = rd_kafka_message_timestamp(m, &type);
+        if (type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts > now || now - ts > EVENT_CLOCK_MAX_AGE_MS)
+                return now;
+        return ts;
 }
 
 /* Turns a commit's output events into outbox entries ("<ms> <json>"). */
@@ -444,7 +467,7 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                                           "household");
                         continue;
                 }
-                evaluate(p, gc->doc, g->household, &it->ev, now, gc->outputs);
+                evaluate(p, gc->doc, g->household, &it->ev, event_clock(it->m, now), gc->outputs);
                 gc->seen[gc->c.n_seen++] = it->seen;
                 gc->applied[gc->n_applied++] = g->items[k];
                 /* The highest offset of each partition among applied events. */

@@ -23,7 +23,7 @@ trap cleanup EXIT
 trap 'echo; echo "${bold}demo interrupted, stopping everything...${off}"; exit 130' INT TERM
 
 say() { echo; echo "${bold}==> $*${off}"; }
-port() { for _ in $(seq 100); do p=$((20000 + RANDOM % 40000)); (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }; done; }
+port() { for _ in $(seq 100); do p=$((10000 + RANDOM % 22000)); (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }; done; }
 waitfor() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done; return 1; }
 
 say "starting the test broker (librdkafka mock cluster: the real Kafka protocol on loopback)"

@@ -58,7 +58,9 @@ wait_for() {
 free_port() {
         local p
         for _ in $(seq 100); do
-                p=$((20000 + RANDOM % 40000))
+                # below the kernel's ephemeral range (32768-60999), where the
+                # local ports of outgoing connections would collide
+                p=$((10000 + RANDOM % 22000))
                 if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
         done
         return 1
@@ -66,15 +68,25 @@ free_port() {
 
 # start_redis: REDIS_PORT, REDIS_URL, rcli (redis-cli against it).
 start_redis() {
-        REDIS_PORT=${REDIS_PORT:-$(free_port)}
-        mkdir -p "$T/redis"
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
-                --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
-                --daemonize no --logfile "$T/redis.log" &
-        REDIS_PID=$!
-        _PIDS+=("$REDIS_PID")
-        REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-        wait_for 10 rcli_ping || { echo "# redis-server did not start"; dump "$T/redis.log"; return 1; }
+        local fixed=${REDIS_PORT:-} try
+        for try in 1 2 3; do
+                REDIS_PORT=${fixed:-$(free_port)}
+                mkdir -p "$T/redis"
+                : >"$T/redis.log"
+                redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
+                        --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
+                        --daemonize no --logfile "$T/redis.log" &
+                REDIS_PID=$!
+                _PIDS+=("$REDIS_PID")
+                REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+                wait_for 10 bash -c "[ \"\$(redis-cli -p $REDIS_PORT PING 2>/dev/null)\" = PONG ] || ! kill -0 $REDIS_PID 2>/dev/null"
+                rcli_ping && return 0
+                # the port was taken meanwhile: another one, unless fixed
+                [ -z "$fixed" ] && grep -q "Address already in use" "$T/redis.log" 2>/dev/null || break
+        done
+        echo "# redis-server did not start"
+        dump "$T/redis.log"
+        return 1
 }
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 rcli_ping() { [ "$(rcli PING 2>/dev/null)" = PONG ]; }

@@ -104,7 +104,9 @@ calc() { awk "BEGIN { printf \"%.${2:-0}f\", $1 }"; }
 free_port() {
         local p
         for _ in $(seq 100); do
-                p=$((20000 + RANDOM % 40000))
+                # below the kernel's ephemeral range (32768-60999), where the
+                # local ports of outgoing connections would collide
+                p=$((10000 + RANDOM % 22000))
                 if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
         done
         return 1

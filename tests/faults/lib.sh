@@ -326,9 +326,12 @@ stream_running() { kill -0 "$STREAM_PID" 2>/dev/null; }
 stream_wait() { wait "$STREAM_PID" 2>/dev/null; }
 
 # wait_progress SECS: until the positions move past their value now.
+# wait_progress SECONDS [BASE]: the group's positions rise above BASE
+# (default: now). Take BASE before producing the work, else work done before
+# the call goes unseen.
 wait_progress() {
-        local p0
-        p0=$(positions)
+        local p0=${2:-}
+        [ -n "$p0" ] || p0=$(positions)
         wait_for "$1" bash -c "[ \"\$(redis-cli -s $REDIS_SOCK HVALS 'hearth:pos:{$GROUP}' 2>/dev/null | awk '{s += \$1} END {print s + 0}')\" -gt $p0 ]"
 }
 # OUTBOX_AT_KILLS: the outbox entries left at each kill, summed (the bound

@@ -26,7 +26,7 @@ row_F1() {
 # part of the load is produced and hearthd is seen working on it; duplicate
 # alerts at most the outbox entries left at the kills.
 row_F2() {
-        local kills k
+        local kills k base
         kills=$(q 3 20)
         setup 1 || return
         # a dead member leaves the mock's group after session.timeout.ms
@@ -35,8 +35,9 @@ row_F2() {
         split_load $((kills + 1))
         start_and_register
         for k in $(seq 0 $((kills - 1))); do
+                base=$(positions)
                 produce_part "$k"
-                wait_progress 30 || rnote "kill $((k + 1)): no progress seen"
+                wait_progress 30 "$base" || rfail "kill $((k + 1)): no progress seen"
                 sleep "0.$((RANDOM % 10))"
                 inst_kill 1
                 note_outbox
