@@ -399,7 +399,8 @@ static int64_t event_clock(const rd_kafka_message_t *m, int64_t now)
 {
         rd_kafka_timestamp_type_t type;
         int64_t ts = rd_kafka_message_timestamp(m, &type);
-        if (type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts > now || now - ts > EVENT_CLOCK_MAX_AGE_MS)
+        if (type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts > now ||
+            now - ts > EVENT_CLOCK_MAX_AGE_MS)
                 return now;
         return ts;
 }
