@@ -10,6 +10,31 @@ json_t *household_new(void)
         return json_pack("{s:b, s:i}", "registered", 0, "events", 0);
 }
 
+char *household_dump(json_t *doc)
+{
+        json_t *alert = json_object_get(doc, "alert");
+        json_t *reasons = json_object_get(alert, "reasons");
+        if (!reasons || reasons != json_object_get(json_object_get(doc, "eval"), "reasons"))
+                return json_dumps(doc, JSON_COMPACT);
+        json_incref(reasons);
+        json_object_set_new(alert, "reasons", json_string("eval"));
+        char *text = json_dumps(doc, JSON_COMPACT);
+        json_object_set_new(alert, "reasons", reasons);
+        return text;
+}
+
+void household_loaded(json_t *doc)
+{
+        json_t *alert = json_object_get(doc, "alert");
+        json_t *reasons = json_object_get(json_object_get(doc, "eval"), "reasons");
+        if (!json_is_string(json_object_get(alert, "reasons")))
+                return;
+        if (json_is_array(reasons))
+                json_object_set(alert, "reasons", reasons);
+        else
+                json_object_set_new(alert, "reasons", json_array());
+}
+
 bool household_registered(const json_t *doc)
 {
         return json_is_true(json_object_get(doc, "registered"));
@@ -68,14 +93,20 @@ static void month_key(int idx, char *buf, size_t len)
         snprintf(buf, len, "%04d-%02d", idx / 12, idx % 12 + 1);
 }
 
+/* "YYYY-MM" to its month index, -1 if malformed. Called for every month
+ * bucket of every evaluation: digits by hand, no formatting. */
 static int month_key_parse(const char *k)
 {
-        int32_t d;
-        char full[16];
-        snprintf(full, sizeof(full), "%.7s-01", k);
-        if (date_parse(full, &d) < 0)
+        for (int i = 0; i < 7; i++)
+                if (i == 4 ? k[i] != '-' : (k[i] < '0' || k[i] > '9'))
+                        return -1;
+        if (k[7])
                 return -1;
-        return month_index(d);
+        int year = (k[0] - '0') * 1000 + (k[1] - '0') * 100 + (k[2] - '0') * 10 + (k[3] - '0');
+        int month = (k[5] - '0') * 10 + (k[6] - '0');
+        if (year < 1 || month < 1 || month > 12)
+                return -1;
+        return year * 12 + month - 1;
 }
 
 /* Adds fen to months.<month of date>.<bucket>. */
@@ -202,13 +233,15 @@ static void apply_claim(json_t *doc, const Event *ev, HouseholdEffects *fx)
 {
         bucket_add(doc, ev->date, "medical", event_fen(ev, "out_of_pocket"));
         bucket_add(doc, ev->date, "fund_paid", event_fen(ev, "fund_paid"));
-        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "claim",
-                                    "date", event_str(ev, "settled_on"), "claim_id",
-                                    event_str(ev, "claim_id"), "member_id",
-                                    event_str(ev, "member_id"), "claim_kind", event_str(ev, "kind"),
-                                    "major_disease", event_bool(ev, "major_disease"),
-                                    "out_of_pocket", (json_int_t)event_fen(ev, "out_of_pocket"),
-                                    "total", (json_int_t)event_fen(ev, "total")));
+        /* Only what the claims rows of the rules read (facts.c): the claim
+         * and member ids are found through the event id and source kept in
+         * the ledger and the timeline. */
+        incident_add(doc,
+                     json_pack("{s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "claim", "date",
+                               event_str(ev, "settled_on"), "claim_kind", event_str(ev, "kind"),
+                               "major_disease", event_bool(ev, "major_disease"), "out_of_pocket",
+                               (json_int_t)event_fen(ev, "out_of_pocket"), "total",
+                               (json_int_t)event_fen(ev, "total")));
         ledger_add(fx, ev, event_str(ev, "settled_on"), "medical_insurance",
                    event_fen(ev, "fund_paid"));
 }

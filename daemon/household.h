@@ -45,6 +45,13 @@ typedef struct {
 /* A new empty document for household id. */
 json_t *household_new(void);
 
+/* The stored form of a document (compact JSON, malloc'ed). An open alert's
+ * reasons are the latest evaluation's (one array, shared by the lifecycle):
+ * they are stored once, the alert's as the string "eval". */
+char *household_dump(json_t *doc);
+/* A document read from storage: gives an open alert its reasons back. */
+void household_loaded(json_t *doc);
+
 /* Applies ev (borrowed) to doc. An event for a household not registered yet
  * is kept in pending[] and applied when household.registered arrives.
  * Returns 0, or -ENOSPC when pending[] is full (the caller dead-letters the

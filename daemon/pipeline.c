@@ -488,7 +488,7 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
         if (!outbox_prepare(gc, g->household, now))
                 return false;
         gc->c.timer_due = lifecycle_next_due(gc->doc);
-        gc->doc_text = json_dumps(gc->doc, JSON_COMPACT);
+        gc->doc_text = household_dump(gc->doc);
         gc->ledger_s = calloc(json_array_size(gc->ledger) + 1, sizeof(char *));
         gc->timeline_s = calloc(json_array_size(gc->timeline) + 1, sizeof(char *));
         if (!gc->doc_text || !gc->ledger_s || !gc->timeline_s)
@@ -1240,7 +1240,7 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                         store_timer_set(p->store, h, next);
                         continue;
                 }
-                gc->doc_text = json_dumps(gc->doc, JSON_COMPACT);
+                gc->doc_text = household_dump(gc->doc);
                 if (!gc->doc_text || !outbox_prepare(gc, h, now_ms)) {
                         ret = -ENOMEM;
                         goto out;

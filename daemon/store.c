@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
+#include "household.h"
 #include "macro.h"
 
 /* The commit script. KEYS: h, seen, outbox, ledger, timeline (one slot).
@@ -265,6 +266,7 @@ int store_read(Store *s, StoreRead *reads, size_t n)
                         if (e[1]->type == REDIS_REPLY_STRING) {
                                 json_error_t je;
                                 r->doc = json_loadb(e[1]->str, e[1]->len, 0, &je);
+                                household_loaded(r->doc);
                                 if (!r->doc) {
                                         r->err = -EINVAL;
                                         snprintf(r->errmsg, sizeof(r->errmsg),
@@ -766,6 +768,7 @@ int store_household_dump(Store *s, const char *household, json_t **doc, int64_t 
                 return -ENOENT;
         *version = strtoll(h->element[0]->str ? h->element[0]->str : "0", NULL, 10);
         *doc = json_loadb(h->element[1]->str, h->element[1]->len, 0, NULL);
+        household_loaded(*doc);
         key(k, sizeof(k), s, household, "ledger");
         _cleanup_(freeReplyObjectp) redisReply *l = redis_command(s->redis, "LRANGE %s 0 -1", k);
         key(k, sizeof(k), s, household, "timeline");
