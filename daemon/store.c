@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
+#include <hiredis/sds.h>
 #include "household.h"
 #include "macro.h"
 
@@ -374,48 +375,50 @@ out:
         free(fields);
 }
 
-int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
+/* Writes what is queued for Redis once it passes this many bytes. */
+#define STORE_SEND_CHUNK (64 * 1024)
+
+void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms)
 {
-        if (!redis_connected(s->redis)) {
-                snprintf(s->err, sizeof(s->err), "not connected");
-                return -EIO;
-        }
-        size_t sent = 0;
-        char pk[200];
-        /* The pending index is written before the commits that need it, on
-         * the same connection: Redis applies them in this order. */
-        for (size_t i = 0; i < n; i++) {
-                if (!commits[i].n_outbox)
-                        continue;
-                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix,
-                         shard_of(commits[i].household));
-                const char *argv[3] = {"SADD", pk, commits[i].household};
+        redisContext *ctx = redis_ctx(s->redis);
+        if (!redis_connected(s->redis) || !ctx)
+                return; /* the missing replies are read as an I/O error */
+        /* The pending index and the due-time hint are written before the
+         * commit that needs them, on the same connection: Redis applies them
+         * in this order, so a crash in between leaves a stale hint, never a
+         * lost output or timer. */
+        if (c->n_outbox) {
+                char pk[200];
+                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(c->household));
+                const char *argv[3] = {"SADD", pk, c->household};
                 append_argv(s->redis, 3, argv);
-                sent++;
         }
-        char tk[200], due[24];
-        snprintf(tk, sizeof(tk), "%s:timers", s->prefix);
-        for (size_t i = 0; i < n; i++) {
-                if (commits[i].timer_due <= 0)
-                        continue;
-                /* Written before the commit that sets the timer: a crash in
-                 * between leaves a stale hint, never a lost timer. */
-                snprintf(due, sizeof(due), "%" PRId64, commits[i].timer_due);
-                const char *argv[4] = {"ZADD", tk, due, commits[i].household};
+        if (c->timer_due > 0) {
+                char tk[200], due[24];
+                snprintf(tk, sizeof(tk), "%s:timers", s->prefix);
+                snprintf(due, sizeof(due), "%" PRId64, c->timer_due);
+                const char *argv[4] = {"ZADD", tk, due, c->household};
                 append_argv(s->redis, 4, argv);
-                sent++;
         }
-        for (size_t i = 0; i < n; i++)
-                append_commit(s, &commits[i], now_ms);
+        append_commit(s, c, now_ms);
+        int done = 0;
+        if (ctx->obuf && sdslen(ctx->obuf) >= STORE_SEND_CHUNK &&
+            redisBufferWrite(ctx, &done) != REDIS_OK)
+                redis_disconnect(s->redis);
+}
+
+int store_commit_wait(Store *s, StoreCommit *commits, size_t n)
+{
         redisReply *rep;
-        for (size_t i = 0; i < sent; i++) {
-                if (get_reply(s, &rep) < 0)
-                        return -EIO;
-                freeReplyObject(rep);
-        }
         bool noscript = false;
         for (size_t i = 0; i < n; i++) {
                 StoreCommit *c = &commits[i];
+                size_t before = (c->n_outbox ? 1 : 0) + (c->timer_due > 0 ? 1 : 0);
+                for (size_t k = 0; k < before; k++) {
+                        if (get_reply(s, &rep) < 0)
+                                return -EIO;
+                        freeReplyObject(rep);
+                }
                 if (get_reply(s, &rep) < 0)
                         return -EIO;
                 c->result = -EIO;
@@ -452,6 +455,17 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
                 snprintf(s->err, sizeof(s->err), "NOSCRIPT: the commit script was reloaded");
         }
         return 0;
+}
+
+int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
+{
+        if (!redis_connected(s->redis)) {
+                snprintf(s->err, sizeof(s->err), "not connected");
+                return -EIO;
+        }
+        for (size_t i = 0; i < n; i++)
+                store_commit_send(s, &commits[i], now_ms);
+        return store_commit_wait(s, commits, n);
 }
 
 json_t *store_timers_due(Store *s, int64_t now_ms, size_t max)

@@ -87,6 +87,13 @@ typedef struct {
  * to the pending index first. -EIO when Redis failed: some commits may have
  * happened; the caller re-reads (the version tells). */
 int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms);
+/* The same in two halves, so that Redis runs the first commits while the
+ * caller still prepares the next: store_commit_send() queues one commit's
+ * commands (its pending-index SADD and timer ZADD first) and writes the
+ * queue to Redis once it is large; store_commit_wait() reads the replies of
+ * the n commits sent since the last wait, in order, like store_commit(). */
+void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms);
+int store_commit_wait(Store *s, StoreCommit *commits, size_t n);
 
 /* The due-time index <p>:timers (a hint: the household's state is the
  * truth). Households due at or before now_ms, at most max, as a JSON array
