@@ -195,6 +195,9 @@ int redis_connect(Redis *r)
                 snprintf(r->err, sizeof(r->err), "connect: %s", r->ctx->errstr);
                 goto fail;
         }
+        /* Keep the reply buffer between batches: freeing and growing a
+         * large buffer on every batch costs malloc_consolidate (perf). */
+        r->ctx->reader->maxbuf = 0;
         ret = -EIO;
         if (redisSetTimeout(r->ctx, tv_ms(r->command_timeout_ms)) != REDIS_OK) {
                 snprintf(r->err, sizeof(r->err), "setting timeout: %s", r->ctx->errstr);
