@@ -1098,33 +1098,50 @@ static int send_entry(Pipeline *p, const char *household, const char *id, const 
         return r;
 }
 
+/* Households whose outboxes the relay reads per Redis round trip. */
+#define RELAY_CHUNK 256
+
 int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms)
 {
         json_t *list = store_pending_list(p->store);
         if (!list)
                 return -EIO;
-        size_t i;
-        json_t *h;
+        /* Pipelined in chunks: one command and round trip per listed
+         * household stalled the pipeline for half a second every relay
+         * interval once a few thousand households had outputs (perf). */
         int ret = 0;
-        json_array_foreach (list, i, h) {
-                const char *household = json_string_value(h);
-                json_t *entries = store_outbox_get(p->store, household);
-                if (!entries) {
+        size_t n = json_array_size(list);
+        const char *hh[RELAY_CHUNK], *empty[RELAY_CHUNK];
+        for (size_t at = 0; at < n && ret == 0; at += RELAY_CHUNK) {
+                size_t m = n - at < RELAY_CHUNK ? n - at : RELAY_CHUNK, n_empty = 0;
+                for (size_t i = 0; i < m; i++)
+                        hh[i] = json_string_value(json_array_get(list, at + i));
+                json_t *all = store_outbox_get_many(p->store, hh, m);
+                if (!all) {
                         ret = -EIO;
                         break;
                 }
-                if (json_object_size(entries) == 0)
-                        store_pending_prune(p->store, household);
-                const char *id;
-                json_t *v;
-                json_object_foreach (entries, id, v) {
-                        size_t before = strset_size(p->in_flight);
-                        if (send_entry(p, household, id, json_string_value(v), now_ms,
-                                       older_than_ms) == 0 &&
-                            strset_size(p->in_flight) > before)
-                                p->stats.outputs_resent++;
+                for (size_t i = 0; i < m; i++) {
+                        json_t *entries = json_array_get(all, i);
+                        if (!json_is_object(entries))
+                                continue; /* not a hash: left alone */
+                        if (json_object_size(entries) == 0) {
+                                empty[n_empty++] = hh[i];
+                                continue;
+                        }
+                        const char *id;
+                        json_t *v;
+                        json_object_foreach (entries, id, v) {
+                                size_t before = strset_size(p->in_flight);
+                                if (send_entry(p, hh[i], id, json_string_value(v), now_ms,
+                                               older_than_ms) == 0 &&
+                                    strset_size(p->in_flight) > before)
+                                        p->stats.outputs_resent++;
+                        }
                 }
-                json_decref(entries);
+                json_decref(all);
+                if (store_pending_prune_many(p->store, empty, n_empty) < 0)
+                        ret = -EIO;
         }
         json_decref(list);
         return ret;

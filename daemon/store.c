@@ -713,44 +713,91 @@ json_t *store_pending_list(Store *s)
         return list;
 }
 
-json_t *store_outbox_get(Store *s, const char *household)
+json_t *store_outbox_get_many(Store *s, const char *const *households, size_t n)
 {
-        char k[300];
-        key(k, sizeof(k), s, household, "outbox");
-        const char *argv[2] = {"HGETALL", k};
-        size_t lens[2] = {7, strlen(k)};
-        _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 2, argv, lens);
-        if (!r || r->type != REDIS_REPLY_ARRAY)
+        if (!redis_connected(s->redis)) {
+                snprintf(s->err, sizeof(s->err), "not connected");
                 return NULL;
-        json_t *o = json_object();
-        for (size_t j = 0; j + 1 < r->elements; j += 2)
-                json_object_set_new(o, r->element[j]->str,
-                                    json_stringn(r->element[j + 1]->str, r->element[j + 1]->len));
-        return o;
+        }
+        char k[300];
+        for (size_t i = 0; i < n; i++) {
+                key(k, sizeof(k), s, households[i], "outbox");
+                const char *argv[2] = {"HGETALL", k};
+                append_argv(s->redis, 2, argv);
+        }
+        json_t *all = json_array();
+        for (size_t i = 0; i < n; i++) {
+                redisReply *r;
+                if (get_reply(s, &r) < 0) {
+                        json_decref(all);
+                        return NULL;
+                }
+                json_t *o = json_object();
+                for (size_t j = 0; r->type == REDIS_REPLY_ARRAY && j + 1 < r->elements; j += 2)
+                        json_object_set_new(
+                            o, r->element[j]->str,
+                            json_stringn(r->element[j + 1]->str, r->element[j + 1]->len));
+                bool bad = r->type != REDIS_REPLY_ARRAY;
+                if (bad)
+                        snprintf(s->err, sizeof(s->err), "HGETALL outbox: %s",
+                                 r->type == REDIS_REPLY_ERROR ? r->str : "not a hash");
+                freeReplyObject(r);
+                /* A key that is not a hash: null, left alone and listed. */
+                json_array_append_new(all, bad ? json_null() : o);
+                if (bad)
+                        json_decref(o);
+        }
+        return all;
 }
 
-int store_pending_prune(Store *s, const char *household)
+/* Reads and frees the next n replies; counts[i] = the integer of reply i
+ * (-1 when not an integer). counts may be NULL. */
+static int drain_replies(Store *s, size_t n, int64_t *counts)
 {
-        char k[300], pk[200];
-        key(k, sizeof(k), s, household, "outbox");
-        snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(household));
-        _cleanup_(freeReplyObjectp) redisReply *n = redis_command(s->redis, "HLEN %s", k);
-        if (!n)
-                return io_error(s, "HLEN outbox");
-        if (n->type != REDIS_REPLY_INTEGER || n->integer > 0)
-                return 0;
-        _cleanup_(freeReplyObjectp) redisReply *rem =
-            redis_command(s->redis, "SREM %s %s", pk, household);
-        /* A commit may have written an entry after our HLEN: look again. */
-        _cleanup_(freeReplyObjectp) redisReply *again = redis_command(s->redis, "HLEN %s", k);
-        if (!rem || !again)
-                return io_error(s, "pending prune");
-        if (again->type == REDIS_REPLY_INTEGER && again->integer > 0) {
-                _cleanup_(freeReplyObjectp) redisReply *add =
-                    redis_command(s->redis, "SADD %s %s", pk, household);
-                if (!add)
-                        return io_error(s, "SADD pending");
+        for (size_t i = 0; i < n; i++) {
+                redisReply *r;
+                if (get_reply(s, &r) < 0)
+                        return -EIO;
+                if (counts)
+                        counts[i] = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+                freeReplyObject(r);
         }
+        return 0;
+}
+
+int store_pending_prune_many(Store *s, const char *const *households, size_t n)
+{
+        if (!n)
+                return 0;
+        if (!redis_connected(s->redis))
+                return io_error(s, "pending prune");
+        _cleanup_free_ int64_t *after = calloc(2 * n, sizeof(int64_t));
+        if (!after)
+                return -ENOMEM;
+        char k[300], pk[200];
+        /* SREM, then HLEN on the same connection: an entry a commit wrote in
+         * between is seen, and the household goes back in the index. */
+        for (size_t i = 0; i < n; i++) {
+                key(k, sizeof(k), s, households[i], "outbox");
+                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(households[i]));
+                const char *srem[3] = {"SREM", pk, households[i]};
+                const char *hlen[2] = {"HLEN", k};
+                append_argv(s->redis, 3, srem);
+                append_argv(s->redis, 2, hlen);
+        }
+        if (drain_replies(s, 2 * n, after) < 0)
+                return io_error(s, "pending prune");
+        size_t readd = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (after[2 * i + 1] == 0)
+                        continue;
+                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(households[i]));
+                const char *sadd[3] = {"SADD", pk, households[i]};
+                append_argv(s->redis, 3, sadd);
+                readd++;
+        }
+        if (drain_replies(s, readd, NULL) < 0)
+                return io_error(s, "SADD pending");
         return 0;
 }
 

@@ -132,11 +132,13 @@ json_t *store_stats_get(Store *s);
 /* Households listed in the pending index (every shard). Returns a JSON
  * array of strings (new reference) or NULL on error. */
 json_t *store_pending_list(Store *s);
-/* Outbox entries of a household as a JSON object id -> value, or NULL. */
-json_t *store_outbox_get(Store *s, const char *household);
-/* Removes household from the pending index if its outbox is empty; puts
- * it back if an entry arrived meanwhile. */
-int store_pending_prune(Store *s, const char *household);
+/* Outbox entries of n households in one round trip: a JSON array of n
+ * objects id -> value (null for a key that is not a hash), or NULL on an
+ * I/O error. */
+json_t *store_outbox_get_many(Store *s, const char *const *households, size_t n);
+/* Removes households whose outbox is empty from the pending index, in two
+ * round trips; puts back any that got an entry meanwhile. */
+int store_pending_prune_many(Store *s, const char *const *households, size_t n);
 
 /* For hearthctl: the household's document, ledger and timeline. */
 int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,
