@@ -6,6 +6,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 D=$(mktemp -d /tmp/hearth-demo.XXXXXX)
 PIDS=()
+BODY=
 SCEN=$ROOT/tests/fixtures/demo/scenarios.txt
 if [ -t 1 ]; then
         bold=$'\e[1m' dim=$'\e[2m' green=$'\e[32m' yellow=$'\e[33m' red=$'\e[31m' off=$'\e[0m'
@@ -15,6 +16,8 @@ fi
 
 cleanup() {
         trap - INT TERM
+        # The scenarios run in a background job: stop what it started too.
+        [ -n "${BODY:-}" ] && pkill -TERM -P "$BODY" 2>/dev/null
         for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
         for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
         rm -rf "$D"
@@ -113,6 +116,10 @@ step() {
         shown=$c
 }
 
+# The scenarios run as a background job that the shell waits for: `wait`
+# returns at once on Ctrl-C, whereas a foreground kcat that exits cleanly on
+# SIGINT would make bash carry on with the next scenario.
+scenarios() {
 step 1 "Civil affairs registers four households (household.registered)"
 step 2 "A hospital bill wipes out a year's income: 45,000 yuan out of pocket, last year's income 36,000"
 step 3 "A typhoon destroys a house (emergency management: house collapsed)"
@@ -124,6 +131,11 @@ say "every household in hearthctl (the record behind the alerts)"
 for h in H3311210001 H3311210042; do
         "$ROOT/hearthctl" --redis "redis://127.0.0.1:$RPORT/0" household "$h" | sed 's/^/    /' | head -12
 done
+}
+scenarios &
+BODY=$!
+wait "$BODY"
+BODY=
 say "stopping (SIGTERM): hearthd drains, records its positions and exits"
 kill -TERM "$HPID"; wait "$HPID"; rc=$?
 grep "hearthd stopped" "$D/hearthd.log" | sed "s/^/    hearthd: /"
