@@ -436,6 +436,11 @@ static void housekeeping(Daemon *d, int64_t now)
                                     store_errstr(d->store));
                 d->last_positions_ms = now;
         }
+        if (pipeline_retry_deletes(d->pipeline) < 0)
+                log_ratelimited(LOG_WARNING,
+                                "redis: delivered outbox entries not deleted yet (%s), "
+                                "retrying",
+                                store_errstr(d->store));
         if (now - d->last_relay_ms >= RELAY_INTERVAL_MS) {
                 if (pipeline_relay(d->pipeline, clock_wall_ms(), RELAY_MIN_AGE_MS) < 0)
                         log_warning("redis: outbox relay failed (%s), retrying",

@@ -42,6 +42,12 @@ typedef struct {
         bool assigned;
 } Track;
 
+typedef struct {
+        char *household, *id;
+        char *payload; /* the output, for the supervision counts */
+        size_t len;
+} Undeleted;
+
 struct Pipeline {
         const Config *cfg;
         Store *store;
@@ -52,6 +58,15 @@ struct Pipeline {
         size_t n_tracks;
         StrSet *in_flight; /* "household\nentry" of outbox entries produced */
         size_t dlq_in_flight;
+        /* Delivered outputs whose outbox entry Redis could not delete (it
+         * was down): kept in in_flight, so the relay does not send them
+         * again, and deleted once Redis is back. */
+        Undeleted *undeleted;
+        size_t n_undeleted, cap_undeleted;
+        /* Commits are written to Redis and their replies not read yet: no
+         * other command may go to Redis until they are (a delivery report
+         * served by a producer poll meanwhile defers its delete). */
+        bool commits_unread;
         PipelineEvalFn eval;
         void *eval_userdata;
         LifecyclePolicy policy;
@@ -149,6 +164,14 @@ Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec)
         return p;
 }
 
+static void undeleted_clear(Undeleted *u)
+{
+        free(u->household);
+        free(u->id);
+        free(u->payload);
+        *u = (Undeleted){0};
+}
+
 Pipeline *pipeline_free(Pipeline *p)
 {
         if (!p)
@@ -159,6 +182,9 @@ Pipeline *pipeline_free(Pipeline *p)
         }
         free(p->tracks);
         strset_free(p->in_flight);
+        for (size_t i = 0; i < p->n_undeleted; i++)
+                undeleted_clear(&p->undeleted[i]);
+        free(p->undeleted);
         free(p);
         return NULL;
 }
@@ -660,6 +686,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                         /* Sent now: Redis runs it while the next household
                          * is prepared (perf: a strict read-prepare-commit
                          * sequence left Redis idle half of each batch). */
+                        p->commits_unread = true;
                         store_commit_send(p->store, &commits[n_commits], now);
                         commit_group[n_commits++] = w;
                 }
@@ -667,6 +694,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
         if (n_commits) {
                 int64_t t1 = clock_mono_us();
                 ret = store_commit_wait(p->store, commits, n_commits);
+                p->commits_unread = false;
                 metric_observe(p, "hearth_redis_roundtrip_seconds",
                                (double)(clock_mono_us() - t1) / 1e6);
                 if (ret < 0)
@@ -982,7 +1010,29 @@ int pipeline_flush_positions(Pipeline *p)
         return 0;
 }
 
-static void stats_count(Pipeline *p, const rd_kafka_message_t *m);
+static void stats_count(Pipeline *p, const void *payload, size_t len);
+
+/* Remembers a delivered output whose outbox entry is still to delete. */
+static int undeleted_keep(Pipeline *p, const char *household, const char *id, const void *payload,
+                          size_t len)
+{
+        if (p->n_undeleted == p->cap_undeleted) {
+                size_t cap = p->cap_undeleted ? 2 * p->cap_undeleted : 16;
+                Undeleted *u = realloc(p->undeleted, cap * sizeof(Undeleted));
+                if (!u)
+                        return -ENOMEM;
+                p->undeleted = u;
+                p->cap_undeleted = cap;
+        }
+        Undeleted u = {strdup(household), strdup(id), malloc(len ? len : 1), len};
+        if (!u.household || !u.id || !u.payload) {
+                undeleted_clear(&u);
+                return -ENOMEM;
+        }
+        memcpy(u.payload, payload, len);
+        p->undeleted[p->n_undeleted++] = u;
+        return 0;
+}
 
 void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
                           const rd_kafka_message_t *m, void *userdata)
@@ -1029,20 +1079,62 @@ void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
         }
         p->stats.outputs_delivered++;
         crash_point("after_delivery");
-        int r = store_outbox_delete(p->store, d->household, d->entry_id);
-        if (r < 0)
-                log_warning("redis: cannot delete delivered outbox entry %s (%s); it may be "
+        if (p->commits_unread) {
+                if (undeleted_keep(p, d->household, d->entry_id, m->payload, m->len) == 0 &&
+                    strset_add(p->in_flight, key) == 0)
+                        return;
+                log_warning("out of memory: outbox entry %s delivered but not deleted; it may be "
                             "sent again with the same id",
+                            d->entry_id);
+                return;
+        }
+        int r = store_outbox_delete(p->store, d->household, d->entry_id);
+        if (r == 1)
+                stats_count(p, m->payload, m->len);
+        if (r >= 0)
+                return;
+        if (undeleted_keep(p, d->household, d->entry_id, m->payload, m->len) == 0 &&
+            strset_add(p->in_flight, key) == 0) {
+                log_warning("redis: cannot delete delivered outbox entry %s (%s); deleted once "
+                            "Redis is back",
                             d->entry_id, store_errstr(p->store));
-        else if (r == 1)
-                stats_count(p, m);
+                return;
+        }
+        log_warning("redis: cannot delete delivered outbox entry %s (%s); it may be sent "
+                    "again with the same id",
+                    d->entry_id, store_errstr(p->store));
+}
+
+int pipeline_retry_deletes(Pipeline *p)
+{
+        if (!p->n_undeleted)
+                return 0;
+        size_t done = 0;
+        int ret = 0;
+        for (; done < p->n_undeleted; done++) {
+                Undeleted *u = &p->undeleted[done];
+                int r = store_outbox_delete(p->store, u->household, u->id);
+                if (r < 0) {
+                        ret = r;
+                        break;
+                }
+                if (r == 1)
+                        stats_count(p, u->payload, u->len);
+                char key[400];
+                snprintf(key, sizeof(key), "%s\n%s", u->household, u->id);
+                strset_remove(p->in_flight, key);
+                undeleted_clear(u);
+        }
+        memmove(p->undeleted, p->undeleted + done, (p->n_undeleted - done) * sizeof(Undeleted));
+        p->n_undeleted -= done;
+        return ret;
 }
 
 /* Supervision figures (REQ-14), counted once per output: only the delivery
  * that deleted the outbox entry counts it. */
-static void stats_count(Pipeline *p, const rd_kafka_message_t *m)
+static void stats_count(Pipeline *p, const void *payload, size_t len)
 {
-        json_t *ce = json_loadb(m->payload, m->len, 0, NULL);
+        json_t *ce = json_loadb(payload, len, 0, NULL);
         const char *type = json_string_value(json_object_get(ce, "type"));
         const json_t *data = json_object_get(ce, "data");
         const char *code = json_string_value(json_object_get(data, "code"));
