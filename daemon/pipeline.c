@@ -63,10 +63,6 @@ struct Pipeline {
          * again, and deleted once Redis is back. */
         Undeleted *undeleted;
         size_t n_undeleted, cap_undeleted;
-        /* Commits are written to Redis and their replies not read yet: no
-         * other command may go to Redis until they are (a delivery report
-         * served by a producer poll meanwhile defers its delete). */
-        bool commits_unread;
         PipelineEvalFn eval;
         void *eval_userdata;
         LifecyclePolicy policy;
@@ -686,7 +682,6 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                         /* Sent now: Redis runs it while the next household
                          * is prepared (perf: a strict read-prepare-commit
                          * sequence left Redis idle half of each batch). */
-                        p->commits_unread = true;
                         store_commit_send(p->store, &commits[n_commits], now);
                         commit_group[n_commits++] = w;
                 }
@@ -694,7 +689,6 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
         if (n_commits) {
                 int64_t t1 = clock_mono_us();
                 ret = store_commit_wait(p->store, commits, n_commits);
-                p->commits_unread = false;
                 metric_observe(p, "hearth_redis_roundtrip_seconds",
                                (double)(clock_mono_us() - t1) / 1e6);
                 if (ret < 0)
@@ -1079,15 +1073,9 @@ void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
         }
         p->stats.outputs_delivered++;
         crash_point("after_delivery");
-        if (p->commits_unread) {
-                if (undeleted_keep(p, d->household, d->entry_id, m->payload, m->len) == 0 &&
-                    strset_add(p->in_flight, key) == 0)
-                        return;
-                log_warning("out of memory: outbox entry %s delivered but not deleted; it may be "
-                            "sent again with the same id",
-                            d->entry_id);
-                return;
-        }
+        /* Redis may be down, or busy with pipelined commits when a producer
+         * poll serves this report in the middle of a batch: then the entry
+         * is deleted later, and stays in flight so the relay skips it. */
         int r = store_outbox_delete(p->store, d->household, d->entry_id);
         if (r == 1)
                 stats_count(p, m->payload, m->len);
@@ -1095,9 +1083,9 @@ void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
                 return;
         if (undeleted_keep(p, d->household, d->entry_id, m->payload, m->len) == 0 &&
             strset_add(p->in_flight, key) == 0) {
-                log_warning("redis: cannot delete delivered outbox entry %s (%s); deleted once "
-                            "Redis is back",
-                            d->entry_id, store_errstr(p->store));
+                log_notice("redis: delivered outbox entry %s not deleted yet (%s); deleted "
+                           "later",
+                           d->entry_id, store_errstr(p->store));
                 return;
         }
         log_warning("redis: cannot delete delivered outbox entry %s (%s); it may be sent "

@@ -75,9 +75,10 @@ int pipeline_flush_positions(Pipeline *p);
  * here (after a crash or an outage). older_than_ms: skip entries younger
  * than that (another instance may be delivering them). */
 int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms);
-/* Deletes the outbox entries of outputs delivered while Redis was down
- * (kept in memory meanwhile, so that the relay does not send them again).
- * 0, or -EIO with the rest kept for the next call. */
+/* Deletes the outbox entries of outputs delivered while Redis was down or
+ * busy with pipelined commits (kept in memory meanwhile, so that the relay
+ * does not send them again). 0, or -EIO with the rest kept for the next
+ * call. */
 int pipeline_retry_deletes(Pipeline *p);
 
 /* Fires due timers (reminders, escalations, overdue visits) of up to max

@@ -11,6 +11,7 @@ struct Redis {
         RedisUrl url;
         int64_t connect_timeout_ms, command_timeout_ms;
         redisContext *ctx;
+        size_t unread; /* replies of appended commands not read yet */
         char err[256];
         char target[300];
 };
@@ -140,6 +141,8 @@ void redis_disconnect(Redis *r)
                 redisFree(r->ctx);
                 r->ctx = NULL;
         }
+        if (r)
+                r->unread = 0;
 }
 
 bool redis_connected(const Redis *r)
@@ -233,6 +236,42 @@ fail:
         return ret;
 }
 
+void redis_append(Redis *r, int argc, const char **argv, const size_t *lens)
+{
+        /* Not queued (no link, no memory): the missing reply is read as an
+         * I/O error or a timeout, which drops the link. */
+        if (r->ctx && redisAppendCommandArgv(r->ctx, argc, argv, lens) == REDIS_OK)
+                r->unread++;
+}
+
+int redis_get_reply(Redis *r, redisReply **rep)
+{
+        void *p = NULL;
+        if (!r->ctx) {
+                snprintf(r->err, sizeof(r->err), "connection lost");
+                return -EIO;
+        }
+        if (redisGetReply(r->ctx, &p) != REDIS_OK || !p) {
+                snprintf(r->err, sizeof(r->err), "%s",
+                         r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
+                redis_disconnect(r);
+                return -EIO;
+        }
+        if (r->unread)
+                r->unread--;
+        *rep = p;
+        return 0;
+}
+
+/* A synchronous command is refused while pipelined replies are unread. */
+static bool pipeline_busy(Redis *r)
+{
+        if (!r->unread)
+                return false;
+        snprintf(r->err, sizeof(r->err), "%zu pipelined replies not read yet", r->unread);
+        return true;
+}
+
 static redisReply *check_reply(Redis *r, redisReply *rep)
 {
         if (!rep) {
@@ -249,6 +288,8 @@ redisReply *redis_command(Redis *r, const char *fmt, ...)
                 snprintf(r->err, sizeof(r->err), "not connected");
                 return NULL;
         }
+        if (pipeline_busy(r))
+                return NULL;
         va_list ap;
         va_start(ap, fmt);
         redisReply *rep = redisvCommand(r->ctx, fmt, ap);
@@ -262,5 +303,7 @@ redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size
                 snprintf(r->err, sizeof(r->err), "not connected");
                 return NULL;
         }
+        if (pipeline_busy(r))
+                return NULL;
         return check_reply(r, redisCommandArgv(r->ctx, argc, argv, lens));
 }

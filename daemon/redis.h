@@ -49,3 +49,11 @@ const char *redis_target(const Redis *r);
  * of type REDIS_REPLY_ERROR is returned as is. Caller frees the reply. */
 redisReply *redis_command(Redis *r, const char *fmt, ...);
 redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size_t *lens);
+
+/* Pipelining: redis_append() queues a command (sent with the next write or
+ * read), redis_get_reply() reads the next reply (on an I/O error it
+ * disconnects and returns -EIO). While replies are unread, redis_command()
+ * refuses with NULL and a message, without disconnecting: its reply would
+ * be another command's. */
+void redis_append(Redis *r, int argc, const char **argv, const size_t *lens);
+int redis_get_reply(Redis *r, redisReply **rep);

@@ -179,22 +179,15 @@ static void append_argv(Redis *r, int argc, const char **argv)
         }
         for (int i = 0; i < argc; i++)
                 lens[i] = strlen(argv[i]);
-        redisAppendCommandArgv(redis_ctx(r), argc, argv, lens);
+        redis_append(r, argc, argv, lens);
 }
 
 static int get_reply(Store *s, redisReply **rep)
 {
-        void *p = NULL;
-        if (!redis_ctx(s->redis)) {
-                snprintf(s->err, sizeof(s->err), "connection lost");
+        if (redis_get_reply(s->redis, rep) < 0) {
+                snprintf(s->err, sizeof(s->err), "%s", redis_errstr(s->redis));
                 return -EIO;
         }
-        if (redisGetReply(redis_ctx(s->redis), &p) != REDIS_OK || !p) {
-                snprintf(s->err, sizeof(s->err), "%s", redis_ctx(s->redis)->errstr);
-                redis_disconnect(s->redis);
-                return -EIO;
-        }
-        *rep = p;
         return 0;
 }
 
@@ -366,8 +359,7 @@ static void append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
                 argv[a++] = c->timeline[i];
         for (size_t i = 0; i < a; i++)
                 lens[i] = strlen(argv[i]);
-        if (redis_ctx(s->redis))
-                redisAppendCommandArgv(redis_ctx(s->redis), (int)a, argv, lens);
+        redis_append(s->redis, (int)a, argv, lens);
 out:
         free(argv);
         free(lens);
@@ -732,20 +724,21 @@ json_t *store_outbox_get_many(Store *s, const char *const *households, size_t n)
                         json_decref(all);
                         return NULL;
                 }
-                json_t *o = json_object();
-                for (size_t j = 0; r->type == REDIS_REPLY_ARRAY && j + 1 < r->elements; j += 2)
-                        json_object_set_new(
-                            o, r->element[j]->str,
-                            json_stringn(r->element[j + 1]->str, r->element[j + 1]->len));
-                bool bad = r->type != REDIS_REPLY_ARRAY;
-                if (bad)
+                json_t *o;
+                if (r->type == REDIS_REPLY_ARRAY) {
+                        o = json_object();
+                        for (size_t j = 0; j + 1 < r->elements; j += 2)
+                                json_object_set_new(
+                                    o, r->element[j]->str,
+                                    json_stringn(r->element[j + 1]->str, r->element[j + 1]->len));
+                } else {
+                        /* A key that is not a hash: null, left alone and listed. */
                         snprintf(s->err, sizeof(s->err), "HGETALL outbox: %s",
                                  r->type == REDIS_REPLY_ERROR ? r->str : "not a hash");
+                        o = json_null();
+                }
                 freeReplyObject(r);
-                /* A key that is not a hash: null, left alone and listed. */
-                json_array_append_new(all, bad ? json_null() : o);
-                if (bad)
-                        json_decref(o);
+                json_array_append_new(all, o);
         }
         return all;
 }
