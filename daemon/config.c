@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include "ytree.h"
@@ -82,6 +83,9 @@ static const KeyDef keys[] = {
      365 * DAY, NULL, true, "default response limit of red alerts"},
     {"alerts.respond_within.yellow", T_DURATION, F(respond_within_yellow_ms), NOCOUNT, "72h", 1000,
      365 * DAY, NULL, true, "default response limit of yellow alerts"},
+    {"alerts.respond_within.urgent", T_DURATION, F(respond_within_urgent_ms), NOCOUNT, "4h",
+     1000, 365 * DAY, NULL, true,
+     "response limit of rules marked `respond_within: urgent` (needs reported as urgent)"},
     {"alerts.reminder_after", T_DURATION, F(reminder_after_ms), NOCOUNT, "12h", 1000, 365 * DAY,
      NULL, true, "reminder to the cadre while an alert is unacknowledged"},
     {"visits.interval", T_DURATION, F(visit_interval_ms), NOCOUNT, "31d", 1000, 365 * DAY, NULL,
@@ -640,4 +644,44 @@ void config_dump_keys(FILE *f)
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 fprintf(f, "%-30s %-18s default %-28s %s%s\n", keys[i].key, type_name(keys[i].type),
                         keys[i].def, keys[i].doc, keys[i].reloadable ? " (reloadable)" : "");
+}
+
+/* Appends to buf[len] at *off, never past its end. */
+static void buf_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+        if (*off >= len)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        int w = vsnprintf(buf + *off, len - *off, fmt, ap);
+        va_end(ap);
+        if (w > 0)
+                *off = *off + (size_t)w < len ? *off + (size_t)w : len;
+}
+
+int config_floor_line_gaps(const Config *c, int through, char *buf, size_t len)
+{
+        size_t off = 0;
+        int n = 0;
+        if (len)
+                buf[0] = '\0';
+        if (!c || c->n_floor_lines == 0)
+                return 0;
+        size_t k = 0; /* the line in force in year y */
+        for (int y = c->floor_lines[0].year; y <= through; y++) {
+                while (k + 1 < c->n_floor_lines && c->floor_lines[k + 1].year <= y)
+                        k++;
+                if (c->floor_lines[k].year == y)
+                        continue;
+                const ConfigFloorLine *l = &c->floor_lines[k];
+                /* The last year of a run that falls back on the same line. */
+                bool last = y == through ||
+                            (k + 1 < c->n_floor_lines && c->floor_lines[k + 1].year == y + 1);
+                buf_append(buf, len, &off, "%s%d", n ? ", " : "", y);
+                if (last)
+                        buf_append(buf, len, &off, " (%d's line, %lld yuan per person)", l->year,
+                                   (long long)(l->fen / 100));
+                n++;
+        }
+        return n;
 }

@@ -56,6 +56,7 @@ typedef struct Config {
         /* lifecycle and timers */
         int64_t respond_within_red_ms;
         int64_t respond_within_yellow_ms;
+        int64_t respond_within_urgent_ms; /* rules with respond_within: urgent */
         int64_t reminder_after_ms;
         int64_t visit_interval_ms;
         int64_t timer_check_interval_ms;
@@ -88,6 +89,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
 /* Lists every key with its type, default and whether a reload may change it
  * (for `hearthd --help-config`). */
 void config_dump_keys(FILE *f);
+
+/* The years from the first configured floor line up to `through` that
+ * have no line of their own (they use the latest earlier line), written
+ * as "2023, 2024 (2022's line, 10000 yuan)" into buf. Returns how many such
+ * years there are (0: every year has its line, buf empty). */
+int config_floor_line_gaps(const Config *c, int through, char *buf, size_t len);
 
 /* Parses a duration like "250ms", "90s", "15m", "24h", "30d" into ms. */
 int config_parse_duration(const char *s, int64_t *ret_ms);

@@ -22,11 +22,14 @@ enum {
         V_INCOME_VERIFIED_YEAR,
         V_INCOME,
         V_INCOME_YEAR,
+        V_PRIOR_INCOME,
+        V_PRIOR_INCOME_YEAR,
         V_MEDICAL,
         V_FUND_PAID,
         V_EDUCATION,
         V_DISABILITY,
         V_OTHER_EXPENSE,
+        V_ILLNESS,
         V_RIGID,
         V_MAJOR_DISEASE,
         V_DISASTER_LOSS,
@@ -76,6 +79,13 @@ static const FactsHelp var_help[N_FIXED] = {
                   "the best known yearly household income: income_verified when its year is "
                   "the same as or later than income_last_year_year, else income_last_year"},
     [V_INCOME_YEAR] = {"income_year", EXPR_NUMBER, "year", "the year of income"},
+    [V_PRIOR_INCOME] = {"prior_income", EXPR_NUMBER, "yuan",
+                        "the best figure of last year's household disposable income (last year = "
+                        "year(today) - 1): the verified income of that year; else the register's "
+                        "income_last_year or a verified income, whichever year is nearest to it "
+                        "(earlier years first, verified winning a tie)"},
+    [V_PRIOR_INCOME_YEAR] = {"prior_income_year", EXPR_NUMBER, "year",
+                             "the year prior_income is for"},
     [V_MEDICAL] = {"medical_12m", EXPR_NUMBER, "yuan",
                    "medical out of pocket over 12 months (claims and medical expenses)"},
     [V_FUND_PAID] = {"fund_paid_12m", EXPR_NUMBER, "yuan",
@@ -84,8 +94,10 @@ static const FactsHelp var_help[N_FIXED] = {
     [V_DISABILITY] = {"disability_12m", EXPR_NUMBER, "yuan", "disability expenses over 12 months"},
     [V_OTHER_EXPENSE] = {"other_expense_12m", EXPR_NUMBER, "yuan",
                          "other reported expenses over 12 months"},
+    [V_ILLNESS] = {"illness_12m", EXPR_NUMBER, "yuan",
+                   "illness costs over 12 months: medical_12m + accident_medical_12m"},
     [V_RIGID] = {"rigid_12m", EXPR_NUMBER, "yuan",
-                 "rigid expenditure over 12 months: medical_12m + education_12m + "
+                 "rigid expenditure over 12 months: illness_12m + education_12m + "
                  "disability_12m (REQ-3)"},
     [V_MAJOR_DISEASE] = {"major_disease_12m", EXPR_NUMBER, "yuan",
                          "out of pocket of major-disease claims settled in the last 365 days"},
@@ -379,7 +391,44 @@ static ExprValue j_date(const json_t *v)
         return v_date(d);
 }
 
-static void fill_income(Facts *f, const json_t *doc)
+/* prior_income: the figure whose year is nearest to last year, earlier
+ * years before later ones, a verified figure before the register's. */
+static void fill_prior_income(Facts *f, const json_t *doc, int32_t today, ExprValue last,
+                              ExprValue last_year)
+{
+        int64_t want = (int64_t)date_year(today) - 1;
+        int64_t best_dist = INT64_MAX;
+        ExprValue best = v_absent(EXPR_NUMBER), best_year = v_absent(EXPR_NUMBER);
+        const char *k;
+        json_t *v;
+        /* Distance 2d for a year d before the wanted one, 2d+1 after it:
+         * nearest first, earlier before later at the same distance. */
+#define DIST(y) ((y) <= want ? 2 * (want - (y)) : 2 * ((y) - want) - 1)
+        json_object_foreach ((json_t *)json_object_get(doc, "incomes"), k, v) {
+                char *end;
+                errno = 0;
+                long y = strtol(k, &end, 10);
+                if (errno || end == k || *end || y < 0 || y > 9999 || !json_is_integer(v))
+                        continue;
+                int64_t d = DIST((int64_t)y);
+                if (d < best_dist) {
+                        best_dist = d;
+                        best = j_fen(v);
+                        best_year = v_num((int64_t)y * 100);
+                }
+        }
+        if (!last.absent && !last_year.absent && DIST(last_year.num / 100) < best_dist) {
+                best = last;
+                best_year = last_year;
+        } else if (!last.absent && last_year.absent && best.absent) {
+                best = last;
+        }
+#undef DIST
+        f->vars[V_PRIOR_INCOME] = best;
+        f->vars[V_PRIOR_INCOME_YEAR] = best_year;
+}
+
+static void fill_income(Facts *f, const json_t *doc, int32_t today)
 {
         const json_t *ily = json_object_get(json_object_get(doc, "profile"), "income_last_year");
         ExprValue last = j_fen(json_object_get(ily, "disposable"));
@@ -411,6 +460,7 @@ static void fill_income(Facts *f, const json_t *doc)
         f->vars[V_INCOME_YEAR] = use_verified  ? ver_year
                                  : last.absent ? v_absent(EXPR_NUMBER)
                                                : last_year;
+        fill_prior_income(f, doc, today, last, last_year);
 }
 
 static void fill_sums(Facts *f, const json_t *doc, int32_t today)
@@ -433,8 +483,10 @@ static void fill_sums(Facts *f, const json_t *doc, int32_t today)
         for (size_t i = 0; i < ELEMENTSOF(b); i++)
                 f->vars[b[i].slot] = v_num(household_sum_12m(doc, b[i].bucket, today));
         /* money_add saturates, so these sums cannot overflow. */
+        f->vars[V_ILLNESS] =
+            v_num(money_add(f->vars[V_MEDICAL].num, f->vars[V_ACCIDENT_MEDICAL].num));
         f->vars[V_RIGID] =
-            v_num(money_add(money_add(f->vars[V_MEDICAL].num, f->vars[V_EDUCATION].num),
+            v_num(money_add(money_add(f->vars[V_ILLNESS].num, f->vars[V_EDUCATION].num),
                             f->vars[V_DISABILITY].num));
         f->vars[V_INCOME_LOSS] =
             v_num(money_add(f->vars[V_DISASTER_LOSS].num, f->vars[V_ACCIDENT_LOSS].num));
@@ -624,7 +676,7 @@ int facts_fill(Facts *f, const json_t *doc, int32_t today, int64_t monitor_facto
         f->vars[V_VILLAGE] = j_str(json_object_get(profile, "village"));
         f->vars[V_REGISTERED] = v_bool(household_registered(doc));
         f->vars[V_REMOVED] = v_bool(json_is_true(json_object_get(doc, "removed")));
-        fill_income(f, doc);
+        fill_income(f, doc, today);
         fill_sums(f, doc, today);
         fill_programs(f, doc, today);
         fill_visit(f, doc);

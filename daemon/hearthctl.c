@@ -16,6 +16,7 @@
 #include "money.h"
 #include "redis.h"
 #include "ruletest.h"
+#include "step.h"
 #include "store.h"
 
 #define EXIT_USAGE 2
@@ -433,6 +434,18 @@ static int64_t rfc3339_ms(const char *s)
 
 /* replay FILE: the events through the same decoder, state code, rules and
  * lifecycle as hearthd, in memory; the clock is each event's time. */
+typedef struct {
+        const RuleSet *rules;
+        const ExprFloorLine *lines;
+        size_t n_lines;
+} ReplayEval;
+
+static json_t *replay_eval(const json_t *doc, int32_t today, void *userdata)
+{
+        const ReplayEval *re = userdata;
+        return evaluate_json(re->rules, doc, today, re->lines, re->n_lines, NULL);
+}
+
 static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
 {
         char err[1024];
@@ -460,8 +473,9 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
         if (!dec || !lines)
                 goto out;
         rules_floor_lines(cfg, lines, cfg->n_floor_lines);
-        LifecyclePolicy pol = {cfg->respond_within_red_ms, cfg->respond_within_yellow_ms,
-                               cfg->reminder_after_ms, cfg->visit_interval_ms};
+        LifecyclePolicy pol = lifecycle_policy(cfg);
+        ReplayEval re = {rules, lines, cfg->n_floor_lines};
+        StepContext step = {replay_eval, &re, dec, &pol};
         char *line = NULL;
         size_t cap = 0;
         ssize_t len;
@@ -501,24 +515,22 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                         doc = household_new();
                         json_object_set_new(households, ev.subject, doc);
                 }
-                if (household_apply(doc, &ev, dec, NULL) < 0) {
-                        printf("%s:%u: dead letter: limit reached for household %s\n", file, lineno,
-                               ev.subject);
-                        event_done(&ev);
-                        continue;
-                }
                 json_t *outputs = json_array();
                 /* Timers due by this event's time fire first, as they would
                  * have in the daemon. */
                 lifecycle_timers(doc, ev.subject, clock, &pol, outputs);
-                if (household_registered(doc)) {
-                        json_t *eval = evaluate_json(rules, doc, household_eval_date(doc, &ev),
-                                                     lines, cfg->n_floor_lines, NULL);
-                        if (eval) {
-                                lifecycle_step(doc, ev.subject, &ev, eval, clock, &pol, outputs);
-                                json_decref(eval);
-                        }
+                StepNotes notes;
+                if (step_event(&step, doc, ev.subject, &ev, clock, NULL, outputs, &notes) < 0) {
+                        printf("%s:%u: dead letter: limit reached for household %s\n", file, lineno,
+                               ev.subject);
+                        json_decref(outputs);
+                        event_done(&ev);
+                        continue;
                 }
+                if (notes.lifecycle & LIFECYCLE_RESOLUTION_REFUSED && !a->json)
+                        printf("%s:%u: alert.resolved refused for household %s: no help recorded "
+                               "since the alert was raised; the alert stays open\n",
+                               file, lineno, ev.subject);
                 size_t i;
                 json_t *o;
                 json_array_foreach (outputs, i, o) {
@@ -532,7 +544,7 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                         printf("%s  %-12s %-20s %-7s",
                                json_string_value(json_object_get(o, "time")), ev.subject,
                                json_string_value(json_object_get(o, "type")),
-                               json_string_value(json_object_get(data, "code")) ?: "green");
+                               json_string_value(json_object_get(data, "code")) ?: "-");
                         size_t j;
                         json_t *r;
                         json_array_foreach (json_object_get(data, "reasons"), j, r)

@@ -437,3 +437,25 @@ int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, House
         json_decref(pending);
         return 0;
 }
+
+json_t *household_hypothetical(const json_t *doc, const EventDecoder *dec)
+{
+        json_t *h = json_deep_copy(doc);
+        if (!h)
+                return NULL;
+        json_t *pending = json_incref(json_object_get(h, "pending"));
+        json_object_del(h, "pending");
+        json_object_set_new(h, "registered", json_true());
+        size_t i;
+        json_t *raw;
+        json_array_foreach (pending, i, raw) {
+                Event pe;
+                char err[256];
+                if (event_from_json(dec, json_incref(raw), &pe, err, sizeof(err)) < 0)
+                        continue;
+                apply_one(h, &pe, NULL);
+                event_done(&pe);
+        }
+        json_decref(pending);
+        return h;
+}

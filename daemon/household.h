@@ -58,6 +58,12 @@ void household_loaded(json_t *doc);
  * event). effects may be NULL. */
 int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, HouseholdEffects *fx);
 
+/* What is known of a household that is not registered yet: a new document
+ * (the caller frees it) in which its pending events are applied as if it
+ * were registered, with no profile (no members, no income of the
+ * register). For the candidate check (应纳尽纳). NULL on memory failure. */
+json_t *household_hypothetical(const json_t *doc, const EventDecoder *dec);
+
 /* 12-month sum of a month bucket ending at the month of `date` (days). */
 int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date);
 /* Number of members (0 when not registered). */

@@ -2,11 +2,25 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include "config.h"
+#include "household.h"
 #include "macro.h"
 #include "money.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 #define CST_MS (8LL * 3600 * 1000)
+
+LifecyclePolicy lifecycle_policy(const Config *cfg)
+{
+        return (LifecyclePolicy){
+            .respond_within_red_ms = cfg->respond_within_red_ms,
+            .respond_within_yellow_ms = cfg->respond_within_yellow_ms,
+            .reminder_after_ms = cfg->reminder_after_ms,
+            .visit_interval_ms = cfg->visit_interval_ms,
+            .respond_within_urgent_ms = cfg->respond_within_urgent_ms,
+            .english = streq_ptr(cfg->language, "en"),
+        };
+}
 
 static const char *const codes[] = {"green", "yellow", "red"};
 
@@ -148,7 +162,11 @@ static int64_t respond_within(const json_t *reasons, int code, const LifecyclePo
         size_t i;
         json_t *r;
         json_array_foreach (reasons, i, r) {
+                if (severity_rank(json_string_value(json_object_get(r, "severity"))) == 0)
+                        continue; /* key monitoring sets no deadline */
                 int64_t w = get_ms(r, "respond_within_ms");
+                if (w < 0)
+                        w = pol->respond_within_urgent_ms;
                 if (w > 0 && (best == 0 || w < best))
                         best = w;
         }
@@ -189,20 +207,97 @@ static json_t *find_alert(json_t *doc, const char *id, bool *open)
         return NULL;
 }
 
-static json_t *reopen_reason(int score)
+static json_t *reopen_reason(int score, bool english)
 {
-        char en[160], zh[160];
-        snprintf(en, sizeof(en), "The household rated the help %d of 5: the alert is reopened",
-                 score);
-        snprintf(zh, sizeof(zh), "农户满意度评价为%d分（满分5分），预警重新打开", score);
-        (void)zh;
+        char msg[160];
+        if (english)
+                snprintf(msg, sizeof(msg),
+                         "The household rated the help %d of 5: the alert is reopened", score);
+        else
+                snprintf(msg, sizeof(msg), "农户满意度评价为%d分（满分5分），预警重新打开", score);
         return json_pack("{s:s, s:s, s:s, s:s, s:{s:i}}", "rule", "satisfaction_low", "category",
-                         "need", "severity", "yellow", "message", en, "evidence", "score", score);
+                         "need", "severity", "yellow", "message", msg, "evidence", "score", score);
 }
 
-/* alert.acknowledged, alert.resolved, satisfaction.rated, measure.applied. */
-static void handle_event(json_t *doc, const Event *ev, int64_t now)
+/* Records help given while an alert is open (steals m): the measures that
+ * risk.eliminated lists and that an alert.resolved needs (CONTRACT.md,
+ * closing the loop). */
+static void help_add(json_t *doc, json_t *m)
 {
+        json_t *a = json_object_get(doc, "alert");
+        if (!m)
+                return;
+        if (!a || json_is_true(json_object_get(a, "reopening"))) {
+                json_decref(m);
+                return;
+        }
+        json_t *ms = json_object_get(a, "measures");
+        if (!ms) {
+                ms = json_array();
+                json_object_set_new(a, "measures", ms);
+        }
+        json_array_append_new(ms, m);
+        while (json_array_size(ms) > LIFECYCLE_MAX_MEASURES)
+                json_array_remove(ms, 0);
+}
+
+/* Help that other events than measure.applied record: a relief payment, a
+ * programme grant, a resolved need. */
+static void help_from_event(json_t *doc, const Event *ev)
+{
+        const char *by = ev->source, *on = NULL, *measure = NULL;
+        char day[16] = "";
+        switch (ev->type) {
+        case EV_RELIEF_PAID:
+                measure = event_str(ev, "kind");
+                on = event_str(ev, "paid_on");
+                by = event_str(ev, "payer") ?: ev->source;
+                break;
+        case EV_ASSISTANCE_CHANGED:
+                if (!streq_ptr(event_str(ev, "action"), "granted"))
+                        return;
+                measure = event_str(ev, "program");
+                on = event_str(ev, "effective");
+                break;
+        case EV_NEED_RESOLVED:
+                measure = "need_resolved";
+                break;
+        default:
+                return;
+        }
+        if (!on) {
+                if (ev->date)
+                        date_format(ev->date, day, sizeof(day));
+                on = day;
+        }
+        json_t *m = json_pack("{s:s, s:s, s:s, s:s}", "measure", measure ?: "other", "by",
+                              by ?: "", "applied_on", on, "via", event_type_name(ev->type));
+        if (m && ev->type == EV_RELIEF_PAID)
+                json_object_set_new(m, "amount", money_to_json(event_fen(ev, "amount")));
+        if (m && ev->type == EV_ASSISTANCE_CHANGED && json_object_get(ev->data, "monthly_amount"))
+                json_object_set_new(m, "amount", money_to_json(event_fen(ev, "monthly_amount")));
+        if (m && ev->type == EV_NEED_RESOLVED)
+                json_object_set_new(m, "need_id", json_string(event_str(ev, "need_id")));
+        help_add(doc, m);
+}
+
+/* An alert.resolved that no help backs: kept open, and remembered so that
+ * the operator sees it (hearthctl household). */
+static void refusal_note(json_t *doc, const json_t *alert, const Event *ev, int64_t now)
+{
+        json_t *r = json_object_get(doc, "refusals");
+        json_int_t n = json_integer_value(json_object_get(r, "n")) + 1;
+        json_object_set_new(doc, "refusals",
+                            json_pack("{s:I, s:I, s:s, s:O}", "n", n, "last_ms", (json_int_t)now,
+                                      "last_by", event_str(ev, "by") ?: "", "alert",
+                                      json_object_get(alert, "id")));
+}
+
+/* alert.acknowledged, alert.resolved, satisfaction.rated, measure.applied,
+ * and the help other events record. Returns LIFECYCLE_* flags. */
+static int handle_event(json_t *doc, const Event *ev, int64_t now, bool english)
+{
+        int flags = 0;
         bool open = false;
         const char *id = event_str(ev, "alert_id");
         json_t *alert = find_alert(doc, id, &open);
@@ -217,7 +312,12 @@ static void handle_event(json_t *doc, const Event *ev, int64_t now)
                 }
                 break;
         case EV_ALERT_RESOLVED:
-                if (alert && open) {
+                if (alert && open && json_array_size(json_object_get(alert, "measures")) == 0) {
+                        /* No help since the alert was raised: the risk is
+                         * not eliminated by a word alone. */
+                        refusal_note(doc, alert, ev, now);
+                        flags |= LIFECYCLE_RESOLUTION_REFUSED;
+                } else if (alert && open) {
                         /* The reasons active now are cleared; each counts
                          * again only with other evidence. */
                         json_t *sup = json_object_get(doc, "suppressed");
@@ -228,6 +328,9 @@ static void handle_event(json_t *doc, const Event *ev, int64_t now)
                         size_t i;
                         json_t *r;
                         json_array_foreach (json_object_get(alert, "reasons"), i, r) {
+                                if (severity_rank(json_string_value(
+                                        json_object_get(r, "severity"))) == 0)
+                                        continue; /* key monitoring is not resolved */
                                 json_t *e = json_object_get(r, "evidence");
                                 json_object_set_new(sup,
                                                     json_string_value(json_object_get(r, "rule")),
@@ -258,7 +361,7 @@ static void handle_event(json_t *doc, const Event *ev, int64_t now)
                         json_object_set_new(doc, "alert", re);
                         alert = re;
                 }
-                json_object_set_new(alert, "reopen", reopen_reason(score));
+                json_object_set_new(alert, "reopen", reopen_reason(score, english));
                 break;
         }
         case EV_MEASURE_APPLIED: {
@@ -269,19 +372,16 @@ static void handle_event(json_t *doc, const Event *ev, int64_t now)
                 json_t *m =
                     json_pack("{s:s, s:s, s:s}", "measure", event_str(ev, "measure"), "by",
                               event_str(ev, "by"), "applied_on", event_str(ev, "applied_on"));
-                if (json_object_get(ev->data, "amount"))
+                if (m && json_object_get(ev->data, "amount"))
                         json_object_set_new(m, "amount", money_to_json(event_fen(ev, "amount")));
-                json_t *ms = json_object_get(a, "measures");
-                if (!ms) {
-                        ms = json_array();
-                        json_object_set_new(a, "measures", ms);
-                }
-                json_array_append_new(ms, m);
+                help_add(doc, m);
                 break;
         }
         default:
+                help_from_event(doc, ev);
                 break;
         }
+        return flags;
 }
 
 /* The reasons that count: firing, not suppressed by a resolution with the
@@ -296,8 +396,14 @@ static json_t *active_reasons(json_t *doc, const json_t *eval)
         json_array_foreach (json_object_get(eval, "reasons"), i, r) {
                 const char *rule = json_string_value(json_object_get(r, "rule"));
                 const char *sev = json_string_value(json_object_get(r, "severity"));
-                if (!rule || severity_rank(sev) == 0)
+                if (!rule)
                         continue;
+                if (severity_rank(sev) == 0) {
+                        /* Key monitoring reasons travel with the alert
+                         * (they give no colour and are never suppressed). */
+                        json_array_append(active, r);
+                        continue;
+                }
                 json_object_set_new(firing, rule, json_true());
                 json_t *s = json_object_get(sup, rule);
                 if (s) {
@@ -347,9 +453,72 @@ static void close_alert(json_t *doc, json_t *alert, int64_t now)
         json_object_del(doc, "alert");
 }
 
+static void alert_step(json_t *doc, const char *household, json_t *active, int code,
+                       bool monitored, int64_t now, const LifecyclePolicy *pol, json_t *outputs);
+
+/* public_reasons() of reasons, which it releases. */
+static json_t *public_reasons_owned(json_t *reasons)
+{
+        json_t *out = public_reasons(reasons);
+        json_decref(reasons);
+        return out;
+}
+
+/* The key monitoring reasons among reasons (new array). */
+static json_t *monitor_reasons(const json_t *reasons)
+{
+        json_t *out = json_array();
+        size_t i;
+        json_t *r;
+        json_array_foreach (reasons, i, r)
+                if (severity_rank(json_string_value(json_object_get(r, "severity"))) == 0)
+                        json_array_append(out, r);
+        return out;
+}
+
+/* household.monitoring.started / .ended when the key monitoring flag of
+ * the evaluation changes (REQ-1, REQ-2). A household that leaves
+ * monitoring altogether (removed) ends it quietly, as its alert. */
+static void monitoring_step(json_t *doc, const char *household, bool monitored, bool live,
+                            const json_t *reasons, int64_t now, json_t *outputs)
+{
+        json_t *m = json_object_get(doc, "monitoring");
+        char id[80], at[40];
+        lifecycle_format_time(now, at, sizeof(at));
+        if (!live) {
+                json_object_del(doc, "monitoring");
+                return;
+        }
+        if (monitored && !m) {
+                int64_t n = get_ms(doc, "monitoring_n") + 1;
+                set_ms(doc, "monitoring_n", n);
+                json_object_set_new(doc, "monitoring", json_pack("{s:I}", "since_ms", (json_int_t)now));
+                snprintf(id, sizeof(id), "m-%016" PRIx64 ":started",
+                         fnv(household, "monitoring", (uint64_t)n));
+                emit(outputs, id, "household.monitoring.started", now,
+                     json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "household_id", household,
+                               "reasons", public_reasons_owned(monitor_reasons(reasons)), "cadre",
+                               cadre_of(doc), "town", profile_str(doc, "town"), "village",
+                               profile_str(doc, "village"), "at", at));
+        } else if (!monitored && m) {
+                int64_t n = get_ms(doc, "monitoring_n");
+                int64_t since = get_ms(m, "since_ms");
+                snprintf(id, sizeof(id), "m-%016" PRIx64 ":ended",
+                         fnv(household, "monitoring", (uint64_t)n));
+                emit(outputs, id, "household.monitoring.ended", now,
+                     json_pack("{s:s, s:o, s:s, s:s, s:s, s:I}", "household_id", household,
+                               "cadre", cadre_of(doc), "town", profile_str(doc, "town"),
+                               "village", profile_str(doc, "village"), "at", at,
+                               "monitored_for",
+                               (json_int_t)(now > since ? (now - since) / 1000 : 0)));
+                json_object_del(doc, "monitoring");
+        }
+}
+
 int lifecycle_step(json_t *doc, const char *household, const Event *ev, const json_t *eval,
                    int64_t now, const LifecyclePolicy *pol, json_t *outputs)
 {
+        int flags = 0;
         bool registered = json_is_true(json_object_get(doc, "registered"));
         bool removed = json_is_true(json_object_get(doc, "removed"));
         if (registered && !get_ms(doc, "registered_ms")) {
@@ -364,7 +533,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                         set_ms(doc, "visit_due_ms", due);
         }
         if (ev)
-                handle_event(doc, ev, now);
+                flags = handle_event(doc, ev, now, pol->english);
 
         json_t *active = active_reasons(doc, eval);
         int code = 0;
@@ -381,20 +550,33 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                                       monitored, "reasons", active));
 
         json_t *alert = json_object_get(doc, "alert");
-        char id[160];
         if (removed || !registered) {
                 /* Out of monitoring: close quietly, raise nothing. */
                 if (alert)
                         close_alert(doc, alert, now);
+                monitoring_step(doc, household, false, false, NULL, now, outputs);
                 json_decref(active);
-                return 0;
+                return flags;
         }
+        alert_step(doc, household, active, code, monitored, now, pol, outputs);
+        monitoring_step(doc, household, monitored, true, json_object_get(eval, "reasons"), now,
+                        outputs);
+        json_decref(active);
+        return flags;
+}
+
+/* Raise, change or eliminate the household's alert after an evaluation
+ * whose active reasons (borrowed) give code. */
+static void alert_step(json_t *doc, const char *household, json_t *active, int code,
+                       bool monitored, int64_t now, const LifecyclePolicy *pol, json_t *outputs)
+{
+        json_t *alert = json_object_get(doc, "alert");
+        char id[160];
         if (!alert || json_is_true(json_object_get(alert, "reopening"))) {
                 if (code == 0) {
                         if (alert)
                                 json_object_del(doc, "alert");
-                        json_decref(active);
-                        return 0;
+                        return;
                 }
                 if (!alert) {
                         int64_t n = get_ms(doc, "alerts_n") + 1;
@@ -415,8 +597,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                 event_id(id, sizeof(id), alert, "raised", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.alert.raised", now,
                      alert_data(doc, household, alert, "green", monitored));
-                json_decref(active);
-                return 0;
+                return;
         }
         const char *prev = json_string_value(json_object_get(alert, "code"));
         int prev_code = severity_rank(prev);
@@ -430,8 +611,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                                measures ? json_incref(measures) : json_array(), "open_for",
                                (json_int_t)((now - get_ms(alert, "raised_ms")) / 1000)));
                 close_alert(doc, alert, now);
-                json_decref(active);
-                return 0;
+                return;
         }
         char before[1024], after[1024];
         rule_set(json_object_get(alert, "reasons"), before, sizeof(before));
@@ -454,8 +634,35 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                 /* Same rules: keep their latest figures for the next change. */
                 json_object_set(alert, "reasons", active);
         }
-        json_decref(active);
-        return 0;
+}
+
+int lifecycle_candidate(json_t *doc, const char *household, const json_t *eval, int64_t now,
+                        json_t *outputs)
+{
+        if (json_object_get(doc, "candidate") || household_registered(doc))
+                return 0;
+        bool red = false;
+        size_t i;
+        json_t *r;
+        json_array_foreach (json_object_get(eval, "reasons"), i, r)
+                if (severity_rank(json_string_value(json_object_get(r, "severity"))) == 2)
+                        red = true;
+        if (!red)
+                return 0;
+        const json_t *first = json_array_get(json_object_get(doc, "pending"), 0);
+        char id[80];
+        snprintf(id, sizeof(id), "c-%016" PRIx64, fnv(household, "candidate", 0));
+        json_object_set_new(doc, "candidate",
+                            json_pack("{s:s, s:I}", "id", id, "at_ms", (json_int_t)now));
+        emit(outputs, id, "household.candidate.identified", now,
+             json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s}", "household_id", household,
+                       "reasons", public_reasons(json_object_get(eval, "reasons")),
+                       "first_event", "source",
+                       json_string_value(json_object_get(first, "source")) ?: "", "id",
+                       json_string_value(json_object_get(first, "id")) ?: "", "type",
+                       json_string_value(json_object_get(first, "type")) ?: "", "route",
+                       "county"));
+        return 1;
 }
 
 int lifecycle_timers(json_t *doc, const char *household, int64_t now, const LifecyclePolicy *pol,

@@ -14,11 +14,16 @@
  *   suppressed  {rule: evidence}: reasons cleared by alert.resolved; such a rule
  *               counts again only with other evidence
  *   alerts_n    how many alerts this household had (for ids)
+ *   monitoring  {since_ms, n}: key monitoring since (absent: not monitored);
+ *               monitoring_n counts the periods (for ids)
+ *   candidate   {id, at_ms}: household.candidate.identified was sent (not registered)
+ *   refusals    resolutions refused for lack of help: {n, last_ms, last_by, alert}
  *   visit_due_ms when the next visit is due (REQ-6)
  *   registered_ms when hearth first saw the registration (wall clock) */
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "event.h"
 
@@ -27,17 +32,40 @@ typedef struct {
         int64_t respond_within_yellow_ms;
         int64_t reminder_after_ms;
         int64_t visit_interval_ms;
+        int64_t respond_within_urgent_ms; /* reasons with respond_within_ms < 0 */
+        bool english;                      /* messages hearth writes itself */
 } LifecyclePolicy;
 
+/* What lifecycle_step() noticed besides its outputs, for the caller to log
+ * and count (the lifecycle itself does neither). */
+enum {
+        /* An alert.resolved came with no help recorded since the alert
+         * was raised: the alert stays open (CONTRACT.md, closing the loop). */
+        LIFECYCLE_RESOLUTION_REFUSED = 1 << 0,
+};
+
+/* The policy of cfg (borrowed during the call). */
+struct Config;
+LifecyclePolicy lifecycle_policy(const struct Config *cfg);
+
 #define LIFECYCLE_MAX_CLOSED 10
+#define LIFECYCLE_MAX_MEASURES 50 /* help entries kept on an open alert */
 
 /* After ev (may be NULL) was applied to doc and the rules evaluated:
  * eval is {monitored: bool, reasons: [{rule, category, severity, message,
- * evidence, respond_within_ms}]} (borrowed). Updates the alert and appends
- * output events ({id, type, time, data}, new references) to outputs.
- * now_ms is the wall clock. Returns 0. */
+ * evidence, respond_within_ms}]} (borrowed). Updates the alert and the key
+ * monitoring and appends output events ({id, type, time, data}, new
+ * references) to outputs. now_ms is the wall clock. Returns the
+ * LIFECYCLE_* flags of what happened (0 for nothing of note). */
 int lifecycle_step(json_t *doc, const char *household, const Event *ev, const json_t *eval,
                    int64_t now_ms, const LifecyclePolicy *pol, json_t *outputs);
+
+/* For a household not registered yet: when eval (the rules over what its
+ * pending events show, household_hypothetical()) has a red reason,
+ * appends household.candidate.identified (应纳尽纳, 突发严重困难户), once
+ * per household. Returns 1 when it did, else 0. */
+int lifecycle_candidate(json_t *doc, const char *household, const json_t *eval, int64_t now,
+                        json_t *outputs);
 
 /* Fires the household's timers that are due at now_ms (reminder,
  * escalation, overdue visit), appending outputs. Returns how many fired. */

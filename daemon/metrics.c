@@ -311,6 +311,9 @@ int metrics_declare_hearth(Metrics *m)
              "Messages behind the high watermark over the assigned partitions"},
             {"hearth_rule_firings_total", METRIC_COUNTER, "Rule matches, by rule id"},
             {"hearth_up", METRIC_GAUGE, "1 while hearthd runs with Kafka and Redis reachable"},
+            {"hearth_resolutions_refused_total", METRIC_COUNTER,
+             "alert.resolved events refused because no help was recorded since the alert was "
+             "raised (the alert stays open)"},
         };
         static const struct {
                 const char *name;

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "household.h"
 #include "lifecycle.h"
+#include "step.h"
 #include "log.h"
 #include "strset.h"
 
@@ -148,12 +149,7 @@ Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec)
         p->cfg = cfg;
         p->store = store;
         p->dec = dec;
-        p->policy = (LifecyclePolicy){
-            .respond_within_red_ms = cfg->respond_within_red_ms,
-            .respond_within_yellow_ms = cfg->respond_within_yellow_ms,
-            .reminder_after_ms = cfg->reminder_after_ms,
-            .visit_interval_ms = cfg->visit_interval_ms,
-        };
+        p->policy = lifecycle_policy(cfg);
         p->in_flight = strset_new();
         if (!p->in_flight)
                 return pipeline_free(p);
@@ -378,39 +374,29 @@ static void group_commit_done(GroupCommit *gc)
         *gc = (GroupCommit){0};
 }
 
-/* Applies a group's new events to the state read from Redis and prepares
- * its commit. Returns true when there is something to commit. */
-/* Evaluates the rules after an event and steps the alert lifecycle. */
-static void evaluate(Pipeline *p, json_t *doc, const char *household, const Event *ev, int64_t now,
-                     json_t *outputs)
+/* One event through the household step (step.c); the acknowledgement time
+ * and refused resolutions are counted here. */
+static int household_step(Pipeline *p, json_t *doc, const char *household, const Event *ev,
+                          int64_t now, HouseholdEffects *fx, json_t *outputs)
 {
-        if (!household_registered(doc))
-                return;
-        int32_t today = household_eval_date(doc, ev);
-        if (!today)
-                today = (int32_t)(now / (24LL * 3600 * 1000));
-        json_t *eval = p->eval ? p->eval(doc, today, p->eval_userdata) : NULL;
-        if (!eval)
-                eval = json_pack("{s:b, s:[]}", "monitored", 0, "reasons");
-        /* Feeds' timestamps need not be in order: time never runs back
-         * within a household's alert. */
-        const json_t *open = json_object_get(doc, "alert");
-        int64_t floor_ms = (int64_t)json_integer_value(json_object_get(open, "raised_ms"));
-        int64_t ack_ms = (int64_t)json_integer_value(json_object_get(open, "acknowledged_ms"));
-        if (ack_ms > floor_ms)
-                floor_ms = ack_ms;
-        if (now < floor_ms)
-                now = floor_ms;
-        bool acked = json_object_get(json_object_get(doc, "alert"), "acknowledged_ms") != NULL;
-        lifecycle_step(doc, household, ev, eval, now, &p->policy, outputs);
-        json_decref(eval);
-        const json_t *alert = json_object_get(doc, "alert");
-        const json_t *ack = json_object_get(alert, "acknowledged_ms");
-        if (!acked && ack)
+        StepContext c = {p->eval, p->eval_userdata, p->dec, &p->policy};
+        StepNotes notes;
+        int r = step_event(&c, doc, household, ev, now, fx, outputs, &notes);
+        if (r < 0)
+                return r;
+        if (notes.acknowledge_ms >= 0)
                 metric_observe(p, "hearth_time_to_acknowledge_seconds",
-                               (double)(json_integer_value(ack) -
-                                        json_integer_value(json_object_get(alert, "raised_ms"))) /
-                                   1000.0);
+                               (double)notes.acknowledge_ms / 1000.0);
+        if (notes.lifecycle & LIFECYCLE_RESOLUTION_REFUSED) {
+                log_notice("alert.resolved refused: household %s alert %s: no help recorded "
+                           "since the alert was raised (measure, relief, programme, resolved "
+                           "need); the alert stays open",
+                           household,
+                           json_string_value(json_object_get(
+                               json_object_get(doc, "alert"), "id")) ?: "-");
+                metric_count(p, "hearth_resolutions_refused_total", 1, NULL);
+        }
+        return 0;
 }
 
 /* The clock of the transitions an input event causes: its Kafka timestamp
@@ -481,7 +467,8 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                         p->stats.duplicates++;
                         continue;
                 }
-                int r = household_apply(gc->doc, &it->ev, p->dec, &fx);
+                int r = household_step(p, gc->doc, g->household, &it->ev,
+                                       event_clock(it->m, now), &fx, gc->outputs);
                 if (r == -ENOSPC) {
                         dead_letter(p, it,
                                     it->ev.type == EV_NEED_REPORTED
@@ -490,7 +477,6 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                                           "household");
                         continue;
                 }
-                evaluate(p, gc->doc, g->household, &it->ev, event_clock(it->m, now), gc->outputs);
                 gc->seen[gc->c.n_seen++] = it->seen;
                 gc->applied[gc->n_applied++] = g->items[k];
                 /* The highest offset of each partition among applied events. */
@@ -537,10 +523,13 @@ static int send_entry(Pipeline *p, const char *household, const char *id, const 
 
 static int output_type_index(const char *type)
 {
-        static const char *const types[] = {"risk.alert.raised",   "risk.alert.changed",
-                                            "risk.alert.reminder", "risk.alert.escalated",
-                                            "risk.eliminated",     "visit.overdue"};
-        for (int i = 0; i < 6; i++)
+        static const char *const types[] = {
+            "risk.alert.raised",           "risk.alert.changed",
+            "risk.alert.reminder",         "risk.alert.escalated",
+            "risk.eliminated",             "visit.overdue",
+            "household.monitoring.started", "household.monitoring.ended",
+            "household.candidate.identified"};
+        for (int i = 0; i < (int)ELEMENTSOF(types); i++)
                 if (streq(types[i], type))
                         return i;
         return 0;

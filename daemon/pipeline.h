@@ -24,7 +24,9 @@ typedef struct {
         uint64_t conflicts;
         uint64_t outputs_delivered;
         uint64_t outputs_resent;
-        uint64_t outputs_by_type[6]; /* raised, changed, reminder, escalated, eliminated, visit */
+        /* raised, changed, reminder, escalated, eliminated, visit, monitoring
+         * started, monitoring ended, candidate */
+        uint64_t outputs_by_type[9];
         uint64_t timers_fired;
 } PipelineStats;
 

@@ -755,11 +755,13 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
         const YNode *rw = ynode_get(n, "respond_within");
         if (rw) {
                 int64_t ms = 0;
-                if (rw->type != YNODE_SCALAR || config_parse_duration(rw->scalar, &ms) < 0 ||
-                    ms <= 0 || ms > 366LL * 24 * 3600 * 1000) {
+                if (rw->type == YNODE_SCALAR && streq(rw->scalar, "urgent"))
+                        ms = RULES_RESPOND_URGENT; /* the config's alerts.respond_within.urgent */
+                else if (rw->type != YNODE_SCALAR || config_parse_duration(rw->scalar, &ms) < 0 ||
+                         ms <= 0 || ms > 366LL * 24 * 3600 * 1000) {
                         ERR(L, src, rw,
                             "rule %s: respond_within: expected a duration like 24h or 3d "
-                            "(at most 366d)",
+                            "(at most 366d), or urgent",
                             r.id);
                         bad = true;
                 }

@@ -40,6 +40,8 @@
 #define RULES_MAX_MESSAGE 1024         /* bytes of a message template */
 #define RULES_MAX_DESCRIPTION 4096     /* bytes of a description */
 #define RULES_MAX_RENDERED 4096        /* bytes of a rendered message */
+/* respond_within: urgent, i.e. the config's alerts.respond_within.urgent. */
+#define RULES_RESPOND_URGENT (-1)
 
 typedef enum { RULES_GREEN, RULES_YELLOW, RULES_RED } RulesCode;
 typedef enum { RULES_SEV_YELLOW, RULES_SEV_RED, RULES_SEV_MONITOR } RulesSeverity;
@@ -58,7 +60,8 @@ typedef struct {
         RulesSeverity severity;
         char *message;    /* in the configured language, figures filled in */
         json_t *evidence; /* object: name -> yuan number, "YYYY-MM-DD", string, bool, null */
-        int64_t respond_within_ms; /* 0: the config default of its colour */
+        int64_t respond_within_ms; /* 0: the config default of its colour;
+                                    * RULES_RESPOND_URGENT: the config's urgent limit */
 } RulesReason;
 
 /* A runtime error of one expression: the rule did not fire (`when`) or

@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include "evaluate.h"
 #include "event.h"
 #include "household.h"
+#include "lifecycle.h"
+#include "step.h"
 #include "rules.h"
 #include "schema.h"
 #include "ytree.h"
@@ -22,6 +25,9 @@ typedef struct {
         const EventDecoder *dec;
         const RuleSet *rs; /* rules under the base config */
         bool *expected;    /* per rule of rs: some step expects it to fire */
+        bool *silent;      /* per rule: a case that names it, or where it fires, expects it silent */
+        bool *case_fired;  /* per rule, during one case: some step expects it to fire */
+        bool *case_silent; /* per rule, during one case: some step expects it silent */
         unsigned n;        /* TAP lines so far */
         unsigned failed;
 } Runner;
@@ -106,7 +112,8 @@ static void check_config(const YNode *c, const char *file, Diag *d)
 
 static void check_expect(const YNode *e, const char *file, Diag *d)
 {
-        static const char *const keys[] = {"code", "reasons", "monitored", "messages", "errors"};
+        static const char *const keys[] = {"code",    "reasons", "monitored", "messages",
+                                           "errors",  "outputs", "alert",     "refused"};
         if (e->type != YNODE_MAP) {
                 diag_add(d, file, e->line, e->col, "expect: expected a mapping");
                 return;
@@ -119,7 +126,14 @@ static void check_expect(const YNode *e, const char *file, Diag *d)
         if (mon &&
             (!is_scalar(mon) || (!streq(mon->scalar, "true") && !streq(mon->scalar, "false"))))
                 diag_add(d, file, mon->line, mon->col, "expect.monitored: true or false");
-        static const char *const lists[] = {"reasons", "errors"};
+        const YNode *alert = ynode_get(e, "alert");
+        if (alert &&
+            (!is_scalar(alert) || (!streq(alert->scalar, "open") && !streq(alert->scalar, "none"))))
+                diag_add(d, file, alert->line, alert->col, "expect.alert: open or none");
+        const YNode *ref = ynode_get(e, "refused");
+        if (ref && (!is_scalar(ref) || (!streq(ref->scalar, "true") && !streq(ref->scalar, "false"))))
+                diag_add(d, file, ref->line, ref->col, "expect.refused: true or false");
+        static const char *const lists[] = {"reasons", "errors", "outputs"};
         for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
                 const YNode *s = ynode_get(e, lists[l]);
                 if (!s)
@@ -128,8 +142,8 @@ static void check_expect(const YNode *e, const char *file, Diag *d)
                 for (size_t i = 0; ok && i < s->n; i++)
                         ok = is_scalar(s->items[i]);
                 if (!ok)
-                        diag_add(d, file, s->line, s->col, "expect.%s: expected a list of rule ids",
-                                 lists[l]);
+                        diag_add(d, file, s->line, s->col, "expect.%s: expected a list of %s",
+                                 lists[l], l == 2 ? "output event types" : "rule ids");
         }
         const YNode *m = ynode_get(e, "messages");
         if (m && m->type != YNODE_MAP)
@@ -180,7 +194,8 @@ static void check_step(const YNode *s, const char *file, Diag *d)
 
 static void check_case(const YNode *c, const char *file, Diag *d)
 {
-        static const char *const keys[] = {"name", "date", "config", "household", "steps"};
+        static const char *const keys[] = {"name",      "date",       "config",
+                                           "household", "registered", "steps"};
         if (c->type != YNODE_MAP) {
                 diag_add(d, file, c->line, c->col, "cases: expected a mapping");
                 return;
@@ -198,6 +213,9 @@ static void check_case(const YNode *c, const char *file, Diag *d)
         const YNode *hh = ynode_get(c, "household");
         if (hh && hh->type != YNODE_MAP)
                 diag_add(d, file, hh->line, hh->col, "household: expected a mapping");
+        const YNode *reg = ynode_get(c, "registered");
+        if (reg && (!is_scalar(reg) || (!streq(reg->scalar, "true") && !streq(reg->scalar, "false"))))
+                diag_add(d, file, reg->line, reg->col, "case.registered: true or false");
         const YNode *steps = ynode_get(c, "steps");
         if (!steps || steps->type != YNODE_SEQ) {
                 diag_add(d, file, steps ? steps->line : c->line, steps ? steps->col : c->col,
@@ -416,8 +434,28 @@ static json_t *envelope(const YNode *ev, json_t *data, const char *type, const c
                          "data", data);
 }
 
-/* Decodes and applies one event; on failure writes why into why. */
-static int apply_event(Runner *R, json_t *doc, json_t *root, int32_t *date, char *why, size_t len)
+typedef struct {
+        const RuleSet *rs;
+        const ExprFloorLine *lines;
+        size_t n_lines;
+} CaseEval;
+
+static json_t *case_eval(const json_t *doc, int32_t today, void *userdata)
+{
+        const CaseEval *ce = userdata;
+        return evaluate_json(ce->rs, doc, today, ce->lines, ce->n_lines, NULL);
+}
+
+/* The wall clock of a step on day d: 09:00 China Standard Time. */
+static int64_t day_clock(int32_t d)
+{
+        return (int64_t)d * 86400000LL + 3600000LL;
+}
+
+/* Decodes and applies one event through the household step (step.c),
+ * appending its outputs; on failure writes why into why. */
+static int apply_event(Runner *R, const StepContext *sc, json_t *doc, json_t *root, int32_t now,
+                       json_t *outputs, int *flags, int32_t *date, char *why, size_t len)
 {
         Event ev;
         char err[512];
@@ -430,9 +468,12 @@ static int apply_event(Runner *R, json_t *doc, json_t *root, int32_t *date, char
                 snprintf(why, len, "event does not decode: %s", err);
                 return -EINVAL;
         }
-        int r = household_apply(doc, &ev, R->dec, NULL);
+        StepNotes notes;
+        int32_t at = ev.date > now ? ev.date : now;
+        int r = step_event(sc, doc, RULETEST_SUBJECT, &ev, day_clock(at), NULL, outputs, &notes);
         if (r < 0)
                 snprintf(why, len, "household_apply: %s", strerror(-r));
+        *flags = notes.lifecycle;
         *date = ev.date;
         event_done(&ev);
         return r;
@@ -460,7 +501,76 @@ static void mark_expected(Runner *R, const char *id)
 {
         for (size_t i = 0; i < rules_count(R->rs); i++)
                 if (streq(rules_id(R->rs, i), id))
-                        R->expected[i] = true;
+                        R->expected[i] = R->case_fired[i] = true;
+}
+
+/* A step that lists every firing rule expects the others silent. */
+static void mark_silent(Runner *R, const YNode *reasons)
+{
+        for (size_t i = 0; i < rules_count(R->rs); i++) {
+                bool listed = false;
+                for (size_t k = 0; k < reasons->n; k++)
+                        listed = listed || streq(reasons->items[k]->scalar, rules_id(R->rs, i));
+                if (!listed)
+                        R->case_silent[i] = true;
+        }
+}
+
+/* After a case: a rule it expects silent counts as covered when the case
+ * also expects it to fire (it starts or stops) or names it (a threshold just
+ * missed), not merely because some unrelated case leaves it out. */
+static void case_coverage(Runner *R, const char *name)
+{
+        for (size_t i = 0; i < rules_count(R->rs); i++) {
+                if (R->case_silent[i] && (R->case_fired[i] || strstr(name, rules_id(R->rs, i))))
+                        R->silent[i] = true;
+                R->case_fired[i] = R->case_silent[i] = false;
+        }
+}
+
+/* Compares the outputs of a step (their types) and the alert with expect. */
+static bool expect_lifecycle(const YNode *e, const json_t *doc, const json_t *outputs, int flags,
+                             char *why, size_t len)
+{
+        const YNode *outs = ynode_get(e, "outputs");
+        if (outs) {
+                bool ok = json_array_size(outputs) == outs->n;
+                for (size_t i = 0; ok && i < outs->n; i++)
+                        ok = streq_ptr(json_string_value(json_object_get(
+                                           json_array_get(outputs, i), "type")),
+                                       outs->items[i]->scalar);
+                if (!ok) {
+                        size_t k = (size_t)snprintf(why, len, "expected outputs [");
+                        for (size_t i = 0; i < outs->n && k < len; i++)
+                                k += (size_t)snprintf(why + k, len - k, "%s%s", i ? ", " : "",
+                                                      outs->items[i]->scalar);
+                        if (k < len)
+                                k += (size_t)snprintf(why + k, len - k, "], got [");
+                        size_t i;
+                        json_t *o;
+                        json_array_foreach (outputs, i, o)
+                                if (k < len)
+                                        k += (size_t)snprintf(
+                                            why + k, len - k, "%s%s", i ? ", " : "",
+                                            json_string_value(json_object_get(o, "type")));
+                        if (k < len)
+                                snprintf(why + k, len - k, "]");
+                        return false;
+                }
+        }
+        const YNode *alert = ynode_get(e, "alert");
+        if (alert && streq(alert->scalar, "open") != (json_object_get(doc, "alert") != NULL)) {
+                snprintf(why, len, "expected alert %s, but it is %s", alert->scalar,
+                         json_object_get(doc, "alert") ? "open" : "not open");
+                return false;
+        }
+        const YNode *ref = ynode_get(e, "refused");
+        if (ref && streq(ref->scalar, "true") != !!(flags & LIFECYCLE_RESOLUTION_REFUSED)) {
+                snprintf(why, len, "expected the resolution %s",
+                         streq(ref->scalar, "true") ? "refused" : "not refused");
+                return false;
+        }
+        return true;
 }
 
 /* Compares a result with a step's expect; on a mismatch writes it into why
@@ -489,6 +599,8 @@ static bool expect_ok(Runner *R, const YNode *e, const RulesResult *res, char *w
         for (size_t i = 0; reasons && i < n_got; i++)
                 if (!in_list(want, n_want, got[i]))
                         ok = false;
+        if (reasons)
+                mark_silent(R, reasons);
         if (!ok) {
                 char w[2048], g[2048];
                 list_ids(want, n_want, w, sizeof(w));
@@ -604,10 +716,22 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
         json_decref(a);
         json_decref(b);
         doc = household_new();
+        LifecyclePolicy pol = lifecycle_policy(&cc.c);
+        CaseEval ce = {rs, lines, cc.c.n_floor_lines};
+        StepContext sc = {case_eval, &ce, R->dec, &pol};
         snprintf(id, sizeof(id), "test-%u-0", case_no);
         int32_t d;
-        if (!doc || apply_event(R, doc, envelope(NULL, data, "household.registered", id, now), &d,
-                                why, len) < 0) {
+        int flags = 0;
+        const YNode *reg = ynode_get(c, "registered");
+        if (!doc) {
+                json_decref(data);
+                snprintf(why, len, "out of memory");
+                goto out;
+        }
+        if (reg && streq(reg->scalar, "false"))
+                json_decref(data);
+        else if (apply_event(R, &sc, doc, envelope(NULL, data, "household.registered", id, now),
+                             now, NULL, &flags, &d, why, len) < 0) {
                 size_t k = strlen(why);
                 snprintf(why + k, len - k, " (the household)");
                 goto out;
@@ -618,22 +742,28 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
                 const YNode *s = steps->items[i], *ev = ynode_get(s, "event");
                 int32_t at = now;
                 char step_why[1024];
+                _cleanup_(json_decrefp) json_t *outputs = json_array();
+                flags = 0;
                 if (ev) {
                         const YNode *dn = ynode_get(ev, "data");
                         json_t *ed = dn ? yaml_to_json(dn) : json_object();
                         snprintf(id, sizeof(id), "test-%u-%zu", case_no, i + 1);
+                        /* Timers due by then fire first, as in the daemon. */
+                        lifecycle_timers(doc, RULETEST_SUBJECT, day_clock(now), &pol, outputs);
                         r = apply_event(
-                            R, doc,
+                            R, &sc, doc,
                             ed ? envelope(ev, ed, ynode_get(ev, "type")->scalar, id, now) : NULL,
-                            &at, step_why, sizeof(step_why));
+                            now, outputs, &flags, &at, step_why, sizeof(step_why));
                         if (r < 0) {
                                 snprintf(why, len, "step %zu: %s", i + 1, step_why);
                                 goto out;
                         }
                         if (at == 0)
                                 at = now;
-                } else if (ynode_get(s, "date"))
+                } else if (ynode_get(s, "date")) {
                         date_parse(ynode_get(s, "date")->scalar, &at);
+                        lifecycle_timers(doc, RULETEST_SUBJECT, day_clock(at), &pol, outputs);
+                }
                 if (at > now)
                         now = at;
 
@@ -651,7 +781,8 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
                         snprintf(why, len, "step %zu: rules_eval: %s", i + 1, strerror(-r));
                         goto out;
                 }
-                bool good = expect_ok(R, e, &res, step_why, sizeof(step_why));
+                bool good = expect_ok(R, e, &res, step_why, sizeof(step_why)) &&
+                            expect_lifecycle(e, doc, outputs, flags, step_why, sizeof(step_why));
                 rules_result_done(&res);
                 if (!good) {
                         snprintf(why, len, "step %zu: %s", i + 1, step_why);
@@ -676,6 +807,7 @@ static void run_file(Runner *R, const TestFile *f, unsigned *case_no)
                 const char *name = ynode_get(c, "name")->scalar;
                 why[0] = '\0';
                 bool ok = run_case(R, f, c, ++*case_no, why, sizeof(why));
+                case_coverage(R, name);
                 R->n++;
                 if (ok)
                         fprintf(R->out, "ok %u - %s: %s\n", R->n, f->name, name);
@@ -690,6 +822,30 @@ static void coverage(Runner *R)
 {
         char missing[2048];
         size_t k = 0, n = 0;
+
+        missing[0] = '\0';
+        for (size_t i = 0; i < rules_count(R->rs); i++) {
+                if (R->silent[i])
+                        continue;
+                if (k < sizeof(missing))
+                        k += (size_t)snprintf(missing + k, sizeof(missing) - k, "%s%s",
+                                              n ? ", " : "", rules_id(R->rs, i));
+                n++;
+        }
+        R->n++;
+        if (n == 0)
+                fprintf(R->out,
+                        "ok %u - coverage: every rule is expected silent by a case that names it "
+                        "or where it fires\n",
+                        R->n);
+        else {
+                R->failed++;
+                fprintf(R->out,
+                        "not ok %u - coverage: no case that names them or where they fire "
+                        "expects these rules silent: %s\n",
+                        R->n, missing);
+        }
+        k = n = 0;
 
         missing[0] = '\0';
         for (size_t i = 0; i < rules_count(R->rs); i++) {
@@ -806,7 +962,10 @@ int ruletest_run_dir(const char *tests_dir, const char *rules_dir, const char *s
                 r = -EINVAL;
                 goto diag_out;
         }
-        if (!(R.expected = calloc(rules_count(rs) + 1, sizeof(bool)))) {
+        if (!(R.expected = calloc(rules_count(rs) + 1, sizeof(bool))) ||
+            !(R.silent = calloc(rules_count(rs) + 1, sizeof(bool))) ||
+            !(R.case_fired = calloc(rules_count(rs) + 1, sizeof(bool))) ||
+            !(R.case_silent = calloc(rules_count(rs) + 1, sizeof(bool)))) {
                 r = -ENOMEM;
                 goto out;
         }
@@ -824,6 +983,9 @@ diag_out:
         fprintf(out, "# %u error%s\n", diag_count(d), diag_count(d) == 1 ? "" : "s");
 out:
         free(R.expected);
+        free(R.silent);
+        free(R.case_fired);
+        free(R.case_silent);
         for (size_t i = 0; i < n_files; i++) {
                 free(files[i].path);
                 ytree_free(files[i].root);

@@ -1,0 +1,70 @@
+#include "step.h"
+
+#include "macro.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+static json_t *evaluate(const StepContext *c, const json_t *doc, int32_t today)
+{
+        json_t *e = c->eval ? c->eval(doc, today, c->eval_userdata) : NULL;
+        return e ? e : json_pack("{s:b, s:[]}", "monitored", 0, "reasons");
+}
+
+/* 应纳尽纳: a household the registers do not know yet whose events would
+ * make a registered household red is reported to the county, once. The
+ * rules see what its pending events show, with no profile. */
+static bool candidate_check(const StepContext *c, json_t *doc, const char *household,
+                            int64_t now, json_t *outputs)
+{
+        if (json_object_get(doc, "candidate") || !c->dec)
+                return false;
+        json_t *hyp = household_hypothetical(doc, c->dec);
+        if (!hyp)
+                return false;
+        int32_t today = household_latest(hyp);
+        if (!today)
+                today = (int32_t)(now / DAY_MS);
+        json_t *eval = evaluate(c, hyp, today);
+        bool sent = eval && lifecycle_candidate(doc, household, eval, now, outputs) > 0;
+        json_decref(eval);
+        json_decref(hyp);
+        return sent;
+}
+
+int step_event(const StepContext *c, json_t *doc, const char *household, const Event *ev,
+               int64_t now, HouseholdEffects *fx, json_t *outputs, StepNotes *notes)
+{
+        StepNotes local;
+        if (!notes)
+                notes = &local;
+        *notes = (StepNotes){.acknowledge_ms = -1};
+        int r = household_apply(doc, ev, c->dec, fx);
+        if (r < 0)
+                return r;
+        if (!household_registered(doc)) {
+                notes->candidate = candidate_check(c, doc, household, now, outputs);
+                return 0;
+        }
+        int32_t today = household_eval_date(doc, ev);
+        if (!today)
+                today = (int32_t)(now / DAY_MS);
+        json_t *eval = evaluate(c, doc, today);
+        /* Feeds' timestamps need not be in order: time never runs back
+         * within a household's alert. */
+        const json_t *open = json_object_get(doc, "alert");
+        int64_t floor_ms = (int64_t)json_integer_value(json_object_get(open, "raised_ms"));
+        int64_t ack_ms = (int64_t)json_integer_value(json_object_get(open, "acknowledged_ms"));
+        if (ack_ms > floor_ms)
+                floor_ms = ack_ms;
+        if (now < floor_ms)
+                now = floor_ms;
+        bool acked = json_object_get(open, "acknowledged_ms") != NULL;
+        notes->lifecycle = lifecycle_step(doc, household, ev, eval, now, c->policy, outputs);
+        json_decref(eval);
+        const json_t *alert = json_object_get(doc, "alert");
+        const json_t *ack = json_object_get(alert, "acknowledged_ms");
+        if (!acked && ack)
+                notes->acknowledge_ms =
+                    json_integer_value(ack) - json_integer_value(json_object_get(alert, "raised_ms"));
+        return 0;
+}

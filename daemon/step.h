@@ -1,0 +1,38 @@
+/* The one household step that hearthd's pipeline, `hearthctl replay` and
+ * the rule tests share: apply an input event to a household document,
+ * evaluate the rules at the household's date, and step the alert lifecycle
+ * and key monitoring; for a household not registered yet, the candidate
+ * check instead. Pure: no I/O, no logging; what the caller should log or
+ * count comes back in StepNotes. */
+#pragma once
+
+#include <jansson.h>
+#include <stdint.h>
+#include "event.h"
+#include "household.h"
+#include "lifecycle.h"
+
+/* The rules of the moment over doc at today (days): a new
+ * {monitored, reasons} (evaluate_json()), or NULL when none fire. */
+typedef json_t *(*StepEvalFn)(const json_t *doc, int32_t today, void *userdata);
+
+typedef struct {
+        StepEvalFn eval; /* NULL: no rule fires */
+        void *eval_userdata;
+        const EventDecoder *dec;      /* to apply pending events */
+        const LifecyclePolicy *policy;
+} StepContext;
+
+typedef struct {
+        int lifecycle;          /* LIFECYCLE_* flags of lifecycle_step() */
+        bool candidate;         /* household.candidate.identified was appended */
+        int64_t acknowledge_ms; /* this step acknowledged the open alert after so long; else -1 */
+} StepNotes;
+
+/* Applies ev (borrowed) to doc at wall time now_ms (the transition clock,
+ * made monotonic within an open alert), appending ledger and timeline
+ * entries to fx (may be NULL) and output events to outputs. notes may be
+ * NULL. Returns 0, or household_apply()'s -ENOSPC (nothing changed: the
+ * caller dead-letters the event). */
+int step_event(const StepContext *c, json_t *doc, const char *household, const Event *ev,
+               int64_t now_ms, HouseholdEffects *fx, json_t *outputs, StepNotes *notes);
