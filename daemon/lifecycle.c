@@ -471,7 +471,8 @@ static json_t *monitor_reasons(const json_t *reasons)
         size_t i;
         json_t *r;
         json_array_foreach (reasons, i, r)
-                if (severity_rank(json_string_value(json_object_get(r, "severity"))) == 0)
+                if (severity_rank(json_string_value(json_object_get(r, "severity"))) == 0 ||
+                    json_is_true(json_object_get(r, "monitor")))
                         json_array_append(out, r);
         return out;
 }

@@ -82,6 +82,7 @@ typedef struct {
         size_t n_evidence;
         Template msg[N_LANG];
         int64_t respond_within_ms;
+        bool monitor; /* a firing yellow or red rule also means key monitoring */
         char *description;
 } Rule;
 
@@ -577,7 +578,8 @@ static int parse_template(Loader *L, const Source *src, const YNode *n, const Ru
 }
 
 static const char *const rule_keys[] = {
-    "id", "category", "severity", "when", "evidence", "message", "respond_within", "description",
+    "id",      "category",       "severity",    "when",    "evidence",
+    "message", "respond_within", "description", "monitor",
 };
 
 /* Where the rule with this id was defined, or NULL. */
@@ -698,7 +700,7 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
                     lookup(rule_keys, ELEMENTSOF(rule_keys), k->scalar) < 0) {
                         ERR(L, src, k,
                             "rule %s: unknown key '%s' (id, category, severity, when, evidence, "
-                            "message, respond_within, description)",
+                            "message, respond_within, description, monitor)",
                             label, k->type == YNODE_SCALAR ? k->scalar : "?");
                         bad = true;
                 }
@@ -732,6 +734,16 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
                 bad = true;
         } else
                 r.severity = (RulesSeverity)s;
+
+        const YNode *mon = ynode_get(n, "monitor");
+        if (mon) {
+                if (mon->type != YNODE_SCALAR ||
+                    (!streq(mon->scalar, "true") && !streq(mon->scalar, "false"))) {
+                        ERR(L, src, mon, "rule %s: monitor: true or false", r.id);
+                        bad = true;
+                } else
+                        r.monitor = streq(mon->scalar, "true");
+        }
 
         const YNode *when = ynode_get(n, "when");
         snprintf(what, sizeof(what), "rule %s: when", r.id);
@@ -1145,6 +1157,7 @@ static int add_reason(const RuleSet *rs, const Rule *rule, const ExprEnv *env, R
             .message = render(&rule->msg[rs->lang], vals, rs->lang),
             .evidence = evidence,
             .respond_within_ms = rule->respond_within_ms,
+            .monitor = rule->monitor || rule->severity == RULES_SEV_MONITOR,
         };
         if (!x->rule || !x->message) {
                 free(x->rule);
@@ -1191,6 +1204,8 @@ int rules_eval(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFl
                         continue;
                 if (add_reason(rs, rule, &env, out) < 0)
                         return -ENOMEM;
+                if (rule->monitor)
+                        out->monitored = true;
                 switch (rule->severity) {
                 case RULES_SEV_RED:
                         out->code = RULES_RED;

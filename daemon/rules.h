@@ -15,6 +15,7 @@
  *       message:
  *         zh: "近12个月大病医疗自付{out_of_pocket}元"
  *         en: "Major-disease costs of {out_of_pocket} yuan in 12 months"
+ *       monitor: true               # optional: firing also means key monitoring
  *       respond_within: 24h         # optional; 0 = the config default
  *       description: ...            # optional
  *
@@ -62,6 +63,8 @@ typedef struct {
         json_t *evidence; /* object: name -> yuan number, "YYYY-MM-DD", string, bool, null */
         int64_t respond_within_ms; /* 0: the config default of its colour;
                                     * RULES_RESPOND_URGENT: the config's urgent limit */
+        bool monitor; /* it puts the household under key monitoring (severity monitor, or
+                       * `monitor: true` on a yellow or red rule) */
 } RulesReason;
 
 /* A runtime error of one expression: the rule did not fire (`when`) or

@@ -463,6 +463,17 @@ static int apply_event(Runner *R, const StepContext *sc, json_t *doc, json_t *ro
                 snprintf(why, len, "out of memory");
                 return -ENOMEM;
         }
+        /* alert_id: $alert names the household's open (else latest closed)
+         * alert, whose id a test cannot know in advance. */
+        json_t *data = json_object_get(root, "data");
+        if (streq_ptr(json_string_value(json_object_get(data, "alert_id")), "$alert")) {
+                const json_t *a = json_object_get(doc, "alert");
+                if (!a)
+                        a = json_array_get(json_object_get(doc, "closed"),
+                                           json_array_size(json_object_get(doc, "closed")) - 1);
+                const char *aid = json_string_value(json_object_get(a, "id"));
+                json_object_set_new(data, "alert_id", json_string(aid ? aid : "a-none"));
+        }
         if (event_from_json(R->dec, root, &ev, err, sizeof(err)) < 0) {
                 event_done(&ev);
                 snprintf(why, len, "event does not decode: %s", err);

@@ -147,7 +147,24 @@ typedef struct {
         json_t *doc;
         json_t *out;
         int64_t now;
+        int flags; /* of the latest lifecycle_step */
 } Fx;
+
+/* Key monitoring outputs, which these alert tests count apart. */
+static bool is_monitoring(const json_t *o)
+{
+        const char *t = json_string_value(json_object_get(o, "type"));
+        return t && strncmp(t, "household.monitoring.", 21) == 0;
+}
+
+/* Alert outputs from index `from` on. */
+static size_t alert_outputs(const json_t *out, size_t from)
+{
+        size_t n = 0;
+        for (size_t i = from; i < json_array_size(out); i++)
+                n += !is_monitoring(json_array_get(out, i));
+        return n;
+}
 
 /* Checks outputs [from, end): {id, type, time, data} with data valid against
  * the type's schema, rendered as a CloudEvent of source hearth. */
@@ -215,13 +232,28 @@ _printf_(4, 5) static size_t step(Fx *f, json_t *eval, const char *type, const c
                         fail_msg("%s: %s", err, text);
                 assert_int_equal(household_apply(f->doc, &ev, dec, NULL), 0);
         }
-        assert_int_equal(
-            lifecycle_step(f->doc, f->id, have ? &ev : NULL, eval, f->now, &policy, f->out), 0);
+        f->flags = lifecycle_step(f->doc, f->id, have ? &ev : NULL, eval, f->now, &policy, f->out);
+        assert_true(f->flags >= 0);
         if (have)
                 event_done(&ev);
         json_decref(eval);
         check_outputs(f, before);
-        return json_array_size(f->out) - before;
+        return alert_outputs(f->out, before);
+}
+
+/* Help recorded on the open alert (a measure), which an alert.resolved
+ * needs to eliminate the risk (CONTRACT.md, closing the loop). */
+static void given_help(Fx *f)
+{
+        json_t *a = json_object_get(f->doc, "alert");
+        assert_non_null(a);
+        json_t *ms = json_object_get(a, "measures");
+        if (!ms) {
+                ms = json_array();
+                json_object_set_new(a, "measures", ms);
+        }
+        json_array_append_new(ms, json_pack("{s:s, s:s, s:s}", "measure", "other", "by", "C1",
+                                            "applied_on", "2026-03-02"));
 }
 
 /* Runs lifecycle_timers; returns how many fired (checked against outputs). */
@@ -238,9 +270,17 @@ static int tick(Fx *f)
 static json_t *last(const Fx *f, size_t k, const char *type)
 {
         size_t n = json_array_size(f->out);
-        if (k >= n)
-                fail_msg("only %zu outputs", n);
-        json_t *o = json_array_get(f->out, n - 1 - k);
+        json_t *o = NULL;
+        for (size_t i = n; i-- > 0;) {
+                if (is_monitoring(json_array_get(f->out, i)))
+                        continue;
+                if (k-- == 0) {
+                        o = json_array_get(f->out, i);
+                        break;
+                }
+        }
+        if (!o)
+                fail_msg("only %zu outputs", alert_outputs(f->out, 0));
         assert_string_equal(str(o, "type"), type);
         return o;
 }
@@ -510,7 +550,12 @@ static void test_yellow_need_resolved(void **state)
         assert_string_equal(str(d, "alert_id"), aid);
         assert_string_equal(str(d, "previous_code"), "yellow");
         assert_int_equal(num(d, "open_for"), 2 * 86400);
-        assert_int_equal(json_array_size(json_object_get(d, "measures")), 0);
+        /* The resolved need is the help that eliminated the risk. */
+        const json_t *m = json_array_get(json_object_get(d, "measures"), 0);
+        assert_int_equal(json_array_size(json_object_get(d, "measures")), 1);
+        assert_string_equal(str(m, "measure"), "need_resolved");
+        assert_string_equal(str(m, "via"), "need.resolved");
+        assert_string_equal(str(m, "need_id"), "N7");
         assert_int_equal(tick(&f), 0);
         fx_done(&f);
 }
@@ -684,11 +729,24 @@ static void test_resolved(void **state)
         char aid[80];
         snprintf(aid, sizeof(aid), "%s", raise_red(&f, "{\"a\":1}"));
 
-        /* Resolved while the rule still fires with the same evidence. */
-        f.now += DAY;
+        /* Resolved with no help recorded: refused, the alert stays open. */
+        f.now += HOUR;
+        assert_int_equal(step(&f, eval_of(false, RED_ILLNESS("{\"a\":1}"), NULL), "alert.resolved",
+                              "{\"alert_id\":\"%s\",\"by\":\"C1\"}", aid),
+                         0);
+        assert_true(f.flags & LIFECYCLE_RESOLUTION_REFUSED);
+        assert_non_null(json_object_get(f.doc, "alert"));
+        const json_t *ref = json_object_get(f.doc, "refusals");
+        assert_int_equal(num(ref, "n"), 1);
+        assert_string_equal(str(ref, "alert"), aid);
+
+        /* Resolved after help while the rule still fires with the same evidence. */
+        f.now += DAY - HOUR;
+        given_help(&f);
         assert_int_equal(step(&f, eval_of(false, RED_ILLNESS("{\"a\":1}"), NULL), "alert.resolved",
                               "{\"alert_id\":\"%s\",\"by\":\"C1\",\"note\":\"paid\"}", aid),
                          1);
+        assert_false(f.flags & LIFECYCLE_RESOLUTION_REFUSED);
         const json_t *d = data(last(&f, 0, "risk.eliminated"));
         assert_string_equal(str(d, "alert_id"), aid);
         assert_string_equal(str(d, "previous_code"), "red");
@@ -735,6 +793,7 @@ static void test_resolved_partial(void **state)
                          1);
         last(&f, 0, "risk.alert.changed");
         f.now += HOUR;
+        given_help(&f);
         assert_int_equal(
             step(&f,
                  eval_of(false, RED_ILLNESS("{\"a\":1}"), YELLOW_NEED("{\"need_id\":\"N1\"}"),
@@ -809,10 +868,11 @@ static void test_satisfaction(void **state)
                 assert_string_equal(str(r, "severity"), "yellow");
                 assert_int_equal(num(json_object_get(r, "evidence"), "score"), cases[i].score);
 
-                /* It stays open while green, until resolved. */
+                /* It stays open while green, until resolved after help. */
                 f.now += HOUR;
                 assert_int_equal(step(&f, GREEN(), NULL, NULL), 0);
                 f.now += HOUR;
+                given_help(&f);
                 assert_int_equal(
                     step(&f, GREEN(), "alert.resolved", "{\"alert_id\":\"%s\",\"by\":\"C1\"}", aid),
                     1);
@@ -896,7 +956,8 @@ static void test_reopen_ids_unique(void **state)
                         }
                         if (!steps[i].event)
                                 n = step(&f, ev, NULL, NULL);
-                        else if (streq(steps[i].event, "resolve"))
+                        else if (streq(steps[i].event, "resolve") &&
+                                 (given_help(&f), true))
                                 n = step(&f, ev, "alert.resolved",
                                          "{\"alert_id\":\"%s\",\"by\":\"C1\"}", aid);
                         else
@@ -1018,7 +1079,10 @@ static void test_removed(void **state)
         assert_int_equal(tick(&f), 0);
         assert_int_equal(step(&f, eval_of(true, RED_DISASTER("{\"d\":9}"), NULL), NULL, NULL), 0);
         assert_null(json_object_get(f.doc, "alert"));
-        assert_int_equal(json_array_size(f.out), 1);
+        /* Raised, then key monitoring started; removal ends both quietly. */
+        assert_int_equal(json_array_size(f.out), 2);
+        assert_int_equal(alert_outputs(f.out, 0), 1);
+        assert_null(json_object_get(f.doc, "monitoring"));
         fx_done(&f);
 }
 
@@ -1105,10 +1169,12 @@ static void test_determinism(void **state)
         json_auto_t *other = script(f.doc, "H14");
 
         static const char *const want[] = {
-            "risk.alert.raised",    "risk.alert.changed",  "risk.alert.reminder",
-            "risk.alert.escalated", "risk.alert.changed",  "risk.eliminated",
-            "risk.alert.raised",    "risk.alert.reminder", "risk.alert.escalated",
-            "visit.overdue",
+            "risk.alert.raised",          "household.monitoring.started",
+            "risk.alert.changed",         "risk.alert.reminder",
+            "risk.alert.escalated",       "risk.alert.changed",
+            "risk.eliminated",            "household.monitoring.ended",
+            "risk.alert.raised",          "risk.alert.reminder",
+            "risk.alert.escalated",       "visit.overdue",
         };
         assert_int_equal(json_array_size(a), ELEMENTSOF(want));
         assert_int_equal(json_array_size(b), json_array_size(a));
