@@ -158,9 +158,15 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
         if (e && !exact && year >= 2000 && year < 2000 + (int)sizeof(d->line_noted) &&
             !d->line_noted[year - 2000]) {
                 d->line_noted[year - 2000] = 1;
-                log_notice("policy.floor_lines has no line for %d: the latest earlier line "
-                           "applies (set it when the province publishes it)",
-                           year);
+                const ExprFloorLine *used = NULL;
+                for (size_t i = 0; i < d->n_lines; i++)
+                        if (d->lines[i].year < year && (!used || d->lines[i].year > used->year))
+                                used = &d->lines[i];
+                if (used)
+                        log_notice("policy.floor_lines has no line for %d: %d's line of %" PRId64
+                                   " yuan per person applies (set it when the province publishes "
+                                   "it)",
+                                   year, used->year, used->fen / 100);
         }
         for (size_t i = 0; d->metrics && i < res.n_reasons; i++) {
                 char labels[256];
@@ -218,6 +224,15 @@ int daemon_check(const DaemonArgs *args)
                 return r < 0 ? r : rs;
         printf("configuration OK: %zu rules, %zu schemas\n", rules_count(rules),
                schema_set_count(schemas));
+        /* Years up to this one without a line of their own (REQ-2): said
+         * here and once per year in the daemon's log. */
+        char gaps[512];
+        int year = date_year((int32_t)(clock_wall_ms() / (24LL * 3600 * 1000)));
+        int n = config_floor_line_gaps(cfg, year, gaps, sizeof(gaps));
+        if (n > 0)
+                printf("note: policy.floor_lines has no line for %s: the latest earlier line "
+                       "applies; add each year's line when the province publishes it\n",
+                       gaps);
         return 0;
 }
 

@@ -162,6 +162,30 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                                                                          : "not acknowledged");
                 } else
                         printf("  open alert: none\n");
+                const json_t *mon = json_object_get(doc, "monitoring");
+                if (mon) {
+                        char t[40];
+                        lifecycle_format_time(json_integer_value(json_object_get(mon, "since_ms")),
+                                              t, sizeof(t));
+                        printf("  key monitoring since %s\n", t);
+                }
+                const json_t *ref = json_object_get(doc, "refusals");
+                if (ref) {
+                        char t[40];
+                        lifecycle_format_time(json_integer_value(json_object_get(ref, "last_ms")),
+                                              t, sizeof(t));
+                        printf("  alert.resolved refused %" JSON_INTEGER_FORMAT
+                               " time(s) (no help recorded since the alert was raised); "
+                               "latest %s by %s for alert %s\n",
+                               json_integer_value(json_object_get(ref, "n")), t,
+                               json_string_value(json_object_get(ref, "last_by")) ?: "-",
+                               json_string_value(json_object_get(ref, "alert")) ?: "-");
+                }
+                const json_t *cand = json_object_get(doc, "candidate");
+                if (cand && !household_registered(doc))
+                        printf("  not registered: reported to the county as a candidate "
+                               "(household.candidate.identified %s)\n",
+                               json_string_value(json_object_get(cand, "id")) ?: "-");
                 printf("  events applied: %" JSON_INTEGER_FORMAT ", latest event date: %s\n",
                        json_integer_value(json_object_get(doc, "events")),
                        json_string_value(json_object_get(doc, "latest")) ?: "-");
@@ -289,6 +313,9 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                         json_object_set_new(
                             c, "amount",
                             money_to_json(json_integer_value(json_object_get(e, "amount"))));
+                        json_object_set_new(c, "label",
+                                            json_string(household_benefit_label(json_string_value(
+                                                json_object_get(e, "kind")))));
                         json_array_append_new(list, c);
                 }
                 const char *k;
@@ -320,7 +347,8 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                         printf("<tr><td>");
                         html_escape(stdout, json_string_value(json_object_get(e, "date")));
                         printf("</td><td>");
-                        html_escape(stdout, json_string_value(json_object_get(e, "kind")));
+                        html_escape(stdout, household_benefit_label(
+                                                json_string_value(json_object_get(e, "kind"))));
                         printf("</td><td class=\"n\">%s</td><td>", buf);
                         html_escape(stdout, json_string_value(json_object_get(e, "source")));
                         printf("</td></tr>\n");
@@ -335,13 +363,15 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 printf("</table>\n</body></html>\n");
         } else if (streq(format, "text")) {
                 printf("Benefits of household %s%s\n", id, a->year ? "" : " (all years)");
-                printf("  %-10s  %-20s %14s  %s\n", "date", "kind", "yuan", "source");
+                printf("  %-10s  %-20s %-16s %14s  %s\n", "date", "kind", "项目", "yuan",
+                       "source");
                 json_array_foreach (entries, i, e) {
+                        const char *kind = json_string_value(json_object_get(e, "kind"));
                         money_format(json_integer_value(json_object_get(e, "amount")), buf,
                                      sizeof(buf));
-                        printf("  %-10s  %-20s %14s  %s\n",
-                               json_string_value(json_object_get(e, "date")) ?: "",
-                               json_string_value(json_object_get(e, "kind")) ?: "", buf,
+                        printf("  %-10s  %-20s %-16s %14s  %s\n",
+                               json_string_value(json_object_get(e, "date")) ?: "", kind ?: "",
+                               household_benefit_label(kind), buf,
                                json_string_value(json_object_get(e, "source")) ?: "");
                 }
                 const char *k;

@@ -459,3 +459,32 @@ json_t *household_hypothetical(const json_t *doc, const EventDecoder *dec)
         json_decref(pending);
         return h;
 }
+
+const char *household_benefit_label(const char *kind)
+{
+        static const struct {
+                const char *kind, *label;
+        } labels[] = {
+            {"minimum_living", "最低生活保障金"},
+            {"marginal", "低保边缘救助"},
+            {"extreme_poverty", "特困人员供养金"},
+            {"temporary_relief", "临时救助"},
+            {"condolence", "慰问金"},
+            {"subsidy", "补贴"},
+            {"medical_insurance", "医保基金报销"},
+            {"medical_assistance", "医疗救助"},
+            {"employment", "就业帮扶"},
+            {"public_welfare_job", "公益性岗位"},
+            {"micro_credit", "小额信贷"},
+            {"industry", "产业帮扶"},
+            {"skills_training", "技能培训"},
+            {"social_aid", "社会帮扶"},
+            {"education_aid", "教育资助"},
+            {"housing_repair", "危房改造"},
+            {"other", "其他帮扶"},
+        };
+        for (size_t i = 0; kind && i < ELEMENTSOF(labels); i++)
+                if (streq(labels[i].kind, kind))
+                        return labels[i].label;
+        return "其他帮扶";
+}

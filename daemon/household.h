@@ -64,6 +64,10 @@ int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, House
  * register). For the candidate check (应纳尽纳). NULL on memory failure. */
 json_t *household_hypothetical(const json_t *doc, const EventDecoder *dec);
 
+/* The Chinese label of a benefit kind of the ledger (幸福清单, REQ-13):
+ * "temporary_relief" -> "临时救助". Static; 其他帮扶 for an unknown kind. */
+const char *household_benefit_label(const char *kind);
+
 /* 12-month sum of a month bucket ending at the month of `date` (days). */
 int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date);
 /* Number of members (0 when not registered). */

@@ -76,7 +76,10 @@ show() {
               --arg dim "$dim" --arg off "$off" '
           def col(c): if c == "red" then $red elif c == "yellow" then $yellow else $green end;
           .data as $d |
-          ($d.code // (if .type == "risk.eliminated" then "green" else "yellow" end)) as $c |
+          ($d.code // (if .type == "risk.eliminated" then "green"
+                       elif .type == "household.candidate.identified" then "red"
+                       elif (.type | startswith("household.monitoring")) then "monitor"
+                       else "yellow" end)) as $c |
           "  " + col($c) + $bold + "● " + ($c | ascii_upcase) + $off + "  " + $bold + .type + $off
             + "  household " + $d.household_id
             + (if $d.town then "  " + $d.town + " " + ($d.village // "") else "" end)
@@ -84,6 +87,8 @@ show() {
           ( $d.reasons // [] | .[] | "      " + col(.severity) + "[" + .category + "]" + $off
               + " " + .message + $dim + "  (" + .rule + ")" + $off ),
           ( if $d.respond_by then "      respond by " + $d.respond_by else empty end ),
+          ( if $d.route then "      not registered: routed to the " + $d.route + " (应纳尽纳), first event "
+              + $d.first_event.type + " " + $d.first_event.id else empty end ),
           ( if .type == "risk.eliminated" then "      back to green after " + ($d.open_for|tostring)
               + " s; was " + $d.previous_code + "; measures: " + ([$d.measures[]?.measure] | join(", ")
               | if . == "" then "none recorded" else . end) else empty end ),
@@ -120,15 +125,17 @@ step() {
 # returns at once on Ctrl-C, whereas a foreground kcat that exits cleanly on
 # SIGINT would make bash carry on with the next scenario.
 scenarios() {
-step 1 "Civil affairs registers four households (household.registered)"
+step 1 "Civil affairs registers five households (household.registered); one has an incapacitated member (key monitoring)"
 step 2 "A hospital bill wipes out a year's income: 45,000 yuan out of pocket, last year's income 36,000"
 step 3 "A typhoon destroys a house (emergency management: house collapsed)"
 step 4 "A household asks for help itself in the 浙里办 app (school fees)"
 step 5 "A cadre's monthly visit finds unsafe drinking water (浙政钉)"
 step 6 "Help arrives: school aid granted, tap water connected → back to green (风险消除)"
+step 7 "Civil affairs verifies last year's income: 32,000 yuan for 4 people, 8,000 each, below the 10,000 floor line"
+step 8 "A 60,000-yuan major-disease bill for a household nobody has registered yet (应纳尽纳)"
 
 say "every household in hearthctl (the record behind the alerts)"
-for h in H3311210001 H3311210042; do
+for h in H3311210001 H3311210042 H3311210077; do
         "$ROOT/hearthctl" --redis "redis://127.0.0.1:$RPORT/0" household "$h" | sed 's/^/    /' | head -12
 done
 }
