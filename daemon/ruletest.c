@@ -481,6 +481,9 @@ static int apply_event(Runner *R, const StepContext *sc, json_t *doc, json_t *ro
         }
         StepNotes notes;
         int32_t at = ev.date > now ? ev.date : now;
+        /* Timers due by then fire first, as in the daemon. */
+        if (outputs)
+                lifecycle_timers(doc, RULETEST_SUBJECT, day_clock(at), sc->policy, outputs);
         int r = step_event(sc, doc, RULETEST_SUBJECT, &ev, day_clock(at), NULL, outputs, &notes);
         if (r < 0)
                 snprintf(why, len, "household_apply: %s", strerror(-r));
@@ -759,8 +762,6 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
                         const YNode *dn = ynode_get(ev, "data");
                         json_t *ed = dn ? yaml_to_json(dn) : json_object();
                         snprintf(id, sizeof(id), "test-%u-%zu", case_no, i + 1);
-                        /* Timers due by then fire first, as in the daemon. */
-                        lifecycle_timers(doc, RULETEST_SUBJECT, day_clock(now), &pol, outputs);
                         r = apply_event(
                             R, &sc, doc,
                             ed ? envelope(ev, ed, ynode_get(ev, "type")->scalar, id, now) : NULL,

@@ -30,14 +30,17 @@
 
 static const char *const shipped[] = {
     "income_below_line",
+    "income_cut_by_disaster",
     "income_near_line",
     "rigid_expenditure_illness",
     "rigid_expenditure_disability",
     "rigid_expenditure_education",
     "major_disease_claim",
     "disaster_severe",
+    "disaster_damage",
     "accident_labor",
     "open_need",
+    "urgent_need",
     "visit_guarantee_risk",
     "special_members",
     "gradual_exit",
@@ -510,7 +513,10 @@ static void test_facts(void **state)
         assert_num(f, "income_verified", 3000000);
         assert_num(f, "income_verified_year", 202500);
         assert_num(f, "income", 3000000); /* verified of the same year wins */
+        assert_num(f, "prior_income", 3000000); /* verified of last year wins */
+        assert_num(f, "prior_income_year", 202500);
         assert_num(f, "medical_12m", 4500000);
+        assert_num(f, "illness_12m", 4500000); /* the accidents carry no medical_12m months */
         assert_num(f, "rigid_12m", 4500300);
         assert_num(f, "income_loss_12m", 700);
         assert_num(f, "relief_12m", 50000);
@@ -582,12 +588,32 @@ static void test_facts(void **state)
         assert_int_equal(facts_fill(f, doc, day("2026-03-02"), 120, NULL, 0), 0);
         assert_num(f, "income", 3600000);
         assert_num(f, "income_verified", 10);
+        assert_num(f, "prior_income", 3600000);
+        assert_num(f, "prior_income_year", 202500);
+        json_decref(doc);
+        /* Accidents' medical costs are illness costs; the register's 2025
+         * is nearer to last year (2026 at 2027-03-02) than a 2024
+         * verification, a 2026 verification nearer still. */
+        doc = doc_with("{\"incomes\": {\"2024\": 10},"
+                       " \"months\": {\"2027-03\": {\"medical\": 100, \"accident_medical\": 20,"
+                       " \"education\": 3, \"disability\": 4}}}");
+        assert_int_equal(facts_fill(f, doc, day("2027-03-02"), 120, NULL, 0), 0);
+        assert_num(f, "prior_income", 3600000);
+        assert_num(f, "prior_income_year", 202500);
+        assert_num(f, "illness_12m", 120);
+        assert_num(f, "rigid_12m", 127);
+        json_decref(doc);
+        doc = doc_with("{\"incomes\": {\"2026\": 10, \"2027\": 20}}");
+        assert_int_equal(facts_fill(f, doc, day("2027-03-02"), 120, NULL, 0), 0);
+        assert_num(f, "prior_income", 10);
+        assert_num(f, "prior_income_year", 202600);
         json_decref(doc);
         doc = json_object();
         assert_int_equal(facts_fill(f, doc, day("2026-03-02"), 120, NULL, 0), 0);
         assert_num(f, "household_size", 0);
         assert_num(f, "rigid_12m", 0);
         assert_absent(f, "income");
+        assert_absent(f, "prior_income");
         assert_absent(f, "last_visit.date");
         assert_absent(f, "last_visit.risk_count");
         assert_absent(f, "gradual_exit_until");
@@ -643,13 +669,43 @@ typedef struct {
 /* base_doc: 3 members, 36000 last year (12000 per person = the watch line). */
 static const EvalCase eval_cases[] = {
     {"plain household", NULL, "2026-03-02", "green", "", false, {NULL}},
-    {"income_below_line fires",
+    {"income_below_line and income_cut_by_disaster fire",
      "{\"months\": {\"2026-03\": {\"disaster_loss\": 600001}}}",
      "2026-03-02",
      "red",
-     "income_below_line income_near_line",
+     "income_below_line income_cut_by_disaster income_near_line",
      true,
      {"6000.01", "9999.99", "10000"}},
+    {"income_below_line fires without a loss",
+     "{\"profile\": {\"income_last_year\": {\"disposable\": 2999997}}}",
+     "2026-03-02",
+     "yellow",
+     "income_below_line income_near_line",
+     true,
+     {"29999.97", "9999.99", "10000"}},
+    {"income_below_line fires with a verified income of last year",
+     "{\"incomes\": {\"2025\": 2999997}}",
+     "2026-03-02",
+     "yellow",
+     "income_below_line income_near_line",
+     true,
+     {"29999.97", "9999.99", "10000"}},
+    {"income_cut_by_disaster just not (already below, loss under 20%)",
+     "{\"profile\": {\"income_last_year\": {\"disposable\": 2700000}},"
+     " \"months\": {\"2026-03\": {\"accident_loss\": 539999}}}",
+     "2026-03-02",
+     "yellow",
+     "income_below_line income_near_line",
+     true,
+     {"27000", "5399.99", "7200"}},
+    {"income_cut_by_disaster fires (already below, loss of 20%)",
+     "{\"profile\": {\"income_last_year\": {\"disposable\": 2700000}},"
+     " \"months\": {\"2026-03\": {\"accident_loss\": 540000}}}",
+     "2026-03-02",
+     "red",
+     "income_below_line income_cut_by_disaster income_near_line",
+     true,
+     {"27000", "5400", "7200"}},
     {"income_below_line just not",
      "{\"months\": {\"2026-03\": {\"accident_loss\": 600000}}}",
      "2026-03-02",
@@ -678,26 +734,47 @@ static const EvalCase eval_cases[] = {
      "",
      false,
      {NULL}},
-    {"rigid disability fires",
+    {"rigid illness counts accident medical costs",
+     "{\"months\": {\"2026-03\": {\"medical\": 1600001, \"accident_medical\": 2000000}}}",
+     "2026-03-02",
+     "red",
+     "rigid_expenditure_illness",
+     false,
+     {"36000.01", "16000.01", "20000"}},
+    {"rigid illness against the verified income of last year",
+     "{\"incomes\": {\"2025\": 4500000}, \"months\": {\"2026-03\": {\"medical\": 4500001}}}",
+     "2026-03-02",
+     "red",
+     "rigid_expenditure_illness",
+     false,
+     {"45000.01", "45000"}},
+    {"rigid illness just not (the verified income of last year wins over the register's)",
+     "{\"incomes\": {\"2025\": 4500000}, \"months\": {\"2026-03\": {\"medical\": 4000000}}}",
+     "2026-03-02",
+     "green",
+     "",
+     false,
+     {NULL}},
+    {"rigid disability fires (yellow, key monitoring)",
      "{\"months\": {\"2026-03\": {\"medical\": 1000000, \"disability\": 2600001}}}",
      "2026-03-02",
-     "red",
+     "yellow",
      "rigid_expenditure_disability",
-     false,
+     true,
      {"36000.01", "26000.01", "36000"}},
-    {"rigid education fires",
+    {"rigid education fires (yellow, key monitoring)",
      "{\"months\": {\"2026-03\": {\"disability\": 1000000, \"education\": 2600001}}}",
      "2026-03-02",
-     "red",
+     "yellow",
      "rigid_expenditure_education",
-     false,
+     true,
      {"36000.01", "26000.01", "36000"}},
     {"rigid education tie goes to disability",
      "{\"months\": {\"2026-03\": {\"disability\": 1800001, \"education\": 1800001}}}",
      "2026-03-02",
-     "red",
+     "yellow",
      "rigid_expenditure_disability",
-     false,
+     true,
      {NULL}},
     {"major_disease_claim fires",
      "{\"profile\": {\"income_last_year\": {\"disposable\": 9000000}}, \"incidents\": [{\"kind\": "
@@ -721,13 +798,32 @@ static const EvalCase eval_cases[] = {
      "\"injured\": 2, \"income_loss\": 0, \"property_loss\": 0}]}",
      "2026-03-02",
      "red",
-     "disaster_severe",
+     "disaster_severe disaster_damage",
      false,
      {"1", "2"}},
-    {"disaster_severe just not",
+    {"disaster_severe just not (moderate damage is disaster_damage)",
      "{\"profile\": {\"income_last_year\": {\"disposable\": 9000000}}, \"incidents\": [{\"kind\": "
      "\"disaster\", \"date\": \"2026-03-01\", \"house_damage\": \"moderate\", \"deaths\": 0, "
-     "\"injured\": 0, \"income_loss\": 999999, \"property_loss\": 0}]}",
+     "\"injured\": 1, \"income_loss\": 999999, \"property_loss\": 4499999}]}",
+     "2026-03-02",
+     "yellow",
+     "disaster_damage",
+     false,
+     {"1"}},
+    {"disaster_severe fires by property loss of half a year's income",
+     "{\"profile\": {\"income_last_year\": {\"disposable\": 9000000}}, \"incidents\": [{\"kind\": "
+     "\"disaster\", \"date\": \"2026-03-01\", \"house_damage\": \"none\", \"deaths\": 0, "
+     "\"injured\": 0, \"income_loss\": 0, \"property_loss\": 4500000}],"
+     " \"months\": {\"2026-03\": {\"property_loss\": 4500000}}}",
+     "2026-03-02",
+     "red",
+     "disaster_severe disaster_damage",
+     false,
+     {"45000", "90000"}},
+    {"disaster_damage just not",
+     "{\"profile\": {\"income_last_year\": {\"disposable\": 9000000}}, \"incidents\": [{\"kind\": "
+     "\"disaster\", \"date\": \"2026-03-01\", \"house_damage\": \"minor\", \"deaths\": 0, "
+     "\"injured\": 0, \"income_loss\": 0, \"property_loss\": 499999}]}",
      "2026-03-02",
      "green",
      "",
@@ -742,6 +838,25 @@ static const EvalCase eval_cases[] = {
      "accident_labor",
      false,
      {"1", "8000"}},
+    {"accident_labor fires by medical costs",
+     "{\"profile\": {\"income_last_year\": {\"disposable\": 9000000}}, \"incidents\": [{\"kind\": "
+     "\"accident\", \"date\": \"2026-03-01\", \"member_id\": \"m3\", \"labor_lost\": false, "
+     "\"income_loss\": 0, \"medical_cost\": 2000000}], \"months\": {\"2026-03\": "
+     "{\"accident_medical\": 2000000}}}",
+     "2026-03-02",
+     "red",
+     "accident_labor",
+     false,
+     {"1", "20000"}},
+    {"accident_labor just not (medical costs)",
+     "{\"profile\": {\"income_last_year\": {\"disposable\": 9000000}}, \"incidents\": [{\"kind\": "
+     "\"accident\", \"date\": \"2026-03-01\", \"member_id\": \"m3\", \"labor_lost\": false, "
+     "\"income_loss\": 0, \"medical_cost\": 1999999}]}",
+     "2026-03-02",
+     "green",
+     "",
+     false,
+     {NULL}},
     {"accident_labor just not (member did not work)",
      "{\"profile\": {\"income_last_year\": {\"disposable\": 9000000}}, \"incidents\": [{\"kind\": "
      "\"accident\", \"date\": \"2026-03-01\", \"member_id\": \"m3\", \"labor_lost\": true, "
@@ -752,10 +867,17 @@ static const EvalCase eval_cases[] = {
      false,
      {NULL}},
     {"open_need fires",
+     "{\"needs\": {\"n1\": {\"urgent\": false}, \"n2\": {\"urgent\": true}}}",
+     "2026-03-02",
+     "yellow",
+     "open_need urgent_need",
+     false,
+     {"2", "1"}},
+    {"urgent_need fires, open_need just not",
      "{\"needs\": {\"n1\": {\"urgent\": true}}}",
      "2026-03-02",
      "yellow",
-     "open_need",
+     "urgent_need",
      false,
      {"1"}},
     {"visit_guarantee_risk fires",
@@ -882,8 +1004,8 @@ static void test_reasons_json(void **state)
         assert_int_equal(res.code, RULES_RED);
         assert_int_equal(res.n_reasons, 1);
         assert_string_equal(res.reasons[0].message,
-                            "近12个月刚性支出45000.5元（医疗自付45000.5元），超过上年家庭可支配收入"
-                            "36000元");
+                            "近12个月刚性支出45000.5元（医疗自付45000.5元，意外医疗0元），超过2025年"
+                            "家庭可支配收入36000元");
         json_t *arr = rules_result_reasons_json(&res);
         assert_non_null(arr);
         json_t *r0 = json_array_get(arr, 0);
@@ -894,7 +1016,8 @@ static void test_reasons_json(void **state)
         json_t *ev = json_object_get(r0, "evidence");
         assert_true(json_is_real(json_object_get(ev, "rigid")));
         assert_true(json_real_value(json_object_get(ev, "rigid")) == 45000.5);
-        assert_int_equal(json_integer_value(json_object_get(ev, "income_last_year")), 36000);
+        assert_int_equal(json_integer_value(json_object_get(ev, "income")), 36000);
+        assert_int_equal(json_integer_value(json_object_get(ev, "income_year")), 2025);
         assert_int_equal(json_integer_value(json_object_get(ev, "education")), 0);
         json_decref(arr);
         rules_result_done(&res);
@@ -1105,7 +1228,7 @@ static void test_rule_test_failures(void **state)
         write_file(dir, "t.yaml", text);
         char *out = NULL;
         int r = run_ruletest(dir, RULES_DIR, NULL, &out);
-        assert_int_equal(r, 4); /* 3 cases and the coverage line */
+        assert_int_equal(r, 5); /* 3 cases and the two coverage lines */
         assert_non_null(strstr(out, "not ok 1 - t.yaml: wrong expectation: step 2: expected "
                                     "yellow [open_need], got red [rigid_expenditure_illness] not "
                                     "monitored\n"));
@@ -1114,10 +1237,12 @@ static void test_rule_test_failures(void **state)
                                     "of open_need lacks \"99项\""));
         assert_non_null(strstr(out, "not ok 4 - t.yaml: an event that does not decode: step 1: "
                                     "event does not decode: data"));
-        assert_non_null(strstr(out, "not ok 5 - coverage: no case expects these rules to fire: "));
+        assert_non_null(strstr(out, "not ok 5 - coverage: no case that names them or where they "
+                                    "fire expects these rules silent: "));
+        assert_non_null(strstr(out, "not ok 6 - coverage: no case expects these rules to fire: "));
         assert_non_null(strstr(out, "income_below_line"));
-        assert_non_null(strstr(out, "1..5\n"));
-        assert_non_null(strstr(out, "# 5 rule tests in 1 files: 1 passed, 4 failed\n"));
+        assert_non_null(strstr(out, "1..6\n"));
+        assert_non_null(strstr(out, "# 6 rule tests in 1 files: 1 passed, 5 failed\n"));
         free(out);
 
         /* A malformed test file is a load error with file:line:col. */
