@@ -51,10 +51,10 @@ check "major-disease claim: risk.alert.changed" wait_count 1 $H risk.alert.chang
 raised=$(of $H risk.alert.raised | head -1)
 changed=$(of $H risk.alert.changed | head -1)
 aid=$(jq -r .data.alert_id <<<"$raised")
-check "raised: red from green, reason disaster_severe, cadre and town" \
-        jq -e '.data.code == "red" and .data.previous_code == "green" and (.data.reasons|map(.rule)) == ["disaster_severe"] and .data.cadre.name == "陈丽华" and .data.town == "温溪镇" and .source == "hearth" and .specversion == "1.0"' <<<"$raised"
-check "changed: same alert id, two reasons" \
-        jq -e --arg a "$aid" '.data.alert_id == $a and (.data.reasons|map(.rule)|sort) == ["disaster_severe","major_disease_claim"]' <<<"$changed"
+check "raised: red from green, reasons disaster_severe (collapsed) and disaster_damage (80000 of property), cadre and town" \
+        jq -e '.data.code == "red" and .data.previous_code == "green" and (.data.reasons|map(.rule)|sort) == ["disaster_damage","disaster_severe"] and .data.cadre.name == "陈丽华" and .data.town == "温溪镇" and .source == "hearth" and .specversion == "1.0"' <<<"$raised"
+check "changed: same alert id, the major-disease reason added" \
+        jq -e --arg a "$aid" '.data.alert_id == $a and (.data.reasons|map(.rule)|sort) == ["disaster_damage","disaster_severe","major_disease_claim"]' <<<"$changed"
 check "reasons name their figures (30000 yuan)" jq -e '[.data.reasons[].message] | any(test("30000"))' <<<"$changed"
 ev $H m1 measure.applied "{\"alert_id\":\"$aid\",\"measure\":\"medical_assistance\",\"amount\":15000,\"by\":\"C1\",\"applied_on\":\"2026-03-12\"}" | produce household.reports
 ev $H res1 alert.resolved "{\"alert_id\":\"$aid\",\"by\":\"C1\"}" | produce household.reports
@@ -103,6 +103,30 @@ ev $H2 s1 satisfaction.rated "{\"alert_id\":\"$aid2\",\"score\":1}" | produce ho
 check "satisfaction 1: the alert is raised again" wait_count 2 $H2 risk.alert.raised
 check "reopened with the same alert id and a satisfaction_low reason" \
         bash -c "of $H2 risk.alert.raised | tail -1 | jq -e --arg a '$aid2' '.data.alert_id == \$a and (.data.reasons|map(.rule)) == [\"satisfaction_low\"]' >/dev/null"
+
+# --- the policy's loop: no elimination without help, key monitoring, a
+# household nobody registered yet (应纳尽纳) --------------------------------
+H7=HL0007
+{ reg $H7 90000; disaster $H7 d7; } | produce household.reports
+check "collapsed house: alert raised" wait_count 1 $H7 risk.alert.raised
+aid7=$(of $H7 risk.alert.raised | head -1 | jq -r .data.alert_id)
+ev $H7 res7 alert.resolved "{\"alert_id\":\"$aid7\",\"by\":\"C1\"}" | produce household.reports
+check "a bare alert.resolved is refused and logged" \
+        wait_for 30 grep -q "alert.resolved refused: household $H7 alert $aid7" "$T/hearthd.log"
+check "... and the risk is not eliminated" test "$(count_of $H7 risk.eliminated)" = 0
+H8=HL0008
+reg $H8 16000 | produce civil-affairs.events
+check "8000 yuan per person: household.monitoring.started" wait_count 1 $H8 household.monitoring.started
+check "... and a yellow alert income_below_line carrying the key monitoring reason" \
+        bash -c "of $H8 risk.alert.raised | jq -e '.data.code == \"yellow\" and .data.monitored and (.data.reasons|map(.rule)|sort) == [\"income_below_line\",\"income_near_line\"]' >/dev/null"
+H9=HL0009
+claim $H9 c9 60000 | produce medical-insurance.events
+check "an unregistered household's 60000-yuan claim: household.candidate.identified" \
+        wait_count 1 $H9 household.candidate.identified
+check "... routed to the county, naming its first event" \
+        bash -c "of $H9 household.candidate.identified | jq -e '.data.route == \"county\" and .data.first_event.id == \"c9\" and (.data.reasons|map(.rule)) == [\"major_disease_claim\"]' >/dev/null"
+claim $H9 c9b 70000 | produce medical-insurance.events
+check "... once per household" bash -c "sleep 2; [ \$(count_of $H9 household.candidate.identified) = 1 ]"
 
 # --- a timer due while hearthd is stopped fires once after restart ---------
 H4=HL0004
