@@ -86,6 +86,10 @@ static const KeyDef keys[] = {
     {"alerts.respond_within.urgent", T_DURATION, F(respond_within_urgent_ms), NOCOUNT, "4h",
      1000, 365 * DAY, NULL, true,
      "response limit of rules marked `respond_within: urgent` (needs reported as urgent)"},
+    {"candidates.grace", T_DURATION, F(candidate_grace_ms), NOCOUNT, "10s", 0, DAY, NULL, false,
+     "an unregistered household's hardship is reported to the county "
+     "(household.candidate.identified) when it still holds this long after it was seen: its "
+     "registration may be on its way on another topic"},
     {"alerts.reminder_after", T_DURATION, F(reminder_after_ms), NOCOUNT, "12h", 1000, 365 * DAY,
      NULL, true, "reminder to the cadre while an alert is unacknowledged"},
     {"visits.interval", T_DURATION, F(visit_interval_ms), NOCOUNT, "31d", 1000, 365 * DAY, NULL,

@@ -504,8 +504,9 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 goto out;
         rules_floor_lines(cfg, lines, cfg->n_floor_lines);
         LifecyclePolicy pol = lifecycle_policy(cfg);
+        pol.candidate_grace_ms = 0; /* events in file order: no registration in flight */
         ReplayEval re = {rules, lines, cfg->n_floor_lines};
-        StepContext step = {replay_eval, &re, dec, &pol};
+        StepContext step = {replay_eval, &re, dec, &pol, false};
         char *line = NULL;
         size_t cap = 0;
         ssize_t len;
@@ -586,11 +587,11 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 }
                 json_decref(outputs);
                 const json_t *evj = json_object_get(doc, "eval");
-                json_object_set_new(codes, ev.subject,
-                                    json_pack("{s:O, s:O}", "code",
-                                              json_object_get(evj, "code") ?: json_string("green"),
-                                              "monitored",
-                                              json_object_get(evj, "monitored") ?: json_false()));
+                json_object_set_new(
+                    codes, ev.subject,
+                    json_pack("{s:s, s:b}", "code",
+                              json_string_value(json_object_get(evj, "code")) ?: "green",
+                              "monitored", json_is_true(json_object_get(evj, "monitored"))));
                 event_done(&ev);
         }
         free(line);

@@ -18,6 +18,7 @@ LifecyclePolicy lifecycle_policy(const Config *cfg)
             .reminder_after_ms = cfg->reminder_after_ms,
             .visit_interval_ms = cfg->visit_interval_ms,
             .respond_within_urgent_ms = cfg->respond_within_urgent_ms,
+            .candidate_grace_ms = cfg->candidate_grace_ms,
             .english = streq_ptr(cfg->language, "en"),
         };
 }
@@ -655,6 +656,7 @@ int lifecycle_candidate(json_t *doc, const char *household, const json_t *eval, 
         snprintf(id, sizeof(id), "c-%016" PRIx64, fnv(household, "candidate", 0));
         json_object_set_new(doc, "candidate",
                             json_pack("{s:s, s:I}", "id", id, "at_ms", (json_int_t)now));
+        json_object_del(doc, "candidate_due_ms");
         emit(outputs, id, "household.candidate.identified", now,
              json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s}", "household_id", household,
                        "reasons", public_reasons(json_object_get(eval, "reasons")),
@@ -721,8 +723,9 @@ int lifecycle_timers(json_t *doc, const char *household, int64_t now, const Life
 
 int64_t lifecycle_next_due(const json_t *doc)
 {
-        if (!json_is_true(json_object_get(doc, "registered")) ||
-            json_is_true(json_object_get(doc, "removed")))
+        if (!json_is_true(json_object_get(doc, "registered")))
+                return json_object_get(doc, "candidate") ? 0 : get_ms(doc, "candidate_due_ms");
+        if (json_is_true(json_object_get(doc, "removed")))
                 return 0;
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");

@@ -17,6 +17,7 @@
  *   monitoring  {since_ms, n}: key monitoring since (absent: not monitored);
  *               monitoring_n counts the periods (for ids)
  *   candidate   {id, at_ms}: household.candidate.identified was sent (not registered)
+ *   candidate_due_ms  when the candidate check is due (after the grace period)
  *   refusals    resolutions refused for lack of help: {n, last_ms, last_by, alert}
  *   visit_due_ms when the next visit is due (REQ-6)
  *   registered_ms when hearth first saw the registration (wall clock) */
@@ -33,6 +34,7 @@ typedef struct {
         int64_t reminder_after_ms;
         int64_t visit_interval_ms;
         int64_t respond_within_urgent_ms; /* reasons with respond_within_ms < 0 */
+        int64_t candidate_grace_ms;       /* see step_candidate() */
         bool english;                      /* messages hearth writes itself */
 } LifecyclePolicy;
 

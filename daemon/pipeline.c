@@ -379,7 +379,7 @@ static void group_commit_done(GroupCommit *gc)
 static int household_step(Pipeline *p, json_t *doc, const char *household, const Event *ev,
                           int64_t now, HouseholdEffects *fx, json_t *outputs)
 {
-        StepContext c = {p->eval, p->eval_userdata, p->dec, &p->policy};
+        StepContext c = {p->eval, p->eval_userdata, p->dec, &p->policy, true};
         StepNotes notes;
         int r = step_event(&c, doc, household, ev, now, fx, outputs, &notes);
         if (r < 0)
@@ -493,6 +493,10 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
         }
         if (!gc->n_applied)
                 return false;
+        /* After the whole group: a registration among its events counts. */
+        StepContext sc = {p->eval, p->eval_userdata, p->dec, &p->policy, true};
+        step_candidate(&sc, gc->doc, g->household,
+                       event_clock(items[gc->applied[gc->n_applied - 1]].m, now), gc->outputs);
         if (!outbox_prepare(gc, g->household, now))
                 return false;
         gc->c.timer_due = lifecycle_next_due(gc->doc);
@@ -1324,6 +1328,10 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 gc->doc = json_incref(reads[i].doc);
                 gc->outputs = json_array();
                 int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
+                if (!household_registered(gc->doc)) {
+                        StepContext sc = {p->eval, p->eval_userdata, p->dec, &p->policy, true};
+                        fired += step_candidate(&sc, gc->doc, h, now_ms, gc->outputs);
+                }
                 int64_t next = lifecycle_next_due(gc->doc);
                 if (fired == 0) {
                         /* A stale hint: put the real due time back. */

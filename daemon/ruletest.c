@@ -731,8 +731,9 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
         json_decref(b);
         doc = household_new();
         LifecyclePolicy pol = lifecycle_policy(&cc.c);
+        pol.candidate_grace_ms = 0; /* events in order: no registration in flight */
         CaseEval ce = {rs, lines, cc.c.n_floor_lines};
-        StepContext sc = {case_eval, &ce, R->dec, &pol};
+        StepContext sc = {case_eval, &ce, R->dec, &pol, false};
         snprintf(id, sizeof(id), "test-%u-0", case_no);
         int32_t d;
         int flags = 0;

@@ -13,10 +13,10 @@ static json_t *evaluate(const StepContext *c, const json_t *doc, int32_t today)
 /* 应纳尽纳: a household the registers do not know yet whose events would
  * make a registered household red is reported to the county, once. The
  * rules see what its pending events show, with no profile. */
-static bool candidate_check(const StepContext *c, json_t *doc, const char *household,
-                            int64_t now, json_t *outputs)
+bool step_candidate(const StepContext *c, json_t *doc, const char *household, int64_t now,
+                    json_t *outputs)
 {
-        if (json_object_get(doc, "candidate") || !c->dec)
+        if (household_registered(doc) || json_object_get(doc, "candidate") || !c->dec)
                 return false;
         json_t *hyp = household_hypothetical(doc, c->dec);
         if (!hyp)
@@ -25,7 +25,22 @@ static bool candidate_check(const StepContext *c, json_t *doc, const char *house
         if (!today)
                 today = (int32_t)(now / DAY_MS);
         json_t *eval = evaluate(c, hyp, today);
-        bool sent = eval && lifecycle_candidate(doc, household, eval, now, outputs) > 0;
+        bool red = false;
+        size_t i;
+        json_t *r;
+        json_array_foreach (json_object_get(eval, "reasons"), i, r)
+                red = red || streq_ptr(json_string_value(json_object_get(r, "severity")), "red");
+        bool sent = false;
+        int64_t grace = c->policy ? c->policy->candidate_grace_ms : 0;
+        json_int_t due = json_integer_value(json_object_get(doc, "candidate_due_ms"));
+        if (!red) {
+                json_object_del(doc, "candidate_due_ms");
+        } else if (grace > 0 && !due) {
+                /* Its registration may be on its way on another topic. */
+                json_object_set_new(doc, "candidate_due_ms", json_integer(now + grace));
+        } else if (grace <= 0 || now >= due) {
+                sent = lifecycle_candidate(doc, household, eval, now, outputs) > 0;
+        }
         json_decref(eval);
         json_decref(hyp);
         return sent;
@@ -42,7 +57,8 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         if (r < 0)
                 return r;
         if (!household_registered(doc)) {
-                notes->candidate = candidate_check(c, doc, household, now, outputs);
+                if (!c->defer_candidate)
+                        notes->candidate = step_candidate(c, doc, household, now, outputs);
                 return 0;
         }
         int32_t today = household_eval_date(doc, ev);

@@ -21,6 +21,11 @@ typedef struct {
         void *eval_userdata;
         const EventDecoder *dec;      /* to apply pending events */
         const LifecyclePolicy *policy;
+        /* The caller runs step_candidate() itself after a batch of the
+         * household's events (hearthd: a registration in the same batch,
+         * from another topic, may come after the event that made the
+         * household look like a candidate). */
+        bool defer_candidate;
 } StepContext;
 
 typedef struct {
@@ -36,3 +41,11 @@ typedef struct {
  * caller dead-letters the event). */
 int step_event(const StepContext *c, json_t *doc, const char *household, const Event *ev,
                int64_t now_ms, HouseholdEffects *fx, json_t *outputs, StepNotes *notes);
+
+/* The candidate check (应纳尽纳) of a household that is not registered:
+ * appends household.candidate.identified once when what its pending events
+ * show would make a registered household red and has done so for the
+ * policy's candidate_grace_ms (the first time it sets candidate_due_ms, a
+ * timer: lifecycle_next_due()). Returns whether it appended. */
+bool step_candidate(const StepContext *c, json_t *doc, const char *household, int64_t now_ms,
+                    json_t *outputs);
