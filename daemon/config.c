@@ -83,8 +83,8 @@ static const KeyDef keys[] = {
      365 * DAY, NULL, true, "default response limit of red alerts"},
     {"alerts.respond_within.yellow", T_DURATION, F(respond_within_yellow_ms), NOCOUNT, "72h", 1000,
      365 * DAY, NULL, true, "default response limit of yellow alerts"},
-    {"alerts.respond_within.urgent", T_DURATION, F(respond_within_urgent_ms), NOCOUNT, "4h",
-     1000, 365 * DAY, NULL, true,
+    {"alerts.respond_within.urgent", T_DURATION, F(respond_within_urgent_ms), NOCOUNT, "4h", 1000,
+     365 * DAY, NULL, true,
      "response limit of rules marked `respond_within: urgent` (needs reported as urgent)"},
     {"candidates.grace", T_DURATION, F(candidate_grace_ms), NOCOUNT, "10s", 0, DAY, NULL, false,
      "an unregistered household's hardship is reported to the county "

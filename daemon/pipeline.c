@@ -392,8 +392,8 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
                            "since the alert was raised (measure, relief, programme, resolved "
                            "need); the alert stays open",
                            household,
-                           json_string_value(json_object_get(
-                               json_object_get(doc, "alert"), "id")) ?: "-");
+                           json_string_value(json_object_get(json_object_get(doc, "alert"), "id"))
+                               ?: "-");
                 metric_count(p, "hearth_resolutions_refused_total", 1, NULL);
         }
         return 0;
@@ -467,8 +467,8 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                         p->stats.duplicates++;
                         continue;
                 }
-                int r = household_step(p, gc->doc, g->household, &it->ev,
-                                       event_clock(it->m, now), &fx, gc->outputs);
+                int r = household_step(p, gc->doc, g->household, &it->ev, event_clock(it->m, now),
+                                       &fx, gc->outputs);
                 if (r == -ENOSPC) {
                         dead_letter(p, it,
                                     it->ev.type == EV_NEED_REPORTED
@@ -527,12 +527,15 @@ static int send_entry(Pipeline *p, const char *household, const char *id, const 
 
 static int output_type_index(const char *type)
 {
-        static const char *const types[] = {
-            "risk.alert.raised",           "risk.alert.changed",
-            "risk.alert.reminder",         "risk.alert.escalated",
-            "risk.eliminated",             "visit.overdue",
-            "household.monitoring.started", "household.monitoring.ended",
-            "household.candidate.identified"};
+        static const char *const types[] = {"risk.alert.raised",
+                                            "risk.alert.changed",
+                                            "risk.alert.reminder",
+                                            "risk.alert.escalated",
+                                            "risk.eliminated",
+                                            "visit.overdue",
+                                            "household.monitoring.started",
+                                            "household.monitoring.ended",
+                                            "household.candidate.identified"};
         for (int i = 0; i < (int)ELEMENTSOF(types); i++)
                 if (streq(types[i], type))
                         return i;

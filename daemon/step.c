@@ -80,7 +80,7 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         const json_t *alert = json_object_get(doc, "alert");
         const json_t *ack = json_object_get(alert, "acknowledged_ms");
         if (!acked && ack)
-                notes->acknowledge_ms =
-                    json_integer_value(ack) - json_integer_value(json_object_get(alert, "raised_ms"));
+                notes->acknowledge_ms = json_integer_value(ack) -
+                                        json_integer_value(json_object_get(alert, "raised_ms"));
         return 0;
 }
