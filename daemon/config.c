@@ -90,6 +90,9 @@ static const KeyDef keys[] = {
      "an unregistered household's hardship is reported to the county "
      "(household.candidate.identified) when it still holds this long after it was seen: its "
      "registration may be on its way on another topic"},
+    {"retention.removed", T_DURATION, F(retention_removed_ms), NOCOUNT, "30d", 0, 3650 * DAY, NULL,
+     false,
+     "how long a removed household's personal data is kept (CONTRACT.md); 0 erases it at once"},
     {"alerts.reminder_after", T_DURATION, F(reminder_after_ms), NOCOUNT, "12h", 1000, 365 * DAY,
      NULL, true, "reminder to the cadre while an alert is unacknowledged"},
     {"visits.interval", T_DURATION, F(visit_interval_ms), NOCOUNT, "31d", 1000, 365 * DAY, NULL,
@@ -105,6 +108,8 @@ static const KeyDef keys[] = {
      16 * 1024 * 1024, NULL, false, "larger input messages are dead-lettered"},
     {"pipeline.dedup_window", T_DURATION, F(dedup_window_ms), NOCOUNT, "90d", 60000, 3650 * DAY,
      NULL, false, "how long processed source+id pairs are remembered"},
+    {"pipeline.dedup_max", T_INT, F(dedup_max), NOCOUNT, "10000", 100, 10000000, NULL, false,
+     "at most this many source+id pairs remembered per household (the oldest go first)"},
     {"pipeline.outbox_max_pending", T_INT, F(outbox_max_pending), NOCOUNT, "10000", 1, 10000000,
      NULL, false, "pause consumption above this many undelivered outputs"},
     {"pipeline.max_attempts", T_INT, F(max_attempts), NOCOUNT, "3", 1, 100, NULL, false,

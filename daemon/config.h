@@ -58,6 +58,8 @@ typedef struct Config {
         int64_t respond_within_yellow_ms;
         int64_t respond_within_urgent_ms; /* rules with respond_within: urgent */
         int64_t candidate_grace_ms;       /* household.candidate.identified after this */
+        int64_t retention_removed_ms;     /* personal data of a removed household */
+        int64_t dedup_max;                /* source+id pairs remembered per household */
         int64_t reminder_after_ms;
         int64_t visit_interval_ms;
         int64_t timer_check_interval_ms;

@@ -526,6 +526,8 @@ int daemon_run(const DaemonArgs *args)
         }
         d.store =
             store_new(d.redis, d.cfg->redis_prefix, d.cfg->kafka_group, d.cfg->dedup_window_ms);
+        if (d.store)
+                store_set_limits(d.store, d.cfg->dedup_max, 0);
         d.decoder = event_decoder_new(d.schemas, (size_t)d.cfg->max_message_bytes);
         if (d.store)
                 d.pipeline = pipeline_new(d.cfg, d.store, d.decoder);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "clock.h"
 #include "config.h"
 #include "evaluate.h"
 #include "event.h"
@@ -46,6 +47,9 @@ static void help(void)
                "                       KEY<TAB>EVENT) through the rules offline, no Kafka or\n"
                "                       Redis, and print the codes and alerts they produce\n"
                "  stats                supervision figures (REQ-14) and open alerts\n"
+               "  forget ID            erase the household's personal data now (right to\n"
+               "                       erasure): it leaves monitoring; an audit line records\n"
+               "                       when and by which uid, without personal data\n"
                "  test-rules [DIR]     run the rule tests in DIR/tests against DIR's rules\n"
                "                       (default: the config's rules.dir), like promtool\n"
                "  help                 this text\n"
@@ -262,6 +266,77 @@ static void html_escape(FILE *f, const char *s)
         }
 }
 
+/* forget ID: a right-to-erasure request. The household's personal data
+ * goes at once (what dedup and the counts need stays, as after
+ * retention.removed) and it leaves monitoring; an audit line without
+ * personal data records who did it and when. */
+static int cmd_forget(const CtlArgs *a, const Config *cfg, const char *id)
+{
+        if (!household_id_valid(id, strlen(id))) {
+                fprintf(stderr, "hearthctl: '%s' is not a household id\n", id);
+                return EXIT_USAGE;
+        }
+        Redis *redis = NULL;
+        Store *store = ctl_store(a, cfg, &redis);
+        if (!store)
+                return EXIT_FAILURE;
+        int ret = EXIT_FAILURE;
+        for (int attempt = 0; attempt < 10; attempt++) {
+                json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
+                int64_t version = 0;
+                int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
+                json_decref(ledger);
+                json_decref(timeline);
+                if (r == -ENOENT) {
+                        fprintf(stderr, "hearthctl: household %s: no state\n", id);
+                        ret = 3;
+                        break;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
+                        break;
+                }
+                int64_t now = clock_wall_ms();
+                json_object_set_new(doc, "removed", json_true());
+                if (!json_object_get(doc, "removed_ms"))
+                        json_object_set_new(doc, "removed_ms", json_integer(now));
+                household_erase(doc, now);
+                char *text = household_dump(doc);
+                json_decref(doc);
+                StoreCommit c = {
+                    .household = id, .expected_version = version, .doc = text, .erase = true};
+                r = text ? store_commit(store, &c, 1, now) : -ENOMEM;
+                free(text);
+                if (r < 0) {
+                        fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
+                        break;
+                }
+                if (c.result == -ESTALE)
+                        continue; /* hearthd changed it meanwhile: read again */
+                if (c.result < 0) {
+                        fprintf(stderr, "hearthctl: household %s: %s\n", id, c.errmsg);
+                        break;
+                }
+                store_open_alert_set(store, id, NULL);
+                char t[40], line[256];
+                lifecycle_format_time(now, t, sizeof(t));
+                snprintf(line, sizeof(line),
+                         "{\"at\":\"%s\",\"action\":\"forget\",\"household\":\"%s\","
+                         "\"uid\":%u}",
+                         t, id, (unsigned)getuid());
+                if (store_audit(store, line) < 0)
+                        fprintf(stderr, "hearthctl: audit line not written: %s\n",
+                                store_errstr(store));
+                printf("household %s: personal data erased at %s; it left monitoring (audit: %s)\n",
+                       id, t, line);
+                ret = EXIT_SUCCESS;
+                break;
+        }
+        store_free(store);
+        redis_free(redis);
+        return ret;
+}
+
 /* benefits ID: the happiness list (幸福清单) of REQ-13 from the ledger. */
 static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
 {
@@ -286,8 +361,10 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
                 goto out;
         }
-        /* Entries of the year asked for, oldest first, and totals by year. */
+        /* Entries of the year asked for, oldest first, and totals by year:
+         * the document's (the ledger list keeps only the latest entries). */
         json_t *entries = json_array(), *years = json_object();
+        const json_t *totals = json_object_get(doc, "benefit_totals");
         size_t i;
         json_t *e;
         json_array_foreach (ledger, i, e) {
@@ -302,6 +379,13 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 json_object_set_new(
                     years, ys,
                     json_integer(cur + json_integer_value(json_object_get(e, "amount"))));
+        }
+        const char *yk;
+        json_t *yv;
+        json_object_foreach ((json_t *)totals, yk, yv) {
+                if (a->year && strtol(yk, NULL, 10) != a->year)
+                        continue;
+                json_object_set(years, yk, yv);
         }
         const char *format = a->format ? a->format : a->json ? "json" : "text";
         char buf[40];
@@ -729,6 +813,12 @@ int main(int argc, char **argv)
                         ret = EXIT_USAGE;
                 } else
                         ret = cmd_benefits(&a, cfg, args[0]);
+        } else if (strcmp(verb, "forget") == 0) {
+                if (rest != 1) {
+                        fprintf(stderr, "Usage: hearthctl forget ID\n");
+                        ret = EXIT_USAGE;
+                } else
+                        ret = cmd_forget(&a, cfg, args[0]);
         } else if (strcmp(verb, "stats") == 0) {
                 ret = cmd_stats(&a, cfg);
         } else if (strcmp(verb, "replay") == 0) {

@@ -172,10 +172,22 @@ static json_t *fen_json(const Event *ev, const char *field)
         return json_integer(event_fen(ev, field));
 }
 
-static void ledger_add(HouseholdEffects *fx, const Event *ev, const char *date, const char *kind,
-                       int64_t fen)
+static void ledger_add(json_t *doc, HouseholdEffects *fx, const Event *ev, const char *date,
+                       const char *kind, int64_t fen)
 {
-        if (!fx || !fx->ledger || fen <= 0)
+        if (fen <= 0)
+                return;
+        /* Yearly totals in the document: the ledger list is capped. */
+        char year[8];
+        if (date && strlen(date) >= 4) {
+                snprintf(year, sizeof(year), "%.4s", date);
+                json_t *t = obj_child(doc, "benefit_totals");
+                json_t *cur = json_object_get(t, year);
+                json_object_set_new(t, year,
+                                    json_integer(money_add(
+                                        json_is_integer(cur) ? json_integer_value(cur) : 0, fen)));
+        }
+        if (!fx || !fx->ledger)
                 return;
         json_array_append_new(fx->ledger, json_pack("{s:s, s:s, s:I, s:s, s:s}", "date", date,
                                                     "kind", kind, "amount", (json_int_t)fen,
@@ -196,6 +208,10 @@ static void apply_registered(json_t *doc, const Event *ev)
         json_object_set_new(doc, "profile", p);
         json_object_set_new(doc, "registered", json_true());
         json_object_set_new(doc, "removed", json_false());
+        /* Registered again after a removal: a household like any other. */
+        json_object_del(doc, "removed_ms");
+        json_object_del(doc, "erase_due_ms");
+        json_object_del(doc, "erased_ms");
 }
 
 static void apply_assistance(json_t *doc, const Event *ev, HouseholdEffects *fx)
@@ -222,7 +238,7 @@ static void apply_assistance(json_t *doc, const Event *ev, HouseholdEffects *fx)
         } else
                 json_object_del(p, "exit_until");
         if (streq(action, "granted"))
-                ledger_add(fx, ev, eff, program, event_fen(ev, "monthly_amount"));
+                ledger_add(doc, fx, ev, eff, program, event_fen(ev, "monthly_amount"));
         /* The profile's status follows the programme the household is in. */
         json_t *prof = json_object_get(doc, "profile");
         if (prof && streq(action, "granted"))
@@ -242,7 +258,7 @@ static void apply_claim(json_t *doc, const Event *ev, HouseholdEffects *fx)
                                "major_disease", event_bool(ev, "major_disease"), "out_of_pocket",
                                (json_int_t)event_fen(ev, "out_of_pocket"), "total",
                                (json_int_t)event_fen(ev, "total")));
-        ledger_add(fx, ev, event_str(ev, "settled_on"), "medical_insurance",
+        ledger_add(doc, fx, ev, event_str(ev, "settled_on"), "medical_insurance",
                    event_fen(ev, "fund_paid"));
 }
 
@@ -313,7 +329,7 @@ static void apply_measure(json_t *doc, const Event *ev, HouseholdEffects *fx)
         json_array_append_new(arr, m);
         while (json_array_size(arr) > HOUSEHOLD_MAX_MEASURES)
                 json_array_remove(arr, 0);
-        ledger_add(fx, ev, event_str(ev, "applied_on"), event_str(ev, "measure"),
+        ledger_add(doc, fx, ev, event_str(ev, "applied_on"), event_str(ev, "measure"),
                    event_fen(ev, "amount"));
 }
 
@@ -344,7 +360,7 @@ static int apply_one(json_t *doc, const Event *ev, HouseholdEffects *fx)
                 break;
         case EV_RELIEF_PAID:
                 bucket_add(doc, ev->date, "relief", event_fen(ev, "amount"));
-                ledger_add(fx, ev, event_str(ev, "paid_on"), event_str(ev, "kind"),
+                ledger_add(doc, fx, ev, event_str(ev, "paid_on"), event_str(ev, "kind"),
                            event_fen(ev, "amount"));
                 break;
         case EV_INCOME_VERIFIED: {
@@ -407,14 +423,84 @@ static int apply_one(json_t *doc, const Event *ev, HouseholdEffects *fx)
         return 0;
 }
 
+/* Data fields holding free text: never kept for an unregistered household
+ * (hearth does not keep them for registered ones either). */
+static const char *const free_text[] = {"text", "notes", "note", "resolution", "comment"};
+
+/* The form of ev kept in pending[]: the envelope attributes hearth reads and
+ * the data without free text. New reference. */
+static json_t *pending_form(const Event *ev)
+{
+        json_t *data = json_deep_copy(ev->data);
+        for (size_t i = 0; data && i < ELEMENTSOF(free_text); i++)
+                json_object_del(data, free_text[i]);
+        json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "specversion", "1.0", "id", ev->id,
+                              "source", ev->source, "type", event_type_name(ev->type), "subject",
+                              ev->subject, "data", data ? data : json_object());
+        const json_t *t = json_object_get(ev->root, "time");
+        if (p && json_is_string(t))
+                json_object_set(p, "time", (json_t *)t);
+        return p;
+}
+
+/* Drops pending events older than HOUSEHOLD_PENDING_MAX_AGE_DAYS before
+ * the latest pending date (they would count in no window). */
+static size_t pending_age_out(json_t *pending, int32_t latest)
+{
+        size_t dropped = 0;
+        for (size_t i = 0; i < json_array_size(pending);) {
+                const char *t =
+                    json_string_value(json_object_get(json_array_get(pending, i), "time"));
+                char d[11];
+                int32_t day;
+                if (t && strlen(t) >= 10) {
+                        memcpy(d, t, 10);
+                        d[10] = 0;
+                        if (date_parse(d, &day) == 0 &&
+                            day < latest - HOUSEHOLD_PENDING_MAX_AGE_DAYS) {
+                                json_array_remove(pending, i);
+                                dropped++;
+                                continue;
+                        }
+                }
+                i++;
+        }
+        return dropped;
+}
+
+/* The compact size of a JSON value, counted without building the text. */
+static size_t json_size(const json_t *v)
+{
+        return json_dumpb(v, NULL, 0, JSON_COMPACT);
+}
+
 int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, HouseholdEffects *fx)
 {
+        if (json_is_true(json_object_get(doc, "removed")) && ev->type != EV_HOUSEHOLD_REGISTERED) {
+                /* Out of monitoring: the event only counts (dedup); nothing
+                 * about the household is kept any more. */
+                json_t *n = json_object_get(doc, "events");
+                json_object_set_new(doc, "events", json_integer(json_integer_value(n) + 1));
+                return 0;
+        }
         if (!household_registered(doc) && ev->type != EV_HOUSEHOLD_REGISTERED) {
                 /* Kept until the household registers, then counted (CONTRACT.md). */
                 json_t *pending = arr_child(doc, "pending");
+                if (ev->date) {
+                        size_t dropped = pending_age_out(pending, ev->date);
+                        if (fx)
+                                fx->pending_dropped += dropped;
+                }
                 if (json_array_size(pending) >= HOUSEHOLD_MAX_PENDING)
                         return -ENOSPC;
-                json_array_append(pending, ev->root);
+                json_t *p = pending_form(ev);
+                if (!p)
+                        return -ENOMEM;
+                if (json_size(pending) + json_size(p) + 1 > HOUSEHOLD_MAX_PENDING_BYTES) {
+                        json_decref(p);
+                        return -ENOSPC;
+                }
+                json_array_append_new(pending, p);
                 return 0;
         }
         int r = apply_one(doc, ev, fx);
@@ -487,4 +573,28 @@ const char *household_benefit_label(const char *kind)
                 if (streq(labels[i].kind, kind))
                         return labels[i].label;
         return "其他帮扶";
+}
+
+bool household_erased(const json_t *doc)
+{
+        return json_object_get(doc, "erased_ms") != NULL;
+}
+
+void household_erase(json_t *doc, int64_t now_ms)
+{
+        /* Kept: what dedup, output ids and the counts need. */
+        static const char *const keep[] = {"registered", "removed",  "removed_ms",
+                                           "events",     "alerts_n", "monitoring_n",
+                                           "candidate",  "latest",   "registered_ms"};
+        const char *k;
+        void *tmp;
+        json_t *v;
+        json_object_foreach_safe (doc, tmp, k, v) {
+                bool kept = false;
+                for (size_t i = 0; i < ELEMENTSOF(keep) && !kept; i++)
+                        kept = streq(k, keep[i]);
+                if (!kept)
+                        json_object_del(doc, k);
+        }
+        json_object_set_new(doc, "erased_ms", json_integer(now_ms));
 }

@@ -18,7 +18,12 @@
  *   last_visit                 {date, cadre_id, checks{food_clothing...: ok|risk}}
  *   incidents[]                the last 12 months of disasters, accidents and claims
  *   measures[]                 measures applied (on the open alert, see lifecycle)
- *   pending[]                  events that arrived before household.registered
+ *   pending[]                  events that arrived before household.registered, reduced to
+ *                              the envelope and the data fields the state uses (no free text,
+ *                              no extension attributes), bounded in count, bytes and age
+ *   benefit_totals.<year>      fen of benefits per year (the ledger list keeps the latest
+ *                              HOUSEHOLD_LEDGER_MAX entries; statements read the totals here)
+ *   removed_ms, erased_ms      when household.removed was applied / its personal data erased
  *   latest                     the latest event date seen
  *   events                     number of events applied
  */
@@ -28,7 +33,12 @@
 #include <stdbool.h>
 #include "event.h"
 
-#define HOUSEHOLD_MAX_PENDING 500
+#define HOUSEHOLD_MAX_PENDING 200
+/* Bytes of pending[] (compact JSON) an unregistered household may hold. */
+#define HOUSEHOLD_MAX_PENDING_BYTES (64 * 1024)
+/* A pending event older than this (days before the latest event date)
+ * counts in no rule window any more and is dropped. */
+#define HOUSEHOLD_PENDING_MAX_AGE_DAYS 400
 #define HOUSEHOLD_MAX_INCIDENTS 50
 #define HOUSEHOLD_MAX_NEEDS 100
 #define HOUSEHOLD_MAX_MEASURES 50
@@ -38,9 +48,14 @@
  * household's ledger (REQ-13) and a line for its timeline. Entries are JSON
  * objects appended to the arrays (owned by the caller). */
 typedef struct {
-        json_t *ledger;   /* array of {date, kind, amount (fen), event} */
-        json_t *timeline; /* array of {date, type, event, summary} */
+        json_t *ledger;         /* array of {date, kind, amount (fen), event} */
+        json_t *timeline;       /* array of {date, type, event, summary} */
+        size_t pending_dropped; /* out: pending events dropped for their age */
 } HouseholdEffects;
+
+/* Ledger entries kept in Redis per household (the oldest go first; the
+ * yearly totals stay in the document). */
+#define HOUSEHOLD_LEDGER_MAX 1000
 
 /* A new empty document for household id. */
 json_t *household_new(void);
@@ -53,10 +68,19 @@ char *household_dump(json_t *doc);
 void household_loaded(json_t *doc);
 
 /* Applies ev (borrowed) to doc. An event for a household not registered yet
- * is kept in pending[] and applied when household.registered arrives.
- * Returns 0, or -ENOSPC when pending[] is full (the caller dead-letters the
- * event). effects may be NULL. */
+ * is kept in pending[] (reduced) and applied when household.registered
+ * arrives. A removed household takes nothing but a new registration (the
+ * event only counts). Returns 0, or -ENOSPC when pending[] is full in count
+ * or bytes (the caller dead-letters the event). effects may be NULL. */
 int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, HouseholdEffects *fx);
+
+/* Erases the personal data of doc (CONTRACT.md: household.removed, and
+ * `hearthctl forget`): keeps only what dedup, ids and counts need
+ * (registered, removed, removed_ms, events, alerts_n, monitoring_n,
+ * candidate, latest), sets erased_ms = now_ms. The caller also deletes the
+ * household's ledger and timeline lists. */
+void household_erase(json_t *doc, int64_t now_ms);
+bool household_erased(const json_t *doc);
 
 /* What is known of a household that is not registered yet: a new document
  * (the caller frees it) in which its pending events are applied as if it

@@ -19,6 +19,7 @@ LifecyclePolicy lifecycle_policy(const Config *cfg)
             .visit_interval_ms = cfg->visit_interval_ms,
             .respond_within_urgent_ms = cfg->respond_within_urgent_ms,
             .candidate_grace_ms = cfg->candidate_grace_ms,
+            .removed_retention_ms = cfg->retention_removed_ms,
             .english = streq_ptr(cfg->language, "en"),
         };
 }
@@ -554,9 +555,19 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
         json_t *alert = json_object_get(doc, "alert");
         if (removed || !registered) {
                 /* Out of monitoring: close quietly, raise nothing. */
-                if (alert)
+                if (alert) {
                         close_alert(doc, alert, now);
+                        flags |= LIFECYCLE_ALERT_CLOSED;
+                }
                 monitoring_step(doc, household, false, false, NULL, now, outputs);
+                if (removed && !get_ms(doc, "removed_ms")) {
+                        set_ms(doc, "removed_ms", now);
+                        set_ms(doc, "erase_due_ms", now + pol->removed_retention_ms);
+                }
+                if (removed && !household_erased(doc) && pol->removed_retention_ms <= 0) {
+                        household_erase(doc, now);
+                        flags |= LIFECYCLE_ERASED;
+                }
                 json_decref(active);
                 return flags;
         }
@@ -674,6 +685,12 @@ int lifecycle_timers(json_t *doc, const char *household, int64_t now, const Life
         json_t *alert = json_object_get(doc, "alert");
         bool live = json_is_true(json_object_get(doc, "registered")) &&
                     !json_is_true(json_object_get(doc, "removed"));
+        if (json_is_true(json_object_get(doc, "removed")) && !household_erased(doc) &&
+            get_ms(doc, "erase_due_ms") && now >= get_ms(doc, "erase_due_ms")) {
+                /* The retention of a removed household's data ran out. */
+                household_erase(doc, now);
+                return 0;
+        }
         if (!live)
                 return 0;
         if (alert && get_ms(alert, "reminder_ms") && now >= get_ms(alert, "reminder_ms")) {
@@ -724,7 +741,7 @@ int64_t lifecycle_next_due(const json_t *doc)
         if (!json_is_true(json_object_get(doc, "registered")))
                 return json_object_get(doc, "candidate") ? 0 : get_ms(doc, "candidate_due_ms");
         if (json_is_true(json_object_get(doc, "removed")))
-                return 0;
+                return household_erased(doc) ? 0 : get_ms(doc, "erase_due_ms");
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");
         int64_t cands[3] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),

@@ -18,6 +18,7 @@
  *               monitoring_n counts the periods (for ids)
  *   candidate   {id, at_ms}: household.candidate.identified was sent (not registered)
  *   candidate_due_ms  when the candidate check is due (after the grace period)
+ *   removed_ms, erase_due_ms  when the household was removed, when its personal data goes
  *   refusals    resolutions refused for lack of help: {n, last_ms, last_by, alert}
  *   visit_due_ms when the next visit is due (REQ-6)
  *   registered_ms when hearth first saw the registration (wall clock) */
@@ -35,6 +36,7 @@ typedef struct {
         int64_t visit_interval_ms;
         int64_t respond_within_urgent_ms; /* reasons with respond_within_ms < 0 */
         int64_t candidate_grace_ms;       /* see step_candidate() */
+        int64_t removed_retention_ms;     /* personal data of a removed household */
         bool english;                     /* messages hearth writes itself */
 } LifecyclePolicy;
 
@@ -44,6 +46,11 @@ enum {
         /* An alert.resolved came with no help recorded since the alert
          * was raised: the alert stays open (CONTRACT.md, closing the loop). */
         LIFECYCLE_RESOLUTION_REFUSED = 1 << 0,
+        /* The household left monitoring (removed) with an alert open: closed. */
+        LIFECYCLE_ALERT_CLOSED = 1 << 1,
+        /* The personal data of a removed household was erased (the caller
+         * deletes its ledger and timeline lists in the same commit). */
+        LIFECYCLE_ERASED = 1 << 2,
 };
 
 /* The policy of cfg (borrowed during the call). */

@@ -387,6 +387,27 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
         if (notes.acknowledge_ms >= 0)
                 metric_observe(p, "hearth_time_to_acknowledge_seconds",
                                (double)notes.acknowledge_ms / 1000.0);
+        if (ev->type == EV_HOUSEHOLD_REMOVED)
+                log_notice(
+                    "household.removed: household %s leaves monitoring (event %s from "
+                    "%s)%s%s%s",
+                    household, ev->id, ev->source,
+                    notes.lifecycle & LIFECYCLE_ALERT_CLOSED ? "; its open alert " : "",
+                    notes.lifecycle & LIFECYCLE_ALERT_CLOSED
+                        ? json_string_value(json_object_get(
+                              json_array_get(json_object_get(doc, "closed"),
+                                             json_array_size(json_object_get(doc, "closed")) - 1),
+                              "id"))
+                        : "",
+                    notes.lifecycle & LIFECYCLE_ALERT_CLOSED ? " is closed" : "");
+        if (notes.lifecycle & LIFECYCLE_ERASED)
+                log_notice("household %s: personal data erased (retention.removed 0)", household);
+        if (fx && fx->pending_dropped) {
+                log_notice("household %s (not registered): %zu kept event(s) older than %d days "
+                           "dropped; they count in no rule window",
+                           household, fx->pending_dropped, HOUSEHOLD_PENDING_MAX_AGE_DAYS);
+                fx->pending_dropped = 0;
+        }
         if (notes.lifecycle & LIFECYCLE_RESOLUTION_REFUSED) {
                 log_notice("alert.resolved refused: household %s alert %s: no help recorded "
                            "since the alert was raised (measure, relief, programme, resolved "
@@ -451,7 +472,7 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
         if (!gc->doc || !gc->ledger || !gc->timeline || !gc->off_fields || !gc->offsets ||
             !gc->seen || !gc->applied)
                 return false;
-        HouseholdEffects fx = {gc->ledger, gc->timeline};
+        HouseholdEffects fx = {gc->ledger, gc->timeline, 0};
         for (size_t k = 0; k < g->n; k++) {
                 Item *it = &items[g->items[k]];
                 if (it->state != ITEM_NEW)
@@ -473,8 +494,9 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                         dead_letter(p, it,
                                     it->ev.type == EV_NEED_REPORTED
                                         ? "data.need_id: too many open needs"
-                                        : "subject: too many events for an unregistered "
-                                          "household");
+                                        : "subject: the household is not registered and the "
+                                          "events kept for it reached their limit (200 events "
+                                          "or 64 KiB)");
                         continue;
                 }
                 gc->seen[gc->c.n_seen++] = it->seen;
@@ -500,6 +522,7 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
         if (!outbox_prepare(gc, g->household, now))
                 return false;
         gc->c.timer_due = lifecycle_next_due(gc->doc);
+        gc->c.erase = household_erased(gc->doc);
         gc->doc_text = household_dump(gc->doc);
         gc->ledger_s = calloc(json_array_size(gc->ledger) + 1, sizeof(char *));
         gc->timeline_s = calloc(json_array_size(gc->timeline) + 1, sizeof(char *));
@@ -577,8 +600,9 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                         metric_observe(p, "hearth_time_to_eliminate_seconds",
                                        (double)json_integer_value(open_for));
         }
-        /* Open alerts by colour, idempotent, for STATUS= and the metrics. */
-        if (json_array_size(gc->outputs)) {
+        /* Open alerts by colour, idempotent, for STATUS= and the metrics
+         * (a removal closes its alert without an output). */
+        if (json_array_size(gc->outputs) || json_is_true(json_object_get(gc->doc, "removed"))) {
                 const json_t *alert = json_object_get(gc->doc, "alert");
                 store_open_alert_set(p->store, household,
                                      json_string_value(json_object_get(alert, "code")));
@@ -1330,7 +1354,12 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 GroupCommit *gc = &gcs[i];
                 gc->doc = json_incref(reads[i].doc);
                 gc->outputs = json_array();
+                bool erased = household_erased(gc->doc);
                 int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
+                if (!erased && household_erased(gc->doc)) {
+                        log_notice("household %s: personal data erased after retention.removed", h);
+                        fired++;
+                }
                 if (!household_registered(gc->doc)) {
                         StepContext sc = {p->eval, p->eval_userdata, p->dec, &p->policy, true};
                         fired += step_candidate(&sc, gc->doc, h, now_ms, gc->outputs);
@@ -1350,6 +1379,7 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 gc->c.expected_version = reads[i].version;
                 gc->c.doc = gc->doc_text;
                 gc->c.timer_due = next;
+                gc->c.erase = household_erased(gc->doc);
                 commits[n_commits] = gc->c;
                 which[n_commits++] = i;
         }

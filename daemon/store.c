@@ -9,10 +9,12 @@
 #include "macro.h"
 
 /* The commit script. KEYS: h, seen, outbox, ledger, timeline (one slot).
- * ARGV: expected version, doc, now ms, dedup window ms, then counted lists:
- * offsets (field, offset)*, seen hashes*, outbox (id, value)*, ledger*,
- * timeline*. Reads and checks come first: a Lua error does not roll back
- * earlier writes, so nothing may be written before every check passed. */
+ * ARGV: expected version, doc, now ms, dedup window ms, dedup max (ids per
+ * household), ledger max (entries), erase (1: delete ledger and timeline,
+ * the household's personal data was erased), then counted lists: offsets
+ * (field, offset)*, seen hashes*, outbox (id, value)*, ledger*, timeline*. Reads and checks come
+ * first: a Lua error does not roll back earlier writes, so nothing may be written before every
+ * check passed. */
 static const char commit_lua[] =
     "local h, seen, outbox, ledger, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
     "local v = tonumber(redis.call('HGET', h, 'v') or '0')\n"
@@ -21,7 +23,7 @@ static const char commit_lua[] =
     "redis.call('LLEN', ledger)\n"
     "redis.call('LLEN', timeline)\n"
     "if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end\n"
-    "local i = 5\n"
+    "local i = 8\n"
     "local n_off = tonumber(ARGV[i]); i = i + 1\n"
     "local off_at = i\n"
     "for k = 1, n_off do\n"
@@ -43,14 +45,18 @@ static const char commit_lua[] =
     "for k = 0, n_seen - 1 do redis.call('ZADD', seen, now, ARGV[seen_at + k]) end\n"
     "if n_seen > 0 then\n"
     "  redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. (now - tonumber(ARGV[4])))\n"
+    "  local over = redis.call('ZCARD', seen) - tonumber(ARGV[5])\n"
+    "  if over > 0 then redis.call('ZREMRANGEBYRANK', seen, 0, over - 1) end\n"
     "end\n"
     "local n_out = tonumber(ARGV[i]); i = i + 1\n"
     "for k = 1, n_out do redis.call('HSET', outbox, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
     "local n_led = tonumber(ARGV[i]); i = i + 1\n"
     "for k = 1, n_led do redis.call('RPUSH', ledger, ARGV[i]); i = i + 1 end\n"
+    "if n_led > 0 then redis.call('LTRIM', ledger, -tonumber(ARGV[6]), -1) end\n"
     "local n_tl = tonumber(ARGV[i]); i = i + 1\n"
     "for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end\n"
     "if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end\n"
+    "if ARGV[7] == '1' then redis.call('DEL', ledger, timeline) end\n"
     "return {'OK', tostring(v + 1)}\n";
 
 /* KEYS: attempts hash. ARGV: (tp, offset)*. Returns the counts. */
@@ -73,6 +79,8 @@ struct Store {
         char *prefix;
         char *group;
         int64_t dedup_window_ms;
+        int64_t dedup_max;
+        int64_t ledger_max;
         char sha[41];
         char err[256];
         bool fresh; /* this process created the epoch: Redis held no hearth state */
@@ -92,6 +100,8 @@ Store *store_new(Redis *redis, const char *prefix, const char *group, int64_t de
         s->prefix = strdup(prefix);
         s->group = strdup(group);
         s->dedup_window_ms = dedup_window_ms;
+        s->dedup_max = 10000;
+        s->ledger_max = HOUSEHOLD_LEDGER_MAX;
         if (!s->prefix || !s->group)
                 return store_free(s);
         return s;
@@ -105,6 +115,14 @@ Store *store_free(Store *s)
         free(s->group);
         free(s);
         return NULL;
+}
+
+void store_set_limits(Store *s, int64_t dedup_max, int64_t ledger_max)
+{
+        if (dedup_max > 0)
+                s->dedup_max = dedup_max;
+        if (ledger_max > 0)
+                s->ledger_max = ledger_max;
 }
 
 const char *store_errstr(Store *s)
@@ -306,11 +324,11 @@ static unsigned shard_of(const char *household)
 /* Appends the EVALSHA of one commit. */
 static void append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
 {
-        size_t argc = 3 + 5 + 4 + 1 + 2 * c->n_off + 1 + c->n_seen + 1 + 2 * c->n_outbox + 1 +
+        size_t argc = 3 + 5 + 7 + 1 + 2 * c->n_off + 1 + c->n_seen + 1 + 2 * c->n_outbox + 1 +
                       c->n_ledger + 1 + c->n_timeline;
         const char **argv = calloc(argc, sizeof(char *));
         size_t *lens = calloc(argc, sizeof(size_t));
-        char keys[5][300], nums[8][24];
+        char keys[5][300], nums[10][24];
         char(*offs)[24] = calloc(c->n_off ? c->n_off : 1, 24);
         char(*fields)[300] = calloc(c->n_off ? c->n_off : 1, 300);
         if (!argv || !lens || !offs || !fields)
@@ -331,6 +349,11 @@ static void append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
         argv[a++] = c->doc;
         argv[a++] = nums[1];
         argv[a++] = nums[2];
+        snprintf(nums[8], 24, "%" PRId64, s->dedup_max);
+        snprintf(nums[9], 24, "%" PRId64, s->ledger_max);
+        argv[a++] = nums[8];
+        argv[a++] = nums[9];
+        argv[a++] = c->erase ? "1" : "0";
         snprintf(nums[3], 24, "%zu", c->n_off);
         argv[a++] = nums[3];
         for (size_t i = 0; i < c->n_off; i++) {
@@ -830,4 +853,15 @@ int store_household_dump(Store *s, const char *household, json_t **doc, int64_t 
         *ledger = list_json(l);
         *timeline = list_json(t);
         return *doc ? 0 : -EINVAL;
+}
+
+int store_audit(Store *s, const char *line)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r =
+            redis_command(s->redis, "RPUSH %s:audit %s", s->prefix, line);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+                return r ? -EINVAL : io_error(s, "RPUSH audit");
+        _cleanup_(freeReplyObjectp) redisReply *t =
+            redis_command(s->redis, "LTRIM %s:audit -%d -1", s->prefix, STORE_AUDIT_MAX);
+        return t ? 0 : io_error(s, "LTRIM audit");
 }

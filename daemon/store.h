@@ -1,9 +1,11 @@
 /* Household state in Redis. Every key of a household shares the hash tag
  * {<household-id>} so that each atomic step touches one slot:
  *   <p>:{H}:h         HASH  v (version), doc (JSON), o:<topic>/<partition> (last applied offset)
- *   <p>:{H}:seen      ZSET  dedup hashes of source+id, scored by apply time (ms)
+ *   <p>:{H}:seen      ZSET  dedup hashes of source+id, scored by apply time (ms); bounded by
+ *                           the dedup window and a count
  *   <p>:{H}:outbox    HASH  output event id -> "<ms> <CloudEvent JSON>"
- *   <p>:{H}:ledger    LIST  benefits (REQ-13), JSON, oldest first
+ *   <p>:{H}:ledger    LIST  benefits (REQ-13), JSON, oldest first, the latest
+ *                           HOUSEHOLD_LEDGER_MAX kept (yearly totals are in the document)
  *   <p>:{H}:timeline  LIST  recent events, newest first, 50 kept
  * and outside any household:
  *   <p>:pending:{N}   SET   households with outbox entries (16 shards)
@@ -12,6 +14,7 @@
  *   <p>:timers        ZSET  household -> next due time (wall ms), a hint
  *   <p>:open:<code>   SET   households with an open alert of that colour
  *   <p>:stats         HASH  supervision counters (REQ-14), counted once per delivered output
+ *   <p>:audit         LIST  operators' erasures (hearthctl forget): time, household id, who
  * The commit script checks before it writes (version, offsets, seen ids,
  * key types), so a failed check or a wrong-typed key leaves nothing half
  * written. */
@@ -30,6 +33,10 @@ typedef struct Store Store;
 /* Borrows redis. NULL on memory failure. */
 Store *store_new(Redis *redis, const char *prefix, const char *group, int64_t dedup_window_ms);
 Store *store_free(Store *s);
+/* Per-household bounds the commit keeps: source+id pairs remembered
+ * (default 10000, the oldest go first) and ledger entries (default
+ * HOUSEHOLD_LEDGER_MAX). */
+void store_set_limits(Store *s, int64_t dedup_max, int64_t ledger_max);
 
 /* After every (re)connect: loads the script and checks the epoch key.
  * Returns 0; -ESTALE when the epoch is missing though Redis holds positions
@@ -77,6 +84,7 @@ typedef struct {
         const char **timeline;
         size_t n_timeline;
         int64_t timer_due; /* >0: add to the due-time index before the commit */
+        bool erase;        /* delete the ledger and timeline lists (personal data erased) */
         int result; /* out: 0 ok; -ESTALE version changed; -EALREADY applied before; -EINVAL key
                        error */
         int64_t new_version;
@@ -139,6 +147,11 @@ json_t *store_outbox_get_many(Store *s, const char *const *households, size_t n)
 /* Removes households whose outbox is empty from the pending index, in two
  * round trips; puts back any that got an entry meanwhile. */
 int store_pending_prune_many(Store *s, const char *const *households, size_t n);
+
+/* Appends one line (no personal data) to the audit list <p>:audit, of which
+ * the latest STORE_AUDIT_MAX are kept. */
+#define STORE_AUDIT_MAX 10000
+int store_audit(Store *s, const char *line);
 
 /* For hearthctl: the household's document, ledger and timeline. */
 int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,

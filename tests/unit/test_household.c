@@ -155,7 +155,7 @@ static void expect_ledger(const HouseholdEffects *fx, size_t i, const char *date
 static void test_register(void **state)
 {
         (void)state;
-        HouseholdEffects fx = {json_array(), json_array()};
+        HouseholdEffects fx = {json_array(), json_array(), 0};
         json_auto_t *doc = household_new();
 
         assert_false(household_registered(doc));
@@ -202,7 +202,7 @@ static void test_register(void **state)
 static void test_money_inputs(void **state)
 {
         (void)state;
-        HouseholdEffects fx = {json_array(), json_array()};
+        HouseholdEffects fx = {json_array(), json_array(), 0};
         json_auto_t *doc = registered(NULL);
 
         assert_int_equal(apply(doc, &fx, "civil.relief.paid", "2026-03-05",
@@ -281,7 +281,7 @@ static void test_money_inputs(void **state)
 static void test_assistance(void **state)
 {
         (void)state;
-        HouseholdEffects fx = {json_array(), json_array()};
+        HouseholdEffects fx = {json_array(), json_array(), 0};
         json_auto_t *doc = registered(NULL);
         static const char *const fmt =
             "{\"program\":\"minimum_living\",\"action\":\"%s\",\"effective\":\"%s\"%s}";
@@ -388,7 +388,7 @@ static void test_visits(void **state)
 static void test_measures_and_alerts(void **state)
 {
         (void)state;
-        HouseholdEffects fx = {json_array(), json_array()};
+        HouseholdEffects fx = {json_array(), json_array(), 0};
         json_auto_t *doc = registered(NULL);
 
         assert_int_equal(apply(doc, &fx, "measure.applied", "2026-03-20",
@@ -486,7 +486,7 @@ static void test_window(void **state)
 static void test_pending(void **state)
 {
         (void)state;
-        HouseholdEffects fx = {json_array(), json_array()};
+        HouseholdEffects fx = {json_array(), json_array(), 0};
         json_auto_t *doc = household_new();
 
         assert_int_equal(apply(doc, &fx, "civil.relief.paid", "2026-01-02",
@@ -552,12 +552,89 @@ static void test_pending_full(void **state)
         assert_null(at(doc, "pending"));
 }
 
+/* pending[] keeps no free text and no extension attributes, is capped in
+ * bytes, and drops events that count in no window any more. */
+static void test_pending_bounds(void **state)
+{
+        (void)state;
+        json_auto_t *doc = household_new();
+        HouseholdEffects fx = {json_array(), json_array(), 0};
+        char text[1500];
+        memset(text, 'x', sizeof(text) - 1);
+        text[sizeof(text) - 1] = 0;
+        assert_int_equal(apply(doc, &fx, "need.reported", "2026-01-04",
+                               "{\"need_id\":\"N1\",\"channel\":\"hotline\",\"category\":"
+                               "\"medical\",\"urgent\":true,\"text\":\"%s\"}",
+                               text),
+                         0);
+        const json_t *p = json_array_get(at(doc, "pending"), 0);
+        assert_null(at(p, "data.text"));
+        assert_string_equal(str_at(p, "data.need_id"), "N1");
+        assert_string_equal(str_at(p, "type"), "need.reported");
+        /* The byte cap: large events hit it long before the count cap. */
+        int n = 0, r = 0;
+        while (n < HOUSEHOLD_MAX_PENDING * 2 &&
+               (r = apply(doc, &fx, "need.reported", "2026-01-05",
+                          "{\"need_id\":\"N%d-%.40s\",\"channel\":\"self\",\"category\":"
+                          "\"other\",\"urgent\":false}",
+                          n, text)) == 0)
+                n++;
+        assert_int_equal(r, -ENOSPC);
+        size_t bytes = json_dumpb(at(doc, "pending"), NULL, 0, JSON_COMPACT);
+        assert_true(bytes <= HOUSEHOLD_MAX_PENDING_BYTES);
+        /* Events older than HOUSEHOLD_PENDING_MAX_AGE_DAYS go when a new one comes. */
+        assert_int_equal(fx.pending_dropped, 0);
+        assert_int_equal(apply(doc, &fx, "expense.reported", "2027-06-01",
+                               "{\"category\":\"other\",\"amount\":1,\"incurred_on\":"
+                               "\"2027-06-01\"}"),
+                         0);
+        assert_int_equal(fx.pending_dropped, (size_t)n + 1);
+        assert_int_equal(json_array_size(at(doc, "pending")), 1);
+        json_decref(fx.ledger);
+        json_decref(fx.timeline);
+}
+
+/* After household.removed nothing about the household is kept (a relief
+ * payment does not reach the ledger), and erasure keeps only what dedup
+ * and the counts need; a new registration starts afresh. */
+static void test_removed_and_erased(void **state)
+{
+        (void)state;
+        HouseholdEffects fx = {json_array(), json_array(), 0};
+        json_auto_t *doc = registered(&fx);
+        assert_int_equal(apply(doc, &fx, "civil.relief.paid", "2026-02-01",
+                               "{\"kind\":\"subsidy\",\"amount\":300,\"paid_on\":\"2026-02-01\"}"),
+                         0);
+        assert_int_equal(int_at(doc, "benefit_totals.2026"), 30000);
+        assert_int_equal(apply(doc, &fx, "household.removed", "2026-02-02", "{}"), 0);
+        size_t ledger = json_array_size(fx.ledger);
+        assert_int_equal(apply(doc, &fx, "civil.relief.paid", "2026-02-03",
+                               "{\"kind\":\"subsidy\",\"amount\":700,\"paid_on\":\"2026-02-03\"}"),
+                         0);
+        assert_int_equal(json_array_size(fx.ledger), ledger);
+        assert_int_equal(int_at(doc, "benefit_totals.2026"), 30000);
+        int64_t events = int_at(doc, "events");
+        household_erase(doc, 1234);
+        assert_true(household_erased(doc));
+        assert_int_equal(int_at(doc, "events"), events);
+        static const char *const gone[] = {"profile", "months",    "incomes",   "benefit_totals",
+                                           "needs",   "incidents", "last_visit"};
+        for (size_t i = 0; i < ELEMENTSOF(gone); i++)
+                assert_null(at(doc, gone[i]));
+        assert_int_equal(apply(doc, &fx, "household.registered", "2026-03-01", REGISTER_DATA), 0);
+        assert_false(household_erased(doc));
+        assert_false(json_is_true(at(doc, "removed")));
+        assert_string_equal(str_at(doc, "profile.town"), "T");
+        json_decref(fx.ledger);
+        json_decref(fx.timeline);
+}
+
 /* Sums saturate at MONEY_SUM_CAP instead of overflowing, in the document
  * and in the 12-month sums; single amounts stay exact to the fen. */
 static void test_saturation(void **state)
 {
         (void)state;
-        HouseholdEffects fx = {json_array(), NULL};
+        HouseholdEffects fx = {json_array(), NULL, 0};
         json_auto_t *doc = registered(NULL);
         const int64_t cap = MONEY_SUM_CAP;
         Event ev;
@@ -636,6 +713,8 @@ int main(void)
             cmocka_unit_test(test_window),
             cmocka_unit_test(test_pending),
             cmocka_unit_test(test_pending_full),
+            cmocka_unit_test(test_pending_bounds),
+            cmocka_unit_test(test_removed_and_erased),
             cmocka_unit_test(test_saturation),
         };
 

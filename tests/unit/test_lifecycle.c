@@ -40,6 +40,7 @@ static const LifecyclePolicy policy = {
     .respond_within_yellow_ms = 72 * HOUR,
     .reminder_after_ms = 12 * HOUR,
     .visit_interval_ms = 31 * DAY,
+    .removed_retention_ms = 30 * DAY,
 };
 
 static const char *const out_types[] = {
@@ -137,6 +138,7 @@ static json_t *eval_of(bool monitored, ...)
 }
 
 #define GREEN() eval_of(false, NULL)
+
 #define RED_ILLNESS(ev) reason("illness.oop", "illness", "red", ev, 0)
 #define RED_DISASTER(ev) reason("disaster.house", "disaster", "red", ev, 0)
 #define YELLOW_NEED(ev) reason("need.open", "need", "yellow", ev, 0)
@@ -1072,10 +1074,19 @@ static void test_removed(void **state)
                               "household.removed", "{\"reason\":\"moved\"}"),
                          0);
         assert_null(json_object_get(f.doc, "alert"));
+        assert_true(f.flags & LIFECYCLE_ALERT_CLOSED);
         assert_int_equal(json_array_size(json_object_get(f.doc, "closed")), 1);
-        assert_int_equal(lifecycle_next_due(f.doc), 0);
+        /* The personal data stays for retention.removed, then goes. */
+        assert_int_equal(lifecycle_next_due(f.doc), f.now + 30 * DAY);
+        assert_non_null(json_object_get(f.doc, "profile"));
         f.now += 100 * DAY;
         assert_int_equal(tick(&f), 0);
+        assert_true(household_erased(f.doc));
+        assert_null(json_object_get(f.doc, "profile"));
+        assert_null(json_object_get(f.doc, "closed"));
+        assert_null(json_object_get(f.doc, "months"));
+        assert_true(json_is_true(json_object_get(f.doc, "removed")));
+        assert_int_equal(lifecycle_next_due(f.doc), 0);
         assert_int_equal(step(&f, eval_of(true, RED_DISASTER("{\"d\":9}"), NULL), NULL, NULL), 0);
         assert_null(json_object_get(f.doc, "alert"));
         /* Raised, then key monitoring started; removal ends both quietly. */
@@ -1083,6 +1094,29 @@ static void test_removed(void **state)
         assert_int_equal(alert_outputs(f.out, 0), 1);
         assert_null(json_object_get(f.doc, "monitoring"));
         fx_done(&f);
+}
+
+/* retention.removed 0: the personal data goes with the removal itself. */
+static void test_removed_erase_at_once(void **state)
+{
+        (void)state;
+        LifecyclePolicy pol = policy;
+        pol.removed_retention_ms = 0;
+        json_t *doc = household_new(), *out = json_array();
+        json_object_set_new(doc, "registered", json_true());
+        json_object_set_new(doc, "removed", json_true());
+        json_object_set_new(doc, "profile", json_pack("{s:s}", "town", "Wenxi"));
+        json_object_set_new(doc, "alerts_n", json_integer(3));
+        json_t *green = GREEN();
+        int flags = lifecycle_step(doc, "H11b", NULL, green, T0, &pol, out);
+        json_decref(green);
+        assert_true(flags & LIFECYCLE_ERASED);
+        assert_true(household_erased(doc));
+        assert_null(json_object_get(doc, "profile"));
+        assert_int_equal(json_integer_value(json_object_get(doc, "alerts_n")), 3);
+        assert_int_equal(json_array_size(out), 0);
+        json_decref(doc);
+        json_decref(out);
 }
 
 /* An unregistered document: no timers, no alerts. */
@@ -1214,16 +1248,27 @@ static void test_render(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_format_time),       cmocka_unit_test(test_raise_change_eliminate),
-            cmocka_unit_test(test_code_changes),      cmocka_unit_test(test_yellow_need_resolved),
-            cmocka_unit_test(test_respond_within),    cmocka_unit_test(test_reminder_escalation),
-            cmocka_unit_test(test_late_timers),       cmocka_unit_test(test_acknowledged),
-            cmocka_unit_test(test_resolved),          cmocka_unit_test(test_resolved_partial),
-            cmocka_unit_test(test_satisfaction),      cmocka_unit_test(test_satisfaction_open),
-            cmocka_unit_test(test_reopen_ids_unique), cmocka_unit_test(test_measures_of_alert),
-            cmocka_unit_test(test_visit_timers),      cmocka_unit_test(test_removed),
-            cmocka_unit_test(test_unregistered),      cmocka_unit_test(test_next_due),
-            cmocka_unit_test(test_determinism),       cmocka_unit_test(test_render),
+            cmocka_unit_test(test_format_time),
+            cmocka_unit_test(test_raise_change_eliminate),
+            cmocka_unit_test(test_code_changes),
+            cmocka_unit_test(test_yellow_need_resolved),
+            cmocka_unit_test(test_respond_within),
+            cmocka_unit_test(test_reminder_escalation),
+            cmocka_unit_test(test_late_timers),
+            cmocka_unit_test(test_acknowledged),
+            cmocka_unit_test(test_resolved),
+            cmocka_unit_test(test_resolved_partial),
+            cmocka_unit_test(test_satisfaction),
+            cmocka_unit_test(test_satisfaction_open),
+            cmocka_unit_test(test_reopen_ids_unique),
+            cmocka_unit_test(test_measures_of_alert),
+            cmocka_unit_test(test_visit_timers),
+            cmocka_unit_test(test_removed),
+            cmocka_unit_test(test_removed_erase_at_once),
+            cmocka_unit_test(test_unregistered),
+            cmocka_unit_test(test_next_due),
+            cmocka_unit_test(test_determinism),
+            cmocka_unit_test(test_render),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
