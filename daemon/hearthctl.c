@@ -281,6 +281,12 @@ static int cmd_forget(const CtlArgs *a, const Config *cfg, const char *id)
         if (!store)
                 return EXIT_FAILURE;
         int ret = EXIT_FAILURE;
+        if (store_prepare(store) < 0) {
+                fprintf(stderr, "hearthctl: redis: %s\n", store_errstr(store));
+                store_free(store);
+                redis_free(redis);
+                return EXIT_FAILURE;
+        }
         for (int attempt = 0; attempt < 10; attempt++) {
                 json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
                 int64_t version = 0;
