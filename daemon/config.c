@@ -76,6 +76,10 @@ static const KeyDef keys[] = {
      "key monitoring when per-capita income is below floor line x factor"},
     {"policy.thresholds", T_PAIRS, F(thresholds), F(n_thresholds), "{}", 0, 0, NULL, true,
      "named figures the rules use (yuan or plain numbers), overriding rules' defaults"},
+    {"sources.allow", T_PAIRS, F(sources_allow), F(n_sources_allow), "{}", 0, 0, NULL, false,
+     "optional allow-list: event type -> comma-separated source prefixes that may send it "
+     "(e.g. household.removed: \"civil-affairs/\"); other sources' events of that type are "
+     "dead-lettered. Types not listed: any source"},
     {"policy.language", T_ENUM, F(language), NOCOUNT, "zh", 0, 0, "zh|en", true,
      "language of alert messages"},
 

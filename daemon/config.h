@@ -52,6 +52,8 @@ typedef struct Config {
         ConfigPair *thresholds; /* name -> number text (yuan or plain) */
         size_t n_thresholds;
         char *language; /* "zh" or "en" */
+        ConfigPair *sources_allow; /* event type -> comma-separated source prefixes */
+        size_t n_sources_allow;
 
         /* lifecycle and timers */
         int64_t respond_within_red_ms;

@@ -101,8 +101,18 @@ static int load_config(const DaemonArgs *args, Config **ret)
                 diag_print(d, stderr, "<3>");
                 log_error("%u error%s in %s", diag_count(d), diag_count(d) == 1 ? "" : "s",
                           args->config_path);
+                return r;
         }
-        return r;
+        /* sources.allow names input event types: a misspelt one would
+         * silently allow every source. */
+        for (size_t i = 0; i < (*ret)->n_sources_allow; i++)
+                if (event_type_from_name((*ret)->sources_allow[i].key) < 0) {
+                        log_error("%s: sources.allow: '%s' is not an input event type",
+                                  args->config_path, (*ret)->sources_allow[i].key);
+                        *ret = config_free(*ret);
+                        return -EINVAL;
+                }
+        return 0;
 }
 
 /* Loads the rule set of cfg's rules.dir; prints every problem with

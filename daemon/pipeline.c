@@ -374,6 +374,32 @@ static void group_commit_done(GroupCommit *gc)
         *gc = (GroupCommit){0};
 }
 
+/* The optional allow-list sources.allow: may ev's source send its type?
+ * If not, writes the dead-letter reason into err. */
+static bool source_allowed(const Config *cfg, const Event *ev, char *err, size_t len)
+{
+        const char *type = event_type_name(ev->type);
+        for (size_t i = 0; i < cfg->n_sources_allow; i++) {
+                if (!streq(cfg->sources_allow[i].key, type))
+                        continue;
+                const char *list = cfg->sources_allow[i].value;
+                while (list && *list) {
+                        size_t n = strcspn(list, ",");
+                        while (n > 0 && list[0] == ' ') {
+                                list++;
+                                n--;
+                        }
+                        if (n > 0 && strncmp(ev->source, list, n) == 0)
+                                return true;
+                        list += n + (list[n] == ',');
+                }
+                snprintf(err, len, "source: '%.200s' may not send %s (sources.allow)", ev->source,
+                         type);
+                return false;
+        }
+        return true;
+}
+
 /* One event through the household step (step.c); the acknowledgement time
  * and refused resolutions are counted here. */
 static int household_step(Pipeline *p, json_t *doc, const char *household, const Event *ev,
@@ -788,7 +814,8 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
                 if (!track_get(p, rd_kafka_topic_name(msgs[i]->rkt), msgs[i]->partition, true))
                         goto out;
                 if (event_decode(p->dec, msgs[i]->key, msgs[i]->key_len, msgs[i]->payload,
-                                 msgs[i]->len, &it->ev, err, sizeof(err)) < 0) {
+                                 msgs[i]->len, &it->ev, err, sizeof(err)) < 0 ||
+                    !source_allowed(p->cfg, &it->ev, err, sizeof(err))) {
                         if ((ret = dead_letter(p, it, err)) < 0)
                                 goto out;
                         continue;

@@ -12,7 +12,10 @@ source "$(dirname "$0")/../lib.sh"
 start_broker 1 4 || { not_ok "test broker starts"; finish; }
 start_redis || { not_ok "redis starts"; finish; }
 rcli CONFIG SET rdbcompression no >/dev/null
-write_config "retention:
+write_config "sources:
+  allow:
+    household.removed: \"civil-affairs/, county-admin/\"
+retention:
   removed: 3s
 pipeline:
   dedup_max: 1000
@@ -61,6 +64,12 @@ personal_left() {
         produce civil-affairs.events
 check "registered household stored" wait_for 20 bash -c "redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HP1}:h' doc | grep -qF '$PHONE'"
 check "its personal values are in Redis before the removal" test -n "$(personal_left)"
+# sources.allow: the self-report app may not remove a household.
+printf '%s\t{"specversion":"1.0","id":"zlb-rm","source":"app/zheliban","type":"household.removed","time":"2026-03-10T09:00:00+08:00","subject":"HP1","data":{}}\n' HP1 |
+        produce household.reports
+check "a removal from app/zheliban is a dead letter naming sources.allow" \
+        wait_for 20 bash -c "kcat -b $BOOTSTRAP -C -t hearth.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -q \"may not send household.removed (sources.allow)\""
+check "... and the household is still registered" bash -c "redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HP1}:h' doc | jq -e '.removed == false' >/dev/null"
 ev HP1 rm1 household.removed '{"reason":"moved"}' | produce civil-affairs.events
 check "removal logged at notice level" wait_for 20 grep -q "<5>household.removed: household HP1 leaves monitoring" "$T/hearthd.log"
 relief HP1 r2 777 | produce civil-affairs.events
