@@ -7,7 +7,7 @@ redis.call('HLEN', outbox)
 redis.call('LLEN', ledger)
 redis.call('LLEN', timeline)
 if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end
-local i = 5
+local i = 8
 local n_off = tonumber(ARGV[i]); i = i + 1
 local off_at = i
 for k = 1, n_off do
@@ -29,12 +29,16 @@ end
 for k = 0, n_seen - 1 do redis.call('ZADD', seen, now, ARGV[seen_at + k]) end
 if n_seen > 0 then
   redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. (now - tonumber(ARGV[4])))
+  local over = redis.call('ZCARD', seen) - tonumber(ARGV[5])
+  if over > 0 then redis.call('ZREMRANGEBYRANK', seen, 0, over - 1) end
 end
 local n_out = tonumber(ARGV[i]); i = i + 1
 for k = 1, n_out do redis.call('HSET', outbox, ARGV[i], ARGV[i + 1]); i = i + 2 end
 local n_led = tonumber(ARGV[i]); i = i + 1
 for k = 1, n_led do redis.call('RPUSH', ledger, ARGV[i]); i = i + 1 end
+if n_led > 0 then redis.call('LTRIM', ledger, -tonumber(ARGV[6]), -1) end
 local n_tl = tonumber(ARGV[i]); i = i + 1
 for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end
 if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end
+if ARGV[7] == '1' then redis.call('DEL', ledger, timeline) end
 return {'OK', tostring(v + 1)}
