@@ -38,14 +38,23 @@ typedef struct Family {
         size_t n_bounds;
         Series **series; /* sorted by labels */
         size_t n_series, cap_series;
+        /* Its series of hearth_metrics_dropped_series_total (NULL for that
+         * family itself): label sets refused by the per-family bound. */
+        Series *dropped;
+        /* metrics_label_values(): the label whose values are bounded, the
+         * allowed values as label text (name="value", sorted), and the
+         * label text that replaces any other value. */
+        char *bounded;
+        char **allowed;
+        size_t n_allowed;
+        char *other;
 } Family;
 
 struct Metrics {
         pthread_mutex_t lock; /* guards everything below but httpd and port */
         Family **families;    /* sorted by name */
         size_t n_families, cap_families;
-        size_t n_series; /* every series but the dropped counter's own */
-        Series *dropped;
+        Family *dropped; /* hearth_metrics_dropped_series_total */
         bool kafka_ok, redis_ok;
 
         /* Touched only by the thread that calls serve/stop/free. */
@@ -81,6 +90,11 @@ static Family *family_free(Family *f)
         for (size_t i = 0; i < f->n_series; i++)
                 series_free(f->series[i]);
         free(f->series);
+        for (size_t i = 0; i < f->n_allowed; i++)
+                free(f->allowed[i]);
+        free(f->allowed);
+        free(f->bounded);
+        free(f->other);
         free(f->bounds);
         free(f->help);
         free(f->name);
@@ -196,6 +210,24 @@ static int family_add(Metrics *m, const char *name, MetricType type, const char 
                 family_free(f);
                 return -ENOMEM;
         }
+        /* Every family has its dropped-series counter from the start, at 0,
+         * so that an alert on it needs no absent() (the counter's own
+         * family has none: it is bounded by the number of families). */
+        if (m->dropped) {
+                char l[256];
+                size_t dat;
+                if (metrics_labels(l, sizeof(l), "family", name, NULL) < 0) {
+                        family_free(f);
+                        return -EINVAL;
+                }
+                f->dropped = series_find(m->dropped, l, &dat);
+                if (!f->dropped)
+                        f->dropped = series_insert(m->dropped, l, dat);
+                if (!f->dropped) {
+                        family_free(f);
+                        return -ENOMEM;
+                }
+        }
         memmove(m->families + at + 1, m->families + at, (m->n_families - at) * sizeof(Family *));
         m->families[at] = f;
         m->n_families++;
@@ -244,11 +276,11 @@ Metrics *metrics_new(void)
                 return NULL;
         }
         if (declare(m, DROPPED_NAME, METRIC_COUNTER,
-                    "Label sets refused because the series bound was reached", NULL, 0) < 0)
+                    "Label sets refused because their metric family reached its series bound "
+                    "(" STRINGIFY(METRICS_MAX_SERIES_PER_FAMILY) "), by family",
+                    NULL, 0) < 0)
                 return metrics_free(m);
-        m->dropped = series_insert(family_find(m, DROPPED_NAME, NULL), "", 0);
-        if (!m->dropped)
-                return metrics_free(m);
+        m->dropped = family_find(m, DROPPED_NAME, NULL);
         return m;
 }
 
@@ -470,6 +502,118 @@ static int labels_canonical(const char *labels, bool forbid_le, char *out)
         return 0;
 }
 
+/* In canonical label text, the pair of label name: *start and *len
+ * (0 when absent). The text is valid (labels_canonical() checked it). */
+static size_t pair_span(const char *canon, const char *name, const char **start)
+{
+        size_t nl = strlen(name);
+        for (const char *p = canon; *p;) {
+                const char *pair = p;
+                while (*p != '=')
+                        p++;
+                bool match = (size_t)(p - pair) == nl && memcmp(pair, name, nl) == 0;
+                for (p += 2; *p != '"'; p++)
+                        if (*p == '\\')
+                                p++;
+                p++;
+                if (match) {
+                        *start = pair;
+                        return (size_t)(p - pair);
+                }
+                if (*p == ',')
+                        p++;
+        }
+        return 0;
+}
+
+/* Replaces, in canon (METRICS_MAX_LABELS_LEN + 1 bytes), a value of f's
+ * bounded label that is not allowed by f->other. */
+static int bound_value(const Family *f, char *canon)
+{
+        const char *start;
+        size_t len = pair_span(canon, f->bounded, &start);
+        if (len == 0)
+                return 0;
+        for (size_t i = 0; i < f->n_allowed; i++)
+                if (strlen(f->allowed[i]) == len && memcmp(f->allowed[i], start, len) == 0)
+                        return 0;
+        size_t ol = strlen(f->other), total = strlen(canon);
+        if (total - len + ol > METRICS_MAX_LABELS_LEN)
+                return -EINVAL;
+        char *after = (char *)start + len;
+        memmove((char *)start + ol, after, strlen(after) + 1);
+        memcpy((char *)start, f->other, ol);
+        return 0;
+}
+
+int metrics_label_values(Metrics *m, const char *name, const char *label, char *const *values,
+                         size_t n, const char *other)
+{
+        char l[METRICS_MAX_LABELS_LEN + 1];
+        char **allowed = calloc(n ? n : 1, sizeof(char *));
+        char *bounded = NULL, *oth = NULL;
+        size_t k = 0;
+        int r = -ENOMEM;
+
+        if (!allowed)
+                return -ENOMEM;
+        if (!other || metrics_labels(l, sizeof(l), label, other, NULL) < 0) {
+                r = -EINVAL;
+                goto fail;
+        }
+        if (!(oth = strdup(l)) || !(bounded = strdup(label)))
+                goto fail;
+        for (; k < n; k++) {
+                if (!values[k] || metrics_labels(l, sizeof(l), label, values[k], NULL) < 0) {
+                        r = -EINVAL;
+                        goto fail;
+                }
+                if (!(allowed[k] = strdup(l)))
+                        goto fail;
+        }
+        pthread_mutex_lock(&m->lock);
+        Family *f = family_find(m, name, NULL);
+        if (f) {
+                for (size_t i = 0; i < f->n_allowed; i++)
+                        free(f->allowed[i]);
+                free(f->allowed);
+                free(f->bounded);
+                free(f->other);
+                f->allowed = n ? allowed : NULL;
+                f->n_allowed = n;
+                f->bounded = n ? bounded : NULL;
+                f->other = n ? oth : NULL;
+                if (!n) {
+                        free(allowed);
+                        free(bounded);
+                        free(oth);
+                }
+        }
+        pthread_mutex_unlock(&m->lock);
+        if (!f) {
+                r = -ENOENT;
+                goto fail;
+        }
+        return 0;
+fail:
+        for (size_t i = 0; i < k; i++)
+                free(allowed[i]);
+        free(allowed);
+        free(bounded);
+        free(oth);
+        return r;
+}
+
+uint64_t metrics_dropped_total(Metrics *m)
+{
+        double sum = 0;
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < m->dropped->n_series; i++)
+                sum += m->dropped->series[i]->value;
+        pthread_mutex_unlock(&m->lock);
+        return (uint64_t)sum;
+}
+
 /* Finds or creates the series of name/labels under the lock (the caller
  * holds it) for an update of type. */
 static int series_get(Metrics *m, const char *name, const char *labels, MetricType type,
@@ -487,16 +631,20 @@ static int series_get(Metrics *m, const char *name, const char *labels, MetricTy
         r = labels_canonical(labels, type == METRIC_HISTOGRAM, canon);
         if (r < 0)
                 return r;
+        if (f->bounded && (r = bound_value(f, canon)) < 0)
+                return r;
         Series *s = series_find(f, canon, &at);
         if (!s) {
-                if (m->n_series >= METRICS_MAX_SERIES) {
-                        m->dropped->value += 1;
+                /* The bound is per family: a label fed from input (towns)
+                 * that runs out of room takes no other family with it. */
+                if (f->n_series >= METRICS_MAX_SERIES_PER_FAMILY) {
+                        if (f->dropped)
+                                f->dropped->value += 1;
                         return -ENOSPC;
                 }
                 s = series_insert(f, canon, at);
                 if (!s)
                         return -ENOMEM;
-                m->n_series++;
         }
         *ret_f = f;
         *ret_s = s;
@@ -856,10 +1004,11 @@ int metrics_serve(Metrics *m, const char *address, char *err, size_t errlen)
          * signals reach the daemon loop's signalfd, never this thread. */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
-        m->httpd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handle, m,
-                                    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-                                    (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                                    MHD_OPTION_END);
+        m->httpd = MHD_start_daemon(
+            MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handle, m, MHD_OPTION_LISTEN_SOCKET, fd,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_MAX_CONNECTIONS,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_HTTP_MAX_PER_ADDRESS,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_HTTP_TIMEOUT_S, MHD_OPTION_END);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (!m->httpd) {
                 if (fstat(fd, &after) == 0 && after.st_dev == before.st_dev &&
