@@ -14,6 +14,7 @@
 #include "schema.h"
 #include "household.h"
 #include "money.h"
+#include "redact.h"
 #include "redis.h"
 #include "ruletest.h"
 #include "step.h"
@@ -78,6 +79,28 @@ static json_t *sums_json(const json_t *doc)
         return o;
 }
 
+/* Connects to the config's (or --redis) Redis; NULL after printing why. */
+static Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
+{
+        const char *url = a->redis_url ? a->redis_url : cfg->redis_url;
+        char err[512];
+        /* redis.password_file applies to --redis too: no password needs to
+         * be on hearthctl's command line. */
+        *redis = redis_new(url, cfg->redis_password.value, cfg->redis_connect_timeout_ms,
+                           cfg->redis_command_timeout_ms, err, sizeof(err));
+        if (!*redis) {
+                fprintf(stderr, "hearthctl: %s: %s\n", a->redis_url ? "--redis" : "redis.url", err);
+                return NULL;
+        }
+        if (redis_connect(*redis) < 0) {
+                fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(*redis),
+                        redis_errstr(*redis));
+                *redis = redis_free(*redis);
+                return NULL;
+        }
+        return store_new(*redis, cfg->redis_prefix, cfg->kafka_group, cfg->dedup_window_ms);
+}
+
 static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
 {
         if (!household_id_valid(id, strlen(id))) {
@@ -85,20 +108,11 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                         id);
                 return EXIT_USAGE;
         }
-        const char *url = a->redis_url ? a->redis_url : cfg->redis_url;
-        Redis *redis = redis_new(url, cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms);
-        if (!redis) {
-                fprintf(stderr, "hearthctl: bad Redis URL\n");
-                return EXIT_FAILURE;
-        }
+        Redis *redis = NULL;
         int ret = EXIT_FAILURE;
-        Store *store = NULL;
-        if (redis_connect(redis) < 0) {
-                fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(redis),
-                        redis_errstr(redis));
+        Store *store = ctl_store(a, cfg, &redis);
+        if (!store)
                 goto out;
-        }
-        store = store_new(redis, cfg->redis_prefix, cfg->kafka_group, cfg->dedup_window_ms);
         json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
         int64_t version = 0;
         int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
@@ -222,24 +236,6 @@ out:
         return ret;
 }
 
-/* Connects to the config's (or --redis) Redis; NULL after printing why. */
-static Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
-{
-        const char *url = a->redis_url ? a->redis_url : cfg->redis_url;
-        *redis = redis_new(url, cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms);
-        if (!*redis) {
-                fprintf(stderr, "hearthctl: bad Redis URL\n");
-                return NULL;
-        }
-        if (redis_connect(*redis) < 0) {
-                fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(*redis),
-                        redis_errstr(*redis));
-                *redis = redis_free(*redis);
-                return NULL;
-        }
-        return store_new(*redis, cfg->redis_prefix, cfg->kafka_group, cfg->dedup_window_ms);
-}
-
 static void html_escape(FILE *f, const char *s)
 {
         for (; s && *s; s++) {
@@ -314,8 +310,8 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                             c, "amount",
                             money_to_json(json_integer_value(json_object_get(e, "amount"))));
                         json_object_set_new(c, "label",
-                                            json_string(household_benefit_label(json_string_value(
-                                                json_object_get(e, "kind")))));
+                                            json_string(household_benefit_label(
+                                                json_string_value(json_object_get(e, "kind")))));
                         json_array_append_new(list, c);
                 }
                 const char *k;
@@ -363,8 +359,7 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 printf("</table>\n</body></html>\n");
         } else if (streq(format, "text")) {
                 printf("Benefits of household %s%s\n", id, a->year ? "" : " (all years)");
-                printf("  %-10s  %-20s %-16s %14s  %s\n", "date", "kind", "项目", "yuan",
-                       "source");
+                printf("  %-10s  %-20s %-16s %14s  %s\n", "date", "kind", "项目", "yuan", "source");
                 json_array_foreach (entries, i, e) {
                         const char *kind = json_string_value(json_object_get(e, "kind"));
                         money_format(json_integer_value(json_object_get(e, "amount")), buf,
@@ -641,6 +636,7 @@ int main(int argc, char **argv)
         };
         CtlArgs a = {.config_path = "/etc/hearth/hearth.yaml"};
         char **sets = calloc((size_t)argc, sizeof(char *));
+        char *redis_url = NULL;
         int c, ret = EXIT_USAGE;
         bool config_given = false;
         if (!sets)
@@ -654,10 +650,17 @@ int main(int argc, char **argv)
                         config_given = true;
                         break;
                 case 's':
-                        sets[a.n_sets++] = optarg;
+                        /* Copies, then the passwords leave what ps shows. */
+                        if (!(sets[a.n_sets++] = strdup(optarg)))
+                                goto out;
+                        redact_argument(optarg);
                         break;
                 case 'r':
-                        a.redis_url = optarg;
+                        free(redis_url);
+                        if (!(redis_url = strdup(optarg)))
+                                goto out;
+                        a.redis_url = redis_url;
+                        redact_argument(optarg);
                         break;
                 case 'j':
                         a.json = true;
@@ -746,6 +749,9 @@ int main(int argc, char **argv)
         config_free(cfg);
         free(args);
 out:
+        for (size_t i = 0; i < a.n_sets; i++)
+                free(sets[i]);
         free(sets);
+        free(redis_url);
         return ret;
 }
