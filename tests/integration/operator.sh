@@ -19,7 +19,11 @@ write_config "visits:
   interval: 365d"
 start_hearthd
 check "hearthd READY" wait_ready 30
-for step in 1 2 3 4 5 6; do
+# Partitions assigned before the first step: otherwise the first batch holds
+# several steps, and a claim read before its household's registration (the
+# topics differ) makes a candidate the replay does not see.
+wait_for 30 grep -q "kafka: assigned" "$T/hearthd.log"
+for step in $(cut -f1 "$SCEN" | grep -E '^[0-9]+$' | sort -un); do
         grep -P "^$step\t" "$SCEN" | while IFS=$'\t' read -r _ topic key json; do
                 printf '%s\t%s\n' "$key" "$json" | produce "$topic"
         done
@@ -58,7 +62,8 @@ check "benefits --year 2025: nothing that year" jq -e '(.benefits | length) == 0
 check "benefits of an unknown household exits 3" test "$rc" = 3
 
 out=$("$HEARTHCTL" --redis "$REDIS_URL" stats --json); rc=$?
-check "stats: two red alerts open (hospital bill, typhoon)" jq -e '.open_alerts.red == 2 and .open_alerts.yellow == 0' <<<"$out"
+check "stats: two red alerts open (hospital bill, typhoon), one yellow (income drop of 0077)" \
+        jq -e '.open_alerts.red == 2 and .open_alerts.yellow == 1' <<<"$out"
 check "stats: raised and eliminated counted" jq -e '.counters["risk.alert.raised:red"] == 2 and .counters["risk.eliminated:yellow"] == 2' <<<"$out"
 out=$("$HEARTHCTL" --redis "$REDIS_URL" household H3311210001)
 check "household text names the code and reasons" bash -c "grep -q 'code: red' <<<\"\$0\" && grep -q 'rigid_expenditure_illness' <<<\"\$0\"" "$out"
