@@ -236,7 +236,7 @@ static void warn_exposed_secrets(const Config *cfg)
                 RedisUrl u;
                 if (redis_url_parse(cfg->redis_url, &u) == 0) {
                         /* With a password file, "name@" is the user. */
-                        if (u.password && !(u.bare && cfg->redis_password.value) &&
+                        if (u.password && *u.password && !(u.bare && cfg->redis_password.value) &&
                             file_holds(cfg->path, u.password))
                                 what = "redis.url";
                         redis_url_done(&u);

@@ -132,7 +132,7 @@ Redis *redis_new(const char *url, const char *password, int64_t connect_timeout_
                 return NULL;
         }
         if (password) {
-                if (r->url.password && !r->url.bare) {
+                if (r->url.password && *r->url.password && !r->url.bare) {
                         snprintf(err, errlen,
                                  "the URL holds a password and redis.password_file is set: "
                                  "keep one");
