@@ -1,12 +1,17 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "redact.h"
 #include "ytree.h"
 
 typedef enum {
@@ -19,6 +24,7 @@ typedef enum {
         T_FLOORLINES,
         T_FIXED2,
         T_ENUM,
+        T_SECRET_FILE,
 } KeyType;
 
 typedef struct {
@@ -53,9 +59,16 @@ static const KeyDef keys[] = {
      false, "dead-letter topic"},
     {"kafka.properties", T_PAIRS, F(kafka_properties), F(n_kafka_properties), "{}", 0, 0, NULL,
      false, "librdkafka properties passed through to consumer and producer (SASL, TLS...)"},
+    {"kafka.sasl_password_file", T_SECRET_FILE, F(kafka_sasl_password), NOCOUNT, "\"\"", 0, 0, NULL,
+     false,
+     "file whose first line is librdkafka's sasl.password (instead of "
+     "kafka.properties.sasl.password); empty: none"},
 
     {"redis.url", T_STRING, F(redis_url), NOCOUNT, "\"redis://127.0.0.1:6379/0\"", 0, 0, NULL,
-     false, "redis://[:password@]host:port/db or unix:///path/to/redis.sock"},
+     false, "redis://[[user]:password@]host:port/db or unix:///path/to/redis.sock[?db=N]"},
+    {"redis.password_file", T_SECRET_FILE, F(redis_password), NOCOUNT, "\"\"", 0, 0, NULL, false,
+     "file whose first line is the Redis password (AUTH), instead of one in redis.url; "
+     "redis://USER@host then names the ACL user; empty: none"},
     {"redis.prefix", T_STRING, F(redis_prefix), NOCOUNT, "hearth", 0, 0, NULL, false,
      "prefix of every Redis key"},
     {"redis.connect_timeout", T_DURATION, F(redis_connect_timeout_ms), NOCOUNT, "2s", 10, 600000,
@@ -121,6 +134,9 @@ static const KeyDef keys[] = {
 
     {"metrics.listen", T_STRING, F(metrics_listen), NOCOUNT, "\"127.0.0.1:9464\"", 0, 0, NULL,
      false, "address of /metrics and /healthz; empty disables"},
+    {"metrics.towns", T_STRLIST, F(metrics_towns), F(n_metrics_towns), "[]", 0, 1000, NULL, false,
+     "town label values of hearth_alerts_total; other towns count as `other` (empty: the "
+     "event's town, bounded by the per-family series limit)"},
     {"log.level", T_ENUM, F(log_level), NOCOUNT, "info", 0, 0, "error|warning|notice|info|debug",
      true, "highest level printed"},
     {"log.status_interval", T_DURATION, F(status_interval_ms), NOCOUNT, "10s", 100, DAY, NULL, true,
@@ -151,6 +167,8 @@ static const char *type_name(KeyType t)
                 return "number";
         case T_ENUM:
                 return "choice";
+        case T_SECRET_FILE:
+                return "secret file";
         }
         return "?";
 }
@@ -221,6 +239,15 @@ static void pairs_free(ConfigPair *p, size_t n)
         free(p);
 }
 
+static void secret_clear(ConfigSecret *s)
+{
+        if (s->value)
+                explicit_bzero(s->value, strlen(s->value));
+        free(s->value);
+        free(s->path);
+        *s = (ConfigSecret){0};
+}
+
 static void strv_free(char **v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
@@ -252,6 +279,9 @@ static void key_clear(Config *c, const KeyDef *k)
                 free(*FIELD(c, k, ConfigFloorLine *));
                 *FIELD(c, k, ConfigFloorLine *) = NULL;
                 *COUNT(c, k) = 0;
+                break;
+        case T_SECRET_FILE:
+                secret_clear(FIELD(c, k, ConfigSecret));
                 break;
         default:
                 break;
@@ -296,6 +326,59 @@ static int cmp_floor(const void *a, const void *b)
                 return -EINVAL;                                                                    \
         } while (0)
 
+/* A value as error messages may quote it: never the value of a key that
+ * names a secret (kafka.properties.sasl.password, a redis.password...). */
+static const char *shown(const char *key, const char *value)
+{
+        return redact_key_is_secret(key) ? "(not shown: a secret)" : value;
+}
+
+/* Reads the first line of the secret file at path (a regular file, at most
+ * 4 KiB) into *ret. -errno with the reason in why. */
+static int secret_read(const char *path, char **ret, const char **why)
+{
+        char buf[4097];
+        struct stat st;
+        *why = NULL;
+        /* O_NONBLOCK: a FIFO named by mistake must not hang --check. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        int r = 0;
+        ssize_t n = 0;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!S_ISREG(st.st_mode)) {
+                *why = "not a regular file";
+                r = -EINVAL;
+        } else if ((n = read(fd, buf, sizeof(buf))) < 0)
+                r = -errno;
+        close(fd);
+        if (r < 0)
+                return r;
+        if (n >= (ssize_t)sizeof(buf)) {
+                *why = "larger than 4 KiB";
+                r = -EFBIG;
+        }
+        size_t len = 0;
+        while (r == 0 && len < (size_t)n && buf[len] != '\n' && buf[len] != '\0')
+                len++;
+        if (r == 0 && len < (size_t)n && buf[len] == '\0') {
+                *why = "holds a NUL byte";
+                r = -EINVAL;
+        }
+        if (r == 0 && len > 0 && buf[len - 1] == '\r')
+                len--;
+        if (r == 0 && len == 0) {
+                *why = "its first line is empty";
+                r = -EINVAL;
+        }
+        if (r == 0 && !(*ret = strndup(buf, len)))
+                r = -ENOMEM;
+        explicit_bzero(buf, sizeof(buf));
+        return r;
+}
+
 static int scalar_expect(const KeyDef *k, const YNode *v, const char *file, Diag *d)
 {
         if (!v || v->type != YNODE_SCALAR)
@@ -328,7 +411,7 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                         }
                         if (!ok)
                                 ERR(v, "%s: must be one of %s, got '%s'", k->key, k->choices,
-                                    v->scalar);
+                                    shown(k->key, v->scalar));
                 }
                 char *s = strdup(v->scalar);
                 if (!s)
@@ -344,7 +427,8 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                 errno = 0;
                 long long x = strtoll(v->scalar, &end, 10);
                 if (errno || end == v->scalar || *end || !v->plain)
-                        ERR(v, "%s: expected an integer, got '%s'", k->key, v->scalar);
+                        ERR(v, "%s: expected an integer, got '%s'", k->key,
+                            shown(k->key, v->scalar));
                 if (x < k->min || x > k->max)
                         ERR(v, "%s: must be between %" PRId64 " and %" PRId64 ", got %lld", k->key,
                             k->min, k->max, x);
@@ -357,7 +441,7 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                 int64_t ms;
                 if (config_parse_duration(v->scalar, &ms) < 0)
                         ERR(v, "%s: expected a duration like 250ms, 30s, 15m, 24h or 30d, got '%s'",
-                            k->key, v->scalar);
+                            k->key, shown(k->key, v->scalar));
                 if (ms < k->min || ms > k->max)
                         ERR(v, "%s: must be between %" PRId64 "ms and %" PRId64 "ms", k->key,
                             k->min, k->max);
@@ -370,7 +454,7 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                 int64_t x;
                 if (config_parse_fixed2(v->scalar, &x) < 0)
                         ERR(v, "%s: expected a number with at most 2 decimals, got '%s'", k->key,
-                            v->scalar);
+                            shown(k->key, v->scalar));
                 if (x < k->min || x > k->max)
                         ERR(v, "%s: out of range", k->key);
                 *FIELD(c, k, int64_t) = x;
@@ -386,7 +470,7 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                 for (size_t i = 0; i < v->n; i++)
                         if (v->items[i]->type != YNODE_SCALAR || v->items[i]->len == 0)
                                 ERR(v->items[i], "%s[%zu]: expected a non-empty string", k->key, i);
-                char **list = calloc(v->n, sizeof(char *));
+                char **list = calloc(v->n ? v->n : 1, sizeof(char *));
                 if (!list)
                         return -ENOMEM;
                 for (size_t i = 0; i < v->n; i++)
@@ -413,6 +497,35 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                         if (r < 0)
                                 return r;
                 }
+                return 0;
+        }
+        case T_SECRET_FILE: {
+                if ((r = scalar_expect(k, v, file, d)) < 0)
+                        return r;
+                ConfigSecret sec = {0};
+                if (v->len > 0) {
+                        /* Relative to the config's folder: with the config
+                         * passed as a systemd credential, that is
+                         * $CREDENTIALS_DIRECTORY, where the unit's other
+                         * LoadCredential= files are. */
+                        if (v->scalar[0] == '/')
+                                sec.path = strdup(v->scalar);
+                        else if (asprintf(&sec.path, "%s/%s", c->dir, v->scalar) < 0)
+                                sec.path = NULL;
+                        if (!sec.path)
+                                return -ENOMEM;
+                        const char *why;
+                        r = secret_read(sec.path, &sec.value, &why);
+                        if (r < 0) {
+                                if (r != -ENOMEM)
+                                        diag_add(d, file, v->line, v->col, "%s: %s: %s", k->key,
+                                                 sec.path, why ? why : strerror(-r));
+                                free(sec.path);
+                                return r == -ENOMEM ? r : -EINVAL;
+                        }
+                }
+                key_clear(c, k);
+                *FIELD(c, k, ConfigSecret) = sec;
                 return 0;
         }
         case T_FLOORLINES: {
@@ -515,7 +628,10 @@ static int apply_set(Config *c, const char *set, Diag *d)
         char label[300];
         snprintf(label, sizeof(label), "--set %.*s", eq ? (int)(eq - set) : (int)strlen(set), set);
         if (!eq || eq == set) {
-                diag_add(d, "--set", 0, 0, "expected KEY=VALUE, got '%s'", set);
+                char safe[300];
+                diag_add(d, "--set", 0, 0, "expected KEY=VALUE, got '%s'",
+                         redact_key_is_secret(set) ? "(not shown: it names a secret)"
+                                                   : redact_url(set, safe, sizeof(safe)));
                 return -EINVAL;
         }
         _cleanup_free_ char *key = strndup(set, (size_t)(eq - set));
@@ -607,6 +723,11 @@ int config_load_buffer(const char *buf, size_t len, const char *path, char *cons
                 walk(c, root, "", path, d);
         for (size_t i = 0; i < n_sets; i++)
                 apply_set(c, sets[i], d);
+        for (size_t i = 0; c->kafka_sasl_password.path && i < c->n_kafka_properties; i++)
+                if (strcasecmp(c->kafka_properties[i].key, "sasl.password") == 0)
+                        diag_add(d, path, 0, 0,
+                                 "kafka.sasl_password_file and kafka.properties.sasl.password "
+                                 "are both set: keep one");
         if (diag_count(d) > before)
                 return -EINVAL;
 

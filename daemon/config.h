@@ -20,6 +20,14 @@ typedef struct {
         int64_t fen;
 } ConfigFloorLine;
 
+/* A secret kept in a file of its own (redis.password_file,
+ * kafka.sasl_password_file), so that it is on no command line and the
+ * config itself holds none. The file is read when the config loads. */
+typedef struct {
+        char *path;  /* absolute; NULL when the key is not set */
+        char *value; /* the file's first line; never printed */
+} ConfigSecret;
+
 typedef struct Config {
         char *path; /* the config file as given */
         char *dir;  /* its folder, absolute */
@@ -33,9 +41,11 @@ typedef struct Config {
         char *kafka_dead_letter;
         ConfigPair *kafka_properties; /* librdkafka pass-through, both clients */
         size_t n_kafka_properties;
+        ConfigSecret kafka_sasl_password; /* librdkafka's sasl.password */
 
         /* redis */
         char *redis_url;
+        ConfigSecret redis_password; /* AUTH, instead of a password in redis_url */
         char *redis_prefix;
         int64_t redis_connect_timeout_ms;
         int64_t redis_command_timeout_ms;
@@ -51,7 +61,7 @@ typedef struct Config {
         int64_t monitor_factor; /* ×100 fixed point: 120 = 1.2 */
         ConfigPair *thresholds; /* name -> number text (yuan or plain) */
         size_t n_thresholds;
-        char *language; /* "zh" or "en" */
+        char *language;            /* "zh" or "en" */
         ConfigPair *sources_allow; /* event type -> comma-separated source prefixes */
         size_t n_sources_allow;
 
@@ -76,6 +86,8 @@ typedef struct Config {
 
         /* operations */
         char *metrics_listen;
+        char **metrics_towns; /* town label values of hearth_alerts_total */
+        size_t n_metrics_towns;
         char *log_level;
         int64_t status_interval_ms;
 } Config;

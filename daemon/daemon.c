@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "clock.h"
 #include "config.h"
@@ -18,6 +19,7 @@
 #include "notify.h"
 #include "pipeline.h"
 #include "producer.h"
+#include "redact.h"
 #include "redis.h"
 #include "rules.h"
 #include "schema.h"
@@ -63,7 +65,8 @@ typedef struct {
         int64_t last_positions_ms;
         int64_t last_timers_ms;
         bool paused;
-        bool resynced; /* the consumer sought back: drop a kept batch */
+        bool resynced;            /* the consumer sought back: drop a kept batch */
+        uint64_t metrics_dropped; /* series dropped by the bound, as last logged */
 } Daemon;
 
 #define RELAY_INTERVAL_MS 5000
@@ -211,21 +214,87 @@ static void daemon_reload(Daemon *d, const DaemonArgs *args)
         notify_ready(d->notify);
 }
 
+/* True when path can be read by users other than its owner and group. */
+static bool world_readable(const char *path)
+{
+        struct stat st;
+        return path && stat(path, &st) == 0 && (st.st_mode & S_IROTH);
+}
+
+/* True when the file at path holds the text needle. */
+static bool file_holds(const char *path, const char *needle)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return false;
+        bool ok = getdelim(&buf, &len, '\0', f) > 0 && strstr(buf, needle);
+        fclose(f);
+        if (buf)
+                explicit_bzero(buf, strlen(buf));
+        return ok;
+}
+
+/* Warns about secrets every local user can read: a world-readable config
+ * file holding a password (of redis.url or in kafka.properties), or a
+ * world-readable password file. Names files and keys, never values. */
+static void warn_exposed_secrets(const Config *cfg)
+{
+        if (world_readable(cfg->path)) {
+                const char *what = NULL;
+                RedisUrl u;
+                if (redis_url_parse(cfg->redis_url, &u) == 0) {
+                        /* With a password file, "name@" is the user. */
+                        if (u.password && *u.password && !(u.bare && cfg->redis_password.value) &&
+                            file_holds(cfg->path, u.password))
+                                what = "redis.url";
+                        redis_url_done(&u);
+                }
+                for (size_t i = 0; !what && i < cfg->n_kafka_properties; i++)
+                        if (redact_key_is_secret(cfg->kafka_properties[i].key) &&
+                            *cfg->kafka_properties[i].value &&
+                            file_holds(cfg->path, cfg->kafka_properties[i].value))
+                                what = "kafka.properties";
+                if (what)
+                        log_warning("%s holds a password (%s) and every user can read it: "
+                                    "chmod 0640, or use redis.password_file / "
+                                    "kafka.sasl_password_file",
+                                    cfg->path, what);
+        }
+        const ConfigSecret *files[] = {&cfg->redis_password, &cfg->kafka_sasl_password};
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (world_readable(files[i]->path))
+                        log_warning("%s: every user can read this password file: chmod 0600 "
+                                    "(or 0640 for a group)",
+                                    files[i]->path);
+}
+
 int daemon_check(const DaemonArgs *args)
 {
         _cleanup_(config_freep) Config *cfg = NULL;
         int r = load_config(args, &cfg);
         if (r < 0)
                 return r;
+        char err[512];
         if (!streq(cfg->kafka_brokers, "embedded")) {
-                RedisUrl u;
-                if (redis_url_parse(cfg->redis_url, &u) < 0) {
-                        log_error("%s: redis.url: not a redis:// or unix:// URL",
-                                  args->config_path);
+                Redis *redis = redis_new(cfg->redis_url, cfg->redis_password.value, 1000, 1000, err,
+                                         sizeof(err));
+                if (!redis) {
+                        log_error("%s: redis.url: %s", args->config_path, err);
                         return -EINVAL;
                 }
-                redis_url_done(&u);
+                redis_free(redis);
         }
+        /* librdkafka checks kafka.properties when it builds a client. */
+        rd_kafka_conf_t *kconf =
+            kafka_conf_new(cfg, "127.0.0.1:9092", "hearthd-check", NULL, err, sizeof(err));
+        if (!kconf) {
+                log_error("%s: %s", args->config_path, err);
+                return -EINVAL;
+        }
+        rd_kafka_conf_destroy(kconf);
+        warn_exposed_secrets(cfg);
         _cleanup_(schema_set_freep) SchemaSet *schemas = NULL;
         int rs = load_schemas(cfg, &schemas);
         _cleanup_(rules_freep) RuleSet *rules = NULL;
@@ -343,6 +412,16 @@ static void status_update(Daemon *d, int64_t now, bool force)
                 metrics_gauge_set(d->metrics, "hearth_outbox_pending", NULL, (double)pending);
                 if (lag >= 0)
                         metrics_gauge_set(d->metrics, "hearth_consumer_lag", NULL, (double)lag);
+                /* Said in the log too, not only by the counter: a series
+                 * that never appears is easy to miss on a dashboard. */
+                uint64_t dropped = metrics_dropped_total(d->metrics);
+                if (dropped > d->metrics_dropped) {
+                        log_warning("metrics: %" PRIu64 " label sets dropped by the per-family "
+                                    "series bound so far (hearth_metrics_dropped_series_total"
+                                    "{family}); list the towns in metrics.towns",
+                                    dropped);
+                        d->metrics_dropped = dropped;
+                }
         }
         char status[256];
         snprintf(status, sizeof(status),
@@ -527,11 +606,13 @@ int daemon_run(const DaemonArgs *args)
         }
         r = -ENOMEM;
         d.notify = notify_new();
-        d.redis = redis_new(d.cfg->redis_url, d.cfg->redis_connect_timeout_ms,
-                            d.cfg->redis_command_timeout_ms);
+        warn_exposed_secrets(d.cfg);
+        d.redis = redis_new(d.cfg->redis_url, d.cfg->redis_password.value,
+                            d.cfg->redis_connect_timeout_ms, d.cfg->redis_command_timeout_ms, err,
+                            sizeof(err));
         if (!d.redis) {
                 r = -EINVAL;
-                log_error("redis.url: cannot use '%s'", d.cfg->redis_url);
+                log_error("redis.url: %s", err);
                 goto out;
         }
         d.store =
@@ -544,7 +625,9 @@ int daemon_run(const DaemonArgs *args)
         if (d.pipeline)
                 pipeline_set_evaluator(d.pipeline, daemon_eval, &d);
         d.metrics = metrics_new();
-        if (!d.metrics || metrics_declare_hearth(d.metrics) < 0)
+        if (!d.metrics || metrics_declare_hearth(d.metrics) < 0 ||
+            metrics_label_values(d.metrics, "hearth_alerts_total", "town", d.cfg->metrics_towns,
+                                 d.cfg->n_metrics_towns, "other") < 0)
                 goto out;
         if (d.pipeline)
                 pipeline_set_metrics(d.pipeline, d.metrics);

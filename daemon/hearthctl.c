@@ -9,12 +9,14 @@
 #include <unistd.h>
 #include "clock.h"
 #include "config.h"
+#include "escape.h"
 #include "evaluate.h"
 #include "event.h"
 #include "lifecycle.h"
 #include "schema.h"
 #include "household.h"
 #include "money.h"
+#include "redact.h"
 #include "redis.h"
 #include "ruletest.h"
 #include "step.h"
@@ -63,6 +65,28 @@ static void help(void)
                "Exit status: 0 success, 1 failure, 2 usage error, 3 not found.\n");
 }
 
+/* Escaped copies of strings from input for the text output (escape.h):
+ * a town named "\x1b[2J" prints as that text and clears no screen. A ring
+ * of buffers, enough for every string of one printf. JSON output needs
+ * none: jansson writes controls as \u001b. */
+typedef struct {
+        char buf[8][2048];
+        unsigned next;
+} Esc;
+
+/* s escaped into the next buffer of e; NULL stays NULL (for ?:). */
+static const char *esc(Esc *e, const char *s)
+{
+        char *b = e->buf[e->next++ % ELEMENTSOF(e->buf)];
+        return s ? escape_str(s, b, sizeof(e->buf[0])) : NULL;
+}
+
+/* A string member of a JSON object, escaped. */
+static const char *esc_get(Esc *e, const json_t *o, const char *key)
+{
+        return esc(e, json_string_value(json_object_get(o, key)));
+}
+
 static const char *const buckets[] = {
     "medical",       "fund_paid",     "education",     "disability",       "other",
     "disaster_loss", "accident_loss", "property_loss", "accident_medical", "relief",
@@ -82,27 +106,41 @@ static json_t *sums_json(const json_t *doc)
         return o;
 }
 
+/* Connects to the config's (or --redis) Redis; NULL after printing why. */
+static Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
+{
+        const char *url = a->redis_url ? a->redis_url : cfg->redis_url;
+        char err[512];
+        /* redis.password_file applies to --redis too: no password needs to
+         * be on hearthctl's command line. */
+        *redis = redis_new(url, cfg->redis_password.value, cfg->redis_connect_timeout_ms,
+                           cfg->redis_command_timeout_ms, err, sizeof(err));
+        if (!*redis) {
+                fprintf(stderr, "hearthctl: %s: %s\n", a->redis_url ? "--redis" : "redis.url", err);
+                return NULL;
+        }
+        if (redis_connect(*redis) < 0) {
+                fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(*redis),
+                        redis_errstr(*redis));
+                *redis = redis_free(*redis);
+                return NULL;
+        }
+        return store_new(*redis, cfg->redis_prefix, cfg->kafka_group, cfg->dedup_window_ms);
+}
+
 static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
 {
+        Esc e_ = {0}, *E = &e_;
         if (!household_id_valid(id, strlen(id))) {
                 fprintf(stderr, "hearthctl: '%s' is not a household id (1-64 of A-Z a-z 0-9 _ -)\n",
-                        id);
+                        esc(E, id));
                 return EXIT_USAGE;
         }
-        const char *url = a->redis_url ? a->redis_url : cfg->redis_url;
-        Redis *redis = redis_new(url, cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms);
-        if (!redis) {
-                fprintf(stderr, "hearthctl: bad Redis URL\n");
-                return EXIT_FAILURE;
-        }
+        Redis *redis = NULL;
         int ret = EXIT_FAILURE;
-        Store *store = NULL;
-        if (redis_connect(redis) < 0) {
-                fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(redis),
-                        redis_errstr(redis));
+        Store *store = ctl_store(a, cfg, &redis);
+        if (!store)
                 goto out;
-        }
-        store = store_new(redis, cfg->redis_prefix, cfg->kafka_group, cfg->dedup_window_ms);
         json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
         int64_t version = 0;
         int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
@@ -137,22 +175,19 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                        json_is_true(json_object_get(doc, "removed")) ? " (removed)" : "");
                 if (prof)
                         printf("  town/village: %s / %s, members: %zu, status: %s\n",
-                               json_string_value(json_object_get(prof, "town")),
-                               json_string_value(json_object_get(prof, "village")),
-                               household_size(doc),
-                               json_string_value(json_object_get(prof, "status")));
+                               esc_get(E, prof, "town") ?: "-", esc_get(E, prof, "village") ?: "-",
+                               household_size(doc), esc_get(E, prof, "status") ?: "-");
                 const json_t *ev = json_object_get(doc, "eval");
-                printf("  code: %s%s\n", json_string_value(json_object_get(ev, "code")) ?: "green",
+                printf("  code: %s%s\n", esc_get(E, ev, "code") ?: "green",
                        json_is_true(json_object_get(ev, "monitored")) ? ", under key monitoring"
                                                                       : "");
                 size_t ri;
                 json_t *reason;
                 json_array_foreach (json_object_get(ev, "reasons"), ri, reason)
-                        printf("    - %s [%s, %s]: %s\n",
-                               json_string_value(json_object_get(reason, "severity")),
-                               json_string_value(json_object_get(reason, "rule")),
-                               json_string_value(json_object_get(reason, "category")),
-                               json_string_value(json_object_get(reason, "message")));
+                        printf("    - %s [%s, %s]: %s\n", esc_get(E, reason, "severity") ?: "-",
+                               esc_get(E, reason, "rule") ?: "-",
+                               esc_get(E, reason, "category") ?: "-",
+                               esc_get(E, reason, "message") ?: "");
                 const json_t *alert = json_object_get(doc, "alert");
                 if (alert) {
                         char t[40];
@@ -160,8 +195,7 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                             json_integer_value(json_object_get(alert, "respond_by_ms")), t,
                             sizeof(t));
                         printf("  open alert %s: %s, respond by %s, %s\n",
-                               json_string_value(json_object_get(alert, "id")),
-                               json_string_value(json_object_get(alert, "code")), t,
+                               esc_get(E, alert, "id") ?: "-", esc_get(E, alert, "code") ?: "-", t,
                                json_object_get(alert, "acknowledged_ms") ? "acknowledged"
                                                                          : "not acknowledged");
                 } else
@@ -182,17 +216,16 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                                " time(s) (no help recorded since the alert was raised); "
                                "latest %s by %s for alert %s\n",
                                json_integer_value(json_object_get(ref, "n")), t,
-                               json_string_value(json_object_get(ref, "last_by")) ?: "-",
-                               json_string_value(json_object_get(ref, "alert")) ?: "-");
+                               esc_get(E, ref, "last_by") ?: "-", esc_get(E, ref, "alert") ?: "-");
                 }
                 const json_t *cand = json_object_get(doc, "candidate");
                 if (cand && !household_registered(doc))
                         printf("  not registered: reported to the county as a candidate "
                                "(household.candidate.identified %s)\n",
-                               json_string_value(json_object_get(cand, "id")) ?: "-");
+                               esc_get(E, cand, "id") ?: "-");
                 printf("  events applied: %" JSON_INTEGER_FORMAT ", latest event date: %s\n",
                        json_integer_value(json_object_get(doc, "events")),
-                       json_string_value(json_object_get(doc, "latest")) ?: "-");
+                       esc_get(E, doc, "latest") ?: "-");
                 printf("  12-month sums (yuan):\n");
                 const char *k;
                 json_t *v;
@@ -211,8 +244,8 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                 json_array_foreach (timeline, i, e) {
                         if (i >= 10)
                                 break;
-                        printf("    %s  %s\n", json_string_value(json_object_get(e, "date")) ?: "",
-                               json_string_value(json_object_get(e, "type")) ?: "");
+                        printf("    %s  %s\n", esc_get(E, e, "date") ?: "",
+                               esc_get(E, e, "type") ?: "");
                 }
         }
         json_decref(sums);
@@ -224,24 +257,6 @@ out:
         store_free(store);
         redis_free(redis);
         return ret;
-}
-
-/* Connects to the config's (or --redis) Redis; NULL after printing why. */
-static Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
-{
-        const char *url = a->redis_url ? a->redis_url : cfg->redis_url;
-        *redis = redis_new(url, cfg->redis_connect_timeout_ms, cfg->redis_command_timeout_ms);
-        if (!*redis) {
-                fprintf(stderr, "hearthctl: bad Redis URL\n");
-                return NULL;
-        }
-        if (redis_connect(*redis) < 0) {
-                fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(*redis),
-                        redis_errstr(*redis));
-                *redis = redis_free(*redis);
-                return NULL;
-        }
-        return store_new(*redis, cfg->redis_prefix, cfg->kafka_group, cfg->dedup_window_ms);
 }
 
 static void html_escape(FILE *f, const char *s)
@@ -261,7 +276,12 @@ static void html_escape(FILE *f, const char *s)
                         fputs("&quot;", f);
                         break;
                 default:
-                        fputc(*s, f);
+                        /* Controls are not text in HTML either. */
+                        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+                                char one[2] = {*s, 0};
+                                escape_fputs(one, f);
+                        } else
+                                fputc(*s, f);
                 }
         }
 }
@@ -346,8 +366,9 @@ static int cmd_forget(const CtlArgs *a, const Config *cfg, const char *id)
 /* benefits ID: the happiness list (幸福清单) of REQ-13 from the ledger. */
 static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
 {
+        Esc e_ = {0}, *E = &e_;
         if (!household_id_valid(id, strlen(id))) {
-                fprintf(stderr, "hearthctl: '%s' is not a household id\n", id);
+                fprintf(stderr, "hearthctl: '%s' is not a household id\n", esc(E, id));
                 return EXIT_USAGE;
         }
         Redis *redis = NULL;
@@ -458,16 +479,15 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                         const char *kind = json_string_value(json_object_get(e, "kind"));
                         money_format(json_integer_value(json_object_get(e, "amount")), buf,
                                      sizeof(buf));
-                        printf("  %-10s  %-20s %-16s %14s  %s\n",
-                               json_string_value(json_object_get(e, "date")) ?: "", kind ?: "",
-                               household_benefit_label(kind), buf,
-                               json_string_value(json_object_get(e, "source")) ?: "");
+                        printf("  %-10s  %-20s %-16s %14s  %s\n", esc_get(E, e, "date") ?: "",
+                               esc(E, kind) ?: "", household_benefit_label(kind), buf,
+                               esc_get(E, e, "source") ?: "");
                 }
                 const char *k;
                 json_t *v;
                 json_object_foreach (years, k, v) {
                         money_format(json_integer_value(v), buf, sizeof(buf));
-                        printf("  total %s: %s yuan\n", k, buf);
+                        printf("  total %s: %s yuan\n", esc(E, k), buf);
                 }
         } else {
                 fprintf(stderr, "hearthctl: --format must be text, json or html\n");
@@ -499,6 +519,7 @@ static int cmd_stats(const CtlArgs *a, const Config *cfg)
         json_t *st = store_stats_get(store);
         json_t *pending = store_pending_list(store);
         int ret = EXIT_FAILURE;
+        Esc e_ = {0}, *E = &e_;
         if (!st || !pending || store_open_counts(store, &red, &yellow) < 0) {
                 fprintf(stderr, "hearthctl: stats: %s\n", store_errstr(store));
                 goto out;
@@ -518,7 +539,8 @@ static int cmd_stats(const CtlArgs *a, const Config *cfg)
                 const char *k;
                 json_t *v;
                 json_object_foreach (st, k, v)
-                        printf("  %-60s %" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
+                        printf("  %-60s %" JSON_INTEGER_FORMAT "\n", esc(E, k),
+                               json_integer_value(v));
         }
         ret = EXIT_SUCCESS;
 out:
@@ -576,8 +598,9 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
         FILE *f = streq(file, "-") ? stdin : fopen(file, "re");
         json_t *households = json_object(), *codes = json_object();
         ExprFloorLine *lines = calloc(cfg->n_floor_lines + 1, sizeof(ExprFloorLine));
+        Esc e_ = {0}, *E = &e_;
         if (!f) {
-                fprintf(stderr, "hearthctl: %s: %s\n", file, strerror(errno));
+                fprintf(stderr, "hearthctl: %s: %s\n", esc(E, file), strerror(errno));
                 goto out;
         }
         if (schema_set_load_dir(cfg->schemas_dir, &schemas, err, sizeof(err)) < 0) {
@@ -615,12 +638,13 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 json_t *root = json_loads(json_text, JSON_REJECT_DUPLICATES, &je);
                 Event ev;
                 if (!root) {
-                        printf("%s:%u: dead letter: not JSON: %s\n", file, lineno, je.text);
+                        printf("%s:%u: dead letter: not JSON: %s\n", esc(E, file), lineno,
+                               esc(E, je.text));
                         bad++;
                         continue;
                 }
                 if (event_from_json(dec, root, &ev, err, sizeof(err)) < 0) {
-                        printf("%s:%u: dead letter: %s\n", file, lineno, err);
+                        printf("%s:%u: dead letter: %s\n", esc(E, file), lineno, esc(E, err));
                         bad++;
                         continue;
                 }
@@ -641,8 +665,8 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 lifecycle_timers(doc, ev.subject, clock, &pol, outputs);
                 StepNotes notes;
                 if (step_event(&step, doc, ev.subject, &ev, clock, NULL, outputs, &notes) < 0) {
-                        printf("%s:%u: dead letter: limit reached for household %s\n", file, lineno,
-                               ev.subject);
+                        printf("%s:%u: dead letter: limit reached for household %s\n", esc(E, file),
+                               lineno, esc(E, ev.subject));
                         json_decref(outputs);
                         event_done(&ev);
                         continue;
@@ -650,7 +674,7 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 if (notes.lifecycle & LIFECYCLE_RESOLUTION_REFUSED && !a->json)
                         printf("%s:%u: alert.resolved refused for household %s: no help recorded "
                                "since the alert was raised; the alert stays open\n",
-                               file, lineno, ev.subject);
+                               esc(E, file), lineno, esc(E, ev.subject));
                 size_t i;
                 json_t *o;
                 json_array_foreach (outputs, i, o) {
@@ -661,21 +685,20 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                                 free(ce);
                                 continue;
                         }
-                        printf("%s  %-12s %-20s %-7s",
-                               json_string_value(json_object_get(o, "time")), ev.subject,
-                               json_string_value(json_object_get(o, "type")),
-                               json_string_value(json_object_get(data, "code")) ?: "-");
+                        printf("%s  %-12s %-20s %-7s", esc_get(E, o, "time") ?: "-",
+                               esc(E, ev.subject), esc_get(E, o, "type") ?: "-",
+                               esc_get(E, data, "code") ?: "-");
                         size_t j;
                         json_t *r;
                         json_array_foreach (json_object_get(data, "reasons"), j, r)
-                                printf(" %s", json_string_value(json_object_get(r, "rule")));
+                                printf(" %s", esc_get(E, r, "rule") ?: "-");
                         printf("\n");
                         json_array_foreach (json_object_get(data, "reasons"), j, r)
-                                printf("      %s\n",
-                                       json_string_value(json_object_get(r, "message")));
+                                printf("      %s\n", esc_get(E, r, "message") ?: "");
                 }
                 json_decref(outputs);
                 const json_t *evj = json_object_get(doc, "eval");
+                /* "s": a default made here would be one reference too many. */
                 json_object_set_new(
                     codes, ev.subject,
                     json_pack("{s:s, s:b}", "code",
@@ -689,7 +712,7 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 const char *k;
                 json_t *v;
                 json_object_foreach (codes, k, v)
-                        printf("  %-12s %s%s\n", k, json_string_value(json_object_get(v, "code")),
+                        printf("  %-12s %s%s\n", esc(E, k), esc_get(E, v, "code") ?: "-",
                                json_is_true(json_object_get(v, "monitored")) ? " (key monitoring)"
                                                                              : "");
                 printf("%u events replayed, %u dead letters\n", n_events, bad);
@@ -731,6 +754,7 @@ int main(int argc, char **argv)
         };
         CtlArgs a = {.config_path = "/etc/hearth/hearth.yaml"};
         char **sets = calloc((size_t)argc, sizeof(char *));
+        char *redis_url = NULL;
         int c, ret = EXIT_USAGE;
         bool config_given = false;
         if (!sets)
@@ -744,10 +768,17 @@ int main(int argc, char **argv)
                         config_given = true;
                         break;
                 case 's':
-                        sets[a.n_sets++] = optarg;
+                        /* Copies, then the passwords leave what ps shows. */
+                        if (!(sets[a.n_sets++] = strdup(optarg)))
+                                goto out;
+                        redact_argument(optarg);
                         break;
                 case 'r':
-                        a.redis_url = optarg;
+                        free(redis_url);
+                        if (!(redis_url = strdup(optarg)))
+                                goto out;
+                        a.redis_url = redis_url;
+                        redact_argument(optarg);
                         break;
                 case 'j':
                         a.json = true;
@@ -842,6 +873,9 @@ int main(int argc, char **argv)
         config_free(cfg);
         free(args);
 out:
+        for (size_t i = 0; i < a.n_sets; i++)
+                free(sets[i]);
         free(sets);
+        free(redis_url);
         return ret;
 }

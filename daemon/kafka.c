@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include "log.h"
+#include "redact.h"
 
 /* opaque points at a struct whose first member is a KafkaHealth pointer
  * (Consumer, Producer), so that one opaque serves every callback. */
@@ -61,11 +62,22 @@ rd_kafka_conf_t *kafka_conf_new(const Config *c, const char *bootstrap, const ch
                 goto fail;
         for (size_t i = 0; i < c->n_kafka_properties; i++) {
                 const ConfigPair *p = &c->kafka_properties[i];
-                char e[256];
+                char e[256], shown[300];
                 if (kafka_conf_set(conf, p->key, p->value, e, sizeof(e)) < 0) {
-                        snprintf(err, errlen, "kafka.properties.%s: %s", p->key, e);
+                        /* librdkafka quotes a refused value: not a secret. */
+                        snprintf(err, errlen, "kafka.properties.%s: %s", p->key,
+                                 redact_key_is_secret(p->key)
+                                     ? redact_secret(e, p->value, shown, sizeof(shown))
+                                     : e);
                         goto fail;
                 }
+        }
+        if (c->kafka_sasl_password.value &&
+            kafka_conf_set(conf, "sasl.password", c->kafka_sasl_password.value, err, errlen) < 0) {
+                char e[256];
+                snprintf(e, sizeof(e), "kafka.sasl_password_file: %s", err);
+                redact_secret(e, c->kafka_sasl_password.value, err, errlen);
+                goto fail;
         }
         rd_kafka_conf_set_error_cb(conf, error_cb);
         rd_kafka_conf_set_log_cb(conf, log_cb);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
+#include "escape.h"
 
 /* The one piece of process-wide state: the level, set once from the
  * command line or config before anything else runs. */
@@ -38,15 +39,18 @@ int log_level_from_string(const char *s)
 
 int log_internal(int level, int err, const char *fmt, ...)
 {
-        char buf[2048];
-        int n = snprintf(buf, sizeof(buf), "<%d>", level);
+        char msg[2048], buf[2048];
         va_list ap;
         va_start(ap, fmt);
-        int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-        if (len > sizeof(buf) - 2)
-                len = sizeof(buf) - 2;
+        int n = snprintf(buf, sizeof(buf), "<%d>", level);
+        /* One message, one line: a newline or ESC from input (a field name
+         * in a dead-letter reason, a broker's error text) is shown
+         * escaped, so it can neither forge a journal entry at another
+         * priority nor drive the terminal of whoever reads the log. */
+        escape_str(msg, buf + n, sizeof(buf) - (size_t)n - 1);
+        size_t len = strlen(buf);
         buf[len++] = '\n';
         /* One write so that lines of concurrent threads never interleave. */
         ssize_t w = write(STDERR_FILENO, buf, len);

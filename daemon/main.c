@@ -7,6 +7,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "redact.h"
 
 static void help(void)
 {
@@ -47,7 +48,11 @@ int main(int argc, char **argv)
                         args.config_path = optarg;
                         break;
                 case 's':
-                        sets[args.n_sets++] = optarg;
+                        /* A copy for the config; then the password leaves
+                         * the command line that ps and /proc show. */
+                        if (!(sets[args.n_sets++] = strdup(optarg)))
+                                goto out;
+                        redact_argument(optarg);
                         break;
                 case 't':
                         check = true;
@@ -74,6 +79,8 @@ int main(int argc, char **argv)
         }
         ret = (check ? daemon_check(&args) : daemon_run(&args)) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
+        for (size_t i = 0; i < args.n_sets; i++)
+                free(sets[i]);
         free(sets);
         return ret;
 }

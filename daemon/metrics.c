@@ -1,22 +1,17 @@
+/* The metrics registry: families, series, their bounds, the exposition
+ * text (metrics_http.c serves it). */
 #include "metrics.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "metrics_internal.h"
 
 #define DROPPED_NAME "hearth_metrics_dropped_series_total"
 #define MAX_LABEL_PAIRS 16
@@ -30,7 +25,7 @@ typedef struct Series {
         uint64_t buckets[];
 } Series;
 
-typedef struct Family {
+struct Family {
         char *name;
         char *help;
         MetricType type;
@@ -38,19 +33,16 @@ typedef struct Family {
         size_t n_bounds;
         Series **series; /* sorted by labels */
         size_t n_series, cap_series;
-} Family;
-
-struct Metrics {
-        pthread_mutex_t lock; /* guards everything below but httpd and port */
-        Family **families;    /* sorted by name */
-        size_t n_families, cap_families;
-        size_t n_series; /* every series but the dropped counter's own */
+        /* Its series of hearth_metrics_dropped_series_total (NULL for that
+         * family itself): label sets refused by the per-family bound. */
         Series *dropped;
-        bool kafka_ok, redis_ok;
-
-        /* Touched only by the thread that calls serve/stop/free. */
-        struct MHD_Daemon *httpd;
-        int port;
+        /* metrics_label_values(): the label whose values are bounded, the
+         * allowed values as label text (name="value", sorted), and the
+         * label text that replaces any other value. */
+        char *bounded;
+        char **allowed;
+        size_t n_allowed;
+        char *other;
 };
 
 static Series *series_new(const char *labels, size_t n_bounds)
@@ -81,6 +73,11 @@ static Family *family_free(Family *f)
         for (size_t i = 0; i < f->n_series; i++)
                 series_free(f->series[i]);
         free(f->series);
+        for (size_t i = 0; i < f->n_allowed; i++)
+                free(f->allowed[i]);
+        free(f->allowed);
+        free(f->bounded);
+        free(f->other);
         free(f->bounds);
         free(f->help);
         free(f->name);
@@ -196,6 +193,24 @@ static int family_add(Metrics *m, const char *name, MetricType type, const char 
                 family_free(f);
                 return -ENOMEM;
         }
+        /* Every family has its dropped-series counter from the start, at 0,
+         * so that an alert on it needs no absent() (the counter's own
+         * family has none: it is bounded by the number of families). */
+        if (m->dropped) {
+                char l[256];
+                size_t dat;
+                if (metrics_labels(l, sizeof(l), "family", name, NULL) < 0) {
+                        family_free(f);
+                        return -EINVAL;
+                }
+                f->dropped = series_find(m->dropped, l, &dat);
+                if (!f->dropped)
+                        f->dropped = series_insert(m->dropped, l, dat);
+                if (!f->dropped) {
+                        family_free(f);
+                        return -ENOMEM;
+                }
+        }
         memmove(m->families + at + 1, m->families + at, (m->n_families - at) * sizeof(Family *));
         m->families[at] = f;
         m->n_families++;
@@ -244,11 +259,11 @@ Metrics *metrics_new(void)
                 return NULL;
         }
         if (declare(m, DROPPED_NAME, METRIC_COUNTER,
-                    "Label sets refused because the series bound was reached", NULL, 0) < 0)
+                    "Label sets refused because their metric family reached its series bound "
+                    "(" STRINGIFY(METRICS_MAX_SERIES_PER_FAMILY) "), by family",
+                    NULL, 0) < 0)
                 return metrics_free(m);
-        m->dropped = series_insert(family_find(m, DROPPED_NAME, NULL), "", 0);
-        if (!m->dropped)
-                return metrics_free(m);
+        m->dropped = family_find(m, DROPPED_NAME, NULL);
         return m;
 }
 
@@ -470,6 +485,118 @@ static int labels_canonical(const char *labels, bool forbid_le, char *out)
         return 0;
 }
 
+/* In canonical label text, the pair of label name: *start and *len
+ * (0 when absent). The text is valid (labels_canonical() checked it). */
+static size_t pair_span(const char *canon, const char *name, const char **start)
+{
+        size_t nl = strlen(name);
+        for (const char *p = canon; *p;) {
+                const char *pair = p;
+                while (*p != '=')
+                        p++;
+                bool match = (size_t)(p - pair) == nl && memcmp(pair, name, nl) == 0;
+                for (p += 2; *p != '"'; p++)
+                        if (*p == '\\')
+                                p++;
+                p++;
+                if (match) {
+                        *start = pair;
+                        return (size_t)(p - pair);
+                }
+                if (*p == ',')
+                        p++;
+        }
+        return 0;
+}
+
+/* Replaces, in canon (METRICS_MAX_LABELS_LEN + 1 bytes), a value of f's
+ * bounded label that is not allowed by f->other. */
+static int bound_value(const Family *f, char *canon)
+{
+        const char *start;
+        size_t len = pair_span(canon, f->bounded, &start);
+        if (len == 0)
+                return 0;
+        for (size_t i = 0; i < f->n_allowed; i++)
+                if (strlen(f->allowed[i]) == len && memcmp(f->allowed[i], start, len) == 0)
+                        return 0;
+        size_t ol = strlen(f->other), total = strlen(canon);
+        if (total - len + ol > METRICS_MAX_LABELS_LEN)
+                return -EINVAL;
+        char *after = (char *)start + len;
+        memmove((char *)start + ol, after, strlen(after) + 1);
+        memcpy((char *)start, f->other, ol);
+        return 0;
+}
+
+int metrics_label_values(Metrics *m, const char *name, const char *label, char *const *values,
+                         size_t n, const char *other)
+{
+        char l[METRICS_MAX_LABELS_LEN + 1];
+        char **allowed = calloc(n ? n : 1, sizeof(char *));
+        char *bounded = NULL, *oth = NULL;
+        size_t k = 0;
+        int r = -ENOMEM;
+
+        if (!allowed)
+                return -ENOMEM;
+        if (!other || metrics_labels(l, sizeof(l), label, other, NULL) < 0) {
+                r = -EINVAL;
+                goto fail;
+        }
+        if (!(oth = strdup(l)) || !(bounded = strdup(label)))
+                goto fail;
+        for (; k < n; k++) {
+                if (!values[k] || metrics_labels(l, sizeof(l), label, values[k], NULL) < 0) {
+                        r = -EINVAL;
+                        goto fail;
+                }
+                if (!(allowed[k] = strdup(l)))
+                        goto fail;
+        }
+        pthread_mutex_lock(&m->lock);
+        Family *f = family_find(m, name, NULL);
+        if (f) {
+                for (size_t i = 0; i < f->n_allowed; i++)
+                        free(f->allowed[i]);
+                free(f->allowed);
+                free(f->bounded);
+                free(f->other);
+                f->allowed = n ? allowed : NULL;
+                f->n_allowed = n;
+                f->bounded = n ? bounded : NULL;
+                f->other = n ? oth : NULL;
+                if (!n) {
+                        free(allowed);
+                        free(bounded);
+                        free(oth);
+                }
+        }
+        pthread_mutex_unlock(&m->lock);
+        if (!f) {
+                r = -ENOENT;
+                goto fail;
+        }
+        return 0;
+fail:
+        for (size_t i = 0; i < k; i++)
+                free(allowed[i]);
+        free(allowed);
+        free(bounded);
+        free(oth);
+        return r;
+}
+
+uint64_t metrics_dropped_total(Metrics *m)
+{
+        double sum = 0;
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < m->dropped->n_series; i++)
+                sum += m->dropped->series[i]->value;
+        pthread_mutex_unlock(&m->lock);
+        return (uint64_t)sum;
+}
+
 /* Finds or creates the series of name/labels under the lock (the caller
  * holds it) for an update of type. */
 static int series_get(Metrics *m, const char *name, const char *labels, MetricType type,
@@ -487,16 +614,20 @@ static int series_get(Metrics *m, const char *name, const char *labels, MetricTy
         r = labels_canonical(labels, type == METRIC_HISTOGRAM, canon);
         if (r < 0)
                 return r;
+        if (f->bounded && (r = bound_value(f, canon)) < 0)
+                return r;
         Series *s = series_find(f, canon, &at);
         if (!s) {
-                if (m->n_series >= METRICS_MAX_SERIES) {
-                        m->dropped->value += 1;
+                /* The bound is per family: a label fed from input (towns)
+                 * that runs out of room takes no other family with it. */
+                if (f->n_series >= METRICS_MAX_SERIES_PER_FAMILY) {
+                        if (f->dropped)
+                                f->dropped->value += 1;
                         return -ENOSPC;
                 }
                 s = series_insert(f, canon, at);
                 if (!s)
                         return -ENOMEM;
-                m->n_series++;
         }
         *ret_f = f;
         *ret_s = s;
@@ -668,224 +799,4 @@ void metrics_set_health(Metrics *m, bool kafka_ok, bool redis_ok)
         m->kafka_ok = kafka_ok;
         m->redis_ok = redis_ok;
         pthread_mutex_unlock(&m->lock);
-}
-
-/* Queues a response with body: malloc'ed and taken when take, else copied. */
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
-                               const char *body, bool take)
-{
-        /* MHD's buffer is not const; it frees a taken body, copies the rest. */
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-            strlen(body), (void *)body, take ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
-        if (!resp) {
-                if (take)
-                        free((void *)body);
-                return MHD_NO;
-        }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        enum MHD_Result r = MHD_queue_response(c, status, resp);
-        MHD_destroy_response(resp);
-        return r;
-}
-
-/* Runs on the HTTP thread. url is the path without the query string. */
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-                              const char *method, const char *version, const char *upload_data,
-                              size_t *upload_data_size, void **con_cls)
-{
-        static const char text[] = "text/plain; charset=utf-8";
-        Metrics *m = cls;
-        char buf[64];
-
-        (void)version;
-        (void)upload_data;
-        (void)upload_data_size;
-        (void)con_cls;
-
-        if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
-                return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "method not allowed\n", false);
-        if (streq(url, "/metrics")) {
-                char *body = metrics_render(m);
-                if (!body)
-                        return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text, "out of memory\n",
-                                       false);
-                return respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body,
-                               true);
-        }
-        if (streq(url, "/healthz")) {
-                pthread_mutex_lock(&m->lock);
-                bool k = m->kafka_ok, r = m->redis_ok;
-                pthread_mutex_unlock(&m->lock);
-                snprintf(buf, sizeof(buf), "{\"kafka\":\"%s\",\"redis\":\"%s\"}\n",
-                         k ? "ok" : "down", r ? "ok" : "down");
-                return respond(c, k && r ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                               "application/json", buf, false);
-        }
-        return respond(c, MHD_HTTP_NOT_FOUND, text, "not found\n", false);
-}
-
-/* Splits "host:port" or "[v6]:port" into host and port (decimal, 0..65535).
- * -EINVAL with a reason otherwise. */
-static int parse_listen(const char *address, char *host, size_t hostlen, char *port, size_t portlen,
-                        char *err, size_t errlen)
-{
-        const char *h = address, *colon;
-        size_t hl;
-
-        if (address[0] == '[') {
-                const char *close = strchr(address, ']');
-                if (!close || close[1] != ':') {
-                        snprintf(err, errlen, "\"%s\": expected [address]:port", address);
-                        return -EINVAL;
-                }
-                h = address + 1;
-                hl = (size_t)(close - h);
-                colon = close + 1;
-        } else {
-                colon = strrchr(address, ':');
-                if (!colon || memchr(address, ':', (size_t)(colon - address))) {
-                        snprintf(err, errlen,
-                                 "\"%s\": expected host:port ([address]:port for "
-                                 "IPv6)",
-                                 address);
-                        return -EINVAL;
-                }
-                hl = (size_t)(colon - address);
-        }
-        const char *p = colon + 1;
-        size_t pl = strlen(p);
-        unsigned long v = 0;
-        for (size_t i = 0; i < pl; i++)
-                v = (p[i] >= '0' && p[i] <= '9' && v <= 65535) ? v * 10 + (unsigned)(p[i] - '0')
-                                                               : 65536;
-        if (hl == 0 || hl >= hostlen || pl == 0 || pl >= portlen || v > 65535) {
-                snprintf(err, errlen, "\"%s\": expected host:port with a port 0..65535", address);
-                return -EINVAL;
-        }
-        memcpy(host, h, hl);
-        host[hl] = '\0';
-        memcpy(port, p, pl + 1);
-        return 0;
-}
-
-/* A listening, non-blocking, close-on-exec TCP socket on the first address
- * of host:port that binds. The fd, or a negative errno with err set. */
-static int listen_socket(const char *address, char *err, size_t errlen)
-{
-        char host[256], port[8];
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV},
-                        *res = NULL;
-        int r = parse_listen(address, host, sizeof(host), port, sizeof(port), err, errlen);
-        if (r < 0)
-                return r;
-        r = getaddrinfo(host, port, &hints, &res);
-        if (r != 0) {
-                snprintf(err, errlen, "%s: %s", address,
-                         r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-                return r == EAI_MEMORY ? -ENOMEM : r == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
-        }
-        r = -EADDRNOTAVAIL;
-        snprintf(err, errlen, "%s: no address", address);
-        for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-                int one = 1;
-                int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                                ai->ai_protocol);
-                if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-                    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0) {
-                        freeaddrinfo(res);
-                        return fd;
-                }
-                r = -errno;
-                snprintf(err, errlen, "%s: %s", address, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
-        }
-        freeaddrinfo(res);
-        return r;
-}
-
-static int socket_port(int fd)
-{
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof(ss);
-
-        if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-                return -errno;
-        if (ss.ss_family == AF_INET)
-                return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-        if (ss.ss_family == AF_INET6)
-                return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-        return -EAFNOSUPPORT;
-}
-
-int metrics_serve(Metrics *m, const char *address, char *err, size_t errlen)
-{
-        sigset_t all, old;
-        struct stat before, after;
-
-        if (m->httpd) {
-                snprintf(err, errlen, "already serving on port %d", m->port);
-                return -EALREADY;
-        }
-        if (!address || !*address) {
-                snprintf(err, errlen, "empty listen address");
-                return -EINVAL;
-        }
-        int fd = listen_socket(address, err, errlen);
-        if (fd < 0)
-                return fd;
-        int port = socket_port(fd);
-        /* Whether MHD_start_daemon() closes a listen socket it was given when
-         * it fails depends on its version and on where it failed. A duplicate
-         * taken before tells: fd is ours to close only if it still names the
-         * same socket. */
-        int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-        if (port < 0 || keep < 0 || fstat(keep, &before) < 0) {
-                int r = port < 0 ? port : -errno;
-                snprintf(err, errlen, "%s: %s", address, strerror(-r));
-                if (keep >= 0)
-                        close(keep);
-                close(fd);
-                return r;
-        }
-
-        /* The server thread inherits the signal mask: block everything so that
-         * signals reach the daemon loop's signalfd, never this thread. */
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
-        m->httpd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handle, m,
-                                    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-                                    (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                                    MHD_OPTION_END);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (!m->httpd) {
-                if (fstat(fd, &after) == 0 && after.st_dev == before.st_dev &&
-                    after.st_ino == before.st_ino)
-                        close(fd);
-                close(keep);
-                snprintf(err, errlen, "%s: the HTTP server did not start", address);
-                return -EIO;
-        }
-        close(keep);
-        m->port = port;
-        return 0;
-}
-
-int metrics_port(const Metrics *m)
-{
-        return m->httpd ? m->port : -ENOTCONN;
-}
-
-void metrics_stop(Metrics *m)
-{
-        if (!m || !m->httpd)
-                return;
-        /* Joins the server thread and closes the listen socket and every
-         * connection; no handler runs after this returns. */
-        MHD_stop_daemon(m->httpd);
-        m->httpd = NULL;
-        m->port = -ENOTCONN;
 }

@@ -5,10 +5,16 @@
  * Updates come from the daemon loop, rendering from the HTTP thread; one
  * mutex guards both. A metric is declared once (name, type, help, and the
  * buckets of a histogram); each distinct label set of a metric is a series.
- * At most METRICS_MAX_SERIES series exist: a new label set beyond that is
- * dropped, counted in hearth_metrics_dropped_series_total, and the update
- * returns -ENOSPC. Output order is deterministic: metrics by name, series
- * by their label text.
+ * Each metric family holds at most METRICS_MAX_SERIES_PER_FAMILY series: a
+ * new label set beyond that is dropped, counted in
+ * hearth_metrics_dropped_series_total{family="<name>"}, and the update
+ * returns -ENOSPC. The bound is per family so that a label fed from input
+ * (the town of an alert: 5,100 towns once filled a shared bound) can never
+ * stop another family's series from appearing. A label whose values come
+ * from input can also be held to a list (metrics_label_values(): hearthd
+ * keeps hearth_alerts_total's town to metrics.towns, others count as
+ * `other`). Output order is deterministic: metrics by name, series by
+ * their label text.
  *
  * Labels are given as Prometheus label text, `topic="x",type="y"` (or NULL
  * or "" for none). Build it with metrics_labels(), which escapes the values;
@@ -28,7 +34,8 @@
  *   hearth_redis_roundtrip_seconds             histogram one Redis pipeline round trip
  *   hearth_alerts_total{type,code,town}        counter   output events, by CloudEvents
  *                                                        type (risk.alert.raised, ...),
- *                                                        colour and town
+ *                                                        colour and town (metrics.towns,
+ *                                                        others as town="other")
  *   hearth_open_alerts{code}                   gauge     open alerts by colour (yellow, red)
  *   hearth_time_to_acknowledge_seconds         histogram raised to alert.acknowledged
  *   hearth_time_to_eliminate_seconds           histogram raised to risk.eliminated
@@ -38,20 +45,35 @@
  *   hearth_rule_firings_total{rule}            counter   rule matches, by rule id
  *   hearth_up                                  gauge     1 while Kafka and Redis are
  *                                                        reachable, 0 otherwise
- *   hearth_metrics_dropped_series_total        counter   label sets refused by the bound
- *                                                        (always present, kept by the
- *                                                        registry itself)
+ *   hearth_metrics_dropped_series_total{family}
+ *                                              counter   label sets refused by the
+ *                                                        per-family bound (one series per
+ *                                                        declared family, from 0, kept by
+ *                                                        the registry itself)
  *
  * Label values must not carry personal data (names, phones, ID numbers). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "macro.h"
 
-#define METRICS_MAX_SERIES 5000
+/* Series per metric family. hearthd's largest family is
+ * hearth_alerts_total: output types x colours x (metrics.towns + other),
+ * e.g. 11 x 4 x 31 = 1,364 for 30 towns. */
+#define METRICS_MAX_SERIES_PER_FAMILY 2000
 #define METRICS_MAX_BUCKETS 32
 #define METRICS_MAX_LABELS_LEN 1024
+
+/* The HTTP endpoint's bounds, so that slow or idle clients cannot keep
+ * Prometheus and /healthz checks out: at most 64 connections, at most 8
+ * from one address (40 slow connections from one host take 8 slots, not
+ * all), and a connection idle for 3 s is closed (Prometheus reconnects at
+ * its next scrape; /metrics and /healthz answer in milliseconds). */
+#define METRICS_HTTP_MAX_CONNECTIONS 64
+#define METRICS_HTTP_MAX_PER_ADDRESS 8
+#define METRICS_HTTP_TIMEOUT_S 3
 
 typedef struct Metrics Metrics;
 
@@ -83,6 +105,19 @@ int metrics_histogram_declare(Metrics *m, const char *name, const char *help, co
 /* Declares every metric listed above with its help text and buckets. */
 int metrics_declare_hearth(Metrics *m);
 
+/* Holds the values of label in metric name to a list: an update whose
+ * value of label is not one of values[0..n) (copied) is counted under the
+ * value other instead, so input cannot grow the family past n + 1 values
+ * of that label. n = 0 lifts the restriction. Call it before the first
+ * update: series made earlier stay. 0; -ENOENT when name is not declared;
+ * -EINVAL for a bad label name or a NULL value; -ENOMEM. */
+int metrics_label_values(Metrics *m, const char *name, const char *label, char *const *values,
+                         size_t n, const char *other);
+
+/* Label sets dropped so far by the per-family bound, over all families
+ * (for the daemon's log). */
+uint64_t metrics_dropped_total(Metrics *m);
+
 /* Writes label text for the NULL-terminated (name, value, ...) pairs into
  * buf, escaping \, " and newline in the values:
  *   metrics_labels(buf, sizeof(buf), "topic", t, "type", ty, NULL)
@@ -95,7 +130,7 @@ int metrics_labels(char *buf, size_t size, ...) __attribute__((sentinel));
  * creating it on first use. 0 on success; -ENOENT when name is not
  * declared, -EINVAL for another type, malformed labels (or a label "le" on
  * a histogram), a NaN, or a negative counter increment; -ENOSPC when the
- * series bound drops a new label set; -ENOMEM. */
+ * family's series bound drops a new label set; -ENOMEM. */
 int metrics_counter_add(Metrics *m, const char *name, const char *labels, double v);
 int metrics_gauge_set(Metrics *m, const char *name, const char *labels, double v);
 int metrics_gauge_add(Metrics *m, const char *name, const char *labels, double v);
@@ -113,9 +148,9 @@ void metrics_set_health(Metrics *m, bool kafka_ok, bool redis_ok);
 /* Starts the HTTP server on address (borrowed): "host:port", "[v6addr]:port"
  * or a host name that resolves; port 0 picks a free port (see
  * metrics_port()). Binds that address only, on one internal thread that
- * blocks every signal. 0 on success; -EINVAL for a malformed address,
- * -EALREADY if serving, or the negative errno of resolving, binding or
- * starting, with a one-line reason in err. */
+ * blocks every signal, with the METRICS_HTTP_* bounds above. 0 on success; -EINVAL for a malformed
+ * address, -EALREADY if serving, or the negative errno of resolving, binding or starting, with a
+ * one-line reason in err. */
 int metrics_serve(Metrics *m, const char *address, char *err, size_t errlen);
 /* The bound TCP port, or -ENOTCONN when not serving. */
 int metrics_port(const Metrics *m);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
+#include "redact.h"
 
 struct Redis {
         RedisUrl url;
@@ -21,6 +22,8 @@ void redis_url_done(RedisUrl *u)
         free(u->host);
         free(u->path);
         free(u->user);
+        if (u->password)
+                explicit_bzero(u->password, strlen(u->password));
         free(u->password);
         *u = (RedisUrl){0};
 }
@@ -63,8 +66,10 @@ int redis_url_parse(const char *url, RedisUrl *ret)
                         if (colon > p)
                                 u.user = strndup(p, (size_t)(colon - p));
                         u.password = strndup(colon + 1, (size_t)(at - colon - 1));
-                } else
+                } else {
                         u.password = strndup(p, (size_t)(at - p));
+                        u.bare = true;
+                }
                 p = at + 1;
         }
         if (unix_sock) {
@@ -101,14 +106,50 @@ fail:
         return -EINVAL;
 }
 
-Redis *redis_new(const char *url, int64_t connect_timeout_ms, int64_t command_timeout_ms)
+Redis *redis_new(const char *url, const char *password, int64_t connect_timeout_ms,
+                 int64_t command_timeout_ms, char *err, size_t errlen)
 {
+        char shown[512];
         Redis *r = calloc(1, sizeof(Redis));
-        if (!r)
+        if (!r) {
+                snprintf(err, errlen, "out of memory");
                 return NULL;
+        }
         if (redis_url_parse(url, &r->url) < 0) {
+                redact_url(url, shown, sizeof(shown));
+                if (strncmp(url, "rediss://", 9) == 0)
+                        snprintf(err, errlen,
+                                 "cannot use '%s': hiredis 0.14 has no TLS; use redis:// through "
+                                 "a TLS tunnel (stunnel, spiped) or a unix socket",
+                                 shown);
+                else
+                        snprintf(err, errlen,
+                                 "cannot use '%s': expected "
+                                 "redis://[[user]:password@]host[:port][/db] or "
+                                 "unix://[[user]:password@]/path[?db=N]",
+                                 shown);
                 free(r);
                 return NULL;
+        }
+        if (password) {
+                if (r->url.password && *r->url.password && !r->url.bare) {
+                        snprintf(err, errlen,
+                                 "the URL holds a password and redis.password_file is set: "
+                                 "keep one");
+                        return redis_free(r);
+                }
+                /* With the password from a file, "name@" is the ACL user. */
+                if (r->url.bare) {
+                        free(r->url.user);
+                        r->url.user = TAKE_PTR(r->url.password);
+                        r->url.bare = false;
+                }
+                free(r->url.password);
+                r->url.password = strdup(password);
+                if (!r->url.password) {
+                        snprintf(err, errlen, "out of memory");
+                        return redis_free(r);
+                }
         }
         r->connect_timeout_ms = connect_timeout_ms;
         r->command_timeout_ms = command_timeout_ms;

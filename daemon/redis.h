@@ -17,19 +17,26 @@ typedef struct {
         char *path; /* unix socket */
         char *user;
         char *password;
+        bool bare; /* userinfo without ':' ("pw@"): read as the password */
         int db;
 } RedisUrl;
 
 /* Parses redis://[[user]:password@]host[:port][/db] and
- * unix://[[user]:password@]/path/to/sock[?db=N]. -EINVAL on a bad URL. The
- * caller frees with redis_url_done(). */
+ * unix://[[user]:password@]/path/to/sock[?db=N]. A userinfo without ':' is
+ * the password, as redis-cli reads it. -EINVAL on a bad URL. The caller
+ * frees with redis_url_done(). */
 int redis_url_parse(const char *url, RedisUrl *ret);
 void redis_url_done(RedisUrl *u);
 
 typedef struct Redis Redis;
 
-/* Borrows nothing. NULL on memory failure or a bad URL. */
-Redis *redis_new(const char *url, int64_t connect_timeout_ms, int64_t command_timeout_ms);
+/* Borrows nothing. password (NULL: none) is the content of
+ * redis.password_file: AUTH sends it instead of a password in the URL,
+ * and a bare userinfo (redis://hearth@host) then names the ACL user; a URL
+ * that holds a password as well is refused. NULL on memory failure or a
+ * bad URL, with a reason in err that never quotes a password. */
+Redis *redis_new(const char *url, const char *password, int64_t connect_timeout_ms,
+                 int64_t command_timeout_ms, char *err, size_t errlen);
 Redis *redis_free(Redis *r);
 
 /* (Re)connects: TCP/unix connect, timeouts, keepalive, AUTH, SELECT, PING.

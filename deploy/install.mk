@@ -9,6 +9,10 @@
 # $(DATADIR)/hearth.example.yaml and, only when there is none yet, as
 # $(CONFDIR)/hearth.yaml, in both with rules.dir and schemas.dir pointing at
 # the installed folders; the systemd unit in $(UNITDIR) with these paths.
+# $(CONFDIR)/hearth.yaml may hold passwords: it is installed 0640, owned by
+# the installing user (root) and CONFGROUP when set (make install
+# CONFGROUP=hearth-ops lets that group run hearthctl without root); the
+# unit hands it to hearthd as a credential (deploy/hearth.service).
 # The rules and schemas folders are replaced as a whole, so a rule removed
 # from the repository stops firing; keep local rules elsewhere and point
 # rules.dir there. uninstall keeps the config in $(CONFDIR).
@@ -20,6 +24,7 @@ DOCDIR     ?= $(PREFIX)/share/doc/hearth
 SYSCONFDIR ?= /etc
 CONFDIR    ?= $(SYSCONFDIR)/hearth
 UNITDIR    ?= /etc/systemd/system
+CONFGROUP  ?=
 INSTALL    ?= install
 
 # Rewrites the example config: rules.dir and schemas.dir become absolute.
@@ -63,9 +68,12 @@ install: hearthd hearthctl hearth-install-check
 	mv -f "$(DESTDIR)$(DATADIR)/hearth.example.yaml.tmp" "$(DESTDIR)$(DATADIR)/hearth.example.yaml"
 	@if [ -e "$(DESTDIR)$(CONFDIR)/hearth.yaml" ]; then \
 	  echo "keeping $(DESTDIR)$(CONFDIR)/hearth.yaml (compare with $(DATADIR)/hearth.example.yaml)"; \
+	  if [ -n "$$(find "$(DESTDIR)$(CONFDIR)/hearth.yaml" -perm -o=r)" ]; then \
+	    echo "warning: every user can read $(DESTDIR)$(CONFDIR)/hearth.yaml; it may hold passwords: chmod 0640 it" >&2; \
+	  fi; \
 	else \
-	  echo "$(INSTALL) -m 0644 hearth.example.yaml $(DESTDIR)$(CONFDIR)/hearth.yaml"; \
-	  $(INSTALL) -m 0644 "$(DESTDIR)$(DATADIR)/hearth.example.yaml" "$(DESTDIR)$(CONFDIR)/hearth.yaml"; \
+	  echo "$(INSTALL) -m 0640 $(if $(CONFGROUP),-g $(CONFGROUP) )hearth.example.yaml $(DESTDIR)$(CONFDIR)/hearth.yaml"; \
+	  $(INSTALL) -m 0640 $(if $(CONFGROUP),-g "$(CONFGROUP)") "$(DESTDIR)$(DATADIR)/hearth.example.yaml" "$(DESTDIR)$(CONFDIR)/hearth.yaml"; \
 	fi
 	$(INSTALL) -m 0644 deploy/grafana-dashboard.json "$(DESTDIR)$(DATADIR)/"
 	$(INSTALL) -m 0644 README.md "$(DESTDIR)$(DOCDIR)/"

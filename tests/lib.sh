@@ -67,13 +67,16 @@ free_port() {
 }
 
 # start_redis: REDIS_PORT, REDIS_URL, rcli (redis-cli against it).
+# REDIS_CONF names a redis.conf read first (requirepass, ACL users: so that
+# no password is on redis-server's command line); rcli authenticates with
+# REDISCLI_AUTH from the environment.
 start_redis() {
         local fixed=${REDIS_PORT:-} try
         for try in 1 2 3; do
                 REDIS_PORT=${fixed:-$(free_port)}
                 mkdir -p "$T/redis"
                 : >"$T/redis.log"
-                redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
+                redis-server ${REDIS_CONF:+"$REDIS_CONF"} --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
                         --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
                         --daemonize no --logfile "$T/redis.log" &
                 REDIS_PID=$!

@@ -21,7 +21,11 @@ candidates:
   grace: 2s"
 start_hearthd
 check "hearthd READY" wait_ready 30
-for step in $(cut -f1 "$SCEN" | grep -E "^[0-9]+$" | sort -un); do
+# Partitions assigned before the first step: otherwise the first batch holds
+# several steps, and a claim read before its household's registration (the
+# topics differ) makes a candidate the replay does not see.
+wait_for 30 grep -q "kafka: assigned" "$T/hearthd.log"
+for step in $(cut -f1 "$SCEN" | grep -E '^[0-9]+$' | sort -un); do
         grep -P "^$step\t" "$SCEN" | while IFS=$'\t' read -r _ topic key json; do
                 printf '%s\t%s\n' "$key" "$json" | produce "$topic"
         done
@@ -62,9 +66,31 @@ check "benefits --year 2025: nothing that year" jq -e '(.benefits | length) == 0
 check "benefits of an unknown household exits 3" test "$rc" = 3
 
 out=$("$HEARTHCTL" --redis "$REDIS_URL" stats --json); rc=$?
-check "stats: two red alerts open (hospital bill, typhoon), one yellow (income below the line)" jq -e '.open_alerts.red == 2 and .open_alerts.yellow == 1' <<<"$out"
+check "stats: two red alerts open (hospital bill, typhoon), one yellow (income drop of 0077)" \
+        jq -e '.open_alerts.red == 2 and .open_alerts.yellow == 1' <<<"$out"
 check "stats: raised and eliminated counted" jq -e '.counters["risk.alert.raised:red"] == 2 and .counters["risk.eliminated:yellow"] == 2' <<<"$out"
 out=$("$HEARTHCTL" --redis "$REDIS_URL" household H3311210001)
 check "household text names the code and reasons" bash -c "grep -q 'code: red' <<<\"\$0\" && grep -q 'rigid_expenditure_illness' <<<\"\$0\"" "$out"
+
+# Control characters from input are shown escaped on a terminal, never
+# sent raw (ESC [2J would clear the operator's screen); JSON stays JSON.
+reg=$(sed -n 3p "$SCEN" | cut -f4 | jq -c '.id = "esc-reg" | .subject = "HESC1" |
+        .data.town = "\u001b[2J\u001b[31m温溪镇\n伪造行" | .data.village = "东岸村\u0007"')
+printf 'HESC1\t%s\n' "$reg" | produce civil-affairs.events
+wait_for 20 bash -c "'$HEARTHCTL' --redis '$REDIS_URL' household HESC1 >/dev/null 2>&1"
+"$HEARTHCTL" --redis "$REDIS_URL" household HESC1 >"$T/esc.txt"
+check "household text: the town's controls shown as \\x1b, \\x0a, \\x07" \
+        grep -qF 'town/village: \x1b[2J\x1b[31m温溪镇\x0a伪造行 / 东岸村\x07,' "$T/esc.txt"
+check "household text: no raw ESC or BEL, no forged line" \
+        bash -c "! grep -q \$'[\x1b\x07]' '$T/esc.txt' && ! grep -q '^伪造行' '$T/esc.txt'"
+"$HEARTHCTL" --redis "$REDIS_URL" household HESC1 --json >"$T/esc.json"
+check "household --json: still JSON, the town with its \\u001b" \
+        jq -e '.state.profile.town == "\u001b[2J\u001b[31m温溪镇\n伪造行"' "$T/esc.json"
+# A file name is input too: replay's dead-letter lines quote it.
+bad="$T/e"$'\x1b'"[2J.jsonl"
+jq -c '.type = "bogus.type"' <<<"$reg" >"$bad"
+"$HEARTHCTL" --config "$T/hearth.yaml" replay "$bad" >"$T/esc.replay"
+check "replay text: the file name's ESC shown as \\x1b" \
+        bash -c "grep -qF 'e\x1b[2J.jsonl:1: dead letter' '$T/esc.replay' && ! grep -q \$'\x1b' '$T/esc.replay'"
 stop_hearthd
 finish

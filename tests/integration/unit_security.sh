@@ -1,4 +1,5 @@
-# deploy/hearth.service: the directives the operations issue asks for, a
+# deploy/hearth.service: the directives the operations issue asks for (and
+# the privacy issue: the config as a credential, memory and network bounds), a
 # systemd-analyze security exposure of at most 1.5 ("OK"), and a clean
 # systemd-analyze verify. Skips what this host's systemd cannot do offline.
 source "$(dirname "$0")/../lib.sh"
@@ -10,7 +11,10 @@ check "unit file exists" test -f "$UNIT"
 for d in '^Type=notify$' '^WatchdogSec=[0-9]+' '^ExecStartPre=/\S+/hearthd --check ' \
         '^ExecReload=\S*kill -HUP \$MAINPID$' '^Restart=on-failure$' '^DynamicUser=yes$' \
         '^ProtectSystem=strict$' '^NoNewPrivileges=yes$' '^CapabilityBoundingSet=$' \
-        '^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$' '^SystemCallFilter=@system-service$'; do
+        '^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$' '^SystemCallFilter=@system-service$' \
+        '^LoadCredential=hearth\.yaml:/etc/hearth/hearth\.yaml$' '^ExecStart=\S+/hearthd --config %d/hearth\.yaml$' \
+        '^ExecStartPre=\S+/hearthd --check --config %d/hearth\.yaml$' '^MemoryMax=[0-9]+[MG]$' \
+        '^IPAddressDeny=any$' '^IPAddressAllow=localhost$'; do
         check "unit has $d" grep -qE -- "$d" "$UNIT"
 done
 

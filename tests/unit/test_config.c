@@ -7,6 +7,9 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "config.h"
 #include "diag.h"
 
@@ -209,12 +212,177 @@ static void test_parsers(void **state)
         assert_int_equal(config_parse_fixed2("99999999999999999", &v), -ERANGE);
 }
 
+static void write_file(const char *dir, const char *name, const char *text, size_t len)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        assert_int_equal(fwrite(text, 1, len, f), len);
+        fclose(f);
+}
+
+/* No diagnostic quotes the secret. */
+static bool diag_quotes(const Diag *d, const char *secret)
+{
+        return diag_has(d, secret);
+}
+
+/* redis.password_file and kafka.sasl_password_file: the first line of the
+ * file, relative to the config's folder; every way the file can be wrong
+ * is an error at the key's file:line:col that never quotes the content. */
+static void test_secret_files(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/hearth-config-test.XXXXXX";
+        char cfg[600], text[1200];
+        Config *c;
+        Diag *d;
+        assert_non_null(mkdtemp(dir));
+        snprintf(cfg, sizeof(cfg), "%s/t.yaml", dir);
+        write_file(dir, "pw", "S3cretPW\nsecond line S3cretPW2\n", 27);
+        write_file(dir, "crlf", "S3cretPW\r\n", 10);
+        write_file(dir, "empty", "", 0);
+        write_file(dir, "blank", "\nS3cretPW\n", 10);
+        write_file(dir, "nul", "S3cret\0PW\n", 10);
+        char big[5000];
+        memset(big, 'x', sizeof(big));
+        write_file(dir, "big", big, sizeof(big));
+        char sub[600];
+        snprintf(sub, sizeof(sub), "%s/sub", dir);
+        assert_int_equal(mkdir(sub, 0700), 0);
+
+        snprintf(text, sizeof(text),
+                 "redis:\n  password_file: pw\nkafka:\n  sasl_password_file: %s/crlf\n", dir);
+        d = diag_new();
+        assert_int_equal(config_load_buffer(text, strlen(text), cfg, NULL, 0, &c, d), 0);
+        assert_string_equal(c->redis_password.value, "S3cretPW");
+        snprintf(text, sizeof(text), "%s/pw", dir);
+        assert_string_equal(c->redis_password.path, text);
+        assert_string_equal(c->kafka_sasl_password.value, "S3cretPW");
+        config_free(c);
+        diag_free(d);
+
+        /* Not set: nothing read. */
+        assert_int_equal(load("", NULL, 0, &c, &d), 0);
+        assert_null(c->redis_password.path);
+        assert_null(c->redis_password.value);
+        assert_null(c->kafka_sasl_password.value);
+        config_free(c);
+        diag_free(d);
+
+        static const struct {
+                const char *file, *why;
+        } bad[] = {
+            {"missing", "No such file or directory"},
+            {"empty", "its first line is empty"},
+            {"blank", "its first line is empty"},
+            {"nul", "holds a NUL byte"},
+            {"big", "larger than 4 KiB"},
+            {"sub", "not a regular file"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                snprintf(text, sizeof(text), "redis:\n  url: redis://h/0\n  password_file: %s\n",
+                         bad[i].file);
+                d = diag_new();
+                assert_int_equal(config_load_buffer(text, strlen(text), cfg, NULL, 0, &c, d),
+                                 -EINVAL);
+                char want[700];
+                snprintf(want, sizeof(want), "t.yaml:3:18: redis.password_file: %s/%s: %s", dir,
+                         bad[i].file, bad[i].why);
+                if (!diag_has(d, want))
+                        fail_msg("%s: got '%s'", bad[i].file, diag_get(d, 0));
+                assert_false(diag_quotes(d, "S3cret"));
+                diag_free(d);
+        }
+
+        /* sasl.password from a file and in kafka.properties: keep one. */
+        snprintf(text, sizeof(text),
+                 "kafka:\n  sasl_password_file: pw\n  properties:\n    sasl.password: "
+                 "S3cretPW\n");
+        d = diag_new();
+        assert_int_equal(config_load_buffer(text, strlen(text), cfg, NULL, 0, &c, d), -EINVAL);
+        assert_true(diag_has(d, "are both set: keep one"));
+        assert_false(diag_quotes(d, "S3cret"));
+        diag_free(d);
+
+        /* --set: the file key is given like any other. */
+        char set[700];
+        snprintf(set, sizeof(set), "redis.password_file=%s/crlf", dir);
+        char *sets[] = {set};
+        assert_int_equal(load("", sets, 1, &c, &d), 0);
+        assert_string_equal(c->redis_password.value, "S3cretPW");
+        config_free(c);
+        diag_free(d);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                snprintf(text, sizeof(text), "%s/%s", dir, bad[i].file);
+                unlink(text);
+        }
+        snprintf(text, sizeof(text), "%s/pw", dir);
+        unlink(text);
+        snprintf(text, sizeof(text), "%s/crlf", dir);
+        unlink(text);
+        rmdir(sub);
+        rmdir(dir);
+}
+
+/* Error messages never quote the value of a key that names a secret, nor a
+ * URL's password. */
+static void test_secrets_not_echoed(void **state)
+{
+        (void)state;
+        Config *c;
+        Diag *d;
+        char *sets[] = {
+            "redis.url:redis://:S3cretPW@h/0",
+            "kafka.properties.sasl.password:S3cretPW",
+            "kafka.properties.sasl.password=[S3cretPW]",
+        };
+        assert_int_equal(
+            load("kafka:\n  properties:\n    ssl.key.password: [S3cretPW]\n", sets, 3, &c, &d),
+            -EINVAL);
+        assert_int_equal(diag_count(d), 4);
+        for (unsigned i = 0; i < diag_count(d); i++)
+                if (strstr(diag_get(d, i), "S3cret"))
+                        fail_msg("quotes the secret: %s", diag_get(d, i));
+        assert_true(diag_has(d, "'redis.url:redis://:***@h/0'"));
+        assert_true(diag_has(d, "not shown: it names a secret"));
+        diag_free(d);
+}
+
+static void test_metrics_towns(void **state)
+{
+        (void)state;
+        Config *c;
+        Diag *d;
+        assert_int_equal(load("", NULL, 0, &c, &d), 0);
+        assert_int_equal(c->n_metrics_towns, 0);
+        config_free(c);
+        diag_free(d);
+        assert_int_equal(load("metrics:\n  towns: [温溪镇, 船寮镇]\n", NULL, 0, &c, &d), 0);
+        assert_int_equal(c->n_metrics_towns, 2);
+        assert_string_equal(c->metrics_towns[1], "船寮镇");
+        config_free(c);
+        diag_free(d);
+        char *sets[] = {"metrics.towns=[]"};
+        assert_int_equal(load("metrics:\n  towns: [温溪镇]\n", sets, 1, &c, &d), 0);
+        assert_int_equal(c->n_metrics_towns, 0);
+        config_free(c);
+        diag_free(d);
+        assert_int_equal(load("metrics:\n  towns: [\"\"]\n", NULL, 0, &c, &d), -EINVAL);
+        assert_true(diag_has(d, "metrics.towns[0]: expected a non-empty string"));
+        diag_free(d);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_defaults),      cmocka_unit_test(test_full_file),
             cmocka_unit_test(test_broken),        cmocka_unit_test(test_all_errors_reported),
             cmocka_unit_test(test_set_overrides), cmocka_unit_test(test_parsers),
+            cmocka_unit_test(test_secret_files),  cmocka_unit_test(test_secrets_not_echoed),
+            cmocka_unit_test(test_metrics_towns),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
