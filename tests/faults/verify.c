@@ -427,11 +427,15 @@ static bool same_transition(const char *a, const char *b, char *what, size_t len
                 char ra[512], rb[512];
                 rules_of(da, ra, sizeof(ra));
                 rules_of(db, rb, sizeof(rb));
-                same = json_equal(json_object_get(ja, "type"), json_object_get(jb, "type")) &&
-                       json_equal(json_object_get(da, "code"), json_object_get(db, "code")) &&
-                       json_equal(json_object_get(da, "previous_code"),
+                /* A field absent from both (risk.eliminated has no code) is
+                 * the same; json_equal() says no to two NULLs. */
+#define SAME_FIELD(x, y) ((!(x) && !(y)) || json_equal((x), (y)))
+                same = SAME_FIELD(json_object_get(ja, "type"), json_object_get(jb, "type")) &&
+                       SAME_FIELD(json_object_get(da, "code"), json_object_get(db, "code")) &&
+                       SAME_FIELD(json_object_get(da, "previous_code"),
                                   json_object_get(db, "previous_code")) &&
                        strcmp(ra, rb) == 0;
+#undef SAME_FIELD
         }
         json_decref(ja);
         json_decref(jb);
