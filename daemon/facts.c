@@ -403,7 +403,7 @@ static void fill_prior_income(Facts *f, const json_t *doc, int32_t today, ExprVa
         json_t *v;
         /* Distance 2d for a year d before the wanted one, 2d+1 after it:
          * nearest first, earlier before later at the same distance. */
-#define DIST(y) ((y) <= want ? 2 * (want - (y)) : 2 * ((y) - want) - 1)
+#define DIST(y) ((y) <= want ? 2 * (want - (y)) : 2 * ((y)-want) - 1)
         json_object_foreach ((json_t *)json_object_get(doc, "incomes"), k, v) {
                 char *end;
                 errno = 0;

@@ -314,8 +314,8 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                             c, "amount",
                             money_to_json(json_integer_value(json_object_get(e, "amount"))));
                         json_object_set_new(c, "label",
-                                            json_string(household_benefit_label(json_string_value(
-                                                json_object_get(e, "kind")))));
+                                            json_string(household_benefit_label(
+                                                json_string_value(json_object_get(e, "kind")))));
                         json_array_append_new(list, c);
                 }
                 const char *k;
@@ -363,8 +363,7 @@ static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
                 printf("</table>\n</body></html>\n");
         } else if (streq(format, "text")) {
                 printf("Benefits of household %s%s\n", id, a->year ? "" : " (all years)");
-                printf("  %-10s  %-20s %-16s %14s  %s\n", "date", "kind", "项目", "yuan",
-                       "source");
+                printf("  %-10s  %-20s %-16s %14s  %s\n", "date", "kind", "项目", "yuan", "source");
                 json_array_foreach (entries, i, e) {
                         const char *kind = json_string_value(json_object_get(e, "kind"));
                         money_format(json_integer_value(json_object_get(e, "amount")), buf,

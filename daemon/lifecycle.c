@@ -270,8 +270,8 @@ static void help_from_event(json_t *doc, const Event *ev)
                         date_format(ev->date, day, sizeof(day));
                 on = day;
         }
-        json_t *m = json_pack("{s:s, s:s, s:s, s:s}", "measure", measure ?: "other", "by",
-                              by ?: "", "applied_on", on, "via", event_type_name(ev->type));
+        json_t *m = json_pack("{s:s, s:s, s:s, s:s}", "measure", measure ?: "other", "by", by ?: "",
+                              "applied_on", on, "via", event_type_name(ev->type));
         if (m && ev->type == EV_RELIEF_PAID)
                 json_object_set_new(m, "amount", money_to_json(event_fen(ev, "amount")));
         if (m && ev->type == EV_ASSISTANCE_CHANGED && json_object_get(ev->data, "monthly_amount"))
@@ -328,8 +328,8 @@ static int handle_event(json_t *doc, const Event *ev, int64_t now, bool english)
                         size_t i;
                         json_t *r;
                         json_array_foreach (json_object_get(alert, "reasons"), i, r) {
-                                if (severity_rank(json_string_value(
-                                        json_object_get(r, "severity"))) == 0)
+                                if (severity_rank(
+                                        json_string_value(json_object_get(r, "severity"))) == 0)
                                         continue; /* key monitoring is not resolved */
                                 json_t *e = json_object_get(r, "evidence");
                                 json_object_set_new(sup,
@@ -453,8 +453,8 @@ static void close_alert(json_t *doc, json_t *alert, int64_t now)
         json_object_del(doc, "alert");
 }
 
-static void alert_step(json_t *doc, const char *household, json_t *active, int code,
-                       bool monitored, int64_t now, const LifecyclePolicy *pol, json_t *outputs);
+static void alert_step(json_t *doc, const char *household, json_t *active, int code, bool monitored,
+                       int64_t now, const LifecyclePolicy *pol, json_t *outputs);
 
 /* public_reasons() of reasons, which it releases. */
 static json_t *public_reasons_owned(json_t *reasons)
@@ -493,7 +493,8 @@ static void monitoring_step(json_t *doc, const char *household, bool monitored, 
         if (monitored && !m) {
                 int64_t n = get_ms(doc, "monitoring_n") + 1;
                 set_ms(doc, "monitoring_n", n);
-                json_object_set_new(doc, "monitoring", json_pack("{s:I}", "since_ms", (json_int_t)now));
+                json_object_set_new(doc, "monitoring",
+                                    json_pack("{s:I}", "since_ms", (json_int_t)now));
                 snprintf(id, sizeof(id), "m-%016" PRIx64 ":started",
                          fnv(household, "monitoring", (uint64_t)n));
                 emit(outputs, id, "household.monitoring.started", now,
@@ -507,10 +508,9 @@ static void monitoring_step(json_t *doc, const char *household, bool monitored, 
                 snprintf(id, sizeof(id), "m-%016" PRIx64 ":ended",
                          fnv(household, "monitoring", (uint64_t)n));
                 emit(outputs, id, "household.monitoring.ended", now,
-                     json_pack("{s:s, s:o, s:s, s:s, s:s, s:I}", "household_id", household,
-                               "cadre", cadre_of(doc), "town", profile_str(doc, "town"),
-                               "village", profile_str(doc, "village"), "at", at,
-                               "monitored_for",
+                     json_pack("{s:s, s:o, s:s, s:s, s:s, s:I}", "household_id", household, "cadre",
+                               cadre_of(doc), "town", profile_str(doc, "town"), "village",
+                               profile_str(doc, "village"), "at", at, "monitored_for",
                                (json_int_t)(now > since ? (now - since) / 1000 : 0)));
                 json_object_del(doc, "monitoring");
         }
@@ -568,8 +568,8 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
 
 /* Raise, change or eliminate the household's alert after an evaluation
  * whose active reasons (borrowed) give code. */
-static void alert_step(json_t *doc, const char *household, json_t *active, int code,
-                       bool monitored, int64_t now, const LifecyclePolicy *pol, json_t *outputs)
+static void alert_step(json_t *doc, const char *household, json_t *active, int code, bool monitored,
+                       int64_t now, const LifecyclePolicy *pol, json_t *outputs)
 {
         json_t *alert = json_object_get(doc, "alert");
         char id[160];
@@ -656,13 +656,11 @@ int lifecycle_candidate(json_t *doc, const char *household, const json_t *eval, 
         json_object_set_new(doc, "candidate",
                             json_pack("{s:s, s:I}", "id", id, "at_ms", (json_int_t)now));
         emit(outputs, id, "household.candidate.identified", now,
-             json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s}", "household_id", household,
-                       "reasons", public_reasons(json_object_get(eval, "reasons")),
-                       "first_event", "source",
+             json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s}", "household_id", household, "reasons",
+                       public_reasons(json_object_get(eval, "reasons")), "first_event", "source",
                        json_string_value(json_object_get(first, "source")) ?: "", "id",
                        json_string_value(json_object_get(first, "id")) ?: "", "type",
-                       json_string_value(json_object_get(first, "type")) ?: "", "route",
-                       "county"));
+                       json_string_value(json_object_get(first, "type")) ?: "", "route", "county"));
         return 1;
 }
 

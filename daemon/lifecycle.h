@@ -33,7 +33,7 @@ typedef struct {
         int64_t reminder_after_ms;
         int64_t visit_interval_ms;
         int64_t respond_within_urgent_ms; /* reasons with respond_within_ms < 0 */
-        bool english;                      /* messages hearth writes itself */
+        bool english;                     /* messages hearth writes itself */
 } LifecyclePolicy;
 
 /* What lifecycle_step() noticed besides its outputs, for the caller to log

@@ -25,8 +25,8 @@ typedef struct {
         const EventDecoder *dec;
         const RuleSet *rs; /* rules under the base config */
         bool *expected;    /* per rule of rs: some step expects it to fire */
-        bool *silent;      /* per rule: a case that names it, or where it fires, expects it silent */
-        bool *case_fired;  /* per rule, during one case: some step expects it to fire */
+        bool *silent;     /* per rule: a case that names it, or where it fires, expects it silent */
+        bool *case_fired; /* per rule, during one case: some step expects it to fire */
         bool *case_silent; /* per rule, during one case: some step expects it silent */
         unsigned n;        /* TAP lines so far */
         unsigned failed;
@@ -112,8 +112,8 @@ static void check_config(const YNode *c, const char *file, Diag *d)
 
 static void check_expect(const YNode *e, const char *file, Diag *d)
 {
-        static const char *const keys[] = {"code",    "reasons", "monitored", "messages",
-                                           "errors",  "outputs", "alert",     "refused"};
+        static const char *const keys[] = {"code",   "reasons", "monitored", "messages",
+                                           "errors", "outputs", "alert",     "refused"};
         if (e->type != YNODE_MAP) {
                 diag_add(d, file, e->line, e->col, "expect: expected a mapping");
                 return;
@@ -131,7 +131,8 @@ static void check_expect(const YNode *e, const char *file, Diag *d)
             (!is_scalar(alert) || (!streq(alert->scalar, "open") && !streq(alert->scalar, "none"))))
                 diag_add(d, file, alert->line, alert->col, "expect.alert: open or none");
         const YNode *ref = ynode_get(e, "refused");
-        if (ref && (!is_scalar(ref) || (!streq(ref->scalar, "true") && !streq(ref->scalar, "false"))))
+        if (ref &&
+            (!is_scalar(ref) || (!streq(ref->scalar, "true") && !streq(ref->scalar, "false"))))
                 diag_add(d, file, ref->line, ref->col, "expect.refused: true or false");
         static const char *const lists[] = {"reasons", "errors", "outputs"};
         for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
@@ -214,7 +215,8 @@ static void check_case(const YNode *c, const char *file, Diag *d)
         if (hh && hh->type != YNODE_MAP)
                 diag_add(d, file, hh->line, hh->col, "household: expected a mapping");
         const YNode *reg = ynode_get(c, "registered");
-        if (reg && (!is_scalar(reg) || (!streq(reg->scalar, "true") && !streq(reg->scalar, "false"))))
+        if (reg &&
+            (!is_scalar(reg) || (!streq(reg->scalar, "true") && !streq(reg->scalar, "false"))))
                 diag_add(d, file, reg->line, reg->col, "case.registered: true or false");
         const YNode *steps = ynode_get(c, "steps");
         if (!steps || steps->type != YNODE_SEQ) {
@@ -550,9 +552,9 @@ static bool expect_lifecycle(const YNode *e, const json_t *doc, const json_t *ou
         if (outs) {
                 bool ok = json_array_size(outputs) == outs->n;
                 for (size_t i = 0; ok && i < outs->n; i++)
-                        ok = streq_ptr(json_string_value(json_object_get(
-                                           json_array_get(outputs, i), "type")),
-                                       outs->items[i]->scalar);
+                        ok = streq_ptr(
+                            json_string_value(json_object_get(json_array_get(outputs, i), "type")),
+                            outs->items[i]->scalar);
                 if (!ok) {
                         size_t k = (size_t)snprintf(why, len, "expected outputs [");
                         for (size_t i = 0; i < outs->n && k < len; i++)

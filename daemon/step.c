@@ -13,8 +13,8 @@ static json_t *evaluate(const StepContext *c, const json_t *doc, int32_t today)
 /* 应纳尽纳: a household the registers do not know yet whose events would
  * make a registered household red is reported to the county, once. The
  * rules see what its pending events show, with no profile. */
-static bool candidate_check(const StepContext *c, json_t *doc, const char *household,
-                            int64_t now, json_t *outputs)
+static bool candidate_check(const StepContext *c, json_t *doc, const char *household, int64_t now,
+                            json_t *outputs)
 {
         if (json_object_get(doc, "candidate") || !c->dec)
                 return false;
@@ -64,7 +64,7 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         const json_t *alert = json_object_get(doc, "alert");
         const json_t *ack = json_object_get(alert, "acknowledged_ms");
         if (!acked && ack)
-                notes->acknowledge_ms =
-                    json_integer_value(ack) - json_integer_value(json_object_get(alert, "raised_ms"));
+                notes->acknowledge_ms = json_integer_value(ack) -
+                                        json_integer_value(json_object_get(alert, "raised_ms"));
         return 0;
 }

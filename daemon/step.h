@@ -19,7 +19,7 @@ typedef json_t *(*StepEvalFn)(const json_t *doc, int32_t today, void *userdata);
 typedef struct {
         StepEvalFn eval; /* NULL: no rule fires */
         void *eval_userdata;
-        const EventDecoder *dec;      /* to apply pending events */
+        const EventDecoder *dec; /* to apply pending events */
         const LifecyclePolicy *policy;
 } StepContext;
 

@@ -956,8 +956,7 @@ static void test_reopen_ids_unique(void **state)
                         }
                         if (!steps[i].event)
                                 n = step(&f, ev, NULL, NULL);
-                        else if (streq(steps[i].event, "resolve") &&
-                                 (given_help(&f), true))
+                        else if (streq(steps[i].event, "resolve") && (given_help(&f), true))
                                 n = step(&f, ev, "alert.resolved",
                                          "{\"alert_id\":\"%s\",\"by\":\"C1\"}", aid);
                         else
@@ -1169,12 +1168,10 @@ static void test_determinism(void **state)
         json_auto_t *other = script(f.doc, "H14");
 
         static const char *const want[] = {
-            "risk.alert.raised",          "household.monitoring.started",
-            "risk.alert.changed",         "risk.alert.reminder",
-            "risk.alert.escalated",       "risk.alert.changed",
-            "risk.eliminated",            "household.monitoring.ended",
-            "risk.alert.raised",          "risk.alert.reminder",
-            "risk.alert.escalated",       "visit.overdue",
+            "risk.alert.raised",   "household.monitoring.started", "risk.alert.changed",
+            "risk.alert.reminder", "risk.alert.escalated",         "risk.alert.changed",
+            "risk.eliminated",     "household.monitoring.ended",   "risk.alert.raised",
+            "risk.alert.reminder", "risk.alert.escalated",         "visit.overdue",
         };
         assert_int_equal(json_array_size(a), ELEMENTSOF(want));
         assert_int_equal(json_array_size(b), json_array_size(a));

@@ -512,7 +512,7 @@ static void test_facts(void **state)
         assert_num(f, "income_last_year_year", 202500);
         assert_num(f, "income_verified", 3000000);
         assert_num(f, "income_verified_year", 202500);
-        assert_num(f, "income", 3000000); /* verified of the same year wins */
+        assert_num(f, "income", 3000000);       /* verified of the same year wins */
         assert_num(f, "prior_income", 3000000); /* verified of last year wins */
         assert_num(f, "prior_income_year", 202500);
         assert_num(f, "medical_12m", 4500000);
@@ -1003,9 +1003,10 @@ static void test_reasons_json(void **state)
         assert_int_equal(rules_eval(rs, doc, day("2026-03-02"), lines, 1, &res), 0);
         assert_int_equal(res.code, RULES_RED);
         assert_int_equal(res.n_reasons, 1);
-        assert_string_equal(res.reasons[0].message,
-                            "近12个月刚性支出45000.5元（医疗自付45000.5元，意外医疗0元），超过2025年"
-                            "家庭可支配收入36000元");
+        assert_string_equal(
+            res.reasons[0].message,
+            "近12个月刚性支出45000.5元（医疗自付45000.5元，意外医疗0元），超过2025年"
+            "家庭可支配收入36000元");
         json_t *arr = rules_result_reasons_json(&res);
         assert_non_null(arr);
         json_t *r0 = json_array_get(arr, 0);
