@@ -83,7 +83,7 @@ static const char *reason_class(const char *reason)
             {"type:", "unknown_type"}, {"key:", "key"},
             {"value:", "value"},       {"subject:", "household_id"},
             {"redis:", "redis"},       {"data.", "data"},
-            {"data:", "data"},
+            {"data:", "data"},         {"header", "header"},
         };
         for (size_t i = 0; i < ELEMENTSOF(classes); i++)
                 if (strncmp(reason, classes[i].prefix, strlen(classes[i].prefix)) == 0)
@@ -392,8 +392,8 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
                            "since the alert was raised (measure, relief, programme, resolved "
                            "need); the alert stays open",
                            household,
-                           json_string_value(json_object_get(
-                               json_object_get(doc, "alert"), "id")) ?: "-");
+                           json_string_value(json_object_get(json_object_get(doc, "alert"), "id"))
+                               ?: "-");
                 metric_count(p, "hearth_resolutions_refused_total", 1, NULL);
         }
         return 0;
@@ -467,8 +467,8 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                         p->stats.duplicates++;
                         continue;
                 }
-                int r = household_step(p, gc->doc, g->household, &it->ev,
-                                       event_clock(it->m, now), &fx, gc->outputs);
+                int r = household_step(p, gc->doc, g->household, &it->ev, event_clock(it->m, now),
+                                       &fx, gc->outputs);
                 if (r == -ENOSPC) {
                         dead_letter(p, it,
                                     it->ev.type == EV_NEED_REPORTED
@@ -523,12 +523,15 @@ static int send_entry(Pipeline *p, const char *household, const char *id, const 
 
 static int output_type_index(const char *type)
 {
-        static const char *const types[] = {
-            "risk.alert.raised",           "risk.alert.changed",
-            "risk.alert.reminder",         "risk.alert.escalated",
-            "risk.eliminated",             "visit.overdue",
-            "household.monitoring.started", "household.monitoring.ended",
-            "household.candidate.identified"};
+        static const char *const types[] = {"risk.alert.raised",
+                                            "risk.alert.changed",
+                                            "risk.alert.reminder",
+                                            "risk.alert.escalated",
+                                            "risk.eliminated",
+                                            "visit.overdue",
+                                            "household.monitoring.started",
+                                            "household.monitoring.ended",
+                                            "household.candidate.identified"};
         for (int i = 0; i < (int)ELEMENTSOF(types); i++)
                 if (streq(types[i], type))
                         return i;
@@ -735,6 +738,25 @@ out:
         return ret;
 }
 
+/* The message's headers (borrowed from it) into hdrs, at most max of them.
+ * Why max: a message with more headers than the decoder allows needs only
+ * one more than the limit to be refused. */
+static size_t message_headers(rd_kafka_message_t *m, EventHeader *hdrs, size_t max)
+{
+        rd_kafka_headers_t *h;
+        if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return 0;
+        size_t n = 0;
+        const char *name;
+        const void *value;
+        size_t len;
+        while (n < max &&
+               rd_kafka_header_get_all(h, n, &name, &value, &len) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                hdrs[n++] = (EventHeader){name, value, value ? len : 0};
+        }
+        return n;
+}
+
 int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
 {
         int64_t started = clock_mono_us();
@@ -756,8 +778,14 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
                          (int)msgs[i]->partition);
                 if (!track_get(p, rd_kafka_topic_name(msgs[i]->rkt), msgs[i]->partition, true))
                         goto out;
-                if (event_decode(p->dec, msgs[i]->key, msgs[i]->key_len, msgs[i]->payload,
-                                 msgs[i]->len, &it->ev, err, sizeof(err)) < 0) {
+                EventHeader hdrs[EVENT_MAX_HEADERS + 1];
+                EventMessage em = {.key = msgs[i]->key,
+                                   .keylen = msgs[i]->key_len,
+                                   .headers = hdrs,
+                                   .n_headers = message_headers(msgs[i], hdrs, ELEMENTSOF(hdrs)),
+                                   .value = msgs[i]->payload,
+                                   .len = msgs[i]->len};
+                if (event_decode_message(p->dec, &em, &it->ev, err, sizeof(err)) < 0) {
                         if ((ret = dead_letter(p, it, err)) < 0)
                                 goto out;
                         continue;
