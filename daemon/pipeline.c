@@ -306,8 +306,7 @@ static int dead_letter(Pipeline *p, Item *it, const char *reason)
                 }
                 copy->partition = d->partition;
                 copy->offset = d->offset;
-                r = producer_send_dead_letter(p->producer, m->key, m->key_len, m->payload, m->len,
-                                              reason, copy);
+                r = producer_send_dead_letter(p->producer, m, reason, copy);
                 if (r != -ENOBUFS || tries >= 100)
                         break;
                 producer_poll(p->producer, 100);
@@ -1069,8 +1068,7 @@ void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
                         again->offset = d->offset;
                 }
                 if (!again || !again->topic || !again->reason ||
-                    producer_send_dead_letter(p->producer, m->key, m->key_len, m->payload, m->len,
-                                              d->reason, again) < 0) {
+                    producer_resend_dead_letter(p->producer, m, again) < 0) {
                         if (again && (!again->topic || !again->reason))
                                 delivery_free(again);
                         /* Give up on this copy: the position never passes it,
