@@ -1094,6 +1094,7 @@ static void test_content_mode(void **state)
         assert_int_equal(msg_decode(f, &m, &ev, err, sizeof(err)), 0);
         assert_false(ev.binary);
         event_done(&ev);
+        msg_free(&m);
         /* A data object without attributes anywhere: neither mode. */
         msg_load(f, "need.reported", &m);
         while (m.n)
