@@ -585,11 +585,14 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
                 }
                 json_decref(outputs);
                 const json_t *evj = json_object_get(doc, "eval");
-                json_object_set_new(codes, ev.subject,
-                                    json_pack("{s:O, s:O}", "code",
-                                              json_object_get(evj, "code") ?: json_string("green"),
-                                              "monitored",
-                                              json_object_get(evj, "monitored") ?: json_false()));
+                /* "s" and "b" copy: a fallback made with json_string() and
+                 * packed with "O" leaked when the household had no code yet
+                 * (an unregistered household's candidate). */
+                json_object_set_new(
+                    codes, ev.subject,
+                    json_pack("{s:s, s:b}", "code",
+                              json_string_value(json_object_get(evj, "code")) ?: "green",
+                              "monitored", json_is_true(json_object_get(evj, "monitored"))));
                 event_done(&ev);
         }
         free(line);
