@@ -41,7 +41,7 @@ out=$(http "$MPORT" /metrics)
 check "events counted by topic and type" grep -q 'hearth_events_total{topic="household.reports",type="civil.relief.paid"} 4' <<<"$out"
 check "the dead letter counted by reason class" grep -q 'hearth_dead_letters_total{reason="not_json"} 1' <<<"$out"
 check "the raised alert counted by type, code and town" grep -q 'hearth_alerts_total{code="yellow",town="温溪镇",type="risk.alert.raised"} 1' <<<"$out"
-check "rule firings counted" grep -qE 'hearth_rule_firings_total\{rule="open_need"\} [1-9]' <<<"$out"
+check "rule firings counted (urgent_need: the need is urgent)" grep -qE 'hearth_rule_firings_total\{rule="urgent_need"\} [1-9]' <<<"$out"
 check "processing latency histogram observed" grep -qE '^hearth_event_processing_seconds_count [1-9]' <<<"$out"
 check "Redis round-trip histogram observed" grep -qE '^hearth_redis_roundtrip_seconds_count [1-9]' <<<"$out"
 check "open yellow alerts gauge is 1" wait_for 10 bash -c "http() { exec 5<>/dev/tcp/127.0.0.1/$MPORT; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&5; cat <&5; }; http | grep -q 'hearth_open_alerts{code=\"yellow\"} 1'"

@@ -19,7 +19,13 @@ write_config "visits:
   interval: 365d"
 start_hearthd
 check "hearthd READY" wait_ready 30
-for step in 1 2 3 4 5 6; do
+# READY comes at subscription; the group's first assignment comes ~3 s later
+# (the mock's initial rebalance delay). Events of two steps sent before it
+# arrive in one batch across topics, and a claim applied before its
+# household's registration made a candidate the replay never sees.
+wait_for 30 grep -q "kafka: assigned" "$T/hearthd.log"
+# Every step of the scenarios, as the replay below reads all of them.
+for step in $(grep -oP '^[0-9]+(?=\t)' "$SCEN" | sort -nu); do
         grep -P "^$step\t" "$SCEN" | while IFS=$'\t' read -r _ topic key json; do
                 printf '%s\t%s\n' "$key" "$json" | produce "$topic"
         done
@@ -58,7 +64,7 @@ check "benefits --year 2025: nothing that year" jq -e '(.benefits | length) == 0
 check "benefits of an unknown household exits 3" test "$rc" = 3
 
 out=$("$HEARTHCTL" --redis "$REDIS_URL" stats --json); rc=$?
-check "stats: two red alerts open (hospital bill, typhoon)" jq -e '.open_alerts.red == 2 and .open_alerts.yellow == 0' <<<"$out"
+check "stats: two red alerts open (hospital bill, typhoon), one yellow (income below the line)" jq -e '.open_alerts.red == 2 and .open_alerts.yellow == 1' <<<"$out"
 check "stats: raised and eliminated counted" jq -e '.counters["risk.alert.raised:red"] == 2 and .counters["risk.eliminated:yellow"] == 2' <<<"$out"
 out=$("$HEARTHCTL" --redis "$REDIS_URL" household H3311210001)
 check "household text names the code and reasons" bash -c "grep -q 'code: red' <<<\"\$0\" && grep -q 'rigid_expenditure_illness' <<<\"\$0\"" "$out"
