@@ -24,7 +24,8 @@ LIB_OBJ   := $(LIB_SRC:daemon/%.c=$(B)/obj/%.o)
 LIB_OBJ_S := $(LIB_SRC:daemon/%.c=$(BS)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BS)/%)
 
-.PHONY: all san test demo deps lint format format-check clean help unit integration
+.PHONY: all san test demo deps lint lint-banned lint-refs lint-asyncapi format format-check clean \
+        help unit integration
 
 all: hearthd hearthctl $(B)/testbroker $(B)/notifylisten $(B)/gen
 
@@ -33,7 +34,8 @@ help:
 	@echo "make deps       install the Debian packages that are missing (as root)"
 	@echo "make test       deps + build + ASan/UBSan build + every unit and integration test"
 	@echo "make demo       run hearthd on an embedded test broker and a local redis-server"
-	@echo "make lint       refuse banned functions;  make format-check: clang-format check"
+	@echo "make lint       banned functions, schemas/asyncapi.yaml (official parser, via npm)"
+	@echo "make format-check  clang-format check"
 
 # --- normal build -----------------------------------------------------------
 $(B)/obj/%.o: daemon/%.c
@@ -77,7 +79,7 @@ san: $(BS)/hearthd $(BS)/hearthctl $(UNIT_BIN)
 test: deps
 	$(MAKE) all
 	$(MAKE) san
-	$(MAKE) lint
+	$(MAKE) lint-banned lint-refs
 	$(MAKE) bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000
 	$(MAKE) fuzz-replay
 	$(MAKE) faults-tools
@@ -105,11 +107,40 @@ deps:
 	fi
 
 # --- hygiene ----------------------------------------------------------------
+# make lint = the three below. make test runs lint-banned and lint-refs only:
+# lint-asyncapi needs npm and the registry, which make test must not.
+lint: lint-banned lint-refs lint-asyncapi
+
 BANNED := \b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|atoll|gets|strncpy)\s*\(
-lint:
+lint-banned:
 	@if grep -nPr '$(BANNED)' daemon tests --include='*.c' --include='*.h'; then \
 	  echo "lint: banned functions above (use snprintf, checked parsers)"; exit 1; \
 	else echo "lint: OK"; fi
+
+# schemas/asyncapi.yaml names every schema file, and every file it names exists.
+lint-refs:
+	@fail=0; \
+	for r in $$(grep -oE "\\$$ref: '\./[^']+'" schemas/asyncapi.yaml | sed -E "s/.*'\.\/(.*)'/\1/" | sort -u); do \
+	  [ -f "schemas/$$r" ] || { echo "schemas/asyncapi.yaml: \$$ref ./$$r: no such file"; fail=1; }; \
+	done; \
+	for f in schemas/*.json schemas/out/*.json; do \
+	  grep -qF "'./$${f#schemas/}'" schemas/asyncapi.yaml || { echo "schemas/asyncapi.yaml: $$f is not referenced"; fail=1; }; \
+	done; \
+	[ $$fail = 0 ] && echo "lint: asyncapi.yaml references every schema file"
+
+# The official AsyncAPI parser, pinned, installed on demand into build/npm.
+ASYNCAPI_PARSER := 3.6.6
+NPM_DIR := $(B)/npm
+$(NPM_DIR)/.parser-$(ASYNCAPI_PARSER):
+	@command -v npm >/dev/null && command -v node >/dev/null || \
+	  { echo "lint-asyncapi: needs node (18 or later) and npm" >&2; exit 1; }
+	@mkdir -p $(NPM_DIR)
+	npm install --prefix $(NPM_DIR) --no-save --no-audit --no-fund --loglevel=error \
+	  @asyncapi/parser@$(ASYNCAPI_PARSER)
+	@touch $@
+
+lint-asyncapi: $(NPM_DIR)/.parser-$(ASYNCAPI_PARSER)
+	@node tests/lint/asyncapi.mjs schemas/asyncapi.yaml $(NPM_DIR)/node_modules
 
 format-check:
 	@clang-format --dry-run --Werror daemon/*.c daemon/*.h tests/*.c tests/unit/*.c && echo "format: OK"

@@ -17,7 +17,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 FUZZ_NICE    ?= nice -n 10
-FUZZ_TARGETS ?= event schema rules expr config
+FUZZ_TARGETS ?= event headers schema rules expr config
 FUZZ_TIMEOUT ?= 25
 
 FZ        := build/fuzz
@@ -28,10 +28,11 @@ FUZZ_WARN := $(filter-out -Wno-format-truncation -Werror,$(WARN)) -Wno-missing-f
 FUZZ_OBJ  := $(LIB_SRC:daemon/%.c=$(FZ)/obj/%.o)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 
-# Largest input per target: an event message, a schema with its instance, a
-# rule file, an expression (EXPR_MAX_SOURCE) with its environment bytes, a
-# config file.
+# Largest input per target: an event message, its headers with the message,
+# a schema with its instance, a rule file, an expression (EXPR_MAX_SOURCE)
+# with its environment bytes, a config file.
 FUZZ_MAXLEN_event  := 8192
+FUZZ_MAXLEN_headers := 8192
 FUZZ_MAXLEN_schema := 16384
 FUZZ_MAXLEN_rules  := 16384
 FUZZ_MAXLEN_expr   := 4400
@@ -70,7 +71,8 @@ fuzz: fuzz-build
 	@mkdir -p $(FZ)/log; fail=0; \
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FZ)/new/$$t $(FZ)/artifacts/$$t; \
-	  case $$t in event) ml=$(FUZZ_MAXLEN_event);; schema) ml=$(FUZZ_MAXLEN_schema);; \
+	  case $$t in event) ml=$(FUZZ_MAXLEN_event);; headers) ml=$(FUZZ_MAXLEN_headers);; \
+	    schema) ml=$(FUZZ_MAXLEN_schema);; \
 	    rules) ml=$(FUZZ_MAXLEN_rules);; expr) ml=$(FUZZ_MAXLEN_expr);; *) ml=$(FUZZ_MAXLEN_config);; esac; \
 	  echo "== fuzz_$$t: $(FUZZ_SECONDS)s, -max_len=$$ml, log $(FZ)/log/$$t.log"; \
 	  touch $(FZ)/log/$$t.start; \

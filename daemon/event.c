@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include "macro.h"
 #include "money.h"
 
@@ -431,46 +432,341 @@ static int numbers_exact(const char *s, size_t len, char *err, size_t errlen)
         return 0;
 }
 
-int event_decode(const EventDecoder *d, const void *key, size_t keylen, const void *payload,
-                 size_t len, Event *ev, char *err, size_t errlen)
+/* Case-insensitive prefix test of a byte string (not NUL-terminated). */
+static bool prefix_ci(const void *s, size_t len, const char *prefix)
 {
-        *ev = (Event){0};
-        if (!payload) {
-                snprintf(err, errlen, "value: the message has no value");
+        size_t n = strlen(prefix);
+        return s && len >= n && strncasecmp(s, prefix, n) == 0;
+}
+
+/* A header name as a reason may quote it: at most 64 bytes of printable
+ * ASCII, anything else as '?'. Why: reasons go to a Kafka header and the
+ * log, and a header name is the sender's bytes. */
+static const char *header_label(const char *name, char *buf, size_t len)
+{
+        size_t n = 0, l = strlen(name);
+        for (size_t i = 0; i < l && i < 64 && n + 1 < len; i++)
+                buf[n++] = name[i] > 0x20 && name[i] < 0x7f ? name[i] : '?';
+        buf[n] = '\0';
+        if (l > 64 && n + 4 < len)
+                memcpy(buf + n, "...", 4);
+        return buf;
+}
+
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF
+ * (what jansson accepts inside a JSON string). */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                unsigned char c = s[i];
+                size_t k;
+                uint32_t cp;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if (c >= 0xC2 && c <= 0xDF)
+                        k = 1, cp = c & 0x1F;
+                else if (c >= 0xE0 && c <= 0xEF)
+                        k = 2, cp = c & 0x0F;
+                else if (c >= 0xF0 && c <= 0xF4)
+                        k = 3, cp = c & 0x07;
+                else
+                        return false;
+                if (n - i <= k)
+                        return false;
+                for (size_t j = 1; j <= k; j++) {
+                        if ((s[i + j] & 0xC0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (s[i + j] & 0x3F);
+                }
+                if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+                    (cp >= 0xD800 && cp <= 0xDFFF))
+                        return false;
+                i += k + 1;
+        }
+        return true;
+}
+
+/* The header limits (EVENT_MAX_HEADERS...), and the one content-type
+ * header, in either mode. Sets *ctype (NULL when absent) and *has_ce (any
+ * header named ce_..., in any case). */
+static int headers_check(const EventMessage *m, const EventHeader **ctype, bool *has_ce, char *err,
+                         size_t errlen)
+{
+        char label[80];
+        *ctype = NULL;
+        *has_ce = false;
+        if (m->n_headers > EVENT_MAX_HEADERS) {
+                snprintf(err, errlen, "headers: %zu headers, at most %d", m->n_headers,
+                         EVENT_MAX_HEADERS);
                 return -EINVAL;
         }
-        if (len > d->max_bytes) {
-                snprintf(err, errlen, "value: message of %zu bytes exceeds %zu", len, d->max_bytes);
-                return -EINVAL;
+        for (size_t i = 0; i < m->n_headers; i++) {
+                const EventHeader *h = &m->headers[i];
+                size_t nl = strlen(h->name);
+                if (nl > EVENT_MAX_HEADER_NAME) {
+                        snprintf(err, errlen, "header %s: name of %zu bytes exceeds %d",
+                                 header_label(h->name, label, sizeof(label)), nl,
+                                 EVENT_MAX_HEADER_NAME);
+                        return -EINVAL;
+                }
+                if (h->value && h->len > EVENT_MAX_HEADER_VALUE) {
+                        snprintf(err, errlen, "header %s: value of %zu bytes exceeds %d",
+                                 header_label(h->name, label, sizeof(label)), h->len,
+                                 EVENT_MAX_HEADER_VALUE);
+                        return -EINVAL;
+                }
+                *has_ce = *has_ce || prefix_ci(h->name, nl, "ce_");
+                if (strcasecmp(h->name, "content-type") != 0)
+                        continue;
+                if (*ctype) {
+                        snprintf(err, errlen, "header content-type: appears more than once");
+                        return -EINVAL;
+                }
+                *ctype = h;
         }
+        return 0;
+}
+
+/* A header value as a JSON string: present, no NUL, valid UTF-8. */
+static json_t *header_string(const EventHeader *h, char *err, size_t errlen)
+{
+        char label[80];
+        const char *why = NULL;
+        if (!h->value)
+                why = "no value";
+        else if (memchr(h->value, '\0', h->len))
+                why = "NUL byte in the value";
+        else if (!utf8_valid(h->value, h->len))
+                why = "value is not valid UTF-8";
+        if (why) {
+                snprintf(err, errlen, "header %s: %s", header_label(h->name, label, sizeof(label)),
+                         why);
+                return NULL;
+        }
+        json_t *s = json_stringn(h->value, h->len);
+        if (!s)
+                snprintf(err, errlen, "header %s: out of memory",
+                         header_label(h->name, label, sizeof(label)));
+        return s;
+}
+
+/* True for a CloudEvents attribute name as the envelope allows it: 1 to 20
+ * lower-case letters or digits. */
+static bool attribute_name_valid(const char *s)
+{
+        size_t l = strlen(s);
+        if (l < 1 || l > 20)
+                return false;
+        for (size_t i = 0; i < l; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+                        return false;
+        return true;
+}
+
+/* The attributes of a binary-mode message as the members of a structured
+ * event: each ce_<name> header as <name>, content-type as datacontenttype. */
+static int binary_attributes(const EventMessage *m, const EventHeader *ctype, json_t *root,
+                             char *err, size_t errlen)
+{
+        char label[80];
+        for (size_t i = 0; i < m->n_headers; i++) {
+                const EventHeader *h = &m->headers[i];
+                if (!prefix_ci(h->name, strlen(h->name), "ce_"))
+                        continue;
+                const char *attr = h->name + 3;
+                const char *why = NULL;
+                if (strncmp(h->name, "ce_", 3) != 0 || !attribute_name_valid(attr))
+                        why = "not a CloudEvents attribute header (ce_ and 1 to 20 lower-case "
+                              "letters or digits)";
+                else if (streq(attr, "data"))
+                        why = "not an attribute: the message value is the data";
+                else if (streq(attr, "datacontenttype"))
+                        why = "not an attribute in the Kafka binding: the data's media type is "
+                              "the content-type header";
+                else if (json_object_get(root, attr))
+                        why = "appears more than once";
+                if (why) {
+                        snprintf(err, errlen, "header %s: %s",
+                                 header_label(h->name, label, sizeof(label)), why);
+                        return -EINVAL;
+                }
+                json_t *v = header_string(h, err, errlen);
+                if (!v || json_object_set_new(root, attr, v) < 0)
+                        return -EINVAL;
+        }
+        if (ctype) {
+                json_t *v = header_string(ctype, err, errlen);
+                if (!v || json_object_set_new(root, "datacontenttype", v) < 0)
+                        return -EINVAL;
+        }
+        static const char *const required[] = {"specversion", "id", "source", "type", "subject"};
+        for (size_t i = 0; i < ELEMENTSOF(required); i++)
+                if (!json_object_get(root, required[i])) {
+                        snprintf(err, errlen, "header ce_%s: missing", required[i]);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+/* A reason about a binary-mode event's attribute names its header: "id: ..."
+ * or "not a CloudEvent: id: ..." becomes "header ce_id: ...", and
+ * datacontenttype the content-type header. Reasons about data stay. */
+static void reason_to_header(const json_t *root, const char *e, char *err, size_t errlen)
+{
+        const char *s = e, *colon;
+        if (strncmp(s, "not a CloudEvent: ", 18) == 0)
+                s += 18;
+        if ((colon = strstr(s, ": ")) && (size_t)(colon - s) <= 20) {
+                char attr[24];
+                memcpy(attr, s, (size_t)(colon - s));
+                attr[colon - s] = '\0';
+                if (!streq(attr, "data") && json_object_get(root, attr)) {
+                        if (streq(attr, "datacontenttype"))
+                                snprintf(err, errlen, "header content-type: %s", colon + 2);
+                        else
+                                snprintf(err, errlen, "header ce_%s: %s", attr, colon + 2);
+                        return;
+                }
+        }
+        snprintf(err, errlen, "%s", e);
+}
+
+/* Parses a message value as JSON text: no NUL, strict, exact numbers. any
+ * also takes a scalar at the top. what names the value in reasons. */
+static json_t *value_parse(const void *value, size_t len, bool any, const char *what, char *err,
+                           size_t errlen)
+{
         /* JSON text has no raw NUL, but jansson skips one after a number or
          * a literal, so {"n":0<NUL>} was accepted (found by
          * tests/fuzz/fuzz_event.c). */
-        const char *nul = memchr(payload, '\0', len);
+        const char *nul = memchr(value, '\0', len);
         if (nul) {
-                snprintf(err, errlen, "not JSON: NUL byte at offset %zu",
-                         (size_t)(nul - (const char *)payload));
-                return -EINVAL;
+                snprintf(err, errlen, "%snot JSON: NUL byte at offset %zu", what,
+                         (size_t)(nul - (const char *)value));
+                return NULL;
         }
         json_error_t je;
-        json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &je);
+        json_t *root =
+            json_loadb(value, len, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
         if (!root) {
-                snprintf(err, errlen, "not JSON: %s at line %d column %d", je.text, je.line,
+                snprintf(err, errlen, "%snot JSON: %s at line %d column %d", what, je.text, je.line,
                          je.column);
                 one_line(errlen > 0 ? err : NULL);
-                return -EINVAL;
+                return NULL;
         }
-        if (numbers_exact(payload, len, err, errlen) < 0) {
+        if (numbers_exact(value, len, err, errlen) < 0) {
                 json_decref(root);
+                return NULL;
+        }
+        return root;
+}
+
+/* Binary content mode: the ce_ headers and content-type around the value
+ * as data, built into the structured event they stand for and decoded as
+ * that, so that both modes validate alike and give the same Event. */
+static int decode_binary(const EventDecoder *d, const EventMessage *m, const EventHeader *ctype,
+                         Event *ev, char *err, size_t errlen)
+{
+        char e[512];
+        json_t *root = json_object();
+        if (!root) {
+                snprintf(err, errlen, "value: out of memory");
+                return -ENOMEM;
+        }
+        if (binary_attributes(m, ctype, root, err, errlen) < 0)
+                goto fail;
+        json_t *data = value_parse(m->value, m->len, true, "value: ", err, errlen);
+        if (!data)
+                goto fail;
+        if (!json_is_object(data)) {
+                json_decref(data);
+                snprintf(err, errlen,
+                         "value: the data of a binary-mode event must be a JSON "
+                         "object");
+                goto fail;
+        }
+        if (json_object_set_new(root, "data", data) < 0) {
+                snprintf(err, errlen, "value: out of memory");
+                goto fail;
+        }
+        /* event_from_json() takes a reference; ours keeps the attributes
+         * to name the header of a reason. */
+        if (event_from_json(d, json_incref(root), ev, e, sizeof(e)) < 0) {
+                reason_to_header(root, e, err, errlen);
+                goto fail;
+        }
+        json_decref(root);
+        ev->binary = true;
+        return 0;
+fail:
+        json_decref(root);
+        one_line(errlen > 0 ? err : NULL);
+        return -EINVAL;
+}
+
+int event_decode_message(const EventDecoder *d, const EventMessage *m, Event *ev, char *err,
+                         size_t errlen)
+{
+        const EventHeader *ctype;
+        bool has_ce;
+        int r;
+        *ev = (Event){0};
+        if ((r = headers_check(m, &ctype, &has_ce, err, errlen)) < 0) {
+                one_line(errlen > 0 ? err : NULL);
+                return r;
+        }
+        /* The content mode, as the Kafka binding decides it: the
+         * application/cloudevents media type says structured, ce_ headers
+         * say binary; without either, hearth's contract says structured. */
+        bool structured_type =
+            ctype && prefix_ci(ctype->value, ctype->len, "application/cloudevents");
+        if (structured_type &&
+            prefix_ci(ctype->value, ctype->len, "application/cloudevents-batch")) {
+                snprintf(err, errlen, "header content-type: batched CloudEvents are not supported");
                 return -EINVAL;
         }
-        int r = event_from_json(d, root, ev, err, errlen);
+        bool binary = has_ce && !structured_type;
+        if (!m->value) {
+                snprintf(err, errlen, "value: the message has no value%s",
+                         binary ? " (the data of a binary-mode event)" : "");
+                return -EINVAL;
+        }
+        if (m->len > d->max_bytes) {
+                snprintf(err, errlen, "value: message of %zu bytes exceeds %zu", m->len,
+                         d->max_bytes);
+                return -EINVAL;
+        }
+        if (binary)
+                r = decode_binary(d, m, ctype, ev, err, errlen);
+        else {
+                json_t *root = value_parse(m->value, m->len, false, "", err, errlen);
+                if (!root)
+                        return -EINVAL;
+                if (json_is_object(root) && !json_object_get(root, "specversion") &&
+                    !structured_type) {
+                        json_decref(root);
+                        snprintf(err, errlen,
+                                 "not a CloudEvent: the value has no specversion and the message "
+                                 "has no ce_ headers (neither structured nor binary mode)");
+                        return -EINVAL;
+                }
+                r = event_from_json(d, root, ev, err, errlen);
+        }
         if (r < 0)
                 return r;
-        if (!key || keylen != strlen(ev->subject) || memcmp(key, ev->subject, keylen) != 0) {
+        if (!m->key || m->keylen != strlen(ev->subject) ||
+            memcmp(m->key, ev->subject, m->keylen) != 0) {
                 snprintf(err, errlen, "key: the Kafka key must be the household id (subject)");
                 event_done(ev);
                 return -EINVAL;
         }
         return 0;
+}
+
+int event_decode(const EventDecoder *d, const void *key, size_t keylen, const void *payload,
+                 size_t len, Event *ev, char *err, size_t errlen)
+{
+        const EventMessage m = {.key = key, .keylen = keylen, .value = payload, .len = len};
+        return event_decode_message(d, &m, ev, err, errlen);
 }

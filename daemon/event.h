@@ -1,7 +1,8 @@
 /* Decoding one input message into a validated event: size and depth
- * limits, strict JSON, the CloudEvents envelope, the JSON Schema of its
- * type, exact money and the household id. Anything wrong gives a one-line
- * reason naming the offending field, for the dead-letter header. */
+ * limits, strict JSON, the CloudEvents envelope (structured or binary
+ * content mode of the Kafka protocol binding), the JSON Schema of its type,
+ * exact money and the household id. Anything wrong gives a one-line reason
+ * naming the offending field or header, for the dead-letter header. */
 #pragma once
 
 #include <jansson.h>
@@ -37,10 +38,34 @@ typedef struct {
         int32_t date;        /* event date in days since 1970-01-01 (see event_date) */
         json_t *root;        /* the whole event, owned */
         json_t *data;        /* borrowed from root */
+        bool binary;         /* arrived in binary content mode (ce_ headers) */
 } Event;
 
 #define EVENT_MAX_DEPTH 32
 #define EVENT_MAX_STRING 4096
+/* Kafka headers of one input message: at most this many, names of at most
+ * EVENT_MAX_HEADER_NAME bytes, values of at most EVENT_MAX_HEADER_VALUE
+ * bytes (EVENT_MAX_STRING characters of UTF-8 at 4 bytes each). */
+#define EVENT_MAX_HEADERS 64
+#define EVENT_MAX_HEADER_NAME 256
+#define EVENT_MAX_HEADER_VALUE (4 * EVENT_MAX_STRING)
+
+/* One Kafka header, borrowed from the message. */
+typedef struct {
+        const char *name;  /* NUL-terminated */
+        const void *value; /* NULL for a header without a value */
+        size_t len;
+} EventHeader;
+
+/* One Kafka message as the decoder sees it; everything borrowed. */
+typedef struct {
+        const void *key; /* NULL when the message has none */
+        size_t keylen;
+        const EventHeader *headers;
+        size_t n_headers;
+        const void *value; /* NULL when the message has none */
+        size_t len;
+} EventMessage;
 
 typedef struct EventDecoder EventDecoder;
 
@@ -50,9 +75,18 @@ EventDecoder *event_decoder_free(EventDecoder *d);
 /* Checks that the schema set has the envelope and every input type. */
 int event_decoder_check(const SchemaSet *schemas, char *err, size_t errlen);
 
-/* Decodes payload (borrowed). key is the Kafka key (may be NULL). On success
- * fills ev (free with event_done()); on failure -EINVAL and a one-line
- * reason naming the field in err. */
+/* Decodes one Kafka message (borrowed) in either content mode of the
+ * CloudEvents Kafka binding: structured when the content-type header starts
+ * with application/cloudevents, binary when there are ce_ headers (then the
+ * attributes are the ce_ headers, content-type is datacontenttype and the
+ * value is data), structured otherwise. Both modes give the same Event for
+ * the same attributes and data. On success fills ev (free with
+ * event_done()); on failure -EINVAL and a one-line reason naming the field
+ * or the header in err. */
+int event_decode_message(const EventDecoder *d, const EventMessage *m, Event *ev, char *err,
+                         size_t errlen);
+/* event_decode_message() of a message without headers: payload is a
+ * structured-mode event. key is the Kafka key (may be NULL). */
 int event_decode(const EventDecoder *d, const void *key, size_t keylen, const void *payload,
                  size_t len, Event *ev, char *err, size_t errlen);
 /* Decodes an event already parsed (steals root): for pending events stored

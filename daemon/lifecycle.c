@@ -754,11 +754,16 @@ int64_t lifecycle_next_due(const json_t *doc)
 
 char *lifecycle_render(const json_t *output, const char *household)
 {
-        json_t *ce = json_pack("{s:s, s:O, s:s, s:O, s:s, s:O, s:s, s:O}", "specversion", "1.0",
-                               "id", json_object_get(output, "id"), "source", "hearth", "type",
-                               json_object_get(output, "type"), "subject", household, "time",
-                               json_object_get(output, "time"), "datacontenttype",
-                               "application/json", "data", json_object_get(output, "data"));
+        const char *type = json_string_value(json_object_get(output, "type"));
+        char schema[512];
+        if (!type)
+                return NULL;
+        snprintf(schema, sizeof(schema), "%s%s.json", LIFECYCLE_DATASCHEMA_PREFIX, type);
+        json_t *ce = json_pack(
+            "{s:s, s:O, s:s, s:s, s:s, s:O, s:s, s:s, s:O}", "specversion", "1.0", "id",
+            json_object_get(output, "id"), "source", "hearth", "type", type, "subject", household,
+            "time", json_object_get(output, "time"), "datacontenttype", "application/json",
+            "dataschema", schema, "data", json_object_get(output, "data"));
         if (!ce)
                 return NULL;
         char *s = json_dumps(ce, JSON_COMPACT | JSON_REAL_PRECISION(15));

@@ -84,8 +84,13 @@ int lifecycle_timers(json_t *doc, const char *household, int64_t now_ms, const L
 /* The earliest due time (wall ms) of the household's timers; 0 if none. */
 int64_t lifecycle_next_due(const json_t *doc);
 
-/* The CloudEvent of an output (source hearth, subject household), as
- * compact JSON text; the caller frees it. */
+/* Where the schema of an output type lives: its dataschema attribute is
+ * this prefix, the type and ".json" (the $id of schemas/out/<type>.json). */
+#define LIFECYCLE_DATASCHEMA_PREFIX "https://hearth.invalid/schemas/out/"
+
+/* The CloudEvent of an output (source hearth, subject household, dataschema
+ * the $id of its type's schema), as compact JSON text; the caller frees it.
+ * NULL when output lacks a string type. */
 char *lifecycle_render(const json_t *output, const char *household);
 
 /* RFC 3339 time in China Standard Time (+08:00) for wall ms. */

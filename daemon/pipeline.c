@@ -83,7 +83,7 @@ static const char *reason_class(const char *reason)
             {"type:", "unknown_type"}, {"key:", "key"},
             {"value:", "value"},       {"subject:", "household_id"},
             {"redis:", "redis"},       {"data.", "data"},
-            {"data:", "data"},
+            {"data:", "data"},         {"header", "header"},
         };
         for (size_t i = 0; i < ELEMENTSOF(classes); i++)
                 if (strncmp(reason, classes[i].prefix, strlen(classes[i].prefix)) == 0)
@@ -306,8 +306,7 @@ static int dead_letter(Pipeline *p, Item *it, const char *reason)
                 }
                 copy->partition = d->partition;
                 copy->offset = d->offset;
-                r = producer_send_dead_letter(p->producer, m->key, m->key_len, m->payload, m->len,
-                                              reason, copy);
+                r = producer_send_dead_letter(p->producer, m, reason, copy);
                 if (r != -ENOBUFS || tries >= 100)
                         break;
                 producer_poll(p->producer, 100);
@@ -792,6 +791,25 @@ out:
         return ret;
 }
 
+/* The message's headers (borrowed from it) into hdrs, at most max of them.
+ * Why max: a message with more headers than the decoder allows needs only
+ * one more than the limit to be refused. */
+static size_t message_headers(rd_kafka_message_t *m, EventHeader *hdrs, size_t max)
+{
+        rd_kafka_headers_t *h;
+        if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return 0;
+        size_t n = 0;
+        const char *name;
+        const void *value;
+        size_t len;
+        while (n < max &&
+               rd_kafka_header_get_all(h, n, &name, &value, &len) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                hdrs[n++] = (EventHeader){name, value, value ? len : 0};
+        }
+        return n;
+}
+
 int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
 {
         int64_t started = clock_mono_us();
@@ -813,8 +831,14 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
                          (int)msgs[i]->partition);
                 if (!track_get(p, rd_kafka_topic_name(msgs[i]->rkt), msgs[i]->partition, true))
                         goto out;
-                if (event_decode(p->dec, msgs[i]->key, msgs[i]->key_len, msgs[i]->payload,
-                                 msgs[i]->len, &it->ev, err, sizeof(err)) < 0 ||
+                EventHeader hdrs[EVENT_MAX_HEADERS + 1];
+                EventMessage em = {.key = msgs[i]->key,
+                                   .keylen = msgs[i]->key_len,
+                                   .headers = hdrs,
+                                   .n_headers = message_headers(msgs[i], hdrs, ELEMENTSOF(hdrs)),
+                                   .value = msgs[i]->payload,
+                                   .len = msgs[i]->len};
+                if (event_decode_message(p->dec, &em, &it->ev, err, sizeof(err)) < 0 ||
                     !source_allowed(p->cfg, &it->ev, err, sizeof(err))) {
                         if ((ret = dead_letter(p, it, err)) < 0)
                                 goto out;
@@ -1099,8 +1123,7 @@ void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
                         again->offset = d->offset;
                 }
                 if (!again || !again->topic || !again->reason ||
-                    producer_send_dead_letter(p->producer, m->key, m->key_len, m->payload, m->len,
-                                              d->reason, again) < 0) {
+                    producer_resend_dead_letter(p->producer, m, again) < 0) {
                         if (again && (!again->topic || !again->reason))
                                 delivery_free(again);
                         /* Give up on this copy: the position never passes it,

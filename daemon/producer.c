@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include <unistd.h>
 #include "log.h"
 
@@ -124,8 +125,9 @@ int producer_send_alert(Producer *p, const char *key, const char *value, size_t 
 {
         rd_kafka_resp_err_t r = rd_kafka_producev(
             p->rk, RD_KAFKA_V_RKT(p->alerts), RD_KAFKA_V_KEY(key, strlen(key)),
-            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
+            RD_KAFKA_V_VALUE((void *)value, len),
+            RD_KAFKA_V_HEADER("content-type", PRODUCER_CONTENT_TYPE, -1),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
         if (r) {
                 delivery_free(d);
                 return r == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
@@ -133,17 +135,10 @@ int producer_send_alert(Producer *p, const char *key, const char *value, size_t 
         return 0;
 }
 
-int producer_send_dead_letter(Producer *p, const void *key, size_t keylen, const void *value,
-                              size_t len, const char *error, Delivery *d)
+/* Produces a dead letter with headers h (taken, also on failure). */
+static int send_dlq(Producer *p, const void *key, size_t keylen, const void *value, size_t len,
+                    rd_kafka_headers_t *h, Delivery *d)
 {
-        char part[16], off[24];
-        snprintf(part, sizeof(part), "%d", (int)d->partition);
-        snprintf(off, sizeof(off), "%lld", (long long)d->offset);
-        rd_kafka_headers_t *h = rd_kafka_headers_new(4);
-        rd_kafka_header_add(h, "hearth.error", -1, error, -1);
-        rd_kafka_header_add(h, "hearth.topic", -1, d->topic, -1);
-        rd_kafka_header_add(h, "hearth.partition", -1, part, -1);
-        rd_kafka_header_add(h, "hearth.offset", -1, off, -1);
         rd_kafka_resp_err_t r = rd_kafka_producev(
             p->rk, RD_KAFKA_V_RKT(p->dlq), RD_KAFKA_V_KEY(key, keylen),
             RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -154,6 +149,47 @@ int producer_send_dead_letter(Producer *p, const void *key, size_t keylen, const
                 return r == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO;
         }
         return 0;
+}
+
+int producer_send_dead_letter(Producer *p, const rd_kafka_message_t *in, const char *error,
+                              Delivery *d)
+{
+        char part[16], off[24];
+        snprintf(part, sizeof(part), "%d", (int)d->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)d->offset);
+        rd_kafka_headers_t *own = NULL;
+        if (rd_kafka_message_headers(in, &own) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                own = NULL;
+        rd_kafka_headers_t *h = rd_kafka_headers_new(own ? rd_kafka_header_cnt(own) + 5 : 5);
+        const char *name;
+        const void *value;
+        size_t size;
+        /* The input's own headers first, in order. Its content-type moves
+         * to hearth.content-type: a dead letter carries exactly one
+         * content-type, the contract's. A name hearth sets below (from a
+         * dead letter put back on an input topic) stays too, before ours:
+         * readers take the last header of a name. */
+        for (size_t i = 0; own && rd_kafka_header_get_all(own, i, &name, &value, &size) ==
+                                      RD_KAFKA_RESP_ERR_NO_ERROR;
+             i++)
+                rd_kafka_header_add(h,
+                                    strcasecmp(name, "content-type") ? name : "hearth.content-type",
+                                    -1, value, value ? (ssize_t)size : 0);
+        rd_kafka_header_add(h, "content-type", -1, PRODUCER_CONTENT_TYPE, -1);
+        rd_kafka_header_add(h, "hearth.error", -1, error, -1);
+        rd_kafka_header_add(h, "hearth.topic", -1, d->topic, -1);
+        rd_kafka_header_add(h, "hearth.partition", -1, part, -1);
+        rd_kafka_header_add(h, "hearth.offset", -1, off, -1);
+        return send_dlq(p, in->key, in->key_len, in->payload, in->len, h, d);
+}
+
+int producer_resend_dead_letter(Producer *p, const rd_kafka_message_t *sent, Delivery *d)
+{
+        rd_kafka_headers_t *had = NULL;
+        if (rd_kafka_message_headers(sent, &had) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                had = NULL;
+        rd_kafka_headers_t *h = had ? rd_kafka_headers_copy(had) : rd_kafka_headers_new(0);
+        return send_dlq(p, sent->key, sent->key_len, sent->payload, sent->len, h, d);
 }
 
 void producer_poll(Producer *p, int timeout_ms)

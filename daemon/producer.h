@@ -36,12 +36,24 @@ Producer *producer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
 /* Flushes for up to flush_ms, then frees. Accepts NULL. */
 Producer *producer_free(Producer *p, int flush_ms);
 
-/* Produces an alert event (value and key copied). Takes d. */
+/* The content-type header of every alert event and every dead letter: the
+ * structured mode of the CloudEvents Kafka binding. */
+#define PRODUCER_CONTENT_TYPE "application/cloudevents+json; charset=UTF-8"
+
+/* Produces an alert event (value and key copied) with the header
+ * content-type: PRODUCER_CONTENT_TYPE. Takes d. */
 int producer_send_alert(Producer *p, const char *key, const char *value, size_t len, Delivery *d);
-/* Produces a dead letter: value and key unchanged, with the headers
- * hearth.error, hearth.topic, hearth.partition, hearth.offset. Takes d. */
-int producer_send_dead_letter(Producer *p, const void *key, size_t keylen, const void *value,
-                              size_t len, const char *error, Delivery *d);
+/* Produces the dead letter of the input message in (borrowed): its key,
+ * value and headers unchanged, except that its own content-type header is
+ * kept as hearth.content-type; then the headers content-type:
+ * PRODUCER_CONTENT_TYPE, hearth.error (error), hearth.topic,
+ * hearth.partition and hearth.offset (from d). Takes d. */
+int producer_send_dead_letter(Producer *p, const rd_kafka_message_t *in, const char *error,
+                              Delivery *d);
+/* Produces again a dead letter whose delivery failed: sent (borrowed, from
+ * the delivery report) with its key, value and headers as they were. Takes
+ * d. */
+int producer_resend_dead_letter(Producer *p, const rd_kafka_message_t *sent, Delivery *d);
 /* Serves delivery reports. */
 void producer_poll(Producer *p, int timeout_ms);
 /* Messages not yet acknowledged. */

@@ -2,6 +2,9 @@
 # make demo: the test broker, a local redis-server and hearthd on loopback,
 # then scenarios taken from the policy, each alert shown as a cadre would see
 # it. Everything runs in a temp dir; the end or Ctrl-C stops all of it.
+# DEMO_STAY=1 keeps the broker, Redis and hearthd running after the scenarios
+# (until Ctrl-C), so that kcat can publish and subscribe from another shell
+# (README, "For producers"): the bootstrap line is in build/demo.bootstrap.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 D=$(mktemp -d /tmp/hearth-demo.XXXXXX)
@@ -21,6 +24,7 @@ cleanup() {
         for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
         for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
         rm -rf "$D"
+        rm -f "$ROOT/build/demo.bootstrap"
 }
 trap cleanup EXIT
 trap 'echo; echo "${bold}demo interrupted, stopping everything...${off}"; exit 130' INT TERM
@@ -36,7 +40,8 @@ say "starting the test broker (librdkafka mock cluster: the real Kafka protocol 
 PIDS+=($!)
 waitfor 100 test -s "$D/bootstrap" || { echo "test broker did not start"; exit 1; }
 BOOT=$(cat "$D/bootstrap")
-echo "    bootstrap: $BOOT"
+echo "    bootstrap: $BOOT (also in build/demo.bootstrap)"
+mkdir -p "$ROOT/build" && echo "$BOOT" >"$ROOT/build/demo.bootstrap"
 
 RPORT=$(port)
 say "starting redis-server on 127.0.0.1:$RPORT (AOF everysec, noeviction)"
@@ -143,8 +148,17 @@ scenarios &
 BODY=$!
 wait "$BODY"
 BODY=
+if [ -n "${DEMO_STAY:-}" ]; then
+        say "DEMO_STAY: the broker, Redis and hearthd keep running; Ctrl-C stops them"
+        echo "    in another shell:  B=\$(cat build/demo.bootstrap)"
+        echo "    then the kcat commands of README.md, \"For producers\" and \"For subscribers\""
+        echo "    redis: redis://127.0.0.1:$RPORT/0  (hearthctl --redis ...)"
+        echo "    new alerts appear below as they come"
+        tail --pid="$HPID" -n 0 -f "$D/alerts.jsonl" | while read -r ce; do show <<<"$ce"; done &
+        wait "$HPID"
+fi
 say "stopping (SIGTERM): hearthd drains, records its positions and exits"
-kill -TERM "$HPID"; wait "$HPID"; rc=$?
+kill -TERM "$HPID" 2>/dev/null; wait "$HPID"; rc=$?
 grep "hearthd stopped" "$D/hearthd.log" | sed "s/^/    hearthd: /"
 echo "    hearthd exit status: $rc"
 exit "$rc"

@@ -15,6 +15,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -168,8 +170,21 @@ static size_t alert_outputs(const json_t *out, size_t from)
         return n;
 }
 
+/* The $id of schemas/out/<type>.json: what the output's dataschema names. */
+static void out_schema_id(const char *type, char *buf, size_t len)
+{
+        char path[512];
+        json_error_t je;
+        snprintf(path, sizeof(path), "%s/out/%s.json", getenv("HEARTH_SCHEMAS") ?: "schemas", type);
+        json_auto_t *doc = json_load_file(path, 0, &je);
+        if (!doc)
+                fail_msg("%s: %s", path, je.text);
+        snprintf(buf, len, "%s", json_string_value(json_object_get(doc, "$id")) ?: "");
+}
+
 /* Checks outputs [from, end): {id, type, time, data} with data valid against
- * the type's schema, rendered as a CloudEvent of source hearth. */
+ * the type's schema, rendered as a CloudEvent of source hearth that the
+ * envelope schema accepts, with dataschema the $id of the type's schema. */
 static void check_outputs(const Fx *f, size_t from)
 {
         for (size_t i = from; i < json_array_size(f->out); i++) {
@@ -201,6 +216,12 @@ static void check_outputs(const Fx *f, size_t from)
                 assert_string_equal(str(ce, "time"), str(o, "time"));
                 assert_string_equal(str(ce, "datacontenttype"), "application/json");
                 assert_true(json_equal(json_object_get(ce, "data"), json_object_get(o, "data")));
+                char id[512];
+                out_schema_id(type, id, sizeof(id));
+                assert_string_equal(str(ce, "dataschema"), id);
+                if (schema_validate(schema_set_get(schemas, "cloudevent"), ce, "", err,
+                                    sizeof(err)) != 0)
+                        fail_msg("%s: envelope: %s", type, err);
         }
 }
 
@@ -1240,9 +1261,32 @@ static void test_render(void **state)
                   "\"type\":\"risk.alert.raised\",\"subject\":\"H1\","
                   "\"time\":\"2026-03-02T08:00:00+08:00\","
                   "\"datacontenttype\":\"application/json\","
+                  "\"dataschema\":\"https://hearth.invalid/schemas/out/risk.alert.raised.json\","
                   "\"data\":{\"household_id\":\"H1\",\"amount\":0.1}}");
         json_auto_t *bad = json_pack("{s:s}", "type", "x");
         assert_null(lifecycle_render(bad, "H1"));
+        json_auto_t *untyped = json_pack("{s:s, s:i}", "id", "a-1:raised:0", "type", 1);
+        assert_null(lifecycle_render(untyped, "H1"));
+
+        /* Every output schema's $id is where dataschema points. */
+        char dir[512];
+        size_t n = 0;
+        snprintf(dir, sizeof(dir), "%s/out", getenv("HEARTH_SCHEMAS") ?: "schemas");
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d));) {
+                size_t l = strlen(e->d_name);
+                if (l <= 5 || !streq(e->d_name + l - 5, ".json"))
+                        continue;
+                char type[256], id[512], want[600];
+                snprintf(type, sizeof(type), "%.*s", (int)(l - 5), e->d_name);
+                out_schema_id(type, id, sizeof(id));
+                snprintf(want, sizeof(want), "%s%s.json", LIFECYCLE_DATASCHEMA_PREFIX, type);
+                assert_string_equal(id, want);
+                n++;
+        }
+        closedir(d);
+        assert_true(n >= ELEMENTSOF(out_types));
 }
 
 int main(void)
