@@ -51,7 +51,7 @@ typedef struct Config {
         int64_t monitor_factor; /* ×100 fixed point: 120 = 1.2 */
         ConfigPair *thresholds; /* name -> number text (yuan or plain) */
         size_t n_thresholds;
-        char *language; /* "zh" or "en" */
+        char *language;            /* "zh" or "en" */
         ConfigPair *sources_allow; /* event type -> comma-separated source prefixes */
         size_t n_sources_allow;
 
