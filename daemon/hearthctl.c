@@ -147,12 +147,16 @@ static int cmd_household(const CtlArgs *a, const Config *cfg, const char *id)
                                                                       : "");
                 size_t ri;
                 json_t *reason;
-                json_array_foreach (json_object_get(ev, "reasons"), ri, reason)
+                json_array_foreach (json_object_get(ev, "reasons"), ri, reason) {
                         printf("    - %s [%s, %s]: %s\n",
                                json_string_value(json_object_get(reason, "severity")),
                                json_string_value(json_object_get(reason, "rule")),
                                json_string_value(json_object_get(reason, "category")),
                                json_string_value(json_object_get(reason, "message")));
+                        const char *tc = json_string_value(json_object_get(reason, "to_clear"));
+                        if (tc)
+                                printf("      to clear: %s\n", tc);
+                }
                 const json_t *alert = json_object_get(doc, "alert");
                 if (alert) {
                         char t[40];
