@@ -26,7 +26,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BS)/%)
 
 .PHONY: all san test demo deps lint format format-check clean help unit integration
 
-all: hearthd hearthctl $(B)/testbroker $(B)/notifylisten $(B)/gen
+all: hearthd hearthctl $(B)/testbroker $(B)/notifylisten $(B)/gen $(B)/hload
 
 help:
 	@echo "make            build hearthd, hearthctl and the test broker"

@@ -153,6 +153,19 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n);
 #define STORE_AUDIT_MAX 10000
 int store_audit(Store *s, const char *line);
 
+/* Read-only, for previews over every household (hearthctl preview): one
+ * SCAN page over the state keys <p>:{*}:h. *cursor is 0 to start and 0
+ * again after the last page; *ids receives the household ids of the page
+ * (a new JSON array of strings; a household may come twice, as SCAN
+ * promises). -EIO, -EINVAL (a SCAN error), -ENOMEM. */
+int store_scan_households(Store *s, uint64_t *cursor, size_t count, json_t **ids);
+/* Read-only: the documents of n households in one round trip (pipelined
+ * HGET), as JSON text: docs[i] (malloc'ed, NUL-terminated, lens[i] bytes;
+ * the caller frees it) or NULL for a household with no state. -EIO
+ * (nothing returned), -EINVAL when Redis answered an error to some (the
+ * others are read). */
+int store_docs_get(Store *s, const char *const *households, size_t n, char **docs, size_t *lens);
+
 /* For hearthctl: the household's document, ledger and timeline. */
 int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,
                          json_t **ledger, json_t **timeline);
