@@ -451,6 +451,31 @@ static json_t *active_reasons(json_t *doc, const json_t *eval)
         return active;
 }
 
+/* Adds the yellow and red rules of reasons to alert.rules: every rule that
+ * was ever a reason of this alert (outcome.h counts how they ended). */
+static void rules_union(json_t *alert, const json_t *reasons)
+{
+        json_t *rules = json_object_get(alert, "rules");
+        if (!rules) {
+                rules = json_array();
+                json_object_set_new(alert, "rules", rules);
+        }
+        size_t i, k;
+        json_t *r, *have;
+        json_array_foreach (reasons, i, r) {
+                const char *rule = json_string_value(json_object_get(r, "rule"));
+                if (!rule ||
+                    severity_rank(json_string_value(json_object_get(r, "severity"))) == 0 ||
+                    streq(rule, "satisfaction_low"))
+                        continue;
+                bool found = false;
+                json_array_foreach (rules, k, have)
+                        found = found || streq_ptr(json_string_value(have), rule);
+                if (!found)
+                        json_array_append_new(rules, json_string(rule));
+        }
+}
+
 static void close_alert(json_t *doc, json_t *alert, int64_t now)
 {
         json_t *closed = json_object_get(doc, "closed");
@@ -464,6 +489,8 @@ static void close_alert(json_t *doc, json_t *alert, int64_t now)
         if (sat)
                 json_object_set(c, "satisfaction", sat);
         json_object_set_new(c, "reopened", json_integer(get_ms(alert, "reopened")));
+        json_t *rules = json_object_get(alert, "rules");
+        json_object_set_new(c, "rules", rules ? json_incref(rules) : json_array());
         /* _new and incref: a plain set of a fresh json_array() leaked it. */
         json_t *ms = json_object_get(alert, "measures");
         json_object_set_new(c, "measures", ms ? json_incref(ms) : json_array());
@@ -627,6 +654,7 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 }
                 json_object_set_new(alert, "code", json_string(codes[code]));
                 json_object_set(alert, "reasons", active);
+                rules_union(alert, active);
                 start_timers(alert, now, respond_within(active, code, pol), pol);
                 event_id(id, sizeof(id), alert, "raised", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.alert.raised", now,
@@ -655,6 +683,7 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 set_ms(alert, "seq", seq);
                 json_object_set_new(alert, "code", json_string(codes[code]));
                 json_object_set(alert, "reasons", active);
+                rules_union(alert, active);
                 /* A sharper alert may shorten the response limit, never lengthen it. */
                 int64_t by = get_ms(alert, "raised_ms") + respond_within(active, code, pol);
                 if (by < get_ms(alert, "respond_by_ms") && !get_ms(alert, "acknowledged_ms")) {

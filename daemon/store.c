@@ -699,6 +699,40 @@ int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by)
         return 0;
 }
 
+int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, size_t n)
+{
+        char k[200], v[24];
+        snprintf(k, sizeof(k), "%s:rule_outcomes", s->prefix);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(v, sizeof(v), "%" PRId64, by[i]);
+                const char *argv[4] = {"HINCRBY", k, fields[i], v};
+                append_argv(s->redis, 4, argv);
+        }
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                redisReply *rep;
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                if (rep->type == REDIS_REPLY_ERROR)
+                        ret = -EINVAL;
+                freeReplyObject(rep);
+        }
+        return ret;
+}
+
+json_t *store_outcomes_get(Store *s)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r =
+            redis_command(s->redis, "HGETALL %s:rule_outcomes", s->prefix);
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return NULL;
+        json_t *o = json_object();
+        for (size_t j = 0; o && j + 1 < r->elements; j += 2)
+                json_object_set_new(o, r->element[j]->str,
+                                    json_integer(strtoll(r->element[j + 1]->str, NULL, 10)));
+        return o;
+}
+
 json_t *store_stats_get(Store *s)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =

@@ -14,6 +14,8 @@
  *   <p>:timers        ZSET  household -> next due time (wall ms), a hint
  *   <p>:open:<code>   SET   households with an open alert of that colour
  *   <p>:stats         HASH  supervision counters (REQ-14), counted once per delivered output
+ *   <p>:rule_outcomes HASH  per-rule outcomes of alerts (outcome.h): "<rule>|<outcome>" and
+ *                           the time-to-elimination histogram, counted after each commit
  *   <p>:audit         LIST  operators' erasures (hearthctl forget): time, household id, who
  * The commit script checks before it writes (version, offsets, seen ids,
  * key types), so a failed check or a wrong-typed key leaves nothing half
@@ -135,6 +137,11 @@ int store_open_alert_set(Store *s, const char *household, const char *code);
 int store_open_counts(Store *s, int64_t *red, int64_t *yellow);
 /* Supervision figures (REQ-14) in the hash <p>:stats: adds by to each field. */
 int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by);
+/* Per-rule outcomes (outcome.h): adds by[i] to each field of
+ * <p>:rule_outcomes, in one round trip. 0, -EIO, -EINVAL (a Redis error). */
+int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, size_t n);
+/* The whole <p>:rule_outcomes hash as a JSON object of integers, or NULL. */
+json_t *store_outcomes_get(Store *s);
 /* The whole stats hash as a JSON object of integers, or NULL. */
 json_t *store_stats_get(Store *s);
 /* Households listed in the pending index (every shard). Returns a JSON
