@@ -16,7 +16,7 @@ BENCH_LIBS        = $(shell pkg-config --libs rdkafka jansson hiredis 2>/dev/nul
 BENCH_BIN        := build/bench/bgen build/bench/bconsume build/bench/bdecode build/bench/blat \
                     build/bench/bdrain
 
-.PHONY: bench bench-build
+.PHONY: bench bench-build bench-preview
 
 build/bench/%: tests/bench/%.c tests/bench/bcommon.c tests/bench/bcommon.h
 	@mkdir -p $(dir $@)
@@ -26,5 +26,12 @@ bench-build: $(BENCH_BIN)
 
 bench: bench-build hearthd build/testbroker
 	BENCH_EVENTS=$(BENCH_EVENTS) BENCH_HOUSEHOLDS=$(BENCH_HOUSEHOLDS) tests/bench/run.sh
+
+# hearthctl preview's rate at 100,000 and 1,000,000 households
+# (PREVIEW_SIZES="100000 1000000"); the table goes to build/bench/preview.txt.
+bench-preview: hearthctl build/hload
+	PREVIEW_SIZES="$(PREVIEW_SIZES)" tests/bench/preview.sh
+
+PREVIEW_SIZES ?= 100000 1000000
 
 .DEFAULT_GOAL := $(_bench_default_goal)

@@ -15,9 +15,10 @@ json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                 const RulesReason *x = &r->reasons[i];
                 json_array_append_new(
                     reasons,
-                    json_pack("{s:s, s:s, s:s, s:s, s:O, s:I, s:b}", "rule", x->rule, "category",
-                              x->category, "severity", rules_severity_to_string(x->severity),
-                              "message", x->message, "evidence", x->evidence, "respond_within_ms",
+                    json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:I, s:b}", "rule", x->rule,
+                              "category", x->category, "severity",
+                              rules_severity_to_string(x->severity), "message", x->message,
+                              "evidence", x->evidence, "to_clear", x->to_clear, "respond_within_ms",
                               (json_int_t)x->respond_within_ms, "monitor", x->monitor));
         }
         json_t *e =

@@ -8,7 +8,7 @@
 
 /* Evaluates rs for doc at today (days). Returns a new
  * {monitored, reasons: [{rule, category, severity, message, evidence,
- * respond_within_ms}]} or NULL on failure; if res is not NULL it receives
+ * to_clear, respond_within_ms, monitor}]} or NULL on failure; if res is not NULL it receives
  * the full result (the caller calls rules_result_done()). */
 json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                       const ExprFloorLine *lines, size_t n_lines, RulesResult *res);

@@ -1509,3 +1509,109 @@ size_t expr_vars(const Expr *e, const char **names, size_t n)
         }
         return found;
 }
+
+/* --- inspection ---------------------------------------------------------- */
+
+unsigned expr_root(const Expr *e)
+{
+        return e ? e->root : 0;
+}
+
+unsigned expr_n_nodes(const Expr *e)
+{
+        return e ? e->n_nodes : 0;
+}
+
+static ExprNodeKind node_kind(unsigned op)
+{
+        switch (op) {
+        case OP_NUM:
+        case OP_BOOL:
+        case OP_STR:
+        case OP_DATE:
+                return EXPR_NODE_LITERAL;
+        case OP_TODAY:
+                return EXPR_NODE_TODAY;
+        case OP_VAR:
+                return EXPR_NODE_VAR;
+        case OP_FIELD:
+                return EXPR_NODE_FIELD;
+        case OP_NOT:
+                return EXPR_NODE_NOT;
+        case OP_AND:
+                return EXPR_NODE_AND;
+        case OP_OR:
+                return EXPR_NODE_OR;
+        case OP_LT:
+        case OP_LE:
+        case OP_GT:
+        case OP_GE:
+        case OP_EQ:
+        case OP_NE:
+                return EXPR_NODE_CMP;
+        case OP_IN:
+                return EXPR_NODE_IN;
+        case OP_NEG:
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL:
+        case OP_DIV:
+                return EXPR_NODE_ARITH;
+        default:
+                return op_is_coll(op) ? EXPR_NODE_COLL : EXPR_NODE_CALL;
+        }
+}
+
+int expr_node(const Expr *e, unsigned i, ExprNode *out)
+{
+        if (!e || !out || i >= e->n_nodes)
+                return -EINVAL;
+        const Node *n = &e->nodes[i];
+        ExprNodeKind kind = node_kind(n->op);
+        *out = (ExprNode){.kind = kind, .type = n->type, .n_kids = n->n_kids, .slot = n->slot};
+        for (unsigned k = 0; k < n->n_kids; k++)
+                out->kids[k] = n->kid[k];
+        out->op = op_info[n->op].text ? op_info[n->op].text : func_name(n->op);
+        if (kind == EXPR_NODE_VAR || kind == EXPR_NODE_FIELD || kind == EXPR_NODE_COLL)
+                out->name = e->pool + n->str;
+        if (kind == EXPR_NODE_IN) {
+                out->strs = e->pool + n->str;
+                out->n_strs = n->n_str;
+        }
+        if (kind == EXPR_NODE_LITERAL) {
+                out->value = (ExprValue){.type = n->type};
+                if (n->op == OP_NUM)
+                        out->value.num = n->num;
+                else if (n->op == OP_BOOL)
+                        out->value.b = n->num != 0;
+                else if (n->op == OP_STR)
+                        out->value.s = e->pool + n->str;
+                else
+                        out->value.date = (int32_t)n->num;
+        }
+        return 0;
+}
+
+int expr_eval_node(const Expr *e, unsigned i, const ExprEnv *env, unsigned coll, size_t row,
+                   ExprValue *out)
+{
+        Eval x = {.e = e, .env = env};
+        if (!out)
+                return -EINVAL;
+        *out = (ExprValue){.absent = true};
+        if (!e || !env || i >= e->n_nodes)
+                return -EINVAL;
+        if (coll != EXPR_NO_ROW) {
+                const Node *c = coll < e->n_nodes ? &e->nodes[coll] : NULL;
+                const ExprRows *rows =
+                    c && op_is_coll(c->op) && env->colls ? &env->colls[c->slot] : NULL;
+                if (!rows || row >= rows->n_rows || !rows->rows)
+                        return EXPR_ERR_ENV;
+                x.row[c->scope] = rows->rows + row * rows->stride;
+                x.stride[c->scope] = rows->stride;
+        }
+        int r = eval(&x, i, out);
+        if (r < 0)
+                *out = (ExprValue){.type = e->nodes[i].type, .absent = true};
+        return r;
+}

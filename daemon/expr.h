@@ -182,6 +182,59 @@ size_t expr_vars(const Expr *e, const char **names, size_t n);
  * "unknown". Truncates and returns the needed length like snprintf. */
 size_t expr_value_format(const ExprValue *v, char *buf, size_t len);
 
+/* --- inspection ---------------------------------------------------------
+ * The tree of a compiled expression, read-only, for code that explains a
+ * condition rather than only evaluating it (clear.c: what would turn a
+ * rule off). Node indexes are stable for the life of the Expr. */
+
+typedef enum {
+        EXPR_NODE_LITERAL, /* value: a number, bool, string or date literal */
+        EXPR_NODE_TODAY,
+        EXPR_NODE_VAR,   /* name, slot (an index of env->vars) */
+        EXPR_NODE_FIELD, /* name ("claim.out_of_pocket"), slot (in the row) */
+        EXPR_NODE_NOT,
+        EXPR_NODE_AND,
+        EXPR_NODE_OR,
+        EXPR_NODE_CMP,   /* op: "<", "<=", ">", ">=", "==", "!=" */
+        EXPR_NODE_IN,    /* kid 0 in the strings strs[0..n_strs) */
+        EXPR_NODE_ARITH, /* op: "+", "-", "*", "/"; "-" with one kid is negation */
+        EXPR_NODE_CALL,  /* op: the function (min, max, abs, per_capita, ...) */
+        EXPR_NODE_COLL,  /* op: count, any, all or sum over collection name (slot of
+                          * env->colls); kid 0 is the per-row expression */
+} ExprNodeKind;
+
+typedef struct {
+        ExprNodeKind kind;
+        ExprType type;
+        const char *op;
+        unsigned n_kids;
+        unsigned kids[EXPR_MAX_ARGS];
+        const char *name;
+        unsigned slot;
+        ExprValue value;
+        const char *strs; /* IN: n_strs NUL-terminated strings, one after the other */
+        unsigned n_strs;
+} ExprNode;
+
+/* No row bound: see expr_eval_node(). */
+#define EXPR_NO_ROW UINT32_MAX
+
+/* The root node's index, and the number of nodes (indexes 0..n-1; kids
+ * come before their parents). */
+unsigned expr_root(const Expr *e);
+unsigned expr_n_nodes(const Expr *e);
+
+/* Describes node i of e into *out (strings point into e). 0, or -EINVAL
+ * for a bad index. */
+int expr_node(const Expr *e, unsigned i, ExprNode *out);
+
+/* Evaluates the subtree of node i like expr_eval(). coll names a
+ * collection node (EXPR_NODE_COLL) of e whose row `row` of env's collection
+ * is bound meanwhile, so that the fields under it can be read; EXPR_NO_ROW
+ * binds none (a field then is EXPR_ERR_ENV). */
+int expr_eval_node(const Expr *e, unsigned i, const ExprEnv *env, unsigned coll, size_t row,
+                   ExprValue *out);
+
 /* "number", "bool", "string", "date". */
 const char *expr_type_to_string(ExprType t);
 

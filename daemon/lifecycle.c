@@ -105,26 +105,40 @@ static void emit(json_t *outputs, const char *id, const char *type, int64_t now,
                                                  "time", t, "data", data));
 }
 
+/* What clears a reason stored before reasons carried to_clear (a document
+ * written by an older hearthd): the rule's message still says why. */
+static const char *to_clear_of(const json_t *r, bool english)
+{
+        const char *s = json_string_value(json_object_get(r, "to_clear"));
+        if (s)
+                return s;
+        return english ? "the figures named in the message no longer hold (re-evaluated at the "
+                         "household's next event)"
+                       : "消息所列数字不再成立（下一条事件时重新评估）";
+}
+
 /* The reasons as subscribers see them (no internal fields). */
-static json_t *public_reasons(const json_t *reasons)
+static json_t *public_reasons(const json_t *reasons, bool english)
 {
         json_t *out = json_array();
         size_t i;
         json_t *r;
         json_array_foreach (reasons, i, r) {
                 json_t *evidence = json_object_get(r, "evidence");
-                json_array_append_new(
-                    out, json_pack("{s:O, s:O, s:O, s:O, s:o}", "rule", json_object_get(r, "rule"),
-                                   "category", json_object_get(r, "category"), "severity",
-                                   json_object_get(r, "severity"), "message",
-                                   json_object_get(r, "message"), "evidence",
-                                   evidence ? json_incref(evidence) : json_object()));
+                json_array_append_new(out,
+                                      json_pack("{s:O, s:O, s:O, s:O, s:o, s:s}", "rule",
+                                                json_object_get(r, "rule"), "category",
+                                                json_object_get(r, "category"), "severity",
+                                                json_object_get(r, "severity"), "message",
+                                                json_object_get(r, "message"), "evidence",
+                                                evidence ? json_incref(evidence) : json_object(),
+                                                "to_clear", to_clear_of(r, english)));
         }
         return out;
 }
 
 static json_t *alert_data(const json_t *doc, const char *household, const json_t *alert,
-                          const char *previous, bool monitored)
+                          const char *previous, bool monitored, bool english)
 {
         char raised[40], respond[40];
         lifecycle_format_time(get_ms(alert, "raised_ms"), raised, sizeof(raised));
@@ -132,8 +146,9 @@ static json_t *alert_data(const json_t *doc, const char *household, const json_t
         return json_pack("{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s}", "alert_id",
                          json_object_get(alert, "id"), "household_id", household, "code",
                          json_object_get(alert, "code"), "previous_code", previous, "monitored",
-                         monitored, "reasons", public_reasons(json_object_get(alert, "reasons")),
-                         "cadre", cadre_of(doc), "town", profile_str(doc, "town"), "village",
+                         monitored, "reasons",
+                         public_reasons(json_object_get(alert, "reasons"), english), "cadre",
+                         cadre_of(doc), "town", profile_str(doc, "town"), "village",
                          profile_str(doc, "village"), "raised_at", raised, "respond_by", respond);
 }
 
@@ -217,8 +232,14 @@ static json_t *reopen_reason(int score, bool english)
                          "The household rated the help %d of 5: the alert is reopened", score);
         else
                 snprintf(msg, sizeof(msg), "农户满意度评价为%d分（满分5分），预警重新打开", score);
-        return json_pack("{s:s, s:s, s:s, s:s, s:{s:i}}", "rule", "satisfaction_low", "category",
-                         "need", "severity", "yellow", "message", msg, "evidence", "score", score);
+        /* What the lifecycle itself clears it with (handle_event()). */
+        const char *clear =
+            english ? "help recorded (a measure, relief, a programme, a resolved "
+                      "need) and then alert.resolved"
+                    : "记录帮扶（措施、救助、纳入救助项目或诉求解决）后提交alert.resolved";
+        return json_pack("{s:s, s:s, s:s, s:s, s:{s:i}, s:s}", "rule", "satisfaction_low",
+                         "category", "need", "severity", "yellow", "message", msg, "evidence",
+                         "score", score, "to_clear", clear);
 }
 
 /* Records help given while an alert is open (steals m): the measures that
@@ -430,6 +451,31 @@ static json_t *active_reasons(json_t *doc, const json_t *eval)
         return active;
 }
 
+/* Adds the yellow and red rules of reasons to alert.rules: every rule that
+ * was ever a reason of this alert (outcome.h counts how they ended). */
+static void rules_union(json_t *alert, const json_t *reasons)
+{
+        json_t *rules = json_object_get(alert, "rules");
+        if (!rules) {
+                rules = json_array();
+                json_object_set_new(alert, "rules", rules);
+        }
+        size_t i, k;
+        json_t *r, *have;
+        json_array_foreach (reasons, i, r) {
+                const char *rule = json_string_value(json_object_get(r, "rule"));
+                if (!rule ||
+                    severity_rank(json_string_value(json_object_get(r, "severity"))) == 0 ||
+                    streq(rule, "satisfaction_low"))
+                        continue;
+                bool found = false;
+                json_array_foreach (rules, k, have)
+                        found = found || streq_ptr(json_string_value(have), rule);
+                if (!found)
+                        json_array_append_new(rules, json_string(rule));
+        }
+}
+
 static void close_alert(json_t *doc, json_t *alert, int64_t now)
 {
         json_t *closed = json_object_get(doc, "closed");
@@ -443,6 +489,8 @@ static void close_alert(json_t *doc, json_t *alert, int64_t now)
         if (sat)
                 json_object_set(c, "satisfaction", sat);
         json_object_set_new(c, "reopened", json_integer(get_ms(alert, "reopened")));
+        json_t *rules = json_object_get(alert, "rules");
+        json_object_set_new(c, "rules", rules ? json_incref(rules) : json_array());
         /* _new and incref: a plain set of a fresh json_array() leaked it. */
         json_t *ms = json_object_get(alert, "measures");
         json_object_set_new(c, "measures", ms ? json_incref(ms) : json_array());
@@ -459,9 +507,9 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                        int64_t now, const LifecyclePolicy *pol, json_t *outputs);
 
 /* public_reasons() of reasons, which it releases. */
-static json_t *public_reasons_owned(json_t *reasons)
+static json_t *public_reasons_owned(json_t *reasons, bool english)
 {
-        json_t *out = public_reasons(reasons);
+        json_t *out = public_reasons(reasons, english);
         json_decref(reasons);
         return out;
 }
@@ -483,7 +531,7 @@ static json_t *monitor_reasons(const json_t *reasons)
  * the evaluation changes (REQ-1, REQ-2). A household that leaves
  * monitoring altogether (removed) ends it quietly, as its alert. */
 static void monitoring_step(json_t *doc, const char *household, bool monitored, bool live,
-                            const json_t *reasons, int64_t now, json_t *outputs)
+                            const json_t *reasons, int64_t now, bool english, json_t *outputs)
 {
         json_t *m = json_object_get(doc, "monitoring");
         char id[80], at[40];
@@ -501,8 +549,8 @@ static void monitoring_step(json_t *doc, const char *household, bool monitored, 
                          fnv(household, "monitoring", (uint64_t)n));
                 emit(outputs, id, "household.monitoring.started", now,
                      json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "household_id", household,
-                               "reasons", public_reasons_owned(monitor_reasons(reasons)), "cadre",
-                               cadre_of(doc), "town", profile_str(doc, "town"), "village",
+                               "reasons", public_reasons_owned(monitor_reasons(reasons), english),
+                               "cadre", cadre_of(doc), "town", profile_str(doc, "town"), "village",
                                profile_str(doc, "village"), "at", at));
         } else if (!monitored && m) {
                 int64_t n = get_ms(doc, "monitoring_n");
@@ -559,7 +607,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                         close_alert(doc, alert, now);
                         flags |= LIFECYCLE_ALERT_CLOSED;
                 }
-                monitoring_step(doc, household, false, false, NULL, now, outputs);
+                monitoring_step(doc, household, false, false, NULL, now, pol->english, outputs);
                 if (removed && !get_ms(doc, "removed_ms")) {
                         set_ms(doc, "removed_ms", now);
                         set_ms(doc, "erase_due_ms", now + pol->removed_retention_ms);
@@ -573,7 +621,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
         }
         alert_step(doc, household, active, code, monitored, now, pol, outputs);
         monitoring_step(doc, household, monitored, true, json_object_get(eval, "reasons"), now,
-                        outputs);
+                        pol->english, outputs);
         json_decref(active);
         return flags;
 }
@@ -606,10 +654,11 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 }
                 json_object_set_new(alert, "code", json_string(codes[code]));
                 json_object_set(alert, "reasons", active);
+                rules_union(alert, active);
                 start_timers(alert, now, respond_within(active, code, pol), pol);
                 event_id(id, sizeof(id), alert, "raised", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.alert.raised", now,
-                     alert_data(doc, household, alert, "green", monitored));
+                     alert_data(doc, household, alert, "green", monitored, pol->english));
                 return;
         }
         const char *prev = json_string_value(json_object_get(alert, "code"));
@@ -634,6 +683,7 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 set_ms(alert, "seq", seq);
                 json_object_set_new(alert, "code", json_string(codes[code]));
                 json_object_set(alert, "reasons", active);
+                rules_union(alert, active);
                 /* A sharper alert may shorten the response limit, never lengthen it. */
                 int64_t by = get_ms(alert, "raised_ms") + respond_within(active, code, pol);
                 if (by < get_ms(alert, "respond_by_ms") && !get_ms(alert, "acknowledged_ms")) {
@@ -642,7 +692,7 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 }
                 event_id(id, sizeof(id), alert, "changed", seq);
                 emit(outputs, id, "risk.alert.changed", now,
-                     alert_data(doc, household, alert, codes[prev_code], monitored));
+                     alert_data(doc, household, alert, codes[prev_code], monitored, pol->english));
         } else {
                 /* Same rules: keep their latest figures for the next change. */
                 json_object_set(alert, "reasons", active);
@@ -670,8 +720,9 @@ int lifecycle_candidate(json_t *doc, const char *household, const json_t *eval, 
         json_object_del(doc, "candidate_due_ms");
         emit(outputs, id, "household.candidate.identified", now,
              json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s}", "household_id", household, "reasons",
-                       public_reasons(json_object_get(eval, "reasons")), "first_event", "source",
-                       json_string_value(json_object_get(first, "source")) ?: "", "id",
+                       /* fresh from the rules: each has its to_clear */
+                       public_reasons(json_object_get(eval, "reasons"), false), "first_event",
+                       "source", json_string_value(json_object_get(first, "source")) ?: "", "id",
                        json_string_value(json_object_get(first, "id")) ?: "", "type",
                        json_string_value(json_object_get(first, "type")) ?: "", "route", "county"));
         return 1;

@@ -7,9 +7,9 @@
  *
  * Document keys it owns:
  *   eval        {code, monitored, reasons[]}: the latest evaluation
- *   alert       the open alert: {id, n, code, reasons[], raised_ms, respond_by_ms,
- *               reminder_ms, escalate_ms, acknowledged_ms?, acknowledged_by?, seq,
- *               reopened, satisfaction?}
+ *   alert       the open alert: {id, n, code, reasons[], rules[] (every yellow or red rule
+ *               that was ever among its reasons), raised_ms, respond_by_ms, reminder_ms,
+ *               escalate_ms, acknowledged_ms?, acknowledged_by?, seq, reopened, satisfaction?}
  *   closed      the last closed alerts (bounded), for late ratings
  *   suppressed  {rule: evidence}: reasons cleared by alert.resolved; such a rule
  *               counts again only with other evidence

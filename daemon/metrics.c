@@ -325,6 +325,10 @@ int metrics_declare_hearth(Metrics *m)
             {"hearth_consumer_lag", METRIC_GAUGE,
              "Messages behind the high watermark over the assigned partitions"},
             {"hearth_rule_firings_total", METRIC_COUNTER, "Rule matches, by rule id"},
+            {"hearth_rule_outcomes_total", METRIC_COUNTER,
+             "How the alerts of each rule moved and ended (raised, eliminated_with_help, "
+             "cleared_by_data, resolution_refused, reopened, false_alarm, reported_helped, "
+             "reported_other, removed), by rule and outcome"},
             {"hearth_up", METRIC_GAUGE, "1 while hearthd runs with Kafka and Redis reachable"},
             {"hearth_resolutions_refused_total", METRIC_COUNTER,
              "alert.resolved events refused because no help was recorded since the alert was "

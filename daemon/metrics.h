@@ -43,6 +43,12 @@
  *   hearth_consumer_lag                        gauge     messages behind the high watermark,
  *                                                        summed over assigned partitions
  *   hearth_rule_firings_total{rule}            counter   rule matches, by rule id
+ *   hearth_rule_outcomes_total{rule,outcome}   counter   how each rule's alerts moved and
+ *                                                        ended (outcome.h): raised,
+ *                                                        eliminated_with_help, cleared_by_data,
+ *                                                        resolution_refused, reopened,
+ *                                                        false_alarm, reported_helped,
+ *                                                        reported_other, removed
  *   hearth_up                                  gauge     1 while Kafka and Redis are
  *                                                        reachable, 0 otherwise
  *   hearth_metrics_dropped_series_total{family}

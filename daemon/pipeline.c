@@ -345,7 +345,8 @@ typedef struct {
         const char **ledger_s, **timeline_s;
         size_t *applied; /* items applied in this attempt */
         size_t n_applied;
-        json_t *outputs; /* output events of this commit */
+        json_t *outputs;  /* output events of this commit */
+        json_t *outcomes; /* [rule, outcome, seconds] notes of its steps (outcome.h) */
         const char **out_ids, **out_vals;
 } GroupCommit;
 
@@ -370,6 +371,7 @@ static void group_commit_done(GroupCommit *gc)
         free(gc->out_ids);
         free(gc->out_vals);
         json_decref(gc->outputs);
+        json_decref(gc->outcomes);
         *gc = (GroupCommit){0};
 }
 
@@ -400,15 +402,21 @@ static bool source_allowed(const Config *cfg, const Event *ev, char *err, size_t
 }
 
 /* One event through the household step (step.c); the acknowledgement time
- * and refused resolutions are counted here. */
+ * and refused resolutions are counted here; the rules' outcomes go to
+ * outcomes, counted after the commit (outcomes_count()). */
 static int household_step(Pipeline *p, json_t *doc, const char *household, const Event *ev,
-                          int64_t now, HouseholdEffects *fx, json_t *outputs)
+                          int64_t now, HouseholdEffects *fx, json_t *outputs, json_t *outcomes)
 {
         StepContext c = {p->eval, p->eval_userdata, p->dec, &p->policy, true};
         StepNotes notes;
         int r = step_event(&c, doc, household, ev, now, fx, outputs, &notes);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < notes.outcomes.n; i++) {
+                const OutcomeNote *n = &notes.outcomes.notes[i];
+                json_array_append_new(outcomes, json_pack("[s, i, I]", n->rule, (int)n->outcome,
+                                                          (json_int_t)n->seconds));
+        }
         if (notes.acknowledge_ms >= 0)
                 metric_observe(p, "hearth_time_to_acknowledge_seconds",
                                (double)notes.acknowledge_ms / 1000.0);
@@ -487,6 +495,7 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
 {
         *gc = (GroupCommit){0};
         gc->outputs = json_array();
+        gc->outcomes = json_array();
         gc->doc = rd->doc ? json_incref(rd->doc) : household_new();
         gc->ledger = json_array();
         gc->timeline = json_array();
@@ -514,7 +523,7 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                         continue;
                 }
                 int r = household_step(p, gc->doc, g->household, &it->ev, event_clock(it->m, now),
-                                       &fx, gc->outputs);
+                                       &fx, gc->outputs, gc->outcomes);
                 if (r == -ENOSPC) {
                         dead_letter(p, it,
                                     it->ev.type == EV_NEED_REPORTED
@@ -639,6 +648,42 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                                     gc->out_ids[k]);
 }
 
+/* Rule quality (outcome.h) of a committed group: the metric and the hash
+ * <p>:rule_outcomes. After the commit, like the supervision figures: a
+ * crash in between undercounts, a redelivered event (deduplicated) never
+ * counts twice. */
+static void outcomes_count(Pipeline *p, const GroupCommit *gc)
+{
+        size_t n = json_array_size(gc->outcomes);
+        if (!n)
+                return;
+        char(*fields)[OUTCOME_FIELD] = calloc(4 * n, OUTCOME_FIELD);
+        const char **names = calloc(4 * n, sizeof(char *));
+        int64_t *by = calloc(4 * n, sizeof(int64_t));
+        size_t k = 0, i;
+        json_t *e;
+        if (!fields || !names || !by)
+                goto out;
+        json_array_foreach (gc->outcomes, i, e) {
+                OutcomeNote note = {.outcome = (Outcome)json_integer_value(json_array_get(e, 1)),
+                                    .seconds = json_integer_value(json_array_get(e, 2))};
+                snprintf(note.rule, sizeof(note.rule), "%s",
+                         json_string_value(json_array_get(e, 0)));
+                metric_count(p, "hearth_rule_outcomes_total", 1, "rule", note.rule, "outcome",
+                             outcome_name(note.outcome), NULL);
+                k += outcome_fields(&note, fields + k, by + k, 4 * n - k);
+        }
+        for (size_t j = 0; j < k; j++)
+                names[j] = fields[j];
+        if (store_outcomes_incr(p->store, names, by, k) < 0)
+                log_ratelimited(LOG_WARNING, "redis: rule outcome counters not written: %s",
+                                store_errstr(p->store));
+out:
+        free(fields);
+        free(names);
+        free(by);
+}
+
 /* Supervision figures (REQ-14) of inputs: acknowledgements (with the time
  * from raise to acknowledgement) and satisfaction scores. Counted after the
  * commit: a crash in between undercounts by one, never double counts
@@ -753,6 +798,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                         }
                         outputs_send(p, g->household, gc, now, "before_produce");
                         supervision_count(p, items, gc);
+                        outcomes_count(p, gc);
                         break;
                 case -ESTALE:
                 case -EALREADY:

@@ -10,9 +10,8 @@
 #include "event.h"
 #include "facts.h"
 #include "household.h"
+#include "rules_impl.h"
 #include "ytree.h"
-
-#define EVIDENCE_MAX_NAME 32
 
 static const char *const categories[] = {
     "illness",  "disability",  "education", "disaster",
@@ -33,7 +32,6 @@ static const char *const codes[] = {
 
 /* Message languages, in the order of Rule.msg[]. */
 static const char *const languages[] = {"zh", "en"};
-enum { LANG_ZH, LANG_EN, N_LANG };
 
 const char *rules_code_to_string(RulesCode c)
 {
@@ -52,57 +50,6 @@ const char *rules_severity_to_string(RulesSeverity s)
 {
         return (unsigned)s < ELEMENTSOF(severities) ? severities[s] : "invalid";
 }
-
-/* --- the compiled rule set ---------------------------------------------- */
-
-/* A message template is a list of pieces: literal bytes of text, or the
- * value of one evidence entry. */
-typedef struct {
-        size_t off, len; /* literal: text[off..off+len) */
-        int evidence;    /* placeholder: evidence index; -1 for a literal */
-} Piece;
-
-typedef struct {
-        char *text;
-        Piece *pieces;
-        size_t n_pieces;
-} Template;
-
-typedef struct {
-        char name[EVIDENCE_MAX_NAME + 1];
-        Expr *expr;
-} Evidence;
-
-typedef struct {
-        char *id;
-        const char *category;
-        RulesSeverity severity;
-        Expr *when;
-        Evidence *evidence;
-        size_t n_evidence;
-        Template msg[N_LANG];
-        int64_t respond_within_ms;
-        bool monitor; /* a firing yellow or red rule also means key monitoring */
-        char *description;
-} Rule;
-
-typedef struct {
-        char *name;
-        int64_t value; /* ×100 */
-        char *file;    /* where it is defined, for duplicate errors */
-        unsigned line, col;
-} Threshold;
-
-struct RuleSet {
-        Rule *rules;
-        size_t n_rules;
-        Threshold *thresholds;
-        size_t n_thresholds;
-        int64_t *threshold_values; /* in symbol order, for facts_fill() */
-        FactsSymbols *symbols;
-        int64_t monitor_factor;
-        int lang;
-};
 
 static void rule_done(Rule *r)
 {
@@ -132,6 +79,7 @@ RuleSet *rules_free(RuleSet *rs)
         }
         free(rs->thresholds);
         free(rs->threshold_values);
+        clear_set_free(rs->clear);
         facts_symbols_free(rs->symbols);
         free(rs);
         return NULL;
@@ -219,11 +167,6 @@ static int source_index(Source *s)
         s->lines = lines;
         s->n_lines = n;
         return 0;
-}
-
-static bool utf8_cont(char c)
-{
-        return ((unsigned char)c & 0xC0) == 0x80;
 }
 
 static size_t line_end(const Source *s, size_t line0)
@@ -860,6 +803,18 @@ static void load_rules_of(Loader *L, const Source *src)
                 load_rule(L, src, rules->items[i], i);
 }
 
+/* What turns each rule off: prepared once per rule set (clear.h). */
+static int build_clear(RuleSet *rs)
+{
+        _cleanup_free_ const Expr **whens = calloc(rs->n_rules + 1, sizeof(Expr *));
+        if (!whens)
+                return -ENOMEM;
+        for (size_t i = 0; i < rs->n_rules; i++)
+                whens[i] = rs->rules[i].when;
+        rs->clear = clear_set_new(facts_symbols_get(rs->symbols), whens, rs->n_rules);
+        return rs->clear ? 0 : -ENOMEM;
+}
+
 /* Loads parsed-or-not sources (their buf set) into a rule set. */
 static int load_sources(Source *srcs, size_t n, const Config *cfg, RuleSet **ret, Diag *diag)
 {
@@ -906,6 +861,10 @@ static int load_sources(Source *srcs, size_t n, const Config *cfg, RuleSet **ret
 
         if (diag_count(diag) > before) {
                 r = -EINVAL;
+                goto out;
+        }
+        if (build_clear(L.rs) < 0) {
+                r = -ENOMEM;
                 goto out;
         }
         *ret = TAKE_PTR(L.rs);
@@ -1060,199 +1019,4 @@ out:
                 source_done(&srcs[i]);
         }
         return r;
-}
-
-/* --- evaluation --------------------------------------------------------- */
-
-/* Appends text to buf (size cap, used *len), cutting at a UTF-8 character
- * boundary when full, so the message stays valid UTF-8 for JSON. */
-static void append(char *buf, size_t cap, size_t *len, const char *text, size_t n)
-{
-        if (*len + 1 >= cap)
-                return;
-        if (n > cap - 1 - *len) {
-                n = cap - 1 - *len;
-                while (n > 0 && utf8_cont(text[n]))
-                        n--;
-        }
-        memcpy(buf + *len, text, n);
-        *len += n;
-        buf[*len] = '\0';
-}
-
-static char *render(const Template *t, const ExprValue *vals, int lang)
-{
-        char out[RULES_MAX_RENDERED], fig[512];
-        size_t len = 0;
-
-        out[0] = '\0';
-        for (size_t i = 0; i < t->n_pieces; i++) {
-                const Piece *p = &t->pieces[i];
-                if (p->evidence < 0) {
-                        append(out, sizeof(out), &len, t->text + p->off, p->len);
-                        continue;
-                }
-                const ExprValue *v = &vals[p->evidence];
-                size_t k;
-                if (v->absent)
-                        k = (size_t)snprintf(fig, sizeof(fig), "%s",
-                                             lang == LANG_ZH ? "未知" : "unknown");
-                else
-                        k = expr_value_format(v, fig, sizeof(fig));
-                append(out, sizeof(out), &len, fig, k < sizeof(fig) ? k : strlen(fig));
-        }
-        return strdup(out);
-}
-
-static int add_error(RulesResult *out, const char *rule, const char *what, int error)
-{
-        RulesError *ne = realloc(out->errors, (out->n_errors + 1) * sizeof(RulesError));
-        if (!ne)
-                return -ENOMEM;
-        out->errors = ne;
-        RulesError *e = &ne[out->n_errors];
-        *e = (RulesError){strdup(rule), strdup(what), error};
-        if (!e->rule || !e->what) {
-                free(e->rule);
-                free(e->what);
-                return -ENOMEM;
-        }
-        out->n_errors++;
-        return 0;
-}
-
-/* Evaluates the evidence of a firing rule and appends its reason. */
-static int add_reason(const RuleSet *rs, const Rule *rule, const ExprEnv *env, RulesResult *out)
-{
-        ExprValue vals[RULES_MAX_EVIDENCE];
-        char what[EVIDENCE_MAX_NAME + 16];
-        int r;
-
-        json_t *evidence = json_object();
-        if (!evidence)
-                return -ENOMEM;
-        for (size_t i = 0; i < rule->n_evidence; i++) {
-                const Evidence *e = &rule->evidence[i];
-                if ((r = expr_eval(e->expr, env, &vals[i])) < 0) {
-                        /* The condition held: the rule still fires, this
-                         * figure is unknown (a missed warning is worse). */
-                        snprintf(what, sizeof(what), "evidence.%s", e->name);
-                        vals[i] = (ExprValue){.type = expr_type(e->expr), .absent = true};
-                        if (add_error(out, rule->id, what, r) < 0)
-                                goto nomem;
-                }
-                json_t *j = facts_value_to_json(&vals[i]);
-                if (!j || json_object_set_new(evidence, e->name, j) < 0)
-                        goto nomem;
-        }
-        RulesReason *nr = realloc(out->reasons, (out->n_reasons + 1) * sizeof(RulesReason));
-        if (!nr)
-                goto nomem;
-        out->reasons = nr;
-        RulesReason *x = &nr[out->n_reasons];
-        *x = (RulesReason){
-            .rule = strdup(rule->id),
-            .category = rule->category,
-            .severity = rule->severity,
-            .message = render(&rule->msg[rs->lang], vals, rs->lang),
-            .evidence = evidence,
-            .respond_within_ms = rule->respond_within_ms,
-            .monitor = rule->monitor || rule->severity == RULES_SEV_MONITOR,
-        };
-        if (!x->rule || !x->message) {
-                free(x->rule);
-                free(x->message);
-                goto nomem;
-        }
-        out->n_reasons++;
-        return 0;
-nomem:
-        json_decref(evidence);
-        return -ENOMEM;
-}
-
-int rules_eval(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
-               size_t n_lines, RulesResult *out)
-{
-        if (!out)
-                return -EINVAL;
-        *out = (RulesResult){.code = RULES_GREEN};
-        if (!rs || !doc || (n_lines > 0 && !lines))
-                return -EINVAL;
-        if (!household_registered(doc))
-                return 0;
-
-        _cleanup_(facts_freep) Facts *f = facts_new();
-        if (!f)
-                return -ENOMEM;
-        int r =
-            facts_fill(f, doc, today, rs->monitor_factor, rs->threshold_values, rs->n_thresholds);
-        if (r < 0)
-                return r;
-        ExprEnv env;
-        facts_env(f, lines, n_lines, &env);
-
-        for (size_t i = 0; i < rs->n_rules; i++) {
-                const Rule *rule = &rs->rules[i];
-                ExprValue w;
-                if ((r = expr_eval(rule->when, &env, &w)) < 0) {
-                        if (add_error(out, rule->id, "when", r) < 0)
-                                return -ENOMEM;
-                        continue;
-                }
-                if (!expr_value_true(&w))
-                        continue;
-                if (add_reason(rs, rule, &env, out) < 0)
-                        return -ENOMEM;
-                if (rule->monitor)
-                        out->monitored = true;
-                switch (rule->severity) {
-                case RULES_SEV_RED:
-                        out->code = RULES_RED;
-                        break;
-                case RULES_SEV_YELLOW:
-                        if (out->code < RULES_YELLOW)
-                                out->code = RULES_YELLOW;
-                        break;
-                case RULES_SEV_MONITOR:
-                        out->monitored = true;
-                        break;
-                }
-        }
-        return 0;
-}
-
-void rules_result_done(RulesResult *r)
-{
-        if (!r)
-                return;
-        for (size_t i = 0; i < r->n_reasons; i++) {
-                free(r->reasons[i].rule);
-                free(r->reasons[i].message);
-                json_decref(r->reasons[i].evidence);
-        }
-        free(r->reasons);
-        for (size_t i = 0; i < r->n_errors; i++) {
-                free(r->errors[i].rule);
-                free(r->errors[i].what);
-        }
-        free(r->errors);
-        *r = (RulesResult){0};
-}
-
-json_t *rules_result_reasons_json(const RulesResult *r)
-{
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < r->n_reasons; i++) {
-                const RulesReason *x = &r->reasons[i];
-                json_t *o =
-                    json_pack("{s:s, s:s, s:s, s:s, s:O}", "rule", x->rule, "category", x->category,
-                              "severity", rules_severity_to_string(x->severity), "message",
-                              x->message, "evidence", x->evidence);
-                if (!o || json_array_append_new(arr, o) < 0) {
-                        json_decref(arr);
-                        return NULL;
-                }
-        }
-        return arr;
 }

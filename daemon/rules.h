@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "clear.h"
 #include "config.h"
 #include "diag.h"
 #include "expr.h"
@@ -60,6 +61,7 @@ typedef struct {
         const char *category; /* static string */
         RulesSeverity severity;
         char *message;    /* in the configured language, figures filled in */
+        char *to_clear;   /* the same language: what would turn it off (clear.h) */
         json_t *evidence; /* object: name -> yuan number, "YYYY-MM-DD", string, bool, null */
         int64_t respond_within_ms; /* 0: the config default of its colour;
                                     * RULES_RESPOND_URGENT: the config's urgent limit */
@@ -127,9 +129,28 @@ int rules_eval(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFl
 /* Frees what r holds and zeroes it; accepts a zeroed result. */
 void rules_result_done(RulesResult *r);
 
+/* Which rules hold for doc at today, and the code and key monitoring they
+ * give, without reasons: no messages, evidence or to_clear, so that a
+ * preview over every household stays fast. f (reused across calls) holds
+ * the facts afterwards; firing has rules_count() entries. A household that
+ * is not registered is green. A runtime error counts as not firing. 0, or
+ * -EINVAL. */
+struct Facts;
+int rules_fire(const RuleSet *rs, struct Facts *f, const json_t *doc, int32_t today,
+               const ExprFloorLine *lines, size_t n_lines, bool *firing, RulesCode *code,
+               bool *monitored);
+
+/* What would turn rule `rule` off for doc at today (clear.h): the options
+ * into opts[0..max) and *n_opts, the sentence into text. -ENOENT when the
+ * rule does not exist or does not fire; -EINVAL, -ENOMEM. */
+int rules_explain(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
+                  size_t n_lines, const char *rule, ClearOption *opts, size_t max, size_t *n_opts,
+                  char *text, size_t len);
+
 /* The reasons as the output events carry them (CONTRACT.md):
- * [{rule, category, severity, message, evidence}], severity included so
- * monitor reasons can be told apart. New reference, NULL on memory failure. */
+ * [{rule, category, severity, message, evidence, to_clear}], severity
+ * included so monitor reasons can be told apart. New reference, NULL on
+ * memory failure. */
 json_t *rules_result_reasons_json(const RulesResult *r);
 
 /* Converts config floor lines to the expression type (lines must hold n). */

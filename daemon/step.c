@@ -75,8 +75,18 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         if (now < floor_ms)
                 now = floor_ms;
         bool acked = json_object_get(open, "acknowledged_ms") != NULL;
+        OutcomeBefore before;
+        outcome_before(doc, &before);
+        size_t first = json_array_size(outputs);
         notes->lifecycle = lifecycle_step(doc, household, ev, eval, now, c->policy, outputs);
         json_decref(eval);
+        /* Only this step's outputs: the caller's array may hold earlier ones. */
+        json_t *mine = json_array();
+        for (size_t i = first; mine && i < json_array_size(outputs); i++)
+                json_array_append(mine, json_array_get(outputs, i));
+        outcome_after(&before, doc, ev, notes->lifecycle, mine, &notes->outcomes);
+        json_decref(mine);
+        outcome_before_done(&before);
         const json_t *alert = json_object_get(doc, "alert");
         const json_t *ack = json_object_get(alert, "acknowledged_ms");
         if (!acked && ack)

@@ -11,6 +11,7 @@
 #include "event.h"
 #include "household.h"
 #include "lifecycle.h"
+#include "outcome.h"
 
 /* The rules of the moment over doc at today (days): a new
  * {monitored, reasons} (evaluate_json()), or NULL when none fire. */
@@ -30,6 +31,7 @@ typedef struct {
 
 typedef struct {
         int lifecycle;          /* LIFECYCLE_* flags of lifecycle_step() */
+        Outcomes outcomes;      /* how the rules' alerts moved (outcome.h) */
         bool candidate;         /* household.candidate.identified was appended */
         int64_t acknowledge_ms; /* this step acknowledged the open alert after so long; else -1 */
 } StepNotes;

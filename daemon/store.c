@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <hiredis/sds.h>
+#include "event.h"
 #include "household.h"
 #include "macro.h"
 
@@ -698,6 +699,40 @@ int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by)
         return 0;
 }
 
+int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, size_t n)
+{
+        char k[200], v[24];
+        snprintf(k, sizeof(k), "%s:rule_outcomes", s->prefix);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(v, sizeof(v), "%" PRId64, by[i]);
+                const char *argv[4] = {"HINCRBY", k, fields[i], v};
+                append_argv(s->redis, 4, argv);
+        }
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                redisReply *rep;
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                if (rep->type == REDIS_REPLY_ERROR)
+                        ret = -EINVAL;
+                freeReplyObject(rep);
+        }
+        return ret;
+}
+
+json_t *store_outcomes_get(Store *s)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r =
+            redis_command(s->redis, "HGETALL %s:rule_outcomes", s->prefix);
+        if (!r || r->type != REDIS_REPLY_ARRAY)
+                return NULL;
+        json_t *o = json_object();
+        for (size_t j = 0; o && j + 1 < r->elements; j += 2)
+                json_object_set_new(o, r->element[j]->str,
+                                    json_integer(strtoll(r->element[j + 1]->str, NULL, 10)));
+        return o;
+}
+
 json_t *store_stats_get(Store *s)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
@@ -853,6 +888,96 @@ int store_household_dump(Store *s, const char *household, json_t **doc, int64_t 
         *ledger = list_json(l);
         *timeline = list_json(t);
         return *doc ? 0 : -EINVAL;
+}
+
+/* Writes the MATCH pattern of every household's state key, <p>:{*}:h,
+ * escaping glob characters of the prefix. */
+static void households_pattern(const Store *s, char *buf, size_t len)
+{
+        size_t n = 0;
+        for (const char *p = s->prefix; *p && n + 8 < len; p++) {
+                if (strchr("*?[]\\", *p))
+                        buf[n++] = '\\';
+                buf[n++] = *p;
+        }
+        snprintf(buf + n, len - n, ":{*}:h");
+}
+
+int store_scan_households(Store *s, uint64_t *cursor, size_t count, json_t **ids)
+{
+        char pattern[600], cur[24], cnt[24];
+        households_pattern(s, pattern, sizeof(pattern));
+        snprintf(cur, sizeof(cur), "%" PRIu64, *cursor);
+        snprintf(cnt, sizeof(cnt), "%zu", count ? count : 100);
+        const char *argv[6] = {"SCAN", cur, "MATCH", pattern, "COUNT", cnt};
+        *ids = NULL;
+        _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 6, argv, NULL);
+        if (!r)
+                return io_error(s, "SCAN");
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
+                snprintf(s->err, sizeof(s->err), "SCAN: %s",
+                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                return -EINVAL;
+        }
+        *cursor = strtoull(r->element[0]->str, NULL, 10);
+        json_t *out = json_array();
+        if (!out)
+                return -ENOMEM;
+        size_t plen = strlen(s->prefix);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+                const redisReply *k = r->element[1]->element[i];
+                /* <prefix>:{<id>}:h; a key that merely matches the glob (an
+                 * id with "}:" in it cannot exist) is skipped. */
+                if (k->type != REDIS_REPLY_STRING || k->len < plen + 5 ||
+                    memcmp(k->str, s->prefix, plen) != 0 || memcmp(k->str + plen, ":{", 2) != 0 ||
+                    memcmp(k->str + k->len - 3, "}:h", 3) != 0)
+                        continue;
+                size_t idlen = k->len - plen - 5;
+                if (!household_id_valid(k->str + plen + 2, idlen))
+                        continue;
+                json_array_append_new(out, json_stringn(k->str + plen + 2, idlen));
+        }
+        *ids = out;
+        return 0;
+}
+
+int store_docs_get(Store *s, const char *const *households, size_t n, char **docs, size_t *lens)
+{
+        char k[300];
+        for (size_t i = 0; i < n; i++) {
+                docs[i] = NULL;
+                lens[i] = 0;
+                key(k, sizeof(k), s, households[i], "h");
+                const char *argv[3] = {"HGET", k, "doc"};
+                append_argv(s->redis, 3, argv);
+        }
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                redisReply *r = NULL;
+                if (redis_get_reply(s->redis, &r) < 0) {
+                        for (size_t j = 0; j < i; j++) {
+                                free(docs[j]);
+                                docs[j] = NULL;
+                        }
+                        return io_error(s, "HGET doc");
+                }
+                if (r->type == REDIS_REPLY_STRING) {
+                        /* The text, not a parsed document: parsing is the
+                         * caller's costliest step, which it may spread over
+                         * threads. */
+                        if ((docs[i] = malloc(r->len + 1))) {
+                                memcpy(docs[i], r->str, r->len);
+                                docs[i][r->len] = '\0';
+                                lens[i] = r->len;
+                        }
+                } else if (r->type == REDIS_REPLY_ERROR && !ret) {
+                        snprintf(s->err, sizeof(s->err), "HGET doc: %s", r->str);
+                        ret = -EINVAL;
+                }
+                freeReplyObject(r);
+        }
+        return ret;
 }
 
 int store_audit(Store *s, const char *line)

@@ -14,6 +14,8 @@
  *   <p>:timers        ZSET  household -> next due time (wall ms), a hint
  *   <p>:open:<code>   SET   households with an open alert of that colour
  *   <p>:stats         HASH  supervision counters (REQ-14), counted once per delivered output
+ *   <p>:rule_outcomes HASH  per-rule outcomes of alerts (outcome.h): "<rule>|<outcome>" and
+ *                           the time-to-elimination histogram, counted after each commit
  *   <p>:audit         LIST  operators' erasures (hearthctl forget): time, household id, who
  * The commit script checks before it writes (version, offsets, seen ids,
  * key types), so a failed check or a wrong-typed key leaves nothing half
@@ -135,6 +137,11 @@ int store_open_alert_set(Store *s, const char *household, const char *code);
 int store_open_counts(Store *s, int64_t *red, int64_t *yellow);
 /* Supervision figures (REQ-14) in the hash <p>:stats: adds by to each field. */
 int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by);
+/* Per-rule outcomes (outcome.h): adds by[i] to each field of
+ * <p>:rule_outcomes, in one round trip. 0, -EIO, -EINVAL (a Redis error). */
+int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, size_t n);
+/* The whole <p>:rule_outcomes hash as a JSON object of integers, or NULL. */
+json_t *store_outcomes_get(Store *s);
 /* The whole stats hash as a JSON object of integers, or NULL. */
 json_t *store_stats_get(Store *s);
 /* Households listed in the pending index (every shard). Returns a JSON
@@ -152,6 +159,19 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n);
  * the latest STORE_AUDIT_MAX are kept. */
 #define STORE_AUDIT_MAX 10000
 int store_audit(Store *s, const char *line);
+
+/* Read-only, for previews over every household (hearthctl preview): one
+ * SCAN page over the state keys <p>:{*}:h. *cursor is 0 to start and 0
+ * again after the last page; *ids receives the household ids of the page
+ * (a new JSON array of strings; a household may come twice, as SCAN
+ * promises). -EIO, -EINVAL (a SCAN error), -ENOMEM. */
+int store_scan_households(Store *s, uint64_t *cursor, size_t count, json_t **ids);
+/* Read-only: the documents of n households in one round trip (pipelined
+ * HGET), as JSON text: docs[i] (malloc'ed, NUL-terminated, lens[i] bytes;
+ * the caller frees it) or NULL for a household with no state. -EIO
+ * (nothing returned), -EINVAL when Redis answered an error to some (the
+ * others are read). */
+int store_docs_get(Store *s, const char *const *households, size_t n, char **docs, size_t *lens);
 
 /* For hearthctl: the household's document, ledger and timeline. */
 int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,

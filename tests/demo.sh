@@ -90,7 +90,8 @@ show() {
             + (if $d.town then "  " + $d.town + " " + ($d.village // "") else "" end)
             + (if $d.cadre.name then "  → cadre " + $d.cadre.name else "" end),
           ( $d.reasons // [] | .[] | "      " + col(.severity) + "[" + .category + "]" + $off
-              + " " + .message + $dim + "  (" + .rule + ")" + $off ),
+              + " " + .message + $dim + "  (" + .rule + ")" + $off,
+              (if .to_clear then "        " + $dim + "to clear: " + $off + .to_clear else empty end) ),
           ( if $d.respond_by then "      respond by " + $d.respond_by else empty end ),
           ( if $d.route then "      not registered: routed to the " + $d.route + " (应纳尽纳), first event "
               + $d.first_event.type + " " + $d.first_event.id else empty end ),
@@ -138,6 +139,26 @@ step 5 "A cadre's monthly visit finds unsafe drinking water (浙政钉)"
 step 6 "Help arrives: school aid granted, tap water connected → back to green (风险消除)"
 step 7 "Civil affairs verifies last year's income: 32,000 yuan for 4 people, 8,000 each, below the 10,000 floor line"
 step 8 "A 60,000-yuan major-disease bill for a household nobody has registered yet (应纳尽纳)"
+
+say "The typhoon household's cadre answers alert.resolved with outcome false_alarm, no help recorded: refused, the alert stays open"
+alert=$("$ROOT/hearthctl" --redis "redis://127.0.0.1:$RPORT/0" household H3311210023 --json | jq -r .state.alert.id)
+printf 'H3311210023\t{"specversion":"1.0","id":"demo-res-0023","source":"app/zhezhengding","type":"alert.resolved","time":"2026-07-29T10:00:00+08:00","subject":"H3311210023","data":{"alert_id":"%s","by":"C331121-0023","outcome":"false_alarm"}}\n' "$alert" |
+        kcat -b "$BOOT" -P -t household.reports -K $'\t' 2>/dev/null
+waitfor 100 grep -q "alert.resolved refused" "$D/hearthd.log"
+grep -o "alert.resolved refused: household H3311210023.*" "$D/hearthd.log" | head -1 | sed 's/^/    hearthd: /'
+
+say "How each rule's alerts ended: hearthctl report --by rule (rule quality)"
+"$ROOT/hearthctl" --config "$ROOT/deploy/hearth.example.yaml" --redis "redis://127.0.0.1:$RPORT/0" \
+        report --by rule | sed 's/^/    /'
+
+say "What would a stricter reading of 明显超过 change? hearthctl preview of rigid_ratio 0.8 over the county"
+echo "    ${dim}20,000 more households of 5 towns (build/hload: the household step and the commit script, as hearthd writes them)${off}"
+"$ROOT/build/hload" -H 20000 -j 2 -c "$ROOT/deploy/hearth.example.yaml" -r "redis://127.0.0.1:$RPORT/0" 2>&1 |
+        sed 's/^/    /'
+cp -r "$ROOT/rules" "$D/candidate"
+sed -i 's/^  rigid_ratio: 1$/  rigid_ratio: 0.8/' "$D/candidate/expenditure.yaml"
+"$ROOT/hearthctl" --config "$ROOT/deploy/hearth.example.yaml" --redis "redis://127.0.0.1:$RPORT/0" \
+        preview --rules "$D/candidate" | sed 's/^/    /'
 
 say "every household in hearthctl (the record behind the alerts)"
 for h in H3311210001 H3311210042 H3311210077; do
