@@ -409,6 +409,13 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
 {
         StepContext c = {p->eval, p->eval_userdata, p->dec, &p->policy, true};
         StepNotes notes;
+        /* The open alert's id, for the log line of a removal that closes it
+         * (an erasure at once leaves no trace of it in the document). */
+        char open_alert[80] = "-";
+        if (ev->type == EV_HOUSEHOLD_REMOVED)
+                snprintf(open_alert, sizeof(open_alert), "%s",
+                         json_string_value(json_object_get(json_object_get(doc, "alert"), "id"))
+                             ?: "-");
         int r = step_event(&c, doc, household, ev, now, fx, outputs, &notes);
         if (r < 0)
                 return r;
@@ -421,18 +428,12 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
                 metric_observe(p, "hearth_time_to_acknowledge_seconds",
                                (double)notes.acknowledge_ms / 1000.0);
         if (ev->type == EV_HOUSEHOLD_REMOVED)
-                log_notice(
-                    "household.removed: household %s leaves monitoring (event %s from "
-                    "%s)%s%s%s",
-                    household, ev->id, ev->source,
-                    notes.lifecycle & LIFECYCLE_ALERT_CLOSED ? "; its open alert " : "",
-                    notes.lifecycle & LIFECYCLE_ALERT_CLOSED
-                        ? json_string_value(json_object_get(
-                              json_array_get(json_object_get(doc, "closed"),
-                                             json_array_size(json_object_get(doc, "closed")) - 1),
-                              "id"))
-                        : "",
-                    notes.lifecycle & LIFECYCLE_ALERT_CLOSED ? " is closed" : "");
+                log_notice("household.removed: household %s leaves monitoring (event %s from "
+                           "%s)%s%s%s",
+                           household, ev->id, ev->source,
+                           notes.lifecycle & LIFECYCLE_ALERT_CLOSED ? "; its open alert " : "",
+                           notes.lifecycle & LIFECYCLE_ALERT_CLOSED ? open_alert : "",
+                           notes.lifecycle & LIFECYCLE_ALERT_CLOSED ? " is closed" : "");
         if (notes.lifecycle & LIFECYCLE_ERASED)
                 log_notice("household %s: personal data erased (retention.removed 0)", household);
         if (fx && fx->pending_dropped) {
