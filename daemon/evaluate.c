@@ -27,3 +27,9 @@ json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                 rules_result_done(&local);
         return e;
 }
+
+json_t *evaluate_with(const json_t *doc, int32_t today, void *userdata)
+{
+        const EvaluateRules *e = userdata;
+        return evaluate_json(e->rules, doc, today, e->lines, e->n_lines, NULL);
+}

@@ -12,3 +12,15 @@
  * the full result (the caller calls rules_result_done()). */
 json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                       const ExprFloorLine *lines, size_t n_lines, RulesResult *res);
+
+/* A rule set with its floor lines (all borrowed), for evaluate_with(). */
+typedef struct {
+        const RuleSet *rules;
+        const ExprFloorLine *lines;
+        size_t n_lines;
+} EvaluateRules;
+
+/* evaluate_json() of the EvaluateRules userdata points at: the evaluator
+ * (StepEvalFn) of the front ends whose rules do not change under them
+ * (hearthctl replay, the rule tests, the test loader). */
+json_t *evaluate_with(const json_t *doc, int32_t today, void *userdata);

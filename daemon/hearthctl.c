@@ -711,18 +711,6 @@ static int64_t rfc3339_ms(const char *s)
 
 /* replay FILE: the events through the same decoder, state code, rules and
  * lifecycle as hearthd, in memory; the clock is each event's time. */
-typedef struct {
-        const RuleSet *rules;
-        const ExprFloorLine *lines;
-        size_t n_lines;
-} ReplayEval;
-
-static json_t *replay_eval(const json_t *doc, int32_t today, void *userdata)
-{
-        const ReplayEval *re = userdata;
-        return evaluate_json(re->rules, doc, today, re->lines, re->n_lines, NULL);
-}
-
 static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
 {
         char err[1024];
@@ -753,8 +741,8 @@ static int cmd_replay(const CtlArgs *a, const Config *cfg, const char *file)
         rules_floor_lines(cfg, lines, cfg->n_floor_lines);
         LifecyclePolicy pol = lifecycle_policy(cfg);
         pol.candidate_grace_ms = 0; /* events in file order: no registration in flight */
-        ReplayEval re = {rules, lines, cfg->n_floor_lines};
-        StepContext step = {replay_eval, &re, dec, &pol, false};
+        EvaluateRules re = {rules, lines, cfg->n_floor_lines};
+        StepContext step = {evaluate_with, &re, dec, &pol, false};
         char *line = NULL;
         size_t cap = 0;
         ssize_t len;

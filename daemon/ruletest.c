@@ -436,18 +436,6 @@ static json_t *envelope(const YNode *ev, json_t *data, const char *type, const c
                          "data", data);
 }
 
-typedef struct {
-        const RuleSet *rs;
-        const ExprFloorLine *lines;
-        size_t n_lines;
-} CaseEval;
-
-static json_t *case_eval(const json_t *doc, int32_t today, void *userdata)
-{
-        const CaseEval *ce = userdata;
-        return evaluate_json(ce->rs, doc, today, ce->lines, ce->n_lines, NULL);
-}
-
 /* The wall clock of a step on day d: 09:00 China Standard Time. */
 static int64_t day_clock(int32_t d)
 {
@@ -734,8 +722,8 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
         doc = household_new();
         LifecyclePolicy pol = lifecycle_policy(&cc.c);
         pol.candidate_grace_ms = 0; /* events in order: no registration in flight */
-        CaseEval ce = {rs, lines, cc.c.n_floor_lines};
-        StepContext sc = {case_eval, &ce, R->dec, &pol, false};
+        EvaluateRules ce = {rs, lines, cc.c.n_floor_lines};
+        StepContext sc = {evaluate_with, &ce, R->dec, &pol, false};
         snprintf(id, sizeof(id), "test-%u-0", case_no);
         int32_t d;
         int flags = 0;

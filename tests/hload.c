@@ -169,18 +169,6 @@ static json_t *household_events(uint64_t seed, long h, const char *prefix, char 
         return out;
 }
 
-typedef struct {
-        const RuleSet *rules;
-        const ExprFloorLine *lines;
-        size_t n_lines;
-} Eval;
-
-static json_t *eval_fn(const json_t *doc, int32_t today, void *u)
-{
-        const Eval *e = u;
-        return evaluate_json(e->rules, doc, today, e->lines, e->n_lines, NULL);
-}
-
 /* Wall ms of "YYYY-MM-DDTHH:MM:SS+08:00". */
 static int64_t time_ms(const char *t)
 {
@@ -219,8 +207,8 @@ static int load(const Job *j, int k, int jobs)
         }
         LifecyclePolicy pol = lifecycle_policy(j->cfg);
         pol.candidate_grace_ms = 0;
-        Eval ev = {j->rules, j->lines, j->cfg->n_floor_lines};
-        StepContext sc = {eval_fn, &ev, j->dec, &pol, false};
+        EvaluateRules ev = {j->rules, j->lines, j->cfg->n_floor_lines};
+        StepContext sc = {evaluate_with, &ev, j->dec, &pol, false};
         StoreCommit commits[BATCH];
         char *texts[BATCH];
         char ids[BATCH][32];
