@@ -474,6 +474,26 @@ static size_t json_size(const json_t *v)
         return json_dumpb(v, NULL, 0, JSON_COMPACT);
 }
 
+/* Applies the kept events of doc (then drops them), in arrival order. */
+static void apply_pending(json_t *doc, const EventDecoder *dec, HouseholdEffects *fx)
+{
+        json_t *pending = json_incref(json_object_get(doc, "pending"));
+        json_object_del(doc, "pending");
+        size_t i;
+        json_t *raw;
+        json_array_foreach (pending, i, raw) {
+                Event pe;
+                char err[256];
+                /* Validated when it arrived; decoding again cannot fail
+                 * unless the schemas changed meanwhile. Then it is skipped. */
+                if (event_from_json(dec, json_incref(raw), &pe, err, sizeof(err)) < 0)
+                        continue;
+                apply_one(doc, &pe, fx);
+                event_done(&pe);
+        }
+        json_decref(pending);
+}
+
 int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, HouseholdEffects *fx)
 {
         if (json_is_true(json_object_get(doc, "removed")) && ev->type != EV_HOUSEHOLD_REGISTERED) {
@@ -506,21 +526,7 @@ int household_apply(json_t *doc, const Event *ev, const EventDecoder *dec, House
         int r = apply_one(doc, ev, fx);
         if (r < 0 || ev->type != EV_HOUSEHOLD_REGISTERED)
                 return r;
-        json_t *pending = json_incref(json_object_get(doc, "pending"));
-        json_object_del(doc, "pending");
-        size_t i;
-        json_t *raw;
-        json_array_foreach (pending, i, raw) {
-                Event pe;
-                char err[256];
-                /* Validated when it arrived; decoding again cannot fail
-                 * unless the schemas changed meanwhile. Then it is skipped. */
-                if (event_from_json(dec, json_incref(raw), &pe, err, sizeof(err)) < 0)
-                        continue;
-                apply_one(doc, &pe, fx);
-                event_done(&pe);
-        }
-        json_decref(pending);
+        apply_pending(doc, dec, fx);
         return 0;
 }
 
@@ -529,20 +535,8 @@ json_t *household_hypothetical(const json_t *doc, const EventDecoder *dec)
         json_t *h = json_deep_copy(doc);
         if (!h)
                 return NULL;
-        json_t *pending = json_incref(json_object_get(h, "pending"));
-        json_object_del(h, "pending");
         json_object_set_new(h, "registered", json_true());
-        size_t i;
-        json_t *raw;
-        json_array_foreach (pending, i, raw) {
-                Event pe;
-                char err[256];
-                if (event_from_json(dec, json_incref(raw), &pe, err, sizeof(err)) < 0)
-                        continue;
-                apply_one(h, &pe, NULL);
-                event_done(&pe);
-        }
-        json_decref(pending);
+        apply_pending(h, dec, NULL);
         return h;
 }
 

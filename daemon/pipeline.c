@@ -348,6 +348,7 @@ typedef struct {
         json_t *outputs;  /* output events of this commit */
         json_t *outcomes; /* [rule, outcome, seconds] notes of its steps (outcome.h) */
         const char **out_ids, **out_vals;
+        bool alert_closed; /* a removal closed the open alert without an output */
 } GroupCommit;
 
 static void group_commit_done(GroupCommit *gc)
@@ -403,7 +404,8 @@ static bool source_allowed(const Config *cfg, const Event *ev, char *err, size_t
 
 /* One event through the household step (step.c); the acknowledgement time
  * and refused resolutions are counted here; the rules' outcomes go to
- * outcomes, counted after the commit (outcomes_count()). */
+ * outcomes, counted after the commit (outcomes_count()). Returns the
+ * LIFECYCLE_* flags of the step, or household_apply()'s negative errno. */
 static int household_step(Pipeline *p, json_t *doc, const char *household, const Event *ev,
                           int64_t now, HouseholdEffects *fx, json_t *outputs, json_t *outcomes)
 {
@@ -451,7 +453,7 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
                                ?: "-");
                 metric_count(p, "hearth_resolutions_refused_total", 1, NULL);
         }
-        return 0;
+        return notes.lifecycle;
 }
 
 /* The clock of the transitions an input event causes: its Kafka timestamp
@@ -534,6 +536,10 @@ static bool group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Gro
                                           "or 64 KiB)");
                         continue;
                 }
+                if (r < 0)
+                        return false; /* out of memory: nothing committed, tried again */
+                if (r & LIFECYCLE_ALERT_CLOSED)
+                        gc->alert_closed = true;
                 gc->seen[gc->c.n_seen++] = it->seen;
                 gc->applied[gc->n_applied++] = g->items[k];
                 /* The highest offset of each partition among applied events. */
@@ -637,7 +643,7 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
         }
         /* Open alerts by colour, idempotent, for STATUS= and the metrics
          * (a removal closes its alert without an output). */
-        if (json_array_size(gc->outputs) || json_is_true(json_object_get(gc->doc, "removed"))) {
+        if (json_array_size(gc->outputs) || gc->alert_closed) {
                 const json_t *alert = json_object_get(gc->doc, "alert");
                 store_open_alert_set(p->store, household,
                                      json_string_value(json_object_get(alert, "code")));

@@ -821,14 +821,16 @@ static void run_file(Runner *R, const TestFile *f, unsigned *case_no)
         }
 }
 
-static void coverage(Runner *R)
+/* One coverage TAP line: ok when covered[i] holds for every rule, else the
+ * rules that lack it. */
+static void coverage_line(Runner *R, const bool *covered, const char *ok, const char *missing_what)
 {
         char missing[2048];
         size_t k = 0, n = 0;
 
         missing[0] = '\0';
         for (size_t i = 0; i < rules_count(R->rs); i++) {
-                if (R->silent[i])
+                if (covered[i])
                         continue;
                 if (k < sizeof(missing))
                         k += (size_t)snprintf(missing + k, sizeof(missing) - k, "%s%s",
@@ -836,38 +838,21 @@ static void coverage(Runner *R)
                 n++;
         }
         R->n++;
-        if (n == 0)
-                fprintf(R->out,
-                        "ok %u - coverage: every rule is expected silent by a case that names it "
-                        "or where it fires\n",
-                        R->n);
-        else {
+        if (n == 0) {
+                fprintf(R->out, "ok %u - coverage: %s\n", R->n, ok);
+        } else {
                 R->failed++;
-                fprintf(R->out,
-                        "not ok %u - coverage: no case that names them or where they fire "
-                        "expects these rules silent: %s\n",
-                        R->n, missing);
+                fprintf(R->out, "not ok %u - coverage: %s: %s\n", R->n, missing_what, missing);
         }
-        k = n = 0;
+}
 
-        missing[0] = '\0';
-        for (size_t i = 0; i < rules_count(R->rs); i++) {
-                if (R->expected[i])
-                        continue;
-                if (k < sizeof(missing))
-                        k += (size_t)snprintf(missing + k, sizeof(missing) - k, "%s%s",
-                                              n ? ", " : "", rules_id(R->rs, i));
-                n++;
-        }
-        R->n++;
-        if (n == 0)
-                fprintf(R->out, "ok %u - coverage: every rule is expected to fire by some case\n",
-                        R->n);
-        else {
-                R->failed++;
-                fprintf(R->out, "not ok %u - coverage: no case expects these rules to fire: %s\n",
-                        R->n, missing);
-        }
+static void coverage(Runner *R)
+{
+        coverage_line(R, R->silent,
+                      "every rule is expected silent by a case that names it or where it fires",
+                      "no case that names them or where they fire expects these rules silent");
+        coverage_line(R, R->expected, "every rule is expected to fire by some case",
+                      "no case expects these rules to fire");
 }
 
 static int cmp_str(const void *a, const void *b)
