@@ -214,17 +214,33 @@ int64_t consumer_lag(Consumer *co)
         return lag;
 }
 
-int consumer_assigned_count(Consumer *co)
+int consumer_seek(Consumer *co, const char *topic, int32_t partition, int64_t offset)
 {
-        rd_kafka_topic_partition_list_t *parts = NULL;
-        if (rd_kafka_assignment(co->rk, &parts) || !parts)
-                return 0;
-        int n = parts->cnt;
-        rd_kafka_topic_partition_list_destroy(parts);
-        return n;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, topic, partition)->offset =
+            offset >= 0 ? offset : RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(co->rk, l, 0);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e) {
+                log_error("kafka: seek of %s/%d failed: %s", topic, (int)partition,
+                          rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                return -EIO;
+        }
+        return 0;
 }
 
-rd_kafka_t *consumer_handle(Consumer *co)
+int consumer_has_committed(Consumer *co, const rd_kafka_topic_partition_list_t *parts,
+                           int timeout_ms)
 {
-        return co->rk;
+        rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+        int ret = -EIO;
+        if (rd_kafka_committed(co->rk, c, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                ret = 0;
+                for (int i = 0; i < c->cnt; i++)
+                        if (c->elems[i].offset > 0)
+                                ret = 1;
+        }
+        rd_kafka_topic_partition_list_destroy(c);
+        return ret;
 }

@@ -45,6 +45,11 @@ int consumer_commit(Consumer *co);
 /* Sum of (high watermark - position) over assigned partitions, from the
  * client's cached statistics; -1 when unknown. */
 int64_t consumer_lag(Consumer *co);
-/* Number of partitions assigned now. */
-int consumer_assigned_count(Consumer *co);
-rd_kafka_t *consumer_handle(Consumer *co);
+/* Moves topic/partition to offset (a negative offset: the beginning),
+ * asynchronously: messages fetched before are dropped by the client. 0 or
+ * -EIO. */
+int consumer_seek(Consumer *co, const char *topic, int32_t partition, int64_t offset);
+/* 1 when the group has a committed offset for any of parts, 0 when none,
+ * -EIO when the broker did not answer within timeout_ms. */
+int consumer_has_committed(Consumer *co, const rd_kafka_topic_partition_list_t *parts,
+                           int timeout_ms);

@@ -25,7 +25,6 @@
 #include "schema.h"
 #include "store.h"
 
-#define BATCH_HARD_MAX 100000
 
 typedef struct {
         Config *cfg;
@@ -40,7 +39,6 @@ typedef struct {
         EventDecoder *decoder;
         Pipeline *pipeline;
         Metrics *metrics;
-        int64_t last_kafka_check_ms;
         bool kafka_ok;
         RuleSet *rules;       /* swapped whole on SIGHUP */
         Config *policy;       /* the config the rules were built with */
@@ -60,16 +58,21 @@ typedef struct {
         uint64_t consumed;
         uint64_t consumed_at_last_status;
         int64_t last_status_ms;
-        int64_t last_ping_ms;
-        int64_t last_relay_ms;
-        int64_t last_positions_ms;
-        int64_t last_timers_ms;
+        int64_t last_run_ms[16]; /* of each periodic task */
+        int64_t turn_started_us, turn_max_us;
+        rd_kafka_message_t **msgs; /* the batch, kept while it is tried again */
+        size_t n_batch;
         bool paused;
         bool resynced;            /* the consumer sought back: drop a kept batch */
         uint64_t metrics_dropped; /* series dropped by the bound, as last logged */
 } Daemon;
 
 #define RELAY_INTERVAL_MS 5000
+#define POSITIONS_INTERVAL_MS 200
+#define KAFKA_CHECK_INTERVAL_MS 5000
+#define KAFKA_CHECK_WAIT_MS 250
+/* Households whose due timers one turn handles. */
+#define TIMERS_SLICE 200
 /* Entries younger than this may be in flight at another instance (after a
  * rebalance): re-sending them would duplicate. A crashed instance's
  * entries go out at most this much later. */
@@ -208,8 +211,17 @@ static void daemon_reload(Daemon *d, const DaemonArgs *args)
                 config_free(policy);
         } else {
                 size_t n = rules_count(rules);
-                if (rules_install(d, rules, policy) == 0)
+                if (rules_install(d, rules, policy) == 0) {
+                        /* The other reloadable keys (--help-config): the
+                         * log level, the lifecycle durations; the intervals
+                         * are read from d->policy where they are used. */
+                        int level = log_level_from_string(d->policy->log_level);
+                        if (level >= 0)
+                                log_set_max_level(level);
+                        if (d->pipeline)
+                                pipeline_set_policy(d->pipeline, d->policy);
                         log_notice("reload: %zu rules from %s", n, d->policy->rules_dir);
+                }
         }
         notify_ready(d->notify);
 }
@@ -391,7 +403,7 @@ static int redis_ensure(Daemon *d, int64_t now)
 /* STATUS= for systemctl status, and a periodic summary line in the log. */
 static void status_update(Daemon *d, int64_t now, bool force)
 {
-        if (!force && now - d->last_status_ms < d->cfg->status_interval_ms)
+        if (!force && now - d->last_status_ms < d->policy->status_interval_ms)
                 return;
         const PipelineStats *st = d->pipeline ? pipeline_stats(d->pipeline) : NULL;
         uint64_t consumed = st ? st->consumed : 0;
@@ -435,26 +447,6 @@ static void status_update(Daemon *d, int64_t now, bool force)
                          status, st->consumed, st->applied, st->duplicates, st->dead_letters);
         d->last_status_ms = now;
         d->consumed_at_last_status = consumed;
-}
-
-/* Reachability for /healthz and hearth_up: Redis from the connection
- * state, Kafka from a metadata request every few seconds. */
-static void health_update(Daemon *d, int64_t now)
-{
-        if (!d->metrics)
-                return;
-        if (now - d->last_kafka_check_ms >= 5000 && d->producer) {
-                const struct rd_kafka_metadata *md = NULL;
-                rd_kafka_resp_err_t e =
-                    rd_kafka_metadata(producer_handle(d->producer), 0, NULL, &md, 500);
-                if (md)
-                        rd_kafka_metadata_destroy(md);
-                d->kafka_ok = e == RD_KAFKA_RESP_ERR_NO_ERROR && !d->health.fatal;
-                d->last_kafka_check_ms = now;
-        }
-        bool redis_ok = redis_connected(d->redis) && d->store_ready;
-        metrics_set_health(d->metrics, d->kafka_ok, redis_ok);
-        metrics_gauge_set(d->metrics, "hearth_up", NULL, d->kafka_ok && redis_ok ? 1 : 0);
 }
 
 static void daemon_teardown(Daemon *d)
@@ -529,37 +521,82 @@ static int store_ensure(Daemon *d, int64_t now)
         return 0;
 }
 
-/* One turn's housekeeping: positions, relay, status, backpressure. */
-static void housekeeping(Daemon *d, int64_t now)
+/* Periodic work, each at its interval (0: every turn), while Redis is up
+ * and the store ready (or always, for those that do not need it). */
+typedef struct {
+        const char *name;
+        int64_t (*interval)(const Daemon *d);
+        void (*run)(Daemon *d, int64_t now);
+        bool needs_store;
+} Periodic;
+
+static int64_t every_turn(const Daemon *d)
 {
-        if (!redis_connected(d->redis) || !d->store_ready)
-                return;
-        if (now - d->last_positions_ms >= 200) {
-                if (pipeline_flush_positions(d->pipeline) < 0)
-                        log_warning("redis: cannot record positions (%s), retrying",
-                                    store_errstr(d->store));
-                d->last_positions_ms = now;
-        }
-        if (pipeline_retry_deletes(d->pipeline) < 0)
+        (void)d;
+        return 0;
+}
+static int64_t positions_interval(const Daemon *d)
+{
+        (void)d;
+        return POSITIONS_INTERVAL_MS;
+}
+static int64_t relay_interval(const Daemon *d)
+{
+        (void)d;
+        return RELAY_INTERVAL_MS;
+}
+static int64_t kafka_check_interval(const Daemon *d)
+{
+        (void)d;
+        return KAFKA_CHECK_INTERVAL_MS;
+}
+/* Reloadable: read from the config of the last (re)load. */
+static int64_t timers_interval(const Daemon *d)
+{
+        return d->policy->timer_check_interval_ms;
+}
+static int64_t status_interval(const Daemon *d)
+{
+        return d->policy->status_interval_ms;
+}
+
+static void run_positions(Daemon *d, int64_t now)
+{
+        (void)now;
+        if (pipeline_flush_positions(d->pipeline) < 0)
+                log_warning("redis: cannot record positions (%s), retrying",
+                            store_errstr(d->store));
+}
+
+static void run_deliveries(Daemon *d, int64_t now)
+{
+        (void)now;
+        if (pipeline_drain_deliveries(d->pipeline) < 0)
                 log_ratelimited(LOG_WARNING,
-                                "redis: delivered outbox entries not deleted yet (%s), "
-                                "retrying",
+                                "redis: delivered outbox entries not deleted yet (%s), retrying",
                                 store_errstr(d->store));
-        if (now - d->last_relay_ms >= RELAY_INTERVAL_MS) {
-                if (pipeline_relay(d->pipeline, clock_wall_ms(), RELAY_MIN_AGE_MS) < 0)
-                        log_warning("redis: outbox relay failed (%s), retrying",
-                                    store_errstr(d->store));
-                d->last_relay_ms = now;
-        }
-        if (now - d->last_timers_ms >= d->cfg->timer_check_interval_ms) {
-                /* Due reminders, escalations and overdue visits; a backlog
-                 * after downtime is worked off a slice per turn. */
-                if (pipeline_timers(d->pipeline, clock_wall_ms(), 200) < 0)
-                        log_warning("redis: timers not checked (%s), retrying",
-                                    store_errstr(d->store));
-                d->last_timers_ms = now;
-        }
-        /* Backpressure: too much undelivered output pauses consumption. */
+}
+
+static void run_relay(Daemon *d, int64_t now)
+{
+        (void)now;
+        if (pipeline_relay(d->pipeline, clock_wall_ms(), RELAY_MIN_AGE_MS) < 0)
+                log_warning("redis: outbox relay failed (%s), retrying", store_errstr(d->store));
+}
+
+/* Due reminders, escalations and overdue visits; a backlog after downtime
+ * is worked off a slice per turn. */
+static void run_timers(Daemon *d, int64_t now)
+{
+        (void)now;
+        if (pipeline_timers(d->pipeline, clock_wall_ms(), TIMERS_SLICE) < 0)
+                log_warning("redis: timers not checked (%s), retrying", store_errstr(d->store));
+}
+
+/* Backpressure: too much undelivered output pauses consumption. */
+static void run_backpressure(Daemon *d, int64_t now)
+{
+        (void)now;
         bool full = (int64_t)pipeline_in_flight(d->pipeline) + producer_outq_len(d->producer) >
                     d->cfg->outbox_max_pending;
         if (full != d->paused && consumer_pause(d->consumer, full) == 0) {
@@ -569,236 +606,329 @@ static void housekeeping(Daemon *d, int64_t now)
         }
 }
 
-int daemon_run(const DaemonArgs *args)
+static void run_ping(Daemon *d, int64_t now)
 {
-        Daemon d = {.sigfd = -1, .redis_down_since_ms = -1};
-        char err[512];
-        rd_kafka_message_t **msgs = NULL;
-        size_t n_batch = 0;
-        int r = load_config(args, &d.cfg);
-        if (r < 0)
-                return r;
-        int level = log_level_from_string(d.cfg->log_level);
-        if (level >= 0)
-                log_set_max_level(level);
-        r = load_schemas(d.cfg, &d.schemas);
-        if (r < 0)
-                goto out;
-        {
-                RuleSet *rules = NULL;
-                Config *policy = NULL;
-                r = load_rules(d.cfg, &rules);
-                if (r == 0)
-                        r = load_config(args, &policy);
-                if (r < 0) {
-                        rules_free(rules);
-                        goto out;
-                }
-                if ((r = rules_install(&d, rules, policy)) < 0)
-                        goto out;
-                log_info("%zu rules loaded from %s", rules_count(d.rules), d.cfg->rules_dir);
-        }
+        (void)now;
+        if (redis_ping(d->redis) < 0)
+                log_warning("redis: %s lost: %s, reconnecting", redis_target(d->redis),
+                            redis_errstr(d->redis));
+}
 
-        r = d.sigfd = signals_open();
+/* Kafka's reachability for /healthz and hearth_up: a metadata request
+ * (bounded: the loop never waits on it for long). */
+static void run_kafka_check(Daemon *d, int64_t now)
+{
+        (void)now;
+        if (d->metrics && d->producer)
+                d->kafka_ok = producer_reachable(d->producer, KAFKA_CHECK_WAIT_MS) &&
+                              !d->health.fatal;
+}
+
+static void run_health(Daemon *d, int64_t now)
+{
+        (void)now;
+        if (!d->metrics)
+                return;
+        bool redis_ok = redis_connected(d->redis) && d->store_ready;
+        metrics_set_health(d->metrics, d->kafka_ok, redis_ok);
+        metrics_gauge_set(d->metrics, "hearth_up", NULL, d->kafka_ok && redis_ok ? 1 : 0);
+        metrics_gauge_set(d->metrics, "hearth_loop_turn_max_seconds", NULL,
+                          (double)d->turn_max_us / 1e6);
+}
+
+static void run_status(Daemon *d, int64_t now)
+{
+        status_update(d, now, false);
+}
+
+static const Periodic periodic[] = {
+    {"deliveries", every_turn, run_deliveries, true},
+    {"positions", positions_interval, run_positions, true},
+    {"relay", relay_interval, run_relay, true},
+    {"timers", timers_interval, run_timers, true},
+    {"backpressure", every_turn, run_backpressure, false},
+    {"ping", status_interval, run_ping, true},
+    {"kafka_check", kafka_check_interval, run_kafka_check, false},
+    {"health", every_turn, run_health, false},
+    {"status", every_turn, run_status, false},
+};
+
+_Static_assert(ELEMENTSOF(periodic) <= ELEMENTSOF(((Daemon *)0)->last_run_ms),
+               "Daemon.last_run_ms holds every periodic task");
+
+static void periodic_run(Daemon *d, bool store_up)
+{
+        for (size_t i = 0; i < ELEMENTSOF(periodic); i++) {
+                int64_t now = clock_mono_ms();
+                if (periodic[i].needs_store && !store_up)
+                        continue;
+                if (now - d->last_run_ms[i] < periodic[i].interval(d))
+                        continue;
+                periodic[i].run(d, now);
+                d->last_run_ms[i] = now;
+        }
+}
+
+/* Builds everything up to the Kafka clients; 0, or a negative errno with
+ * the reason logged. */
+static int daemon_build(Daemon *d, const DaemonArgs *args)
+{
+        char err[512];
+        RuleSet *rules = NULL;
+        Config *policy = NULL;
+        int r = load_rules(d->cfg, &rules);
+        if (r == 0)
+                r = load_config(args, &policy);
+        if (r < 0) {
+                rules_free(rules);
+                return r;
+        }
+        if ((r = rules_install(d, rules, policy)) < 0)
+                return r;
+        log_info("%zu rules loaded from %s", rules_count(d->rules), d->cfg->rules_dir);
+        r = d->sigfd = signals_open();
         if (r < 0) {
                 log_error_errno(r, "cannot set up signals: %s", strerror(-r));
-                goto out;
+                return r;
         }
-        r = -ENOMEM;
-        d.notify = notify_new();
-        warn_exposed_secrets(d.cfg);
-        d.redis = redis_new(d.cfg->redis_url, d.cfg->redis_password.value,
-                            d.cfg->redis_connect_timeout_ms, d.cfg->redis_command_timeout_ms, err,
-                            sizeof(err));
-        if (!d.redis) {
-                r = -EINVAL;
+        d->notify = notify_new();
+        warn_exposed_secrets(d->cfg);
+        d->redis = redis_new(d->cfg->redis_url, d->cfg->redis_password.value,
+                             d->cfg->redis_connect_timeout_ms, d->cfg->redis_command_timeout_ms,
+                             err, sizeof(err));
+        if (!d->redis) {
                 log_error("redis.url: %s", err);
-                goto out;
+                return -EINVAL;
         }
-        d.store =
-            store_new(d.redis, d.cfg->redis_prefix, d.cfg->kafka_group, d.cfg->dedup_window_ms);
-        if (d.store)
-                store_set_limits(d.store, d.cfg->dedup_max, 0);
-        d.decoder = event_decoder_new(d.schemas, (size_t)d.cfg->max_message_bytes);
-        if (d.store)
-                d.pipeline = pipeline_new(d.cfg, d.store, d.decoder);
-        if (d.pipeline)
-                pipeline_set_evaluator(d.pipeline, daemon_eval, &d);
-        d.metrics = metrics_new();
-        if (!d.metrics || metrics_declare_hearth(d.metrics) < 0 ||
-            metrics_label_values(d.metrics, "hearth_alerts_total", "town", d.cfg->metrics_towns,
-                                 d.cfg->n_metrics_towns, "other") < 0)
-                goto out;
-        if (d.pipeline)
-                pipeline_set_metrics(d.pipeline, d.metrics);
-        if (*d.cfg->metrics_listen) {
-                r = metrics_serve(d.metrics, d.cfg->metrics_listen, err, sizeof(err));
+        d->store = store_new(d->redis, d->cfg->redis_prefix, d->cfg->kafka_group,
+                             d->cfg->dedup_window_ms);
+        if (d->store)
+                store_set_limits(d->store, d->cfg->dedup_max, 0);
+        d->decoder = event_decoder_new(d->schemas, (size_t)d->cfg->max_message_bytes);
+        if (d->store)
+                d->pipeline = pipeline_new(d->cfg, d->store, d->decoder);
+        if (d->pipeline) {
+                pipeline_set_evaluator(d->pipeline, daemon_eval, d);
+                pipeline_set_policy(d->pipeline, d->policy);
+        }
+        d->metrics = metrics_new();
+        if (!d->metrics || metrics_declare_hearth(d->metrics) < 0 ||
+            metrics_label_values(d->metrics, "hearth_alerts_total", "town", d->cfg->metrics_towns,
+                                 d->cfg->n_metrics_towns, "other") < 0)
+                return -ENOMEM;
+        if (d->pipeline)
+                pipeline_set_metrics(d->pipeline, d->metrics);
+        if (*d->cfg->metrics_listen) {
+                r = metrics_serve(d->metrics, d->cfg->metrics_listen, err, sizeof(err));
                 if (r < 0) {
                         log_error("metrics.listen: %s", err);
-                        goto out;
+                        return r;
                 }
-                log_info("metrics on http://%s/metrics and /healthz", d.cfg->metrics_listen);
+                log_info("metrics on http://%s/metrics and /healthz", d->cfg->metrics_listen);
         }
-        msgs = calloc((size_t)d.cfg->batch_max, sizeof(*msgs));
-        if (!d.notify || !d.store || !d.decoder || !d.pipeline || !msgs)
-                goto out;
+        d->msgs = calloc((size_t)d->cfg->batch_max, sizeof(*d->msgs));
+        if (!d->notify || !d->store || !d->decoder || !d->pipeline || !d->msgs)
+                return -ENOMEM;
+        return 0;
+}
 
-        const char *bootstrap = d.cfg->kafka_brokers;
+/* The Kafka clients, once Redis is ready; 0 or a negative errno. */
+static int daemon_connect(Daemon *d, const char *bootstrap)
+{
+        char err[512];
+        d->producer = producer_new(d->cfg, bootstrap, &d->health, pipeline_on_delivery,
+                                   d->pipeline, err, sizeof(err));
+        if (!d->producer) {
+                log_error("%s", err);
+                return -EINVAL;
+        }
+        ConsumerHooks hooks = {pipeline_on_assigned, pipeline_on_revoked, d->pipeline};
+        d->consumer = consumer_new(d->cfg, bootstrap, &d->health, &hooks, err, sizeof(err));
+        if (!d->consumer) {
+                log_error("%s", err);
+                return -EINVAL;
+        }
+        pipeline_set_clients(d->pipeline, d->producer, d->consumer);
+        int r = consumer_subscribe(d->consumer, err, sizeof(err));
+        if (r < 0) {
+                log_error("kafka: %s", err);
+                return r;
+        }
+        return 0;
+}
+
+/* Start-up: config, schemas, rules, Redis, the Kafka clients, READY=1.
+ * 0, 1 when stopped by a signal while waiting, or a negative errno. */
+static int daemon_start(Daemon *d, const DaemonArgs *args)
+{
+        char err[512];
+        int r = load_config(args, &d->cfg);
+        if (r < 0)
+                return r;
+        int level = log_level_from_string(d->cfg->log_level);
+        if (level >= 0)
+                log_set_max_level(level);
+        if ((r = load_schemas(d->cfg, &d->schemas)) < 0 || (r = daemon_build(d, args)) < 0)
+                return r;
+        const char *bootstrap = d->cfg->kafka_brokers;
         if (streq(bootstrap, "embedded")) {
-                d.embedded = kafka_embedded_new(d.cfg, err, sizeof(err));
-                if (!d.embedded) {
-                        r = -EIO;
+                d->embedded = kafka_embedded_new(d->cfg, err, sizeof(err));
+                if (!d->embedded) {
                         log_error("%s", err);
-                        goto out;
+                        return -EIO;
                 }
-                bootstrap = kafka_embedded_bootstraps(d.embedded);
+                bootstrap = kafka_embedded_bootstraps(d->embedded);
                 log_notice("kafka: embedded test broker at %s (demo only, nothing is kept)",
                            bootstrap);
         }
-
-        r = startup_wait_redis(&d);
+        r = startup_wait_redis(d);
         if (r == 0)
-                while ((r = store_ensure(&d, clock_mono_ms())) == -EAGAIN)
-                        r = startup_wait_redis(&d);
-        if (r == -ECANCELED) {
-                r = 0;
-                goto out;
-        }
-        if (r < 0)
-                goto out;
-
-        d.producer = producer_new(d.cfg, bootstrap, &d.health, pipeline_on_delivery, d.pipeline,
-                                  err, sizeof(err));
-        if (!d.producer) {
-                r = -EINVAL;
-                log_error("%s", err);
-                goto out;
-        }
-        ConsumerHooks hooks = {pipeline_on_assigned, pipeline_on_revoked, d.pipeline};
-        d.consumer = consumer_new(d.cfg, bootstrap, &d.health, &hooks, err, sizeof(err));
-        if (!d.consumer) {
-                r = -EINVAL;
-                log_error("%s", err);
-                goto out;
-        }
-        pipeline_set_clients(d.pipeline, d.producer, d.consumer);
-        r = consumer_subscribe(d.consumer, err, sizeof(err));
-        if (r < 0) {
-                log_error("kafka: %s", err);
-                goto out;
-        }
+                while ((r = store_ensure(d, clock_mono_ms())) == -EAGAIN)
+                        r = startup_wait_redis(d);
+        if (r == -ECANCELED)
+                return 1;
+        if (r < 0 || (r = daemon_connect(d, bootstrap)) < 0)
+                return r;
         log_notice("hearthd ready: kafka %s group %s, %zu input topics, redis %s", bootstrap,
-                   d.cfg->kafka_group, d.cfg->n_kafka_inputs, redis_target(d.redis));
-        notify_ready(d.notify);
+                   d->cfg->kafka_group, d->cfg->n_kafka_inputs, redis_target(d->redis));
+        notify_ready(d->notify);
         /* Outbox entries left by a previous run go out first (those old
          * enough not to be in flight elsewhere; the rest within seconds). */
-        if (pipeline_relay(d.pipeline, clock_wall_ms(), RELAY_MIN_AGE_MS) < 0)
-                log_warning("redis: outbox relay failed (%s), retrying", store_errstr(d.store));
-        d.last_relay_ms = d.last_ping_ms = clock_mono_ms();
+        if (pipeline_relay(d->pipeline, clock_wall_ms(), RELAY_MIN_AGE_MS) < 0)
+                log_warning("redis: outbox relay failed (%s), retrying", store_errstr(d->store));
+        int64_t now = clock_mono_ms();
+        for (size_t i = 0; i < ELEMENTSOF(periodic); i++)
+                d->last_run_ms[i] = now;
+        return 0;
+}
 
-        while (!d.stop) {
-                int64_t now = clock_mono_ms();
-                notify_watchdog(d.notify, now);
-                signals_read(&d);
-                if (d.stop)
-                        break;
-                if (d.reload) {
-                        d.reload = false;
-                        daemon_reload(&d, args);
-                }
-                if (pipeline_state_lost(d.pipeline)) {
-                        r = -ESTALE;
-                        break;
-                }
-                if (d.health.fatal) {
-                        log_error("kafka: fatal error: %s; exiting for a restart",
-                                  d.health.fatal_reason);
-                        r = -EIO;
-                        break;
-                }
-                producer_poll(d.producer, 0);
-                r = store_ensure(&d, now);
-                if (r == -ETIMEDOUT || r == -ESTALE)
-                        break;
-                if (r == -EAGAIN) {
-                        health_update(&d, now);
-                        struct pollfd p = {.fd = d.sigfd, .events = POLLIN};
-                        poll(&p, 1, (int)d.cfg->poll_ms);
-                        continue;
-                }
-                if (now - d.last_ping_ms >= d.cfg->status_interval_ms) {
-                        _cleanup_(freeReplyObjectp) redisReply *rep =
-                            redis_command(d.redis, "PING");
-                        if (!rep)
-                                log_warning("redis: %s lost: %s, reconnecting",
-                                            redis_target(d.redis), redis_errstr(d.redis));
-                        d.last_ping_ms = now;
-                }
+static void batch_drop(Daemon *d)
+{
+        for (size_t i = 0; i < d->n_batch; i++)
+                rd_kafka_message_destroy(d->msgs[i]);
+        d->n_batch = 0;
+}
 
-                if (d.resynced) {
-                        /* Read again from Redis's positions: a kept batch
-                         * would apply later events before earlier ones. */
-                        for (size_t i = 0; i < n_batch; i++)
-                                rd_kafka_message_destroy(msgs[i]);
-                        n_batch = 0;
-                        d.resynced = false;
-                }
-                /* A batch that met a Redis failure is kept and tried again:
-                 * nothing is polled meanwhile, so nothing is lost. */
-                if (!n_batch) {
-                        n_batch = consumer_poll(d.consumer, msgs, (size_t)d.cfg->batch_max,
-                                                (int)d.cfg->poll_ms);
-                        d.consumed += n_batch;
-                }
-                if (n_batch) {
-                        r = pipeline_process_guarded(d.pipeline, msgs, n_batch, clock_wall_ms());
-                        if (r == -ESTALE) {
-                                log_error("redis: hearth's state is gone (epoch key missing); "
-                                          "stopping rather than raising alerts from an empty "
-                                          "state");
-                                break;
-                        }
-                        if (r < 0) {
-                                log_warning("redis: batch of %zu not committed (%s), retrying "
-                                            "after reconnect",
-                                            n_batch, store_errstr(d.store));
-                                if (r != -EIO)
-                                        redis_disconnect(d.redis);
-                                continue;
-                        }
-                        for (size_t i = 0; i < n_batch; i++)
-                                rd_kafka_message_destroy(msgs[i]);
-                        n_batch = 0;
-                }
-                producer_poll(d.producer, 0);
-                housekeeping(&d, clock_mono_ms());
-                health_update(&d, clock_mono_ms());
-                status_update(&d, clock_mono_ms(), false);
+/* Polls a batch (unless one is kept) and processes it. A batch that met a
+ * failure is kept and tried again: nothing is polled meanwhile, so nothing
+ * is lost. 0, or a fatal negative errno. */
+static int daemon_batch(Daemon *d)
+{
+        if (d->resynced) {
+                /* Read again from Redis's positions: a kept batch would
+                 * apply later events before earlier ones. */
+                batch_drop(d);
+                d->resynced = false;
         }
-        if (d.stop)
-                r = 0;
+        if (!d->n_batch)
+                d->n_batch = consumer_poll(d->consumer, d->msgs, (size_t)d->cfg->batch_max,
+                                           (int)d->cfg->poll_ms);
+        if (!d->n_batch)
+                return 0;
+        int r = pipeline_process_guarded(d->pipeline, d->msgs, d->n_batch, clock_wall_ms());
+        if (r == -ESTALE) {
+                log_error("redis: hearth's state is gone (epoch key missing); stopping rather "
+                          "than raising alerts from an empty state");
+                return r;
+        }
+        if (r == -EAGAIN) {
+                /* The producer's queue is full: serve it (bounded), then
+                 * the batch is tried again. */
+                producer_poll(d->producer, 100);
+                return 0;
+        }
+        if (r < 0) {
+                log_warning("redis: batch of %zu not committed (%s), retrying after reconnect",
+                            d->n_batch, r == -ENOMEM ? "out of memory" : store_errstr(d->store));
+                if (r != -EIO && r != -ENOMEM)
+                        redis_disconnect(d->redis);
+                return 0;
+        }
+        batch_drop(d);
+        return 0;
+}
 
-        /* Shutdown mirrors start-up: stop fetching, say so, finish what is in
-         * flight, flush the producer, record positions, leave the group. */
-        notify_stopping(d.notify);
-        if (d.producer && producer_flush(d.producer, 10000) < 0)
+/* One turn of the loop: signals, Redis, one batch, the periodic work. 0 to
+ * go on, 1 to stop, or a fatal negative errno. */
+static int daemon_turn(Daemon *d, const DaemonArgs *args)
+{
+        int64_t now = clock_mono_ms();
+        notify_watchdog(d->notify, now);
+        signals_read(d);
+        if (d->stop)
+                return 1;
+        if (d->reload) {
+                d->reload = false;
+                daemon_reload(d, args);
+        }
+        if (pipeline_state_lost(d->pipeline))
+                return -ESTALE;
+        if (d->health.fatal) {
+                log_error("kafka: fatal error: %s; exiting for a restart", d->health.fatal_reason);
+                return -EIO;
+        }
+        producer_poll(d->producer, 0);
+        int r = store_ensure(d, now);
+        if (r == -ETIMEDOUT || r == -ESTALE)
+                return r;
+        if (r == -EAGAIN) {
+                periodic_run(d, false);
+                struct pollfd p = {.fd = d->sigfd, .events = POLLIN};
+                poll(&p, 1, (int)d->cfg->poll_ms);
+                return 0;
+        }
+        if ((r = daemon_batch(d)) < 0)
+                return r;
+        producer_poll(d->producer, 0);
+        periodic_run(d, redis_connected(d->redis) && d->store_ready);
+        return 0;
+}
+
+/* Shutdown mirrors start-up: stop fetching, say so, finish what is in
+ * flight, flush the producer, record positions, leave the group. */
+static void daemon_stop(Daemon *d)
+{
+        notify_stopping(d->notify);
+        if (d->producer && producer_flush(d->producer, 10000) < 0)
                 log_warning("kafka: outputs still undelivered at shutdown; the outbox keeps "
                             "them for the next start");
-        if (d.pipeline && redis_connected(d.redis) && pipeline_flush_positions(d.pipeline) < 0)
+        bool redis_up = d->pipeline && redis_connected(d->redis);
+        if (redis_up && pipeline_drain_deliveries(d->pipeline) < 0)
+                log_warning("redis: delivered outbox entries not deleted at shutdown; the next "
+                            "start sends them again with the same ids");
+        if (redis_up && pipeline_flush_positions(d->pipeline) < 0)
                 log_warning("redis: cannot record final positions; the next start re-reads a "
                             "little (harmless)");
-        if (d.consumer && consumer_commit(d.consumer) < 0)
+        if (d->consumer && consumer_commit(d->consumer) < 0)
                 log_warning("kafka: final offset commit failed; Redis positions stay the truth");
-        if (d.pipeline) {
-                const PipelineStats *st = pipeline_stats(d.pipeline);
+        if (d->pipeline) {
+                const PipelineStats *st = pipeline_stats(d->pipeline);
                 log_notice("hearthd stopped: %" PRIu64 " consumed, %" PRIu64 " applied, %" PRIu64
-                           " duplicates, %" PRIu64 " dead letters",
-                           st->consumed, st->applied, st->duplicates, st->dead_letters);
+                           " duplicates, %" PRIu64 " dead letters; longest loop turn %" PRId64
+                           " ms",
+                           st->consumed, st->applied, st->duplicates, st->dead_letters,
+                           d->turn_max_us / 1000);
         }
-out:
-        for (size_t i = 0; i < n_batch; i++)
-                rd_kafka_message_destroy(msgs[i]);
-        free(msgs);
+}
+
+int daemon_run(const DaemonArgs *args)
+{
+        Daemon d = {.sigfd = -1, .redis_down_since_ms = -1};
+        int r = daemon_start(&d, args);
+        if (r == 0) {
+                while ((r = daemon_turn(&d, args)) == 0) {
+                        int64_t took = clock_mono_us() - d.turn_started_us;
+                        if (d.turn_started_us && took > d.turn_max_us)
+                                d.turn_max_us = took;
+                        d.turn_started_us = clock_mono_us();
+                }
+                if (r == 1)
+                        r = 0;
+                daemon_stop(&d);
+        } else if (r == 1)
+                r = 0;
+        batch_drop(&d);
+        free(d.msgs);
         /* The consumer leaves the group before the producer goes. */
         d.consumer = consumer_free(d.consumer);
         daemon_teardown(&d);

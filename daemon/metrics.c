@@ -330,6 +330,8 @@ int metrics_declare_hearth(Metrics *m)
              "cleared_by_data, resolution_refused, reopened, false_alarm, reported_helped, "
              "reported_other, removed), by rule and outcome"},
             {"hearth_up", METRIC_GAUGE, "1 while hearthd runs with Kafka and Redis reachable"},
+            {"hearth_loop_turn_max_seconds", METRIC_GAUGE,
+             "Longest turn of hearthd's main loop since start (watchdog headroom)"},
             {"hearth_resolutions_refused_total", METRIC_COUNTER,
              "alert.resolved events refused because no help was recorded since the alert was "
              "raised (the alert stays open)"},

@@ -1,9 +1,9 @@
-/* One batch of input messages, from Kafka to Redis and on: decode, group by
- * household, read the households in one round trip, apply the events (pure
- * code), commit each household in one atomic script (version, offsets and
- * seen ids checked before anything is written), produce the outbox, move
- * each partition's position once every earlier message of it is done.
- * Invalid messages go to the dead-letter topic. */
+/* From Kafka to Redis and on: decode a batch, group it by household, read
+ * the households in one round trip, apply the events (pure code), commit
+ * each household in one atomic script (version, offsets and seen ids
+ * checked before anything is written), produce the outbox, move each
+ * partition's position once every earlier message of it is done. Invalid
+ * messages go to the dead-letter topic. The parts: pipeline_impl.h. */
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -52,7 +52,9 @@ void pipeline_set_clients(Pipeline *p, Producer *producer, Consumer *consumer);
 /* Processes msgs (borrowed). 0 when every message is done or on its way to
  * the dead-letter topic. -EIO when Redis failed: nothing is lost, the caller
  * keeps the batch and calls again once Redis is back (every step is safe to
- * repeat). -ESTALE when Redis lost hearth's state: fatal. */
+ * repeat). -EAGAIN when the producer could not take a dead letter now: the
+ * same, once the producer was served. -ENOMEM: the same. -ESTALE when
+ * Redis lost hearth's state: fatal. */
 int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms);
 
 /* The poison-message guard around pipeline_process(): counts attempts per
@@ -77,11 +79,17 @@ int pipeline_flush_positions(Pipeline *p);
  * here (after a crash or an outage). older_than_ms: skip entries younger
  * than that (another instance may be delivering them). */
 int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms);
-/* Deletes the outbox entries of outputs delivered while Redis was down or
- * busy with pipelined commits (kept in memory meanwhile, so that the relay
- * does not send them again). 0, or -EIO with the rest kept for the next
- * call. */
-int pipeline_retry_deletes(Pipeline *p);
+/* Deletes the outbox entries of delivered outputs: the delivery reports
+ * are queued by the callback (which never touches Redis, as it runs in the
+ * producer's poll) and drained here, at one point of the loop. 0, or -EIO
+ * with the rest kept (still in flight, so the relay skips them) for the
+ * next call. */
+int pipeline_drain_deliveries(Pipeline *p);
+/* Frees the queued delivery reports (at shutdown: not deleted, the next
+ * start's relay sends them again with the same ids). */
+void pipeline_delivered_free(Pipeline *p);
+/* The lifecycle durations of cfg (borrowed only for the call): SIGHUP. */
+void pipeline_set_policy(Pipeline *p, const Config *cfg);
 
 /* Fires due timers (reminders, escalations, overdue visits) of up to max
  * households; returns how many households were handled or -EIO. */
@@ -101,7 +109,3 @@ void pipeline_on_delivery(const Delivery *d, bool ok, const char *error,
 /* Consumer hooks (userdata is the Pipeline). */
 int pipeline_on_assigned(rd_kafka_topic_partition_list_t *parts, void *userdata);
 void pipeline_on_revoked(const rd_kafka_topic_partition_list_t *parts, void *userdata);
-
-/* Test builds only (make test): HEARTH_CRASH_POINT=name raises SIGKILL when
- * the pipeline reaches that point; a no-op in release builds. */
-void crash_point(const char *name);

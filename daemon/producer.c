@@ -207,7 +207,11 @@ int producer_flush(Producer *p, int timeout_ms)
         return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -ETIMEDOUT;
 }
 
-rd_kafka_t *producer_handle(Producer *p)
+bool producer_reachable(Producer *p, int timeout_ms)
 {
-        return p->rk;
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e = rd_kafka_metadata(p->rk, 0, NULL, &md, timeout_ms);
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        return e == RD_KAFKA_RESP_ERR_NO_ERROR;
 }

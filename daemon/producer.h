@@ -60,7 +60,8 @@ void producer_poll(Producer *p, int timeout_ms);
 int producer_outq_len(Producer *p);
 /* Waits for all outstanding messages; 0 or -ETIMEDOUT. */
 int producer_flush(Producer *p, int timeout_ms);
-/* The librdkafka handle (borrowed), e.g. for metadata requests. */
-rd_kafka_t *producer_handle(Producer *p);
+/* Whether a broker answers a metadata request within timeout_ms (the
+ * loop's Kafka health check: keep timeout_ms short). */
+bool producer_reachable(Producer *p, int timeout_ms);
 Delivery *delivery_new(DeliveryKind kind);
 void delivery_free(Delivery *d);

@@ -348,3 +348,12 @@ redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size
                 return NULL;
         return check_reply(r, redisCommandArgv(r->ctx, argc, argv, lens));
 }
+
+int redis_ping(Redis *r)
+{
+        redisReply *rep = redis_command(r, "PING");
+        int ret = rep && rep->type != REDIS_REPLY_ERROR ? 0 : -EIO;
+        if (rep)
+                freeReplyObject(rep);
+        return ret;
+}

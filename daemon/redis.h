@@ -56,6 +56,8 @@ const char *redis_target(const Redis *r);
  * of type REDIS_REPLY_ERROR is returned as is. Caller frees the reply. */
 redisReply *redis_command(Redis *r, const char *fmt, ...);
 redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size_t *lens);
+/* PING: 0, or -EIO (an I/O error also disconnects). */
+int redis_ping(Redis *r);
 
 /* Pipelining: redis_append() queues a command (sent with the next write or
  * read), redis_get_reply() reads the next reply (on an I/O error it

@@ -1,0 +1,225 @@
+/* The outbox: a commit writes its output events into the household's
+ * outbox in Redis; they are produced after the commit, an entry is deleted
+ * once the broker confirmed it, and the relay re-sends what a crash or an
+ * outage left behind. Delivery reports are queued and the entries deleted
+ * at one point of the loop (pipeline_drain_deliveries()). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include "log.h"
+#include "pipeline_impl.h"
+#include "testhooks.h"
+
+/* Households whose outboxes the relay reads per Redis round trip. */
+#define RELAY_CHUNK 256
+
+static void key_of(char *key, const char *household, const char *id)
+{
+        snprintf(key, PIPELINE_KEY_LEN, "%s\n%s", household, id);
+}
+
+/* Turns a commit's output events into outbox entries ("<ms> <json>"). */
+bool outbox_prepare(GroupCommit *gc, const char *household, int64_t now)
+{
+        size_t n = json_array_size(gc->outputs);
+        gc->out_ids = calloc(n + 1, sizeof(char *));
+        gc->out_vals = calloc(n + 1, sizeof(char *));
+        if (!gc->out_ids || !gc->out_vals)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                json_t *o = json_array_get(gc->outputs, i);
+                _cleanup_free_ char *text = lifecycle_render(o, household);
+                char *v = NULL;
+                if (!text || asprintf(&v, "%" PRId64 " %s", now, text) < 0)
+                        return false;
+                gc->out_ids[i] = json_string_value(json_object_get(o, "id"));
+                gc->out_vals[i] = v;
+                gc->c.n_outbox++;
+        }
+        gc->c.outbox_ids = gc->out_ids;
+        gc->c.outbox_vals = gc->out_vals;
+        return true;
+}
+
+/* Produces one outbox entry ("<ms> <json>") unless it is in flight or
+ * younger than older_than_ms. */
+int outbox_send(Pipeline *p, const char *household, const char *id, const char *value,
+                int64_t now, int64_t older_than_ms)
+{
+        char key[PIPELINE_KEY_LEN];
+        key_of(key, household, id);
+        if (strset_contains(p->in_flight, key))
+                return 0;
+        char *end;
+        long long written = strtoll(value, &end, 10);
+        if (*end != ' ')
+                return -EINVAL;
+        if (now - written < older_than_ms)
+                return 0;
+        Delivery *d = delivery_new(DELIVERY_OUTBOX);
+        if (!d || !(d->household = strdup(household)) || !(d->entry_id = strdup(id))) {
+                delivery_free(d);
+                return -ENOMEM;
+        }
+        int r = producer_send_alert(p->producer, household, end + 1, strlen(end + 1), d);
+        if (r == 0)
+                strset_add(p->in_flight, key);
+        return r;
+}
+
+void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, int64_t now,
+                  const char *crash_name)
+{
+        outputs_log(p, household, gc);
+        /* Open alerts by colour, idempotent, for STATUS= and the metrics
+         * (a removal closes its alert without an output). */
+        if (json_array_size(gc->outputs) || gc->alert_closed) {
+                const json_t *alert = json_object_get(gc->doc, "alert");
+                store_open_alert_set(p->store, household,
+                                     json_string_value(json_object_get(alert, "code")));
+        }
+        crash_point(crash_name);
+        for (size_t k = 0; k < gc->c.n_outbox; k++)
+                if (outbox_send(p, household, gc->out_ids[k], gc->out_vals[k], now, 0) < 0)
+                        log_warning("kafka: cannot produce alert %s now; the outbox keeps it",
+                                    gc->out_ids[k]);
+}
+
+static void delivered_clear(Delivered *u)
+{
+        free(u->household);
+        free(u->id);
+        free(u->payload);
+        *u = (Delivered){0};
+}
+
+void pipeline_delivered_free(Pipeline *p)
+{
+        for (size_t i = 0; i < p->n_delivered; i++)
+                delivered_clear(&p->delivered[i]);
+        free(p->delivered);
+        p->delivered = NULL;
+        p->n_delivered = p->cap_delivered = 0;
+}
+
+/* Queues a delivered output whose outbox entry is to delete. */
+static int delivered_queue(Pipeline *p, const char *household, const char *id,
+                           const void *payload, size_t len)
+{
+        if (p->n_delivered == p->cap_delivered) {
+                size_t cap = p->cap_delivered ? 2 * p->cap_delivered : 64;
+                Delivered *u = realloc(p->delivered, cap * sizeof(Delivered));
+                if (!u)
+                        return -ENOMEM;
+                p->delivered = u;
+                p->cap_delivered = cap;
+        }
+        Delivered u = {strdup(household), strdup(id), malloc(len ? len : 1), len};
+        if (!u.household || !u.id || !u.payload) {
+                delivered_clear(&u);
+                return -ENOMEM;
+        }
+        memcpy(u.payload, payload, len);
+        p->delivered[p->n_delivered++] = u;
+        return 0;
+}
+
+/* The delivery report of an output (from the producer's poll): memory only. */
+void outbox_delivered(Pipeline *p, const Delivery *d, bool ok, const char *error,
+                      const rd_kafka_message_t *m)
+{
+        char key[PIPELINE_KEY_LEN];
+        key_of(key, d->household, d->entry_id);
+        if (!ok) {
+                strset_remove(p->in_flight, key);
+                log_warning("alert %s of household %s not delivered (%s); the outbox keeps it",
+                            d->entry_id, d->household, error);
+                return;
+        }
+        p->stats.outputs_delivered++;
+        crash_point("after_delivery");
+        if (delivered_queue(p, d->household, d->entry_id, m->payload, m->len) < 0) {
+                strset_remove(p->in_flight, key);
+                log_warning("out of memory: delivered outbox entry %s stays in Redis; it may be "
+                            "sent again with the same id",
+                            d->entry_id);
+        }
+}
+
+int pipeline_drain_deliveries(Pipeline *p)
+{
+        if (!p->n_delivered)
+                return 0;
+        size_t done = 0;
+        int ret = 0;
+        for (; done < p->n_delivered; done++) {
+                Delivered *u = &p->delivered[done];
+                int r = store_outbox_delete(p->store, u->household, u->id);
+                if (r < 0) {
+                        ret = r;
+                        break;
+                }
+                if (r == 1)
+                        outputs_count(p, u->payload, u->len);
+                char key[PIPELINE_KEY_LEN];
+                key_of(key, u->household, u->id);
+                strset_remove(p->in_flight, key);
+                delivered_clear(u);
+        }
+        memmove(p->delivered, p->delivered + done, (p->n_delivered - done) * sizeof(Delivered));
+        p->n_delivered -= done;
+        return ret;
+}
+
+/* The outboxes of one chunk of households: sends what is not in flight;
+ * collects the empty ones into empty. */
+static int relay_chunk(Pipeline *p, const char **hh, size_t m, const char **empty, size_t *n_empty,
+                       int64_t now_ms, int64_t older_than_ms)
+{
+        json_t *all = store_outbox_get_many(p->store, hh, m);
+        if (!all)
+                return -EIO;
+        for (size_t i = 0; i < m; i++) {
+                json_t *entries = json_array_get(all, i);
+                if (!json_is_object(entries))
+                        continue; /* not a hash: left alone */
+                if (json_object_size(entries) == 0) {
+                        empty[(*n_empty)++] = hh[i];
+                        continue;
+                }
+                const char *id;
+                json_t *v;
+                json_object_foreach (entries, id, v) {
+                        size_t before = strset_size(p->in_flight);
+                        if (outbox_send(p, hh[i], id, json_string_value(v), now_ms,
+                                        older_than_ms) == 0 &&
+                            strset_size(p->in_flight) > before)
+                                p->stats.outputs_resent++;
+                }
+        }
+        json_decref(all);
+        return 0;
+}
+
+int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms)
+{
+        json_t *list = store_pending_list(p->store);
+        if (!list)
+                return -EIO;
+        /* Pipelined in chunks: one command and round trip per listed
+         * household stalled the pipeline for half a second every relay
+         * interval once a few thousand households had outputs (perf). */
+        int ret = 0;
+        size_t n = json_array_size(list);
+        const char *hh[RELAY_CHUNK], *empty[RELAY_CHUNK];
+        for (size_t at = 0; at < n && ret == 0; at += RELAY_CHUNK) {
+                size_t m = n - at < RELAY_CHUNK ? n - at : RELAY_CHUNK, n_empty = 0;
+                for (size_t i = 0; i < m; i++)
+                        hh[i] = json_string_value(json_array_get(list, at + i));
+                ret = relay_chunk(p, hh, m, empty, &n_empty, now_ms, older_than_ms);
+                if (ret == 0 && store_pending_prune_many(p->store, empty, n_empty) < 0)
+                        ret = -EIO;
+        }
+        json_decref(list);
+        return ret;
+}

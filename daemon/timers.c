@@ -1,0 +1,101 @@
+/* Due timers: reminders, escalations, overdue visits, the end of key
+ * monitoring, erasure after retention, and candidates whose grace passed.
+ * Each household due is read, stepped and committed like a batch's. */
+#include <errno.h>
+#include "household.h"
+#include "log.h"
+#include "pipeline_impl.h"
+
+/* Fires the timers of one household read; 1 when there is a commit to
+ * send, 0 when nothing fired (the due time is put back), -ENOMEM. */
+static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int64_t now_ms)
+{
+        const char *h = rd->household;
+        if (rd->err || !rd->doc) {
+                store_timer_set(p->store, h, 0);
+                return 0;
+        }
+        gc->doc = json_incref(rd->doc);
+        gc->outputs = json_array();
+        bool erased = household_erased(gc->doc);
+        int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
+        if (!erased && household_erased(gc->doc)) {
+                log_notice("household %s: personal data erased after retention.removed", h);
+                fired++;
+        }
+        if (!household_registered(gc->doc)) {
+                StepContext sc = pipeline_step_context(p, true);
+                fired += step_candidate(&sc, gc->doc, h, now_ms, gc->outputs);
+        }
+        int64_t next = lifecycle_next_due(gc->doc);
+        if (fired == 0) {
+                /* A stale hint: put the real due time back. */
+                store_timer_set(p->store, h, next);
+                return 0;
+        }
+        gc->doc_text = household_dump(gc->doc);
+        if (!gc->doc_text || !outbox_prepare(gc, h, now_ms))
+                return -ENOMEM;
+        gc->c.household = h;
+        gc->c.expected_version = rd->version;
+        gc->c.doc = gc->doc_text;
+        gc->c.timer_due = next;
+        gc->c.erase = household_erased(gc->doc);
+        return 1;
+}
+
+int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
+{
+        json_t *due = store_timers_due(p->store, now_ms, max);
+        if (!due)
+                return -EIO;
+        size_t n = json_array_size(due);
+        int ret = 0;
+        StoreRead *reads = calloc(n ? n : 1, sizeof(StoreRead));
+        GroupCommit *gcs = calloc(n ? n : 1, sizeof(GroupCommit));
+        StoreCommit *commits = calloc(n ? n : 1, sizeof(StoreCommit));
+        size_t *which = calloc(n ? n : 1, sizeof(size_t));
+        size_t n_commits = 0;
+        if (!reads || !gcs || !commits || !which) {
+                ret = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+                reads[i].household = json_string_value(json_array_get(due, i));
+        if (n && (ret = store_read(p->store, reads, n)) < 0)
+                goto out;
+        for (size_t i = 0; i < n; i++) {
+                int r = timer_prepare(p, &reads[i], &gcs[i], now_ms);
+                if (r < 0) {
+                        ret = r;
+                        goto out;
+                }
+                if (r == 1) {
+                        commits[n_commits] = gcs[i].c;
+                        which[n_commits++] = i;
+                }
+        }
+        if (n_commits && (ret = store_commit(p->store, commits, n_commits, now_ms)) < 0)
+                goto out;
+        for (size_t c = 0; c < n_commits; c++) {
+                size_t i = which[c];
+                if (commits[c].result != 0)
+                        continue; /* someone else changed it: next round sees it */
+                p->stats.timers_fired++;
+                outputs_send(p, reads[i].household, &gcs[i], now_ms, "before_produce_timer");
+                if (commits[c].timer_due <= 0)
+                        store_timer_set(p->store, reads[i].household, 0);
+        }
+        ret = (int)n;
+out:
+        for (size_t i = 0; reads && gcs && i < n; i++) {
+                json_decref(reads[i].doc);
+                group_commit_done(&gcs[i]);
+        }
+        free(reads);
+        free(gcs);
+        free(commits);
+        free(which);
+        json_decref(due);
+        return ret;
+}
