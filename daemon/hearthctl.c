@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "calendar.h"
 #include "clock.h"
 #include "config.h"
 #include "escape.h"
@@ -690,23 +691,10 @@ out:
 /* Wall ms of an RFC 3339 time ("2026-03-02T08:00:00+08:00"); 0 if bad. */
 static int64_t rfc3339_ms(const char *s)
 {
-        int32_t days;
-        int hh, mm, ss, n = 0;
-        if (!s || strlen(s) < 20 || date_parse(s, &days) < 0 ||
-            sscanf(s + 10, "T%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3)
+        int64_t ms;
+        if (!s || calendar_time_parse(s, strlen(s), NULL, &ms) < 0)
                 return 0;
-        const char *p = s + 10 + n;
-        if (*p == '.')
-                for (p++; *p >= '0' && *p <= '9'; p++)
-                        ;
-        int64_t off = 0;
-        if (*p == '+' || *p == '-') {
-                int oh, om;
-                if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-                        return 0;
-                off = (*p == '-' ? -1 : 1) * ((int64_t)oh * 3600 + om * 60);
-        }
-        return ((int64_t)days * 86400 + hh * 3600 + mm * 60 + ss - off) * 1000;
+        return ms;
 }
 
 /* replay FILE: the events through the same decoder, state code, rules and

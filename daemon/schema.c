@@ -2,9 +2,9 @@
  *
  * The schema module (JSON Schema, a 2020-12 subset) in files of one concern:
  * schema_compile.c and schema_keywords.c compile a document, schema_regex.c
- * translates its patterns, schema_format.c checks formats,
- * schema_validate.c validates, schema_value.c holds the shared value and
- * message helpers (structures in schema_impl.h).
+ * translates its patterns, schema_validate.c validates (formats through
+ * calendar.c), schema_value.c holds the shared value and message helpers
+ * (structures in schema_impl.h).
  *
  * Compile walks the document once and turns each schema object into a Node:
  * a bit set of the assertions present plus their operands, child nodes for

@@ -215,10 +215,3 @@ int schema_regex_search(const Regex *rx, const char *s, size_t len);
 /* Compiles the schema v at the current pointer into a new node (owned by the
  * schema) stored in *ret (schema_keywords.c). */
 int schema_compile_node(Compiler *c, json_t *v, unsigned depth, Node **ret);
-
-/* ---- formats (schema_format.c) ------------------------------------------ */
-
-/* "YYYY-MM-DD" (RFC 3339 full-date) with a real calendar day. */
-bool schema_is_date(const char *s, size_t len);
-/* RFC 3339 date-time with a mandatory offset. */
-bool schema_is_date_time(const char *s, size_t len);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "schema_impl.h"
 
 #define VALIDATE_MAX_DEPTH 128  /* instance nesting followed by validation */
@@ -157,6 +158,7 @@ static size_t utf8_length(const char *s, size_t len)
 
 static int validate_string(Ctx *x, const Node *n, const json_t *v)
 {
+        int32_t day;
         const char *s = json_string_value(v);
         size_t len = json_string_length(v);
         int r;
@@ -177,9 +179,9 @@ static int validate_string(Ctx *x, const Node *n, const json_t *v)
                         return fail_name(x, "must match the pattern", n->pattern.source,
                                          strlen(n->pattern.source));
         }
-        if (n->format == FORMAT_DATE && !schema_is_date(s, len))
+        if (n->format == FORMAT_DATE && calendar_date_parse(s, len, &day) < 0)
                 return fail(x, "must be a date (YYYY-MM-DD)");
-        if (n->format == FORMAT_DATE_TIME && !schema_is_date_time(s, len))
+        if (n->format == FORMAT_DATE_TIME && calendar_time_parse(s, len, NULL, NULL) < 0)
                 return fail(x, "must be an RFC 3339 date-time with an offset "
                                "(YYYY-MM-DDThh:mm:ss+08:00)");
         return 0;
