@@ -57,6 +57,7 @@ void schema_out_num(Out *o, Num n);
 /* Whether x is a multiple of m (m > 0). */
 bool schema_num_multiple_of(Num x, Num m);
 
+/* Instance type bits (Node.types). */
 enum {
         T_NULL = 1 << 0,
         T_BOOLEAN = 1 << 1,
