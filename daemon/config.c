@@ -386,6 +386,162 @@ static int scalar_expect(const KeyDef *k, const YNode *v, const char *file, Diag
         return 0;
 }
 
+/* A string, path or enum value (one of k->choices). */
+static int set_string(Config *c, const KeyDef *k, const YNode *v, const char *file, Diag *d)
+{
+        int r;
+
+        if ((r = scalar_expect(k, v, file, d)) < 0)
+                return r;
+        if (k->type != T_STRING && v->len == 0)
+                ERR(v, "%s: must not be empty", k->key);
+        if (k->type == T_ENUM) {
+                bool ok = false;
+                const char *p = k->choices;
+                size_t l = strlen(v->scalar);
+                while (p && *p) {
+                        const char *bar = strchr(p, '|');
+                        size_t pl = bar ? (size_t)(bar - p) : strlen(p);
+                        if (pl == l && strncmp(p, v->scalar, l) == 0)
+                                ok = true;
+                        p = bar ? bar + 1 : NULL;
+                }
+                if (!ok)
+                        ERR(v, "%s: must be one of %s, got '%s'", k->key, k->choices,
+                            shown(k->key, v->scalar));
+        }
+        char *s = strdup(v->scalar);
+        if (!s)
+                return -ENOMEM;
+        key_clear(c, k);
+        *FIELD(c, k, char *) = s;
+        return 0;
+}
+
+/* A list of non-empty strings, k->min..k->max of them. */
+static int set_strlist(Config *c, const KeyDef *k, const YNode *v, const char *file, Diag *d)
+{
+        if (!v || v->type != YNODE_SEQ)
+                ERR(v, "%s: expected a list of strings, got %s", k->key, ynode_type_name(v));
+        if ((int64_t)v->n < k->min || (int64_t)v->n > k->max)
+                ERR(v, "%s: needs between %" PRId64 " and %" PRId64 " items", k->key, k->min,
+                    k->max);
+        for (size_t i = 0; i < v->n; i++)
+                if (v->items[i]->type != YNODE_SCALAR || v->items[i]->len == 0)
+                        ERR(v->items[i], "%s[%zu]: expected a non-empty string", k->key, i);
+        char **list = calloc(v->n ? v->n : 1, sizeof(char *));
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < v->n; i++)
+                if (!(list[i] = strdup(v->items[i]->scalar))) {
+                        strv_free(list, i);
+                        return -ENOMEM;
+                }
+        key_clear(c, k);
+        *FIELD(c, k, char **) = list;
+        *COUNT(c, k) = v->n;
+        return 0;
+}
+
+/* A mapping of scalars (kafka.properties...), replacing the old pairs. */
+static int set_pairs(Config *c, const KeyDef *k, const YNode *v, const char *file, Diag *d)
+{
+        int r;
+
+        if (!v || (v->type != YNODE_MAP && !ynode_is_null(v)))
+                ERR(v, "%s: expected a mapping, got %s", k->key, ynode_type_name(v));
+        key_clear(c, k);
+        for (size_t i = 0; v->type == YNODE_MAP && i < v->n; i++) {
+                const YNode *val = ynode_value(v, i);
+                if (val->type != YNODE_SCALAR)
+                        ERR(val, "%s.%s: expected a scalar, got %s", k->key,
+                            ynode_key(v, i)->scalar, ynode_type_name(val));
+                r = pairs_set(FIELD(c, k, ConfigPair *), COUNT(c, k), ynode_key(v, i)->scalar,
+                              val->scalar);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A secret file: its path (relative to the config's folder) and its
+ * first line. */
+static int set_secret_file(Config *c, const KeyDef *k, const YNode *v, const char *file, Diag *d)
+{
+        int r;
+
+        if ((r = scalar_expect(k, v, file, d)) < 0)
+                return r;
+        ConfigSecret sec = {0};
+        if (v->len > 0) {
+                /* Relative to the config's folder: with the config
+                 * passed as a systemd credential, that is
+                 * $CREDENTIALS_DIRECTORY, where the unit's other
+                 * LoadCredential= files are. */
+                if (v->scalar[0] == '/')
+                        sec.path = strdup(v->scalar);
+                else if (asprintf(&sec.path, "%s/%s", c->dir, v->scalar) < 0)
+                        sec.path = NULL;
+                if (!sec.path)
+                        return -ENOMEM;
+                const char *why;
+                r = secret_read(sec.path, &sec.value, &why);
+                if (r < 0) {
+                        if (r != -ENOMEM)
+                                diag_add(d, file, v->line, v->col, "%s: %s: %s", k->key, sec.path,
+                                         why ? why : strerror(-r));
+                        free(sec.path);
+                        return r == -ENOMEM ? r : -EINVAL;
+                }
+        }
+        key_clear(c, k);
+        *FIELD(c, k, ConfigSecret) = sec;
+        return 0;
+}
+
+/* Floor lines: a mapping of year to yuan, every bad entry reported. */
+static int set_floor_lines(Config *c, const KeyDef *k, const YNode *v, const char *file, Diag *d)
+{
+        if (!v || v->type != YNODE_MAP)
+                ERR(v, "%s: expected a mapping of year: yuan, got %s", k->key, ynode_type_name(v));
+        ConfigFloorLine *fl = calloc(v->n ? v->n : 1, sizeof(ConfigFloorLine));
+        if (!fl)
+                return -ENOMEM;
+        int bad = 0;
+        for (size_t i = 0; i < v->n; i++) {
+                const YNode *y = ynode_key(v, i), *a = ynode_value(v, i);
+                char *end;
+                errno = 0;
+                long year = strtol(y->scalar, &end, 10);
+                if (errno || *end || end == y->scalar || year < 2000 || year > 2100) {
+                        diag_add(d, file, y->line, y->col,
+                                 "%s: expected a year 2000..2100, got '%s'", k->key, y->scalar);
+                        bad = 1;
+                        continue;
+                }
+                int64_t fen;
+                if (a->type != YNODE_SCALAR || config_parse_fixed2(a->scalar, &fen) < 0 ||
+                    fen <= 0) {
+                        diag_add(d, file, a->line, a->col,
+                                 "%s.%ld: expected a positive amount in yuan with at "
+                                 "most 2 decimals",
+                                 k->key, year);
+                        bad = 1;
+                        continue;
+                }
+                fl[i] = (ConfigFloorLine){(int)year, fen};
+        }
+        if (bad) {
+                free(fl);
+                return -EINVAL;
+        }
+        qsort(fl, v->n, sizeof(ConfigFloorLine), cmp_floor);
+        key_clear(c, k);
+        *FIELD(c, k, ConfigFloorLine *) = fl;
+        *COUNT(c, k) = v->n;
+        return 0;
+}
+
 /* Sets key k from node v (borrowed), replacing the old value. */
 static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file, Diag *d)
 {
@@ -393,33 +549,8 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
         switch (k->type) {
         case T_STRING:
         case T_PATH:
-        case T_ENUM: {
-                if ((r = scalar_expect(k, v, file, d)) < 0)
-                        return r;
-                if (k->type != T_STRING && v->len == 0)
-                        ERR(v, "%s: must not be empty", k->key);
-                if (k->type == T_ENUM) {
-                        bool ok = false;
-                        const char *p = k->choices;
-                        size_t l = strlen(v->scalar);
-                        while (p && *p) {
-                                const char *bar = strchr(p, '|');
-                                size_t pl = bar ? (size_t)(bar - p) : strlen(p);
-                                if (pl == l && strncmp(p, v->scalar, l) == 0)
-                                        ok = true;
-                                p = bar ? bar + 1 : NULL;
-                        }
-                        if (!ok)
-                                ERR(v, "%s: must be one of %s, got '%s'", k->key, k->choices,
-                                    shown(k->key, v->scalar));
-                }
-                char *s = strdup(v->scalar);
-                if (!s)
-                        return -ENOMEM;
-                key_clear(c, k);
-                *FIELD(c, k, char *) = s;
-                return 0;
-        }
+        case T_ENUM:
+                return set_string(c, k, v, file, d);
         case T_INT: {
                 if ((r = scalar_expect(k, v, file, d)) < 0)
                         return r;
@@ -460,116 +591,14 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                 *FIELD(c, k, int64_t) = x;
                 return 0;
         }
-        case T_STRLIST: {
-                if (!v || v->type != YNODE_SEQ)
-                        ERR(v, "%s: expected a list of strings, got %s", k->key,
-                            ynode_type_name(v));
-                if ((int64_t)v->n < k->min || (int64_t)v->n > k->max)
-                        ERR(v, "%s: needs between %" PRId64 " and %" PRId64 " items", k->key,
-                            k->min, k->max);
-                for (size_t i = 0; i < v->n; i++)
-                        if (v->items[i]->type != YNODE_SCALAR || v->items[i]->len == 0)
-                                ERR(v->items[i], "%s[%zu]: expected a non-empty string", k->key, i);
-                char **list = calloc(v->n ? v->n : 1, sizeof(char *));
-                if (!list)
-                        return -ENOMEM;
-                for (size_t i = 0; i < v->n; i++)
-                        if (!(list[i] = strdup(v->items[i]->scalar))) {
-                                strv_free(list, i);
-                                return -ENOMEM;
-                        }
-                key_clear(c, k);
-                *FIELD(c, k, char **) = list;
-                *COUNT(c, k) = v->n;
-                return 0;
-        }
-        case T_PAIRS: {
-                if (!v || (v->type != YNODE_MAP && !ynode_is_null(v)))
-                        ERR(v, "%s: expected a mapping, got %s", k->key, ynode_type_name(v));
-                key_clear(c, k);
-                for (size_t i = 0; v->type == YNODE_MAP && i < v->n; i++) {
-                        const YNode *val = ynode_value(v, i);
-                        if (val->type != YNODE_SCALAR)
-                                ERR(val, "%s.%s: expected a scalar, got %s", k->key,
-                                    ynode_key(v, i)->scalar, ynode_type_name(val));
-                        r = pairs_set(FIELD(c, k, ConfigPair *), COUNT(c, k),
-                                      ynode_key(v, i)->scalar, val->scalar);
-                        if (r < 0)
-                                return r;
-                }
-                return 0;
-        }
-        case T_SECRET_FILE: {
-                if ((r = scalar_expect(k, v, file, d)) < 0)
-                        return r;
-                ConfigSecret sec = {0};
-                if (v->len > 0) {
-                        /* Relative to the config's folder: with the config
-                         * passed as a systemd credential, that is
-                         * $CREDENTIALS_DIRECTORY, where the unit's other
-                         * LoadCredential= files are. */
-                        if (v->scalar[0] == '/')
-                                sec.path = strdup(v->scalar);
-                        else if (asprintf(&sec.path, "%s/%s", c->dir, v->scalar) < 0)
-                                sec.path = NULL;
-                        if (!sec.path)
-                                return -ENOMEM;
-                        const char *why;
-                        r = secret_read(sec.path, &sec.value, &why);
-                        if (r < 0) {
-                                if (r != -ENOMEM)
-                                        diag_add(d, file, v->line, v->col, "%s: %s: %s", k->key,
-                                                 sec.path, why ? why : strerror(-r));
-                                free(sec.path);
-                                return r == -ENOMEM ? r : -EINVAL;
-                        }
-                }
-                key_clear(c, k);
-                *FIELD(c, k, ConfigSecret) = sec;
-                return 0;
-        }
-        case T_FLOORLINES: {
-                if (!v || v->type != YNODE_MAP)
-                        ERR(v, "%s: expected a mapping of year: yuan, got %s", k->key,
-                            ynode_type_name(v));
-                ConfigFloorLine *fl = calloc(v->n ? v->n : 1, sizeof(ConfigFloorLine));
-                if (!fl)
-                        return -ENOMEM;
-                int bad = 0;
-                for (size_t i = 0; i < v->n; i++) {
-                        const YNode *y = ynode_key(v, i), *a = ynode_value(v, i);
-                        char *end;
-                        errno = 0;
-                        long year = strtol(y->scalar, &end, 10);
-                        if (errno || *end || end == y->scalar || year < 2000 || year > 2100) {
-                                diag_add(d, file, y->line, y->col,
-                                         "%s: expected a year 2000..2100, got '%s'", k->key,
-                                         y->scalar);
-                                bad = 1;
-                                continue;
-                        }
-                        int64_t fen;
-                        if (a->type != YNODE_SCALAR || config_parse_fixed2(a->scalar, &fen) < 0 ||
-                            fen <= 0) {
-                                diag_add(d, file, a->line, a->col,
-                                         "%s.%ld: expected a positive amount in yuan with at "
-                                         "most 2 decimals",
-                                         k->key, year);
-                                bad = 1;
-                                continue;
-                        }
-                        fl[i] = (ConfigFloorLine){(int)year, fen};
-                }
-                if (bad) {
-                        free(fl);
-                        return -EINVAL;
-                }
-                qsort(fl, v->n, sizeof(ConfigFloorLine), cmp_floor);
-                key_clear(c, k);
-                *FIELD(c, k, ConfigFloorLine *) = fl;
-                *COUNT(c, k) = v->n;
-                return 0;
-        }
+        case T_STRLIST:
+                return set_strlist(c, k, v, file, d);
+        case T_PAIRS:
+                return set_pairs(c, k, v, file, d);
+        case T_SECRET_FILE:
+                return set_secret_file(c, k, v, file, d);
+        case T_FLOORLINES:
+                return set_floor_lines(c, k, v, file, d);
         }
         return -EINVAL;
 }

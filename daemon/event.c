@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
+#include "calendar.h"
 #include "macro.h"
 #include "money.h"
 
@@ -110,72 +112,24 @@ bool household_id_valid(const char *s, size_t len)
         return true;
 }
 
-/* Days from civil date (proleptic Gregorian); Howard Hinnant's algorithm. */
-static int32_t days_from_civil(int y, int m, int d)
-{
-        y -= m <= 2;
-        int era = (y >= 0 ? y : y - 399) / 400;
-        int yoe = y - era * 400;
-        int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int32_t z, int *y, int *m, int *d)
-{
-        z += 719468;
-        int era = (z >= 0 ? z : z - 146096) / 146097;
-        int doe = z - era * 146097;
-        int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int mp = (5 * doy + 2) / 153;
-        *d = doy - (153 * mp + 2) / 5 + 1;
-        *m = mp + (mp < 10 ? 3 : -9);
-        *y = yoe + era * 400 + (*m <= 2);
-}
-
 int date_parse(const char *s, int32_t *days)
 {
-        int v[3] = {0}, widths[3] = {4, 2, 2};
-        const char *p = s;
-        for (int f = 0; f < 3; f++) {
-                for (int i = 0; i < widths[f]; i++, p++) {
-                        if (*p < '0' || *p > '9')
-                                return -EINVAL;
-                        v[f] = v[f] * 10 + (*p - '0');
-                }
-                if (f < 2 && *p++ != '-')
-                        return -EINVAL;
-        }
-        if (v[1] < 1 || v[1] > 12 || v[2] < 1)
-                return -EINVAL;
-        static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        bool leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
-        if (v[2] > mdays[v[1] - 1] + (v[1] == 2 && leap))
-                return -EINVAL;
-        *days = days_from_civil(v[0], v[1], v[2]);
-        return 0;
+        return calendar_date_parse(s, strlen(s), days);
 }
 
 void date_format(int32_t days, char *buf, size_t len)
 {
-        int y, m, d;
-        civil_from_days(days, &y, &m, &d);
-        snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
+        calendar_date_format(days, buf, len);
 }
 
 int date_year(int32_t days)
 {
-        int y, m, d;
-        civil_from_days(days, &y, &m, &d);
-        return y;
+        return calendar_year(days);
 }
 
 int date_month(int32_t days)
 {
-        int y, m, d;
-        civil_from_days(days, &y, &m, &d);
-        return m;
+        return calendar_month(days);
 }
 
 uint64_t event_dedup_hash(const char *source, const char *id)
@@ -355,10 +309,12 @@ int event_from_json(const EventDecoder *d, json_t *root, Event *ev, char *err, s
         /* The event date: the data's own date, else the date part of time as
          * written (local date of the producer), else unknown (0). */
         const char *ds = types[t].date ? event_str(ev, types[t].date) : NULL;
-        if (!ds)
-                ds = json_string_value(json_object_get(root, "time"));
+        const json_t *time = json_object_get(root, "time");
         int32_t days = 0;
-        if (ds && date_parse(ds, &days) == 0)
+        if (ds ? date_parse(ds, &days) == 0
+               : json_is_string(time) &&
+                     calendar_time_parse(json_string_value(time), json_string_length(time), &days,
+                                         NULL) == 0)
                 ev->date = days;
         return 0;
 fail:

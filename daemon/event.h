@@ -104,9 +104,11 @@ const char *event_str(const Event *ev, const char *field);
 bool event_bool(const Event *ev, const char *field);
 int64_t event_int(const Event *ev, const char *field);
 
-/* "YYYY-MM-DD" (already validated) to days since 1970-01-01; -EINVAL. */
+/* Exactly "YYYY-MM-DD" to days since 1970-01-01; -EINVAL, also for any
+ * trailing text (calendar_date_parse()). */
 int date_parse(const char *s, int32_t *days);
-/* days to "YYYY-MM-DD" (buf of 11 bytes at least). */
+/* days to "YYYY-MM-DD" (buf of 11 bytes at least). The date helpers of the
+ * rest of hearth, over calendar.h. */
 void date_format(int32_t days, char *buf, size_t len);
 int date_year(int32_t days);
 int date_month(int32_t days);

@@ -1,3 +1,5 @@
+/* Loading rule files: thresholds and rules from YAML compiled into a RuleSet,
+ * every mistake reported at file:line:col. */
 #include "rules.h"
 
 #include <ctype.h>
@@ -114,161 +116,6 @@ void rules_floor_lines(const Config *cfg, ExprFloorLine *lines, size_t n)
 {
         for (size_t i = 0; cfg && i < n && i < cfg->n_floor_lines; i++)
                 lines[i] = (ExprFloorLine){cfg->floor_lines[i].year, cfg->floor_lines[i].fen};
-}
-
-/* --- source positions ----------------------------------------------------- */
-
-/* One rule file being loaded: its text (NUL-terminated), where each line
- * starts, and its tree. */
-typedef struct {
-        char *path;
-        char *buf;
-        size_t len;
-        size_t *lines;
-        size_t n_lines;
-        YNode *root;
-        bool parsed;
-} Source;
-
-static void source_done(Source *s)
-{
-        free(s->path);
-        free(s->buf);
-        free(s->lines);
-        ytree_free(s->root);
-        *s = (Source){0};
-}
-
-/* Indexes line starts: "\n", "\r\n" and a lone "\r" end a line, as in
- * libyaml. */
-static int source_index(Source *s)
-{
-        size_t cap = 64, n = 0;
-        size_t *lines = malloc(cap * sizeof(size_t));
-        if (!lines)
-                return -ENOMEM;
-        lines[n++] = 0;
-        for (size_t i = 0; i < s->len; i++) {
-                if (s->buf[i] == '\r' && i + 1 < s->len && s->buf[i + 1] == '\n')
-                        continue;
-                if (s->buf[i] != '\n' && s->buf[i] != '\r')
-                        continue;
-                if (n == cap) {
-                        size_t *nl = realloc(lines, 2 * cap * sizeof(size_t));
-                        if (!nl) {
-                                free(lines);
-                                return -ENOMEM;
-                        }
-                        lines = nl;
-                        cap *= 2;
-                }
-                lines[n++] = i + 1;
-        }
-        s->lines = lines;
-        s->n_lines = n;
-        return 0;
-}
-
-static size_t line_end(const Source *s, size_t line0)
-{
-        size_t e = line0 + 1 < s->n_lines ? s->lines[line0 + 1] : s->len;
-        while (e > s->lines[line0] && (s->buf[e - 1] == '\n' || s->buf[e - 1] == '\r'))
-                e--;
-        return e;
-}
-
-/* Byte offset of a 1-based line:col whose columns count characters, as
- * libyaml's marks do. */
-static size_t source_offset(const Source *s, unsigned line, unsigned col)
-{
-        if (line == 0 || line > s->n_lines)
-                return s->len;
-        size_t p = s->lines[line - 1], end = line_end(s, line - 1);
-        for (unsigned c = 1; c < col && p < end; c++)
-                for (p++; p < end && utf8_cont(s->buf[p]); p++)
-                        ;
-        return p;
-}
-
-/* The 1-based line:col (columns in characters) of byte offset off. */
-static void source_pos(const Source *s, size_t off, unsigned *line, unsigned *col)
-{
-        size_t lo = 0, hi = s->n_lines;
-        while (hi - lo > 1) {
-                size_t mid = (lo + hi) / 2;
-                if (s->lines[mid] <= off)
-                        lo = mid;
-                else
-                        hi = mid;
-        }
-        unsigned c = 1;
-        for (size_t p = s->lines[lo]; p < off && p < s->len; p++)
-                if (!utf8_cont(s->buf[p]))
-                        c++;
-        *line = (unsigned)lo + 1;
-        *col = c;
-}
-
-/* Where byte t of the value of scalar n is in the file. Works for every
- * scalar style: the value's non-blank bytes appear in the source in the
- * same order (folding and block indentation only change blanks), so they
- * are matched one by one from the start of the scalar's text. A position
- * on a blank or at the end is placed after the last matched byte. Falls
- * back to the scalar's own position if the text cannot be matched (an
- * escape like "\u00e9"). */
-static void scalar_pos(const Source *s, const YNode *n, size_t t, unsigned *line, unsigned *col)
-{
-        size_t st = source_offset(s, n->line, n->col);
-        if (st < s->len && (s->buf[st] == '|' || s->buf[st] == '>')) {
-                while (st < s->len && s->buf[st] != '\n' && s->buf[st] != '\r')
-                        st++;
-                while (st < s->len && (s->buf[st] == '\n' || s->buf[st] == '\r'))
-                        st++;
-        } else if (st < s->len && (s->buf[st] == '"' || s->buf[st] == '\''))
-                st++;
-        if (t > n->len)
-                t = n->len;
-
-        size_t limit = st + 4 * n->len + 1024, j = st, last_i = SIZE_MAX, last_j = st;
-        if (limit > s->len)
-                limit = s->len;
-        for (size_t i = 0; i <= t && i < n->len; i++) {
-                char c = n->scalar[i];
-                if (isspace((unsigned char)c))
-                        continue;
-                while (j < limit && s->buf[j] != c)
-                        j++;
-                if (j >= limit) {
-                        *line = n->line;
-                        *col = n->col;
-                        return;
-                }
-                if (i == t) {
-                        source_pos(s, j, line, col);
-                        return;
-                }
-                last_i = i;
-                last_j = j++;
-        }
-        size_t p = last_i == SIZE_MAX ? st : last_j + 1;
-        size_t want = last_i == SIZE_MAX ? t : t - last_i - 1;
-        /* Stay on the line of the last matched byte. */
-        for (size_t k = 0; k < want && p < s->len && s->buf[p] != '\n' && s->buf[p] != '\r'; k++)
-                p++;
-        source_pos(s, p, line, col);
-}
-
-/* Byte offset in src of a 1-based line:col of an expression error (columns
- * count bytes there). */
-static size_t expr_offset(const char *src, size_t len, unsigned line, unsigned col)
-{
-        size_t t = 0;
-        for (unsigned l = 1; t < len && l < line; t++)
-                if (src[t] == '\n')
-                        l++;
-        if (col > 0)
-                t += col - 1;
-        return t > len ? len : t;
 }
 
 /* --- loading ---------------------------------------------------------- */
@@ -427,7 +274,8 @@ static Expr *compile_at(Loader *L, const Source *src, const YNode *n, int want, 
         if (e)
                 return e;
         unsigned line, col;
-        scalar_pos(src, n, expr_offset(n->scalar, n->len, first.line, first.col), &line, &col);
+        rules_scalar_pos(src, n, rules_expr_offset(n->scalar, n->len, first.line, first.col), &line,
+                         &col);
         diag_add(L->diag, src->path, line, col, "%s: %s", what, first.msg);
         return NULL;
 }
@@ -474,7 +322,7 @@ static int parse_template(Loader *L, const Source *src, const YNode *n, const Ru
                         continue;
                 }
                 if (s[i] == '}') {
-                        scalar_pos(src, n, i, &line, &col);
+                        rules_scalar_pos(src, n, i, &line, &col);
                         diag_add(L->diag, src->path, line, col,
                                  "rule %s: message.%s: '}' without '{' (write '}}' for a brace)",
                                  r->id, lang);
@@ -488,7 +336,7 @@ static int parse_template(Loader *L, const Source *src, const YNode *n, const Ru
                 }
                 const char *close = strchr(s + i, '}');
                 if (!close) {
-                        scalar_pos(src, n, i, &line, &col);
+                        rules_scalar_pos(src, n, i, &line, &col);
                         diag_add(L->diag, src->path, line, col,
                                  "rule %s: message.%s: '{' without '}' (write '{{' for a brace)",
                                  r->id, lang);
@@ -502,7 +350,7 @@ static int parse_template(Loader *L, const Source *src, const YNode *n, const Ru
                             strncmp(r->evidence[e].name, s + i + 1, nlen) == 0)
                                 found = (int)e;
                 if (found < 0) {
-                        scalar_pos(src, n, i, &line, &col);
+                        rules_scalar_pos(src, n, i, &line, &col);
                         diag_add(L->diag, src->path, line, col,
                                  "rule %s: message.%s: unknown placeholder {%.*s}: not an "
                                  "evidence name",
@@ -603,32 +451,27 @@ static int parse_message(Loader *L, const Source *src, const YNode *m, Rule *r)
         return ret;
 }
 
-/* Parses one rule (a mapping) and appends it to the set. Every problem is
- * reported; the rule is kept only if it has none. */
-static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
+/* Checks the id of rule n and writes the rule's name for messages (its id,
+ * or "rules[idx]") to label. Sets *id to the id node, if any. Returns true
+ * when the id is missing, malformed or a duplicate (reported). */
+static bool rule_label(Loader *L, const Source *src, const YNode *n, size_t idx, char *label,
+                       size_t size, const YNode **id_ret)
 {
-        RuleSet *rs = L->rs;
-        Rule r = {0};
-        bool bad = false;
-        char what[128];
-
-        if (n->type != YNODE_MAP) {
-                ERR(L, src, n, "rules[%zu]: expected a mapping", idx);
-                return;
-        }
         const YNode *id = ynode_get(n, "id");
-        char label[RULES_MAX_ID + 32];
+        bool bad = false;
+
+        *id_ret = id;
         if (!id) {
                 ERR(L, src, n, "rules[%zu]: id is missing", idx);
                 bad = true;
-                snprintf(label, sizeof(label), "rules[%zu]", idx);
+                snprintf(label, size, "rules[%zu]", idx);
         } else if (id->type != YNODE_SCALAR || !name_valid(id->scalar, RULES_MAX_ID, true)) {
                 ERR(L, src, id, "rules[%zu]: id: 1 to %d characters of a-z, 0-9, _, . and -", idx,
                     RULES_MAX_ID);
                 bad = true;
-                snprintf(label, sizeof(label), "rules[%zu]", idx);
+                snprintf(label, size, "rules[%zu]", idx);
         } else {
-                snprintf(label, sizeof(label), "%s", id->scalar);
+                snprintf(label, size, "%s", id->scalar);
                 int prev = find_rule(L, id->scalar);
                 if (prev >= 0) {
                         ERR(L, src, id, "rule %s: duplicate id (first defined at %s:%u:%u)",
@@ -648,11 +491,14 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
                         bad = true;
                 }
         }
-        r.id = strdup(label);
-        if (!r.id) {
-                ERR(L, src, n, "out of memory");
-                return;
-        }
+        return bad;
+}
+
+/* Parses category, severity and monitor of rule n into r. Returns true when
+ * one is wrong (reported). */
+static bool parse_kind(Loader *L, const Source *src, const YNode *n, Rule *r)
+{
+        bool bad = false;
 
         const YNode *cat = ynode_get(n, "category");
         int c = cat && cat->type == YNODE_SCALAR
@@ -662,50 +508,67 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
                 ERR(L, src, cat ? cat : n,
                     "rule %s: category: %s (illness, disability, education, disaster, accident, "
                     "income_drop, guarantee, need)",
-                    r.id, cat ? "unknown category" : "missing");
+                    r->id, cat ? "unknown category" : "missing");
                 bad = true;
         } else
-                r.category = categories[c];
+                r->category = categories[c];
 
         const YNode *sev = ynode_get(n, "severity");
         int s = sev && sev->type == YNODE_SCALAR
                     ? lookup(severities, ELEMENTSOF(severities), sev->scalar)
                     : -1;
         if (s < 0) {
-                ERR(L, src, sev ? sev : n, "rule %s: severity: %s (yellow, red, monitor)", r.id,
+                ERR(L, src, sev ? sev : n, "rule %s: severity: %s (yellow, red, monitor)", r->id,
                     sev ? "unknown severity" : "missing");
                 bad = true;
         } else
-                r.severity = (RulesSeverity)s;
+                r->severity = (RulesSeverity)s;
 
         const YNode *mon = ynode_get(n, "monitor");
         if (mon) {
                 if (mon->type != YNODE_SCALAR ||
                     (!streq(mon->scalar, "true") && !streq(mon->scalar, "false"))) {
-                        ERR(L, src, mon, "rule %s: monitor: true or false", r.id);
+                        ERR(L, src, mon, "rule %s: monitor: true or false", r->id);
                         bad = true;
                 } else
-                        r.monitor = streq(mon->scalar, "true");
+                        r->monitor = streq(mon->scalar, "true");
         }
+        return bad;
+}
+
+/* Parses when, evidence and message of rule n into r. Returns true when one
+ * is wrong (reported). */
+static bool parse_logic(Loader *L, const Source *src, const YNode *n, Rule *r)
+{
+        bool bad = false;
+        char what[128];
 
         const YNode *when = ynode_get(n, "when");
-        snprintf(what, sizeof(what), "rule %s: when", r.id);
+        snprintf(what, sizeof(what), "rule %s: when", r->id);
         if (!when) {
                 ERR(L, src, n, "%s is missing", what);
                 bad = true;
-        } else if (!(r.when = compile_at(L, src, when, EXPR_BOOL, what)))
+        } else if (!(r->when = compile_at(L, src, when, EXPR_BOOL, what)))
                 bad = true;
 
         const YNode *ev = ynode_get(n, "evidence");
-        if (ev && !ynode_is_null(ev) && parse_evidence(L, src, ev, &r) < 0)
+        if (ev && !ynode_is_null(ev) && parse_evidence(L, src, ev, r) < 0)
                 bad = true;
 
         const YNode *msg = ynode_get(n, "message");
         if (!msg) {
-                ERR(L, src, n, "rule %s: message is missing", r.id);
+                ERR(L, src, n, "rule %s: message is missing", r->id);
                 bad = true;
-        } else if (parse_message(L, src, msg, &r) < 0)
+        } else if (parse_message(L, src, msg, r) < 0)
                 bad = true;
+        return bad;
+}
+
+/* Parses the optional respond_within and description of rule n into r.
+ * Returns true when one is wrong (reported). */
+static bool parse_extras(Loader *L, const Source *src, const YNode *n, Rule *r)
+{
+        bool bad = false;
 
         const YNode *rw = ynode_get(n, "respond_within");
         if (rw) {
@@ -717,10 +580,10 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
                         ERR(L, src, rw,
                             "rule %s: respond_within: expected a duration like 24h or 3d "
                             "(at most 366d), or urgent",
-                            r.id);
+                            r->id);
                         bad = true;
                 }
-                r.respond_within_ms = ms;
+                r->respond_within_ms = ms;
         }
 
         const YNode *desc = ynode_get(n, "description");
@@ -729,21 +592,29 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
                         ERR(L, src, desc,
                             "rule %s: description: expected a text of at most %d "
                             "bytes",
-                            r.id, RULES_MAX_DESCRIPTION);
+                            r->id, RULES_MAX_DESCRIPTION);
                         bad = true;
-                } else if (!(r.description = strdup(desc->scalar))) {
+                } else if (!(r->description = strdup(desc->scalar))) {
                         ERR(L, src, desc, "out of memory");
                         bad = true;
                 }
         }
+        return bad;
+}
 
-        if (!bad && rs->n_rules >= RULES_MAX) {
+/* Makes room for one more rule in the set. Returns true when it cannot:
+ * RULES_MAX reached or out of memory (reported). */
+static bool rule_room(Loader *L, const Source *src, const YNode *n)
+{
+        RuleSet *rs = L->rs;
+
+        if (rs->n_rules >= RULES_MAX) {
                 if (!L->too_many)
                         ERR(L, src, n, "more than %d rules", RULES_MAX);
                 L->too_many = true;
-                bad = true;
+                return true;
         }
-        if (!bad && rs->n_rules == L->cap_rules) {
+        if (rs->n_rules == L->cap_rules) {
                 size_t cap = L->cap_rules ? 2 * L->cap_rules : 16;
                 Rule *nr = realloc(rs->rules, cap * sizeof(Rule));
                 __typeof__(L->where) nw = nr ? realloc(L->where, cap * sizeof(*L->where)) : NULL;
@@ -753,10 +624,39 @@ static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
                         L->where = nw;
                 if (!nr || !nw) {
                         ERR(L, src, n, "out of memory");
-                        bad = true;
-                } else
-                        L->cap_rules = cap;
+                        return true;
+                }
+                L->cap_rules = cap;
         }
+        return false;
+}
+
+/* Parses one rule (a mapping) and appends it to the set. Every problem is
+ * reported; the rule is kept only if it has none. */
+static void load_rule(Loader *L, const Source *src, const YNode *n, size_t idx)
+{
+        RuleSet *rs = L->rs;
+        Rule r = {0};
+        bool bad = false;
+        const YNode *id;
+        char label[RULES_MAX_ID + 32];
+
+        if (n->type != YNODE_MAP) {
+                ERR(L, src, n, "rules[%zu]: expected a mapping", idx);
+                return;
+        }
+        bad = rule_label(L, src, n, idx, label, sizeof(label), &id);
+        r.id = strdup(label);
+        if (!r.id) {
+                ERR(L, src, n, "out of memory");
+                return;
+        }
+        /* Each part is parsed (and reported) even when another was wrong. */
+        bad |= parse_kind(L, src, n, &r);
+        bad |= parse_logic(L, src, n, &r);
+        bad |= parse_extras(L, src, n, &r);
+        if (!bad)
+                bad = rule_room(L, src, n);
         if (bad) {
                 rule_done(&r);
                 return;
@@ -833,7 +733,7 @@ static int load_sources(Source *srcs, size_t n, const Config *cfg, RuleSet **ret
 
         for (size_t i = 0; i < n; i++) {
                 Source *s = &srcs[i];
-                if (source_index(s) < 0) {
+                if (rules_source_index(s) < 0) {
                         r = -ENOMEM;
                         goto out;
                 }
@@ -892,62 +792,14 @@ int rules_load_buffer(const char *buf, size_t len, const char *file, const Confi
         }
         Source s = {.path = strdup(file), .buf = malloc(len + 1), .len = len};
         if (!s.path || !s.buf) {
-                source_done(&s);
+                rules_source_done(&s);
                 return -ENOMEM;
         }
         memcpy(s.buf, buf, len);
         s.buf[len] = '\0';
         int r = load_sources(&s, 1, cfg, ret, diag);
-        source_done(&s);
+        rules_source_done(&s);
         return r;
-}
-
-/* Reads path whole (at most RULES_MAX_FILE_BYTES) into s->buf. */
-static int read_source(const char *path, Source *s, Diag *diag)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        int r;
-
-        if (fd < 0) {
-                r = -errno;
-                diag_add(diag, path, 0, 0, "cannot open: %s", strerror(-r));
-                return r;
-        }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                close(fd);
-                diag_add(diag, path, 0, 0, "not a regular file");
-                return -EINVAL;
-        }
-        if (st.st_size > RULES_MAX_FILE_BYTES) {
-                close(fd);
-                diag_add(diag, path, 0, 0, "larger than %d bytes", RULES_MAX_FILE_BYTES);
-                return -EFBIG;
-        }
-        s->buf = malloc((size_t)st.st_size + 1);
-        if (!s->buf) {
-                close(fd);
-                return -ENOMEM;
-        }
-        size_t off = 0;
-        while (off < (size_t)st.st_size) {
-                ssize_t k = read(fd, s->buf + off, (size_t)st.st_size - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        close(fd);
-                        diag_add(diag, path, 0, 0, "cannot read: %s", strerror(-r));
-                        return r;
-                }
-                if (k == 0)
-                        break;
-                off += (size_t)k;
-        }
-        close(fd);
-        s->buf[off] = '\0';
-        s->len = off;
-        return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1006,7 +858,7 @@ int rules_load_dir(const char *dir, const Config *cfg, RuleSet **ret, Diag *diag
                         r = -ENOMEM;
                         goto out;
                 }
-                int k = read_source(srcs[i].path, &srcs[i], diag);
+                int k = rules_source_read(srcs[i].path, &srcs[i], diag);
                 if (k < 0 && r == 0)
                         r = k;
         }
@@ -1016,7 +868,7 @@ int rules_load_dir(const char *dir, const Config *cfg, RuleSet **ret, Diag *diag
 out:
         for (size_t i = 0; i < n; i++) {
                 free(names[i]);
-                source_done(&srcs[i]);
+                rules_source_done(&srcs[i]);
         }
         return r;
 }

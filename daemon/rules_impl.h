@@ -5,9 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "clear.h"
+#include "diag.h"
 #include "expr.h"
 #include "facts.h"
 #include "rules.h"
+#include "ytree.h"
 
 #define EVIDENCE_MAX_NAME 32
 
@@ -70,3 +72,32 @@ struct RuleSet {
         int lang;
         ClearSet *clear; /* what turns each rule off (to_clear) */
 };
+
+/* --- rule files (rules_source.c) ----------------------------------------- */
+
+/* One rule file being loaded: its text (NUL-terminated), where each line
+ * starts, and its tree. */
+typedef struct {
+        char *path;
+        char *buf;
+        size_t len;
+        size_t *lines;
+        size_t n_lines;
+        YNode *root;
+        bool parsed;
+} Source;
+
+/* Frees what s holds and zeroes it. */
+void rules_source_done(Source *s);
+/* Indexes line starts: "\n", "\r\n" and a lone "\r" end a line, as in
+ * libyaml. 0 or -ENOMEM. */
+int rules_source_index(Source *s);
+/* Sets *line:*col (1-based) to where byte t of the value of scalar n is in
+ * the file (falls back to n's own position). */
+void rules_scalar_pos(const Source *s, const YNode *n, size_t t, unsigned *line, unsigned *col);
+/* Byte offset in src of a 1-based line:col of an expression error (columns
+ * count bytes there). */
+size_t rules_expr_offset(const char *src, size_t len, unsigned line, unsigned col);
+/* Reads path whole (at most RULES_MAX_FILE_BYTES) into s->buf; problems go
+ * to diag. 0 or a negative errno. */
+int rules_source_read(const char *path, Source *s, Diag *diag);

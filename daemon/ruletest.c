@@ -1,3 +1,6 @@
+/* The rule tests (hearthctl test-rules): each case's events run through the
+ * daemon's steps and rules, its expectations checked; TAP lines and rule
+ * coverage. */
 #include "ruletest.h"
 
 #include <dirent.h>
@@ -11,6 +14,7 @@
 #include "step.h"
 #include "rules.h"
 #include "schema.h"
+#include "ruletest_impl.h"
 #include "ytree.h"
 
 #define RULETEST_MAX_FILES 200
@@ -31,227 +35,6 @@ typedef struct {
         unsigned n;        /* TAP lines so far */
         unsigned failed;
 } Runner;
-
-/* One test file, parsed and checked. */
-typedef struct {
-        char *path;
-        const char *name; /* base name, for the TAP lines */
-        YNode *root;
-} TestFile;
-
-/* --- checking the structure of a test file --------------------------- */
-
-static bool keys_ok(const YNode *map, const char *const *keys, size_t n, const char *what,
-                    const char *file, Diag *d)
-{
-        bool ok = true;
-        for (size_t i = 0; i < map->n; i++) {
-                const YNode *k = ynode_key(map, i);
-                bool known = false;
-                for (size_t j = 0; k->type == YNODE_SCALAR && j < n; j++)
-                        known = known || streq(k->scalar, keys[j]);
-                if (!known) {
-                        diag_add(d, file, k->line, k->col, "%s: unknown key '%s'", what,
-                                 k->type == YNODE_SCALAR ? k->scalar : "?");
-                        ok = false;
-                }
-        }
-        return ok;
-}
-
-static bool is_scalar(const YNode *n)
-{
-        return n && n->type == YNODE_SCALAR;
-}
-
-static void check_date(const YNode *n, const char *what, const char *file, Diag *d)
-{
-        int32_t days;
-        if (!is_scalar(n) || date_parse(n->scalar, &days) < 0)
-                diag_add(d, file, n->line, n->col, "%s: expected a date YYYY-MM-DD", what);
-}
-
-static void check_config(const YNode *c, const char *file, Diag *d)
-{
-        static const char *const keys[] = {"floor_lines", "monitor_factor", "thresholds",
-                                           "language"};
-        int64_t x;
-
-        if (c->type != YNODE_MAP) {
-                diag_add(d, file, c->line, c->col, "config: expected a mapping");
-                return;
-        }
-        keys_ok(c, keys, ELEMENTSOF(keys), "config", file, d);
-        const YNode *fl = ynode_get(c, "floor_lines");
-        if (fl && fl->type != YNODE_MAP)
-                diag_add(d, file, fl->line, fl->col, "config.floor_lines: expected year: yuan");
-        for (size_t i = 0; fl && fl->type == YNODE_MAP && i < fl->n; i++) {
-                const YNode *k = ynode_key(fl, i), *v = ynode_value(fl, i);
-                char *end;
-                long y = is_scalar(k) ? strtol(k->scalar, &end, 10) : -1;
-                if (!is_scalar(k) || *end || y < 1900 || y > 9999)
-                        diag_add(d, file, k->line, k->col, "config.floor_lines: bad year");
-                if (!is_scalar(v) || config_parse_fixed2(v->scalar, &x) < 0)
-                        diag_add(d, file, v->line, v->col, "config.floor_lines: bad amount");
-        }
-        const YNode *mf = ynode_get(c, "monitor_factor");
-        if (mf && (!is_scalar(mf) || config_parse_fixed2(mf->scalar, &x) < 0))
-                diag_add(d, file, mf->line, mf->col, "config.monitor_factor: expected a number");
-        const YNode *th = ynode_get(c, "thresholds");
-        if (th && th->type != YNODE_MAP)
-                diag_add(d, file, th->line, th->col, "config.thresholds: expected name: number");
-        for (size_t i = 0; th && th->type == YNODE_MAP && i < th->n; i++)
-                if (!is_scalar(ynode_key(th, i)) || !is_scalar(ynode_value(th, i)))
-                        diag_add(d, file, ynode_key(th, i)->line, ynode_key(th, i)->col,
-                                 "config.thresholds: expected name: number");
-        const YNode *lang = ynode_get(c, "language");
-        if (lang &&
-            (!is_scalar(lang) || (!streq(lang->scalar, "zh") && !streq(lang->scalar, "en"))))
-                diag_add(d, file, lang->line, lang->col, "config.language: zh or en");
-}
-
-static void check_expect(const YNode *e, const char *file, Diag *d)
-{
-        static const char *const keys[] = {"code",   "reasons", "monitored", "messages",
-                                           "errors", "outputs", "alert",     "refused"};
-        if (e->type != YNODE_MAP) {
-                diag_add(d, file, e->line, e->col, "expect: expected a mapping");
-                return;
-        }
-        keys_ok(e, keys, ELEMENTSOF(keys), "expect", file, d);
-        const YNode *code = ynode_get(e, "code");
-        if (code && (!is_scalar(code) || rules_code_from_string(code->scalar) < 0))
-                diag_add(d, file, code->line, code->col, "expect.code: green, yellow or red");
-        const YNode *mon = ynode_get(e, "monitored");
-        if (mon &&
-            (!is_scalar(mon) || (!streq(mon->scalar, "true") && !streq(mon->scalar, "false"))))
-                diag_add(d, file, mon->line, mon->col, "expect.monitored: true or false");
-        const YNode *alert = ynode_get(e, "alert");
-        if (alert &&
-            (!is_scalar(alert) || (!streq(alert->scalar, "open") && !streq(alert->scalar, "none"))))
-                diag_add(d, file, alert->line, alert->col, "expect.alert: open or none");
-        const YNode *ref = ynode_get(e, "refused");
-        if (ref &&
-            (!is_scalar(ref) || (!streq(ref->scalar, "true") && !streq(ref->scalar, "false"))))
-                diag_add(d, file, ref->line, ref->col, "expect.refused: true or false");
-        static const char *const lists[] = {"reasons", "errors", "outputs"};
-        for (size_t l = 0; l < ELEMENTSOF(lists); l++) {
-                const YNode *s = ynode_get(e, lists[l]);
-                if (!s)
-                        continue;
-                bool ok = s->type == YNODE_SEQ;
-                for (size_t i = 0; ok && i < s->n; i++)
-                        ok = is_scalar(s->items[i]);
-                if (!ok)
-                        diag_add(d, file, s->line, s->col, "expect.%s: expected a list of %s",
-                                 lists[l], l == 2 ? "output event types" : "rule ids");
-        }
-        const YNode *m = ynode_get(e, "messages");
-        if (m && m->type != YNODE_MAP)
-                diag_add(d, file, m->line, m->col, "expect.messages: expected rule id: [texts]");
-        for (size_t i = 0; m && m->type == YNODE_MAP && i < m->n; i++) {
-                const YNode *v = ynode_value(m, i);
-                bool ok = is_scalar(v) || v->type == YNODE_SEQ;
-                for (size_t k = 0; ok && v->type == YNODE_SEQ && k < v->n; k++)
-                        ok = is_scalar(v->items[k]);
-                if (!ok)
-                        diag_add(d, file, v->line, v->col,
-                                 "expect.messages: expected a text or a list of texts");
-        }
-}
-
-static void check_step(const YNode *s, const char *file, Diag *d)
-{
-        static const char *const keys[] = {"event", "date", "expect"};
-        static const char *const ev_keys[] = {"type", "data", "id", "time", "source"};
-        if (s->type != YNODE_MAP) {
-                diag_add(d, file, s->line, s->col, "steps: expected a mapping");
-                return;
-        }
-        keys_ok(s, keys, ELEMENTSOF(keys), "step", file, d);
-        const YNode *ev = ynode_get(s, "event");
-        if (ev) {
-                if (ev->type != YNODE_MAP) {
-                        diag_add(d, file, ev->line, ev->col, "event: expected a mapping");
-                } else {
-                        keys_ok(ev, ev_keys, ELEMENTSOF(ev_keys), "event", file, d);
-                        const YNode *t = ynode_get(ev, "type");
-                        if (!is_scalar(t) || event_type_from_name(t->scalar) < 0)
-                                diag_add(d, file, t ? t->line : ev->line, t ? t->col : ev->col,
-                                         "event.type: missing or not an input event type");
-                        const YNode *data = ynode_get(ev, "data");
-                        if (data && data->type != YNODE_MAP)
-                                diag_add(d, file, data->line, data->col,
-                                         "event.data: expected a mapping");
-                }
-        }
-        const YNode *date = ynode_get(s, "date");
-        if (date)
-                check_date(date, "step.date", file, d);
-        const YNode *e = ynode_get(s, "expect");
-        if (e)
-                check_expect(e, file, d);
-}
-
-static void check_case(const YNode *c, const char *file, Diag *d)
-{
-        static const char *const keys[] = {"name",      "date",       "config",
-                                           "household", "registered", "steps"};
-        if (c->type != YNODE_MAP) {
-                diag_add(d, file, c->line, c->col, "cases: expected a mapping");
-                return;
-        }
-        keys_ok(c, keys, ELEMENTSOF(keys), "case", file, d);
-        const YNode *name = ynode_get(c, "name");
-        if (!is_scalar(name))
-                diag_add(d, file, c->line, c->col, "case: name (a text) is missing");
-        const YNode *date = ynode_get(c, "date");
-        if (date)
-                check_date(date, "case.date", file, d);
-        const YNode *cfg = ynode_get(c, "config");
-        if (cfg)
-                check_config(cfg, file, d);
-        const YNode *hh = ynode_get(c, "household");
-        if (hh && hh->type != YNODE_MAP)
-                diag_add(d, file, hh->line, hh->col, "household: expected a mapping");
-        const YNode *reg = ynode_get(c, "registered");
-        if (reg &&
-            (!is_scalar(reg) || (!streq(reg->scalar, "true") && !streq(reg->scalar, "false"))))
-                diag_add(d, file, reg->line, reg->col, "case.registered: true or false");
-        const YNode *steps = ynode_get(c, "steps");
-        if (!steps || steps->type != YNODE_SEQ) {
-                diag_add(d, file, steps ? steps->line : c->line, steps ? steps->col : c->col,
-                         "case: steps (a list) is missing");
-                return;
-        }
-        for (size_t i = 0; i < steps->n; i++)
-                check_step(steps->items[i], file, d);
-}
-
-static void check_file(const TestFile *f, Diag *d)
-{
-        static const char *const keys[] = {"cases", "household", "config"};
-        const YNode *root = f->root;
-        if (!root || root->type != YNODE_MAP) {
-                diag_add(d, f->path, root ? root->line : 0, root ? root->col : 0,
-                         "expected a mapping with cases:");
-                return;
-        }
-        keys_ok(root, keys, ELEMENTSOF(keys), "test file", f->path, d);
-        const YNode *hh = ynode_get(root, "household");
-        if (hh && hh->type != YNODE_MAP)
-                diag_add(d, f->path, hh->line, hh->col, "household: expected a mapping");
-        const YNode *cfg = ynode_get(root, "config");
-        if (cfg)
-                check_config(cfg, f->path, d);
-        const YNode *cases = ynode_get(root, "cases");
-        if (!cases || cases->type != YNODE_SEQ) {
-                diag_add(d, f->path, root->line, root->col, "cases (a list) is missing");
-                return;
-        }
-        for (size_t i = 0; i < cases->n; i++)
-                check_case(cases->items[i], f->path, d);
-}
 
 /* --- YAML to JSON ---------------------------------------------------------- */
 
@@ -666,6 +449,111 @@ static bool expect_ok(Runner *R, const YNode *e, const RulesResult *res, char *w
         return true;
 }
 
+/* One case being run: what its registration and steps need. */
+typedef struct {
+        Runner *R;
+        const StepContext *sc;
+        const LifecyclePolicy *pol;
+        const RuleSet *rs;
+        const ExprFloorLine *lines;
+        size_t n_lines;
+        json_t *doc;
+        unsigned case_no;
+        int32_t now; /* the case's date: the latest step date so far */
+} CaseRun;
+
+/* Registers the case's household: the file's household keys with the
+ * case's over them; none when the case says registered: false. Returns
+ * false after writing why. */
+static bool register_household(CaseRun *k, const YNode *root, const YNode *c, char *why, size_t len)
+{
+        char id[64];
+        int32_t d;
+        int flags = 0;
+
+        json_t *data = json_object();
+        const YNode *fh = ynode_get(root, "household"), *ch = ynode_get(c, "household");
+        json_t *a = fh ? yaml_to_json(fh) : json_object(),
+               *b = ch ? yaml_to_json(ch) : json_object();
+        if (!data || !a || !b || json_object_update(data, a) < 0 ||
+            json_object_update(data, b) < 0) {
+                json_decref(a);
+                json_decref(b);
+                json_decref(data);
+                snprintf(why, len, "out of memory");
+                return false;
+        }
+        json_decref(a);
+        json_decref(b);
+        snprintf(id, sizeof(id), "test-%u-0", k->case_no);
+        const YNode *reg = ynode_get(c, "registered");
+        if (reg && streq(reg->scalar, "false"))
+                json_decref(data);
+        else if (apply_event(k->R, k->sc, k->doc,
+                             envelope(NULL, data, "household.registered", id, k->now), k->now, NULL,
+                             &flags, &d, why, len) < 0) {
+                size_t n = strlen(why);
+                snprintf(why + n, len - n, " (the household)");
+                return false;
+        }
+        return true;
+}
+
+/* Runs step i (s) of the case: its event, or the timers due by its date;
+ * then checks its expect. Returns false after writing why. */
+static bool run_step(CaseRun *k, const YNode *s, size_t i, char *why, size_t len)
+{
+        const YNode *ev = ynode_get(s, "event");
+        int32_t at = k->now;
+        char step_why[1024], id[64];
+        int flags = 0, r;
+        _cleanup_(json_decrefp) json_t *outputs = json_array();
+
+        if (ev) {
+                const YNode *dn = ynode_get(ev, "data");
+                json_t *ed = dn ? yaml_to_json(dn) : json_object();
+                snprintf(id, sizeof(id), "test-%u-%zu", k->case_no, i + 1);
+                r = apply_event(k->R, k->sc, k->doc,
+                                ed ? envelope(ev, ed, ynode_get(ev, "type")->scalar, id, k->now)
+                                   : NULL,
+                                k->now, outputs, &flags, &at, step_why, sizeof(step_why));
+                if (r < 0) {
+                        snprintf(why, len, "step %zu: %s", i + 1, step_why);
+                        return false;
+                }
+                if (at == 0)
+                        at = k->now;
+        } else if (ynode_get(s, "date")) {
+                date_parse(ynode_get(s, "date")->scalar, &at);
+                lifecycle_timers(k->doc, RULETEST_SUBJECT, day_clock(at), k->pol, outputs);
+        }
+        if (at > k->now)
+                k->now = at;
+
+        const YNode *e = ynode_get(s, "expect");
+        if (!e)
+                return true;
+        RulesResult res;
+        /* The daemon's evaluation date: never before the household's
+         * latest event (household_eval_date). */
+        if (household_latest(k->doc) > at)
+                at = household_latest(k->doc);
+        r = rules_eval(k->rs, k->doc, at, k->lines, k->n_lines, &res);
+        if (r < 0) {
+                rules_result_done(&res);
+                snprintf(why, len, "step %zu: rules_eval: %s", i + 1, strerror(-r));
+                return false;
+        }
+        bool good = expect_ok(k->R, e, &res, step_why, sizeof(step_why)) &&
+                    expect_lifecycle(e, k->doc, outputs, flags, step_why, sizeof(step_why));
+        rules_result_done(&res);
+        if (!good) {
+                snprintf(why, len, "step %zu: %s", i + 1, step_why);
+                return false;
+        }
+        return true;
+}
+
 /* Runs one case; returns true when it passes, else writes why. */
 static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case_no, char *why,
                      size_t len)
@@ -677,8 +565,6 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
         json_t *doc = NULL;
         ExprFloorLine *lines = NULL;
         bool ok = false;
-        char id[64];
-        int r;
 
         if (config_apply(&cc, ynode_get(root, "config")) < 0 ||
             config_apply(&cc, ynode_get(c, "config")) < 0) {
@@ -704,94 +590,31 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
         const YNode *date = ynode_get(c, "date");
         date_parse(date ? date->scalar : RULETEST_DEFAULT_DATE, &now);
 
-        /* Registration: the file's household with the case's keys over it. */
-        json_t *data = json_object();
-        const YNode *fh = ynode_get(root, "household"), *ch = ynode_get(c, "household");
-        json_t *a = fh ? yaml_to_json(fh) : json_object(),
-               *b = ch ? yaml_to_json(ch) : json_object();
-        if (!data || !a || !b || json_object_update(data, a) < 0 ||
-            json_object_update(data, b) < 0) {
-                json_decref(a);
-                json_decref(b);
-                json_decref(data);
+        doc = household_new();
+        if (!doc) {
                 snprintf(why, len, "out of memory");
                 goto out;
         }
-        json_decref(a);
-        json_decref(b);
-        doc = household_new();
         LifecyclePolicy pol = lifecycle_policy(&cc.c);
         pol.candidate_grace_ms = 0; /* events in order: no registration in flight */
         EvaluateRules ce = {rs, lines, cc.c.n_floor_lines};
         StepContext sc = {evaluate_with, &ce, R->dec, &pol, false};
-        snprintf(id, sizeof(id), "test-%u-0", case_no);
-        int32_t d;
-        int flags = 0;
-        const YNode *reg = ynode_get(c, "registered");
-        if (!doc) {
-                json_decref(data);
-                snprintf(why, len, "out of memory");
+        CaseRun k = {.R = R,
+                     .sc = &sc,
+                     .pol = &pol,
+                     .rs = rs,
+                     .lines = lines,
+                     .n_lines = cc.c.n_floor_lines,
+                     .doc = doc,
+                     .case_no = case_no,
+                     .now = now};
+        /* Registration: the file's household with the case's keys over it. */
+        if (!register_household(&k, root, c, why, len))
                 goto out;
-        }
-        if (reg && streq(reg->scalar, "false"))
-                json_decref(data);
-        else if (apply_event(R, &sc, doc, envelope(NULL, data, "household.registered", id, now),
-                             now, NULL, &flags, &d, why, len) < 0) {
-                size_t k = strlen(why);
-                snprintf(why + k, len - k, " (the household)");
-                goto out;
-        }
-
         const YNode *steps = ynode_get(c, "steps");
-        for (size_t i = 0; i < steps->n; i++) {
-                const YNode *s = steps->items[i], *ev = ynode_get(s, "event");
-                int32_t at = now;
-                char step_why[1024];
-                _cleanup_(json_decrefp) json_t *outputs = json_array();
-                flags = 0;
-                if (ev) {
-                        const YNode *dn = ynode_get(ev, "data");
-                        json_t *ed = dn ? yaml_to_json(dn) : json_object();
-                        snprintf(id, sizeof(id), "test-%u-%zu", case_no, i + 1);
-                        r = apply_event(
-                            R, &sc, doc,
-                            ed ? envelope(ev, ed, ynode_get(ev, "type")->scalar, id, now) : NULL,
-                            now, outputs, &flags, &at, step_why, sizeof(step_why));
-                        if (r < 0) {
-                                snprintf(why, len, "step %zu: %s", i + 1, step_why);
-                                goto out;
-                        }
-                        if (at == 0)
-                                at = now;
-                } else if (ynode_get(s, "date")) {
-                        date_parse(ynode_get(s, "date")->scalar, &at);
-                        lifecycle_timers(doc, RULETEST_SUBJECT, day_clock(at), &pol, outputs);
-                }
-                if (at > now)
-                        now = at;
-
-                const YNode *e = ynode_get(s, "expect");
-                if (!e)
-                        continue;
-                RulesResult res;
-                /* The daemon's evaluation date: never before the household's
-                 * latest event (household_eval_date). */
-                if (household_latest(doc) > at)
-                        at = household_latest(doc);
-                r = rules_eval(rs, doc, at, lines, cc.c.n_floor_lines, &res);
-                if (r < 0) {
-                        rules_result_done(&res);
-                        snprintf(why, len, "step %zu: rules_eval: %s", i + 1, strerror(-r));
+        for (size_t i = 0; i < steps->n; i++)
+                if (!run_step(&k, steps->items[i], i, why, len))
                         goto out;
-                }
-                bool good = expect_ok(R, e, &res, step_why, sizeof(step_why)) &&
-                            expect_lifecycle(e, doc, outputs, flags, step_why, sizeof(step_why));
-                rules_result_done(&res);
-                if (!good) {
-                        snprintf(why, len, "step %zu: %s", i + 1, step_why);
-                        goto out;
-                }
-        }
         ok = true;
 out:
         free(lines);
@@ -944,7 +767,7 @@ int ruletest_run_dir(const char *tests_dir, const char *rules_dir, const char *s
         for (size_t i = 0; i < n_files; i++) {
                 if (ytree_parse_file(files[i].path, &files[i].root, d) < 0)
                         continue;
-                check_file(&files[i], d);
+                ruletest_check_file(&files[i], d);
         }
         if (diag_count(d) > 0) {
                 r = -EINVAL;

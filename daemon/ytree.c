@@ -1,3 +1,5 @@
+/* YAML documents read with libyaml into a small tree of nodes that keep
+ * their file positions, bounded in size and depth. */
 #include "ytree.h"
 
 #include <errno.h>
@@ -57,21 +59,22 @@ static void ctx_error(Ctx *c, yaml_mark_t m, const char *msg, const char *arg)
         c->failed = 1;
 }
 
-/* Parses the node that starts with event ev (already taken from the parser).
- * Returns the node, or NULL after adding a diagnostic. */
-static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
+/* Refuses what hearth's YAML may not hold at event ev: more than
+ * YTREE_MAX_NODES nodes, nesting deeper than YTREE_MAX_DEPTH, aliases and
+ * anchors. Returns false after adding a diagnostic. */
+static bool node_allowed(Ctx *c, const yaml_event_t *ev, unsigned depth)
 {
         if (++c->nodes > YTREE_MAX_NODES) {
                 ctx_error(c, ev->start_mark, "too many YAML nodes", NULL);
-                return NULL;
+                return false;
         }
         if (depth > YTREE_MAX_DEPTH) {
                 ctx_error(c, ev->start_mark, "YAML nested too deeply", NULL);
-                return NULL;
+                return false;
         }
         if (ev->type == YAML_ALIAS_EVENT) {
                 ctx_error(c, ev->start_mark, "YAML aliases are not allowed", NULL);
-                return NULL;
+                return false;
         }
         const yaml_char_t *anchor =
             ev->type == YAML_SCALAR_EVENT           ? ev->data.scalar.anchor
@@ -80,8 +83,94 @@ static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
                                                     : NULL;
         if (anchor) {
                 ctx_error(c, ev->start_mark, "YAML anchors are not allowed", NULL);
-                return NULL;
+                return false;
         }
+        return true;
+}
+
+/* Checks key, the newest key of map n (not yet counted in n->n): a scalar,
+ * and not one of the earlier keys. Problems are diagnostics. */
+static void check_key(Ctx *c, const YNode *n, const YNode *key)
+{
+        if (key->type != YNODE_SCALAR) {
+                diag_add(c->diag, c->file, key->line, key->col, "mapping keys must be scalars");
+                c->failed = 1;
+                return;
+        }
+        /* Skip earlier keys that are not scalars (already an error): their
+         * scalar is NULL (found by tests/fuzz/fuzz_rules.c). */
+        for (size_t i = 0; i < n->n; i++)
+                if (ynode_key(n, i)->type == YNODE_SCALAR &&
+                    streq(ynode_key(n, i)->scalar, key->scalar)) {
+                        diag_add(c->diag, c->file, key->line, key->col, "duplicate key '%s'",
+                                 key->scalar);
+                        c->failed = 1;
+                }
+}
+
+static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth);
+
+/* Parses the items of the sequence or mapping n that started with event ev,
+ * up to its end event. Returns 0, or -1 after adding a diagnostic (n then
+ * holds only complete items: the caller frees it). */
+static int parse_items(Ctx *c, yaml_event_t *ev, YNode *n, unsigned depth)
+{
+        bool map = ev->type == YAML_MAPPING_START_EVENT;
+        yaml_event_type_t end = map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+        bool is_value = false;
+        size_t total = 0;
+
+        for (;;) {
+                yaml_event_t e;
+                if (!yaml_parser_parse(&c->parser, &e)) {
+                        ctx_error(c, c->parser.problem_mark,
+                                  c->parser.problem ? c->parser.problem : "YAML syntax error",
+                                  NULL);
+                        /* A key whose value never came is not counted in n->n. */
+                        if (map && is_value)
+                                ytree_free(n->items[total - 1]);
+                        return -1;
+                }
+                if (e.type == end) {
+                        yaml_event_delete(&e);
+                        break;
+                }
+                YNode *child = parse_node(c, &e, depth + 1);
+                yaml_event_delete(&e);
+                if (!child) {
+                        /* A key whose value failed is not counted in n->n. */
+                        if (map && is_value)
+                                ytree_free(n->items[total - 1]);
+                        return -1;
+                }
+                if (node_append(n, total++, child) < 0) {
+                        ytree_free(child);
+                        if (map && is_value)
+                                ytree_free(n->items[total - 2]);
+                        ctx_error(c, ev->start_mark, "out of memory", NULL);
+                        return -1;
+                }
+                if (!map) {
+                        n->n++;
+                        continue;
+                }
+                /* In a map, items alternate key, value. Count a pair once the
+                 * value is in; check keys as they arrive. */
+                if (!is_value)
+                        check_key(c, n, child);
+                else
+                        n->n++;
+                is_value = !is_value;
+        }
+        return 0;
+}
+
+/* Parses the node that starts with event ev (already taken from the parser).
+ * Returns the node, or NULL after adding a diagnostic. */
+static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
+{
+        if (!node_allowed(c, ev, depth))
+                return NULL;
 
         YNode *n = calloc(1, sizeof(YNode));
         if (!n) {
@@ -109,69 +198,9 @@ static YNode *parse_node(Ctx *c, yaml_event_t *ev, unsigned depth)
                 ctx_error(c, ev->start_mark, "unexpected YAML event", NULL);
                 return ytree_free(n);
         }
-        bool map = ev->type == YAML_MAPPING_START_EVENT;
-        n->type = map ? YNODE_MAP : YNODE_SEQ;
-        yaml_event_type_t end = map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-        bool is_value = false;
-        size_t total = 0;
-
-        for (;;) {
-                yaml_event_t e;
-                if (!yaml_parser_parse(&c->parser, &e)) {
-                        ctx_error(c, c->parser.problem_mark,
-                                  c->parser.problem ? c->parser.problem : "YAML syntax error",
-                                  NULL);
-                        /* A key whose value never came is not counted in n->n. */
-                        if (map && is_value)
-                                ytree_free(n->items[total - 1]);
-                        return ytree_free(n);
-                }
-                if (e.type == end) {
-                        yaml_event_delete(&e);
-                        break;
-                }
-                YNode *child = parse_node(c, &e, depth + 1);
-                yaml_event_delete(&e);
-                if (!child) {
-                        /* A key whose value failed is not counted in n->n. */
-                        if (map && is_value)
-                                ytree_free(n->items[total - 1]);
-                        return ytree_free(n);
-                }
-                if (node_append(n, total++, child) < 0) {
-                        ytree_free(child);
-                        if (map && is_value)
-                                ytree_free(n->items[total - 2]);
-                        ctx_error(c, ev->start_mark, "out of memory", NULL);
-                        return ytree_free(n);
-                }
-                if (!map) {
-                        n->n++;
-                        continue;
-                }
-                /* In a map, items alternate key, value. Count a pair once the
-                 * value is in; check keys as they arrive. */
-                if (!is_value) {
-                        if (child->type != YNODE_SCALAR) {
-                                diag_add(c->diag, c->file, child->line, child->col,
-                                         "mapping keys must be scalars");
-                                c->failed = 1;
-                        } else {
-                                /* Skip earlier keys that are not scalars (already
-                                 * an error): their scalar is NULL (found by
-                                 * tests/fuzz/fuzz_rules.c). */
-                                for (size_t i = 0; i < n->n; i++)
-                                        if (ynode_key(n, i)->type == YNODE_SCALAR &&
-                                            streq(ynode_key(n, i)->scalar, child->scalar)) {
-                                                diag_add(c->diag, c->file, child->line, child->col,
-                                                         "duplicate key '%s'", child->scalar);
-                                                c->failed = 1;
-                                        }
-                        }
-                } else
-                        n->n++;
-                is_value = !is_value;
-        }
+        n->type = ev->type == YAML_MAPPING_START_EVENT ? YNODE_MAP : YNODE_SEQ;
+        if (parse_items(c, ev, n, depth) < 0)
+                return ytree_free(n);
         return n;
 }
 

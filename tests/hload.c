@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "calendar.h"
 #include "clock.h"
 #include "config.h"
 #include "evaluate.h"
@@ -174,7 +175,7 @@ static int64_t time_ms(const char *t)
 {
         int32_t d;
         int hh = 9;
-        if (!t || date_parse(t, &d) < 0)
+        if (!t || calendar_time_parse(t, strlen(t), &d, NULL) < 0)
                 return 0;
         sscanf(t + 11, "%2d", &hh);
         return ((int64_t)d * 86400 + (hh - 8) * 3600) * 1000;

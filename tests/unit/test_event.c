@@ -546,9 +546,10 @@ static void test_dates(void **state)
             {"2100-12-31", 47846, true},
             {"9999-12-31", 2932896, true},
             {"0000-03-01", -719468, true},
-            /* the date part of an RFC 3339 time: the decoder dates events
-             * without a data date by their `time` this way */
-            {"2026-03-02T08:00:00+08:00", 20514, true},
+            /* exactly a date: trailing text is refused (the decoder dates
+             * events without a data date by calendar_time_parse()) */
+            {"2026-03-02T08:00:00+08:00", 0, false},
+            {"2026-03-02 ", 0, false},
             {"2023-02-29", 0, false},
             {"2100-02-29", 0, false},
             {"1900-02-29", 0, false},
