@@ -84,6 +84,15 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
         if (!tps || !singles || !names || !single || !offs || !counts || !alone)
                 return -ENOMEM;
         size_t k = batch_starts(msgs, n, names, tps, offs);
+        uint64_t batch = 1469598103934665603ULL;
+        for (size_t j = 0; j < k; j++) {
+                for (const char *c = names[j]; *c; c++)
+                        batch = (batch ^ (uint8_t)*c) * 1099511628211ULL;
+                batch = (batch ^ (uint64_t)offs[j]) * 1099511628211ULL;
+        }
+        if (batch == p->guard_batch)
+                return p->guard_suspect ? process_careful(p, msgs, n, now_ms)
+                                        : pipeline_process(p, msgs, n, now_ms);
         if (store_attempts(p->store, tps, offs, k, counts) < 0)
                 return -EIO;
         bool suspect = false;
@@ -98,6 +107,8 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
         if (!suspect && store_attempts_peek(p->store, singles, offs, k, alone) == 0)
                 for (size_t j = 0; j < k; j++)
                         suspect = suspect || alone[j] > 0;
+        p->guard_batch = batch;
+        p->guard_suspect = suspect;
         if (!suspect)
                 return pipeline_process(p, msgs, n, now_ms);
         return process_careful(p, msgs, n, now_ms);

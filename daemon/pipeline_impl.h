@@ -40,6 +40,11 @@ struct Pipeline {
         LifecyclePolicy policy;
         Metrics *metrics;
         bool state_checked, state_lost;
+        /* The guard's last counted batch (a hash of its partition starts)
+         * and its verdict: a batch kept and tried again in this process
+         * (Redis or the producer failed) is not another attempt. */
+        uint64_t guard_batch;
+        bool guard_suspect;
         PipelineStats stats;
 };
 
