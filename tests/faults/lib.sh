@@ -263,6 +263,11 @@ verify_report() {
         [ "$pass" = ok ] && pass=pass || pass=FAIL
         echo "ROW $ROW ${f[1]} ${f[2]} ${f[3]} ${f[4]} ${f[5]} ${f[6]} ${f[7]} $pass $((SECONDS - ROW_START))"
         grep -h '^NOTE ' "$T/verify.out" | head -8 | sed "s/^NOTE /NOTES $ROW /"
+        # The longest turn of hearthd's loop (said at each clean stop; an
+        # instance killed with -9 says nothing): no call may block it long.
+        local turn
+        turn=$(grep -ho 'longest loop turn [0-9]* ms' "$T"/hearthd.*.log 2>/dev/null | awk '{print $4}' | sort -n | tail -1)
+        echo "NOTES $ROW longest loop turn: ${turn:-?} ms"
         sed "s/^/NOTES $ROW /" "$ROW_NOTES"
         [ "$pass" = pass ] && _FAILED=0 || _FAILED=1
         # FAULTS_KEEP=1 keeps the temp dir of every row (tests/lib.sh's cleanup).
