@@ -69,6 +69,26 @@ check "after the broken reload the old rules (threshold 10000) still apply" \
         wait_for 30 bash -c "[ \$(raised HR3) = 1 ]"
 out=$("$HEARTHD" --check --config "$T/hearth.yaml" 2>&1); rc=$?
 check "hearthd --check on the broken rules: exit 1 with file:line:col" bash -c "[ $rc = 1 ] && grep -q 'zz-broken.yaml:4:15:' <<<\"\$0\"" "$out"
+
+# The other keys --help-config calls reloadable take effect too: the log
+# level (the reload's own notice is then not printed) and the status
+# interval (STATUS= every second before, none after).
+rm -f "$T/rules/zz-broken.yaml"
+sed -i 's/^  level: debug$/  level: warning/; s/^  status_interval: 1s$/  status_interval: 1h/' "$T/hearth.yaml"
+before=$(grep -c "STATUS=" "$T/notify.log")
+sleep 3
+during=$(( $(grep -c "STATUS=" "$T/notify.log") - before ))
+check "status every second before the reload ($during in 3 s)" test "$during" -ge 2
+lines=$(wc -l <"$T/hearthd.log")
+readies=$(grep -c "READY=1" "$T/notify.log")
+kill -HUP "$HEARTHD_PID"
+check "reload done (READY=1 again)" wait_for 20 bash -c "[ \$(grep -c READY=1 '$T/notify.log') -gt $readies ]"
+before=$(grep -c "STATUS=" "$T/notify.log")
+sleep 4
+after=$(( $(grep -c "STATUS=" "$T/notify.log") - before ))
+check "log.status_interval reloaded: no STATUS= in 4 s at 1h ($after)" test "$after" -le 1
+check "log.level reloaded: the reload's notice is not printed at level warning" \
+        bash -c "! tail -n +$((lines + 1)) '$T/hearthd.log' | grep -q 'reload: [0-9]* rules'"
 stop_hearthd
 check "SIGTERM exit 0" test "$HEARTHD_RC" = 0
 finish
