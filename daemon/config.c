@@ -71,10 +71,12 @@ static const KeyDef keys[] = {
      "redis://USER@host then names the ACL user; empty: none"},
     {"redis.prefix", T_STRING, F(redis_prefix), NOCOUNT, "hearth", 0, 0, NULL, false,
      "prefix of every Redis key"},
-    {"redis.connect_timeout", T_DURATION, F(redis_connect_timeout_ms), NOCOUNT, "2s", 10, 600000,
-     NULL, false, "connect timeout"},
-    {"redis.command_timeout", T_DURATION, F(redis_command_timeout_ms), NOCOUNT, "5s", 10, 600000,
-     NULL, false, "command timeout"},
+    {"redis.connect_timeout", T_DURATION, F(redis_connect_timeout_ms), NOCOUNT, "1s", 10, 600000,
+     NULL, false, "connect timeout (the loop waits this long at most on a connect)"},
+    {"redis.command_timeout", T_DURATION, F(redis_command_timeout_ms), NOCOUNT, "1s", 10, 600000,
+     NULL, false,
+     "command timeout: the longest the loop waits on Redis (a batch's pipelined commit takes "
+     "milliseconds; a timeout reconnects and tries the batch again, nothing is lost)"},
     {"redis.retry_budget", T_DURATION, F(redis_retry_budget_ms), NOCOUNT, "120s", 1000, DAY, NULL,
      false, "how long Redis may stay unreachable before hearthd exits non-zero"},
 

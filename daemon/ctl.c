@@ -1,6 +1,8 @@
 /* hearthctl's connection to Redis, shared by its commands. */
 #include "ctl.h"
 
+#define CTL_COMMAND_TIMEOUT_MIN_MS 10000
+
 #include <stdio.h>
 
 /* Connects to the config's (or --redis) Redis; NULL after printing why. */
@@ -10,8 +12,13 @@ Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
         char err[512];
         /* redis.password_file applies to --redis too: no password needs to
          * be on hearthctl's command line. */
+        /* An offline tool that scans every household may wait longer on
+         * one command than the daemon's loop (redis.command_timeout). */
+        int64_t timeout_ms = cfg->redis_command_timeout_ms;
+        if (timeout_ms < CTL_COMMAND_TIMEOUT_MIN_MS)
+                timeout_ms = CTL_COMMAND_TIMEOUT_MIN_MS;
         *redis = redis_new(url, cfg->redis_password.value, cfg->redis_connect_timeout_ms,
-                           cfg->redis_command_timeout_ms, err, sizeof(err));
+                           timeout_ms, err, sizeof(err));
         if (!*redis) {
                 fprintf(stderr, "hearthctl: %s: %s\n", a->redis_url ? "--redis" : "redis.url", err);
                 return NULL;
