@@ -1,9 +1,9 @@
 /* hearthctl's connection to Redis, shared by its commands. */
 #include "ctl.h"
 
-#define CTL_COMMAND_TIMEOUT_MIN_MS 10000
-
 #include <stdio.h>
+
+#define CTL_COMMAND_TIMEOUT_MIN_MS 10000
 
 /* Connects to the config's (or --redis) Redis; NULL after printing why. */
 Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
