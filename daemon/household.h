@@ -23,6 +23,8 @@
  *                              no extension attributes), bounded in count, bytes and age
  *   benefit_totals.<year>      fen of benefits per year (the ledger list keeps the latest
  *                              HOUSEHOLD_LEDGER_MAX entries; statements read the totals here)
+ *   benefit_payments.<year>    the same without programme grants (statement.c: what the
+ *                              capped ledger list lost)
  *   removed_ms, erased_ms      when household.removed was applied / its personal data erased
  *   latest                     the latest event date seen
  *   events                     number of events applied

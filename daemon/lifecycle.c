@@ -21,6 +21,8 @@ LifecyclePolicy lifecycle_policy(const Config *cfg)
             .candidate_grace_ms = cfg->candidate_grace_ms,
             .removed_retention_ms = cfg->retention_removed_ms,
             .english = streq_ptr(cfg->language, "en"),
+            .statement_months = streq_ptr(cfg->benefits_period, "quarterly") ? 3 : 1,
+            .statement_delay_ms = cfg->benefits_delay_ms,
         };
 }
 
@@ -795,9 +797,10 @@ int64_t lifecycle_next_due(const json_t *doc)
                 return household_erased(doc) ? 0 : get_ms(doc, "erase_due_ms");
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");
-        int64_t cands[3] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
-                            get_ms(doc, "visit_due_ms")};
-        for (int i = 0; i < 3; i++)
+        int64_t cands[4] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
+                            get_ms(doc, "visit_due_ms"),
+                            get_ms(json_object_get(doc, "statement"), "due_ms")};
+        for (int i = 0; i < 4; i++)
                 if (cands[i] && (!best || cands[i] < best))
                         best = cands[i];
         return best;

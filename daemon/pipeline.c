@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "household.h"
 #include "lifecycle.h"
+#include "statement.h"
 #include "step.h"
 #include "log.h"
 #include "strset.h"
@@ -603,7 +604,7 @@ static int output_type_index(const char *type)
         for (int i = 0; i < (int)ELEMENTSOF(types); i++)
                 if (streq(types[i], type))
                         return i;
-        return 0;
+        return -1; /* benefits.statement: no alert */
 }
 
 /* After a commit: one log line per transition (ids and codes only, never
@@ -630,7 +631,8 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                 log_notice("%s: household %s alert %s code %s%s%s", type, household,
                            json_string_value(json_object_get(data, "alert_id")) ?: "-",
                            code ? code : "-", *rules ? " rules " : "", rules);
-                p->stats.outputs_by_type[output_type_index(type)]++;
+                if (output_type_index(type) >= 0)
+                        p->stats.outputs_by_type[output_type_index(type)]++;
                 const char *colour =
                     code ? code : json_string_value(json_object_get(data, "previous_code"));
                 metric_count(p, "hearth_alerts_total", 1, "type", type, "code",
@@ -1428,6 +1430,22 @@ void pipeline_on_revoked(const rd_kafka_topic_partition_list_t *parts, void *use
         }
 }
 
+/* The household's benefits statement (statement.h) from its ledger list,
+ * read now: the commit's version check covers it (a ledger entry comes
+ * with a version). Returns 1 when appended, 0, or -EIO. */
+static int statement_fire(Pipeline *p, json_t *doc, const char *h, int64_t now, json_t *outputs)
+{
+        json_t *d = NULL, *ledger = NULL, *timeline = NULL;
+        int64_t version;
+        int r = store_household_dump(p->store, h, &d, &version, &ledger, &timeline);
+        if (r == 0)
+                r = statement_timer(doc, ledger, h, now, &p->policy, outputs);
+        json_decref(d);
+        json_decref(ledger);
+        json_decref(timeline);
+        return r == -EIO ? -EIO : r < 0 ? 0 : r;
+}
+
 int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
 {
         json_t *due = store_timers_due(p->store, now_ms, max);
@@ -1459,6 +1477,10 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 gc->outputs = json_array();
                 bool erased = household_erased(gc->doc);
                 int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
+                if (statement_due(gc->doc, now_ms) &&
+                    (ret = statement_fire(p, gc->doc, h, now_ms, gc->outputs)) < 0)
+                        goto out;
+                fired += ret;
                 if (!erased && household_erased(gc->doc)) {
                         log_notice("household %s: personal data erased after retention.removed", h);
                         fired++;
