@@ -59,6 +59,12 @@ static void help(void)
                "  report --by rule     per rule: alerts raised, how they ended (with help, by\n"
                "                       data, refused, reopened, false alarm) and the median\n"
                "                       time to elimination\n"
+               "  report --by town|cadre|department [--from D] [--to D] [--format text|json|csv|html]\n"
+               "                       supervision (REQ-14) per group: alerts by colour and\n"
+               "                       category, time to acknowledge and to eliminate (median,\n"
+               "                       p90), escalations, overdue department answers, visits\n"
+               "                       done vs due, satisfaction, key monitoring, candidates,\n"
+               "                       refused resolutions; and the missed-monitoring audit\n"
                "  preview --rules DIR [--by town|village] [--format text|json|csv]\n"
                "                       what DIR's rules would change: every household's\n"
                "                       current state in Redis (read only) under the config's\n"
@@ -396,49 +402,6 @@ out:
         json_decref(pending);
         store_free(store);
         redis_free(redis);
-        return ret;
-}
-
-/* report --by rule: the rule outcomes hearthd counted (outcome.h), a row
- * for every rule of the config's rule set. */
-static int cmd_report(const CtlArgs *a, const Config *cfg)
-{
-        Diag *d = diag_new();
-        RuleSet *rs = NULL;
-        Redis *redis = NULL;
-        Store *store = NULL;
-        json_t *hash = NULL, *report = NULL;
-        int ret = EXIT_FAILURE;
-        if (rules_load_dir(cfg->rules_dir, cfg, &rs, d) < 0) {
-                diag_print(d, stderr, "hearthctl: ");
-                goto out;
-        }
-        if (!(store = ctl_store(a, cfg, &redis)))
-                goto out;
-        if (!(hash = store_outcomes_get(store))) {
-                fprintf(stderr, "hearthctl: report: %s\n", store_errstr(store));
-                goto out;
-        }
-        const char **ids = calloc(rules_count(rs) + 1, sizeof(char *));
-        for (size_t i = 0; ids && i < rules_count(rs); i++)
-                ids[i] = rules_id(rs, i);
-        report = ids ? outcome_report(hash, ids, rules_count(rs)) : NULL;
-        free(ids);
-        if (!report)
-                goto out;
-        if (a->json) {
-                json_dumpf(report, stdout, JSON_INDENT(2));
-                printf("\n");
-        } else
-                outcome_write_text(report, stdout);
-        ret = EXIT_SUCCESS;
-out:
-        json_decref(report);
-        json_decref(hash);
-        store_free(store);
-        redis_free(redis);
-        rules_free(rs);
-        diag_free(d);
         return ret;
 }
 
@@ -819,11 +782,8 @@ int main(int argc, char **argv)
         } else if (strcmp(verb, "stats") == 0) {
                 ret = cmd_stats(&a, cfg);
         } else if (strcmp(verb, "report") == 0) {
-                if (rest != 0 || !streq_ptr(a.by, "rule")) {
-                        fprintf(stderr, "Usage: hearthctl report --by rule [--json]\n");
-                        ret = EXIT_USAGE;
-                } else
-                        ret = cmd_report(&a, cfg);
+                CtlVerbArgs va = {a.format, a.json, a.by, a.year, a.redis_url};
+                ret = ctl_report(&va, cfg, rest, args);
         } else if (strcmp(verb, "preview") == 0) {
                 if (rest != 0 || !a.rules) {
                         fprintf(stderr, "Usage: hearthctl preview --rules DIR [--by town|village] "

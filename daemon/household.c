@@ -331,11 +331,26 @@ static int apply_need(json_t *doc, const Event *ev)
         return 0;
 }
 
+/* The dates of the latest visits (visits done, report.h), each once. */
+static void visit_note(json_t *doc, const char *date)
+{
+        json_t *v = arr_child(doc, "visits");
+        size_t i;
+        json_t *d;
+        json_array_foreach (v, i, d)
+                if (streq_ptr(json_string_value(d), date))
+                        return;
+        json_array_append_new(v, json_string(date));
+        while (json_array_size(v) > HOUSEHOLD_MAX_VISITS)
+                json_array_remove(v, 0);
+}
+
 static void apply_visit(json_t *doc, const Event *ev)
 {
         json_t *prev = json_object_get(doc, "last_visit");
         const char *pd = json_string_value(json_object_get(prev, "date"));
         const char *d = event_str(ev, "visited_on");
+        visit_note(doc, d);
         /* A late-arriving older visit does not replace a newer one. */
         if (pd && d && strcmp(pd, d) > 0)
                 return;

@@ -16,6 +16,7 @@
  *                              accident_medical, relief; months older than 13 are dropped
  *   needs.<need_id>            open needs {category, channel, urgent, reported_on}
  *   last_visit                 {date, cadre_id, checks{food_clothing...: ok|risk}}
+ *   visits[]                   the dates of the latest HOUSEHOLD_MAX_VISITS visits
  *   incidents[]                the last 12 months of disasters, accidents and claims
  *   measures[]                 measures applied (on the open alert, see lifecycle)
  *   pending[]                  events that arrived before household.registered, reduced to
@@ -44,6 +45,7 @@
 #define HOUSEHOLD_MAX_INCIDENTS 50
 #define HOUSEHOLD_MAX_NEEDS 100
 #define HOUSEHOLD_MAX_MEASURES 50
+#define HOUSEHOLD_MAX_VISITS 24 /* visit dates kept (visits[], two years of monthly visits) */
 #define HOUSEHOLD_WINDOW_MONTHS 12
 
 /* What an applied event leaves besides the document: benefits for the
