@@ -1,4 +1,5 @@
-/* hearthctl benefits: a household's benefits statement (幸福清单, REQ-13) as text, JSON or printable HTML. */
+/* hearthctl benefits: a household's benefits statement (幸福清单, REQ-13) as text, JSON or
+ * printable HTML. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,8 @@ static void write_text(const json_t *s, const char *period_id)
         json_array_foreach (json_object_get(s, "items"), i, it) {
                 money_format(yuan_fen(json_object_get(it, "amount")), buf, sizeof(buf));
                 printf("  %-10s  %-20s %-18s %12s  %s\n", item_str(it, "date"),
-                       escape_str(item_str(it, "kind"), e1, sizeof(e1)), item_str(it, "label"),
-                       buf, escape_str(item_str(it, "payer"), e3, sizeof(e3)));
+                       escape_str(item_str(it, "kind"), e1, sizeof(e1)), item_str(it, "label"), buf,
+                       escape_str(item_str(it, "payer"), e3, sizeof(e3)));
         }
         money_format(yuan_fen(json_object_get(s, "period_total")), buf, sizeof(buf));
         printf("  period total: %s yuan\n", buf);
@@ -131,8 +132,8 @@ static int parse(const CtlVerbArgs *a, const Config *cfg, int argc, char **args,
         if (period)
                 return statement_period_parse(period, p);
         /* The latest period that has ended. */
-        statement_period_latest(clock_wall_ms(), streq_ptr(cfg->benefits_period, "quarterly") ? 3 : 1,
-                                0, p);
+        statement_period_latest(clock_wall_ms(),
+                                streq_ptr(cfg->benefits_period, "quarterly") ? 3 : 1, 0, p);
         return 0;
 }
 

@@ -1,4 +1,5 @@
-/* hearthctl report: supervision figures (REQ-14) by rule, town, cadre or department, as text, JSON, CSV or HTML. */
+/* hearthctl report: supervision figures (REQ-14) by rule, town, cadre or department, as text, JSON,
+ * CSV or HTML. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,14 +218,17 @@ static void write_text(const json_t *rep)
         char buf[1024], e[512];
         printf("supervision report by %s, alerts raised %s .. %s\n",
                json_string_value(json_object_get(rep, "by")),
-               *json_string_value(json_object_get(rep, "from")) ? json_string_value(json_object_get(rep, "from")) : "(start)",
+               *json_string_value(json_object_get(rep, "from"))
+                   ? json_string_value(json_object_get(rep, "from"))
+                   : "(start)",
                json_string_value(json_object_get(rep, "to")));
         json_t *rows = json_copy(json_object_get(rep, "groups"));
         json_array_append(rows, json_object_get(rep, "total"));
         size_t i;
         json_t *g;
         json_array_foreach (rows, i, g) {
-                printf("\n%s\n", escape_str(json_string_value(json_object_get(g, "name")), e, sizeof(e)));
+                printf("\n%s\n",
+                       escape_str(json_string_value(json_object_get(g, "name")), e, sizeof(e)));
                 for (size_t c = 0; c < ELEMENTSOF(columns); c++) {
                         cell(g, columns[c].path, buf, sizeof(buf));
                         printf("  %-22s %s\n", columns[c].en, *buf ? buf : "-");
@@ -275,7 +279,8 @@ static void write_html(const json_t *rep)
         }
         json_decref(rows);
         const json_t *missed = json_object_get(rep, "missed");
-        printf("</table>\n<h2>漏监测核查</h2>\n<p>数据已触发预警规则而无在办预警的农户：%" JSON_INTEGER_FORMAT
+        printf("</table>\n<h2>漏监测核查</"
+               "h2>\n<p>数据已触发预警规则而无在办预警的农户：%" JSON_INTEGER_FORMAT
                " 户</p>\n<ul>\n",
                json_integer_value(json_object_get(missed, "count")));
         json_array_foreach (json_object_get(missed, "households"), i, g)

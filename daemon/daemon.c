@@ -24,6 +24,7 @@
 #include "rules.h"
 #include "schema.h"
 #include "store.h"
+#include "supervise.h"
 
 #define BATCH_HARD_MAX 100000
 
@@ -627,7 +628,8 @@ int daemon_run(const DaemonArgs *args)
         d.metrics = metrics_new();
         if (!d.metrics || metrics_declare_hearth(d.metrics) < 0 ||
             metrics_label_values(d.metrics, "hearth_alerts_total", "town", d.cfg->metrics_towns,
-                                 d.cfg->n_metrics_towns, "other") < 0)
+                                 d.cfg->n_metrics_towns, "other") < 0 ||
+            supervise_declare(d.metrics, d.cfg->metrics_towns, d.cfg->n_metrics_towns) < 0)
                 goto out;
         if (d.pipeline)
                 pipeline_set_metrics(d.pipeline, d.metrics);

@@ -183,7 +183,7 @@ static void ledger_entry(HouseholdEffects *fx, const Event *ev, const char *date
         json_t *e = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "date", date, "kind", kind,
                               "amount", (json_int_t)fen, "event", ev->id, "source", ev->source,
                               "type", event_type_name(ev->type));
-        const char *payer = ev->type == EV_RELIEF_PAID      ? event_str(ev, "payer")
+        const char *payer = ev->type == EV_RELIEF_PAID       ? event_str(ev, "payer")
                             : ev->type == EV_MEASURE_APPLIED ? event_str(ev, "by")
                                                              : NULL;
         if (e && payer)
@@ -213,8 +213,8 @@ static void ledger_add(json_t *doc, HouseholdEffects *fx, const Event *ev, const
                          * capped ledger list lost. */
                         t = obj_child(doc, "benefit_payments");
                         cur = json_object_get(t, year);
-                        json_object_set_new(t, year, json_integer(money_add(
-                                                         json_integer_value(cur), fen)));
+                        json_object_set_new(t, year,
+                                            json_integer(money_add(json_integer_value(cur), fen)));
                 }
         }
         ledger_entry(fx, ev, date, kind, fen);

@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "statement.h"
 #include "step.h"
+#include "supervise.h"
 #include "log.h"
 #include "strset.h"
 
@@ -427,9 +428,11 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
                 json_array_append_new(outcomes, json_pack("[s, i, I]", n->rule, (int)n->outcome,
                                                           (json_int_t)n->seconds));
         }
-        if (notes.acknowledge_ms >= 0)
+        if (notes.acknowledge_ms >= 0) {
                 metric_observe(p, "hearth_time_to_acknowledge_seconds",
                                (double)notes.acknowledge_ms / 1000.0);
+                supervise_acknowledged(p->metrics, doc, notes.acknowledge_ms);
+        }
         if (ev->type == EV_HOUSEHOLD_REMOVED)
                 log_notice("household.removed: household %s leaves monitoring (event %s from "
                            "%s)%s%s%s",
@@ -453,6 +456,7 @@ static int household_step(Pipeline *p, json_t *doc, const char *household, const
                            json_string_value(json_object_get(json_object_get(doc, "alert"), "id"))
                                ?: "-");
                 metric_count(p, "hearth_resolutions_refused_total", 1, NULL);
+                supervise_refused(p->metrics, doc);
         }
         return notes.lifecycle;
 }
@@ -643,6 +647,7 @@ static void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, in
                         metric_observe(p, "hearth_time_to_eliminate_seconds",
                                        (double)json_integer_value(open_for));
         }
+        supervise_outputs(p->metrics, gc->doc, gc->outputs);
         /* Open alerts by colour, idempotent, for STATUS= and the metrics
          * (a removal closes its alert without an output). */
         if (json_array_size(gc->outputs) || gc->alert_closed) {
@@ -701,6 +706,7 @@ static void supervision_count(Pipeline *p, const Item *items, const GroupCommit 
 {
         for (size_t k = 0; k < gc->n_applied; k++) {
                 const Event *ev = &items[gc->applied[k]].ev;
+                supervise_input(p->metrics, gc->doc, ev);
                 if (ev->type == EV_SATISFACTION_RATED) {
                         char f[32];
                         snprintf(f, sizeof(f), "satisfaction:%d", (int)event_int(ev, "score"));

@@ -1,4 +1,5 @@
-/* The supervision report (REQ-14): figures per town, cadre or department from household documents, and the missed-monitoring audit. */
+/* The supervision report (REQ-14): figures per town, cadre or department from household documents,
+ * and the missed-monitoring audit. */
 #include "report.h"
 
 #include <errno.h>
@@ -172,8 +173,9 @@ static int department_add(const Report *r, Group *g, const json_t *d, int64_t ra
 
 static void count_category(Group *g, const char *c)
 {
-        json_object_set_new(g->categories, c,
-                            json_integer(json_integer_value(json_object_get(g->categories, c)) + 1));
+        json_object_set_new(
+            g->categories, c,
+            json_integer(json_integer_value(json_object_get(g->categories, c)) + 1));
 }
 
 /* One alert (open or closed record) raised in range into g. */
@@ -197,7 +199,8 @@ static int alert_add(const Report *r, Group *g, const json_t *a, bool open)
         g->escalations += ms_of(a, "escalated_ms") != 0;
         g->refused += ms_of(a, "refused");
         int64_t closed = ms_of(a, "closed_ms");
-        if (!open && closed && !streq_ptr(json_string_value(json_object_get(a, "ended")), "removed") &&
+        if (!open && closed &&
+            !streq_ptr(json_string_value(json_object_get(a, "ended")), "removed") &&
             samples_add(&g->elim, (closed > raised ? closed - raised : 0) / 1000) < 0)
                 return -ENOMEM;
         const json_t *sat = json_object_get(a, "satisfaction");
@@ -231,13 +234,15 @@ static int alerts_add(Report *r, Group *g, const json_t *doc)
                         dup = json_equal(json_object_get(a, "id"), json_object_get(b, "id")) &&
                               ms_of(a, "raised_ms") == ms_of(b, "raised_ms");
                 }
-                if (i < n && open && json_equal(json_object_get(a, "id"), json_object_get(open, "id")) &&
+                if (i < n && open &&
+                    json_equal(json_object_get(a, "id"), json_object_get(open, "id")) &&
                     ms_of(a, "raised_ms") == ms_of(open, "raised_ms"))
                         dup = true;
                 if (dup)
                         continue;
                 if (r->o.by != REPORT_BY_DEPARTMENT) {
-                        if (alert_add(r, g, a, i == n) < 0 || alert_add(r, &r->total, a, i == n) < 0)
+                        if (alert_add(r, g, a, i == n) < 0 ||
+                            alert_add(r, &r->total, a, i == n) < 0)
                                 return -ENOMEM;
                         continue;
                 }
@@ -276,9 +281,8 @@ static void visits_add(const Report *r, Group *g, const json_t *doc)
         int64_t start = ms_of(doc, "registered_ms");
         start = start > r->o.from_ms ? start : r->o.from_ms;
         int64_t end = r->o.to_ms < r->o.now_ms ? r->o.to_ms : r->o.now_ms;
-        int64_t due = end > start && r->o.visit_interval_ms > 0
-                          ? (end - start) / r->o.visit_interval_ms
-                          : 0;
+        int64_t due =
+            end > start && r->o.visit_interval_ms > 0 ? (end - start) / r->o.visit_interval_ms : 0;
         g->visits_done += done;
         g->visits_due += due;
 }
@@ -324,9 +328,10 @@ int report_add(Report *r, const char *household, const json_t *doc)
         if (!live && !cand)
                 return 0;
         const json_t *prof = json_object_get(doc, "profile");
-        const char *name = r->o.by == REPORT_BY_CADRE
-                               ? json_string_value(json_object_get(json_object_get(prof, "cadre"), "id"))
-                               : json_string_value(json_object_get(prof, "town"));
+        const char *name =
+            r->o.by == REPORT_BY_CADRE
+                ? json_string_value(json_object_get(json_object_get(prof, "cadre"), "id"))
+                : json_string_value(json_object_get(prof, "town"));
         Group *g = r->o.by == REPORT_BY_DEPARTMENT ? &r->total : group_of(r, name);
         if (!g)
                 return -ENOMEM;
@@ -371,21 +376,20 @@ static json_t *quantiles(Samples *s)
 static json_t *group_json(Group *g)
 {
         json_t *sat = g->sat_n ? json_real((double)g->sat_sum / (double)g->sat_n) : json_null();
-        return json_pack("{s:s, s:I, s:{s:I, s:I, s:I, s:O}, s:o, s:o, s:I, s:{s:I, s:I, s:I, s:o},"
-                         " s:{s:I, s:I}, s:{s:I, s:o}, s:I, s:{s:I, s:I}, s:I, s:I}",
-                         "name", g->name, "households", (json_int_t)g->households, "alerts",
-                         "raised", (json_int_t)g->raised, "yellow", (json_int_t)g->yellow, "red",
-                         (json_int_t)g->red, "by_category", g->categories, "acknowledge_seconds",
-                         quantiles(&g->ack), "eliminate_seconds", quantiles(&g->elim),
-                         "escalations", (json_int_t)g->escalations, "department_answers", "routed",
-                         (json_int_t)g->routed, "answered", (json_int_t)g->answered, "overdue",
-                         (json_int_t)g->overdue, "seconds", quantiles(&g->answer), "visits", "done",
-                         (json_int_t)g->visits_done, "due", (json_int_t)g->visits_due,
-                         "satisfaction", "count", (json_int_t)g->sat_n, "mean", sat, "monitored",
-                         (json_int_t)g->monitored, "candidates", "identified",
-                         (json_int_t)g->candidates, "registered",
-                         (json_int_t)g->candidates_registered, "refused", (json_int_t)g->refused,
-                         "missed", (json_int_t)g->missed);
+        return json_pack(
+            "{s:s, s:I, s:{s:I, s:I, s:I, s:O}, s:o, s:o, s:I, s:{s:I, s:I, s:I, s:o},"
+            " s:{s:I, s:I}, s:{s:I, s:o}, s:I, s:{s:I, s:I}, s:I, s:I}",
+            "name", g->name, "households", (json_int_t)g->households, "alerts", "raised",
+            (json_int_t)g->raised, "yellow", (json_int_t)g->yellow, "red", (json_int_t)g->red,
+            "by_category", g->categories, "acknowledge_seconds", quantiles(&g->ack),
+            "eliminate_seconds", quantiles(&g->elim), "escalations", (json_int_t)g->escalations,
+            "department_answers", "routed", (json_int_t)g->routed, "answered",
+            (json_int_t)g->answered, "overdue", (json_int_t)g->overdue, "seconds",
+            quantiles(&g->answer), "visits", "done", (json_int_t)g->visits_done, "due",
+            (json_int_t)g->visits_due, "satisfaction", "count", (json_int_t)g->sat_n, "mean", sat,
+            "monitored", (json_int_t)g->monitored, "candidates", "identified",
+            (json_int_t)g->candidates, "registered", (json_int_t)g->candidates_registered,
+            "refused", (json_int_t)g->refused, "missed", (json_int_t)g->missed);
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -406,7 +410,8 @@ json_t *report_json(const Report *r)
                 free(sorted);
                 return NULL;
         }
-        memcpy(sorted, r->groups, r->n_groups * sizeof(Group *));
+        if (r->n_groups)
+                memcpy(sorted, r->groups, r->n_groups * sizeof(Group *));
         qsort(sorted, r->n_groups, sizeof(Group *), cmp_group);
         for (size_t i = 0; i < r->n_groups; i++)
                 json_array_append_new(groups, group_json(sorted[i]));

@@ -27,10 +27,10 @@ typedef enum { REPORT_BY_TOWN, REPORT_BY_CADRE, REPORT_BY_DEPARTMENT } ReportBy;
 
 typedef struct {
         ReportBy by;
-        int64_t from_ms, to_ms;   /* alerts raised and visits done within */
-        int64_t now_ms;           /* overdue answers: answer_by before now with no answer */
+        int64_t from_ms, to_ms;    /* alerts raised and visits done within */
+        int64_t now_ms;            /* overdue answers: answer_by before now with no answer */
         int64_t visit_interval_ms; /* visits due: one per interval of registration in range */
-        const RuleSet *rules;     /* the audit's current rules (borrowed; NULL: no audit) */
+        const RuleSet *rules;      /* the audit's current rules (borrowed; NULL: no audit) */
         const ExprFloorLine *lines;
         size_t n_lines;
 } ReportOptions;

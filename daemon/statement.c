@@ -183,9 +183,9 @@ static json_t *item_new(const char *kind, int64_t fen, int32_t day, const char *
 {
         char date[16];
         date_format(day, date, sizeof(date));
-        json_t *it = json_pack("{s:s, s:s, s:o, s:s}", "kind", kind, "label",
-                               household_benefit_label(kind), "amount", money_to_json(fen), "date",
-                               date);
+        json_t *it =
+            json_pack("{s:s, s:s, s:o, s:s}", "kind", kind, "label", household_benefit_label(kind),
+                      "amount", money_to_json(fen), "date", date);
         if (it && payer && *payer)
                 json_object_set_new(it, "payer", json_string(payer));
         return it;
@@ -310,8 +310,8 @@ void statement_schedule(json_t *doc, int64_t now, const LifecyclePolicy *pol)
                 json_object_set_new(doc, "statement", st);
         }
         json_object_set_new(st, "period", json_string(p.id));
-        json_object_set_new(
-            st, "due_ms", json_integer(statement_period_end_ms(&p) + pol->statement_delay_ms));
+        json_object_set_new(st, "due_ms",
+                            json_integer(statement_period_end_ms(&p) + pol->statement_delay_ms));
 }
 
 bool statement_due(const json_t *doc, int64_t now)
@@ -346,7 +346,7 @@ int statement_timer(json_t *doc, const json_t *ledger, const char *household, in
         json_object_set_new(st, "last", json_string(p.id));
         statement_period_of(p.to + 1, months, &p);
         json_object_set_new(st, "period", json_string(p.id));
-        json_object_set_new(
-            st, "due_ms", json_integer(statement_period_end_ms(&p) + pol->statement_delay_ms));
+        json_object_set_new(st, "due_ms",
+                            json_integer(statement_period_end_ms(&p) + pol->statement_delay_ms));
         return 1;
 }

@@ -334,8 +334,8 @@ static void test_assistance(void **state)
                                     "civil.assistance.changed");
         }
         assert_int_equal(paid, 1);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(fx.ledger, 1), "action")),
-                            "exited");
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(fx.ledger, 1), "action")), "exited");
         json_decref(fx.ledger);
         json_decref(fx.timeline);
 }

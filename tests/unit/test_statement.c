@@ -178,8 +178,9 @@ static void test_items(void **state)
               "\"applied_on\":\"2026-09-01\"}");
         apply(doc, ledger, "measure.applied",
               "{\"measure\":\"skills_training\",\"by\":\"C1\",\"applied_on\":\"2026-09-02\"}");
-        apply(doc, ledger, "civil.assistance.changed",
-              "{\"program\":\"minimum_living\",\"action\":\"revoked\",\"effective\":\"2026-11-10\"}");
+        apply(
+            doc, ledger, "civil.assistance.changed",
+            "{\"program\":\"minimum_living\",\"action\":\"revoked\",\"effective\":\"2026-11-10\"}");
 
         json_t *s = build(doc, ledger, "2026-09");
         assert_string_equal(str(s, "household_id"), "H1");
@@ -285,7 +286,8 @@ static void test_trimmed_ledger(void **state)
               "\"effective\":\"2026-01-01\"}");
         for (int i = 0; i < 3; i++)
                 apply(doc, ledger, "civil.relief.paid",
-                      "{\"kind\":\"condolence\",\"amount\":100,\"paid_on\":\"2026-02-0%d\"}", i + 1);
+                      "{\"kind\":\"condolence\",\"amount\":100,\"paid_on\":\"2026-02-0%d\"}",
+                      i + 1);
         /* Drop the grant and the first relief payment from the list. */
         json_array_remove(ledger, 0);
         json_array_remove(ledger, 0);
