@@ -9,7 +9,7 @@
 #include "clock.h"
 #include "household.h"
 #include "lifecycle.h"
-#include "statement.h"
+#include "statement_fire.h"
 #include "step.h"
 #include "supervise.h"
 #include "log.h"
@@ -1436,22 +1436,6 @@ void pipeline_on_revoked(const rd_kafka_topic_partition_list_t *parts, void *use
         }
 }
 
-/* The household's benefits statement (statement.h) from its ledger list,
- * read now: the commit's version check covers it (a ledger entry comes
- * with a version). Returns 1 when appended, 0, or -EIO. */
-static int statement_fire(Pipeline *p, json_t *doc, const char *h, int64_t now, json_t *outputs)
-{
-        json_t *d = NULL, *ledger = NULL, *timeline = NULL;
-        int64_t version;
-        int r = store_household_dump(p->store, h, &d, &version, &ledger, &timeline);
-        if (r == 0)
-                r = statement_timer(doc, ledger, h, now, &p->policy, outputs);
-        json_decref(d);
-        json_decref(ledger);
-        json_decref(timeline);
-        return r == -EIO ? -EIO : r < 0 ? 0 : r;
-}
-
 int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
 {
         json_t *due = store_timers_due(p->store, now_ms, max);
@@ -1483,8 +1467,8 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 gc->outputs = json_array();
                 bool erased = household_erased(gc->doc);
                 int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
-                if (statement_due(gc->doc, now_ms) &&
-                    (ret = statement_fire(p, gc->doc, h, now_ms, gc->outputs)) < 0)
+                if ((ret = statement_fire(p->store, &p->policy, gc->doc, h, now_ms, gc->outputs)) <
+                    0)
                         goto out;
                 fired += ret;
                 if (!erased && household_erased(gc->doc)) {
