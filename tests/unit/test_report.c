@@ -95,9 +95,8 @@ static Report *report(ReportBy by, int64_t from, int64_t to)
             (long long)T0 + 1000 * 100, (long long)(T0 + 5 * DAY), (long long)(T0 + 6 * DAY),
             (long long)(T0 + 7 * DAY), (long long)(T0 + 10 * DAY),
             (long long)(T0 + 10 * DAY) + 1000 * 40);
-        /* B: one alert closed by a removal... no: removed households do not
-         * count; this one is live, its alert ended by removal before a new
-         * registration. A candidate that registered since. */
+        /* B: live again after a removal that closed its alert (no
+         * elimination); a candidate that registered since. */
         json_t *b =
             doc("{" PROFILE(
                     "B",
