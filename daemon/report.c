@@ -127,7 +127,12 @@ int64_t report_time_ms(const char *s)
 {
         int32_t days;
         int hh, mm, ss, n = 0;
-        if (!s || strlen(s) < 20 || date_parse(s, &days) < 0 ||
+        char date[11];
+        /* The date alone: date_parse() refuses trailing text on main (calendar.h,
+         * whose calendar_time_parse() can replace this function after the merge). */
+        if (s)
+                snprintf(date, sizeof(date), "%s", s);
+        if (!s || strlen(s) < 20 || date_parse(date, &days) < 0 ||
             sscanf(s + 10, "T%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3)
                 return 0;
         const char *p = s + 10 + n;
