@@ -112,6 +112,13 @@ static const KeyDef keys[] = {
     {"retention.removed", T_DURATION, F(retention_removed_ms), NOCOUNT, "30d", 0, 3650 * DAY, NULL,
      false,
      "how long a removed household's personal data is kept (CONTRACT.md); 0 erases it at once"},
+    {"benefits.period", T_ENUM, F(benefits_period), NOCOUNT, "monthly", 0, 0, "monthly|quarterly",
+     false,
+     "period of the benefits statement (幸福清单, REQ-13) sent to each registered household "
+     "with a contact_phone, once per period after it ends"},
+    {"benefits.delay", T_DURATION, F(benefits_delay_ms), NOCOUNT, "1d", 0, 31 * DAY, NULL, false,
+     "a period's statement is sent this long after the period ends (late payments of its last "
+     "days arrive first)"},
     {"alerts.reminder_after", T_DURATION, F(reminder_after_ms), NOCOUNT, "12h", 1000, 365 * DAY,
      NULL, true, "reminder to the cadre while an alert is unacknowledged"},
     {"visits.interval", T_DURATION, F(visit_interval_ms), NOCOUNT, "31d", 1000, 365 * DAY, NULL,

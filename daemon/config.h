@@ -72,6 +72,8 @@ typedef struct Config {
         int64_t candidate_grace_ms;       /* household.candidate.identified after this */
         int64_t retention_removed_ms;     /* personal data of a removed household */
         int64_t dedup_max;                /* source+id pairs remembered per household */
+        char *benefits_period;            /* "monthly" or "quarterly" (REQ-13) */
+        int64_t benefits_delay_ms;        /* statement sent this long after its period */
         int64_t reminder_after_ms;
         int64_t visit_interval_ms;
         int64_t timer_check_interval_ms;

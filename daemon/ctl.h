@@ -14,6 +14,7 @@
 #include "store.h"
 
 #define EXIT_USAGE 2
+#define EXIT_NOT_FOUND 3
 
 typedef struct {
         const char *format; /* benefits: text, json, html; preview: text, json, csv */
@@ -65,3 +66,10 @@ int ctl_preview(const CtlArgs *a, const Config *cfg);
 int ctl_replay(const CtlArgs *a, const Config *cfg, const char *file);
 /* test-rules [DIR]: the rule tests of DIR/tests (NULL: the config's rules). */
 int ctl_test_rules(const Config *cfg, const char *dir);
+/* benefits ID [--period YYYY-MM|YYYY-Qn|YYYY] [--year Y] [--format text|json|html]:
+ * the household's benefits statement (statement.h), the very one hearthd
+ * publishes for that period. args: the verb's arguments (borrowed). */
+int ctl_benefits(const CtlArgs *a, const Config *cfg, int argc, char **args);
+/* report --by rule|town|cadre|department [--from DATE --to DATE]
+ * [--format text|json|csv|html]: supervision figures (REQ-14). */
+int ctl_report(const CtlArgs *a, const Config *cfg, int argc, char **args);

@@ -24,6 +24,7 @@
 #include "rules.h"
 #include "schema.h"
 #include "store.h"
+#include "supervise.h"
 
 
 typedef struct {
@@ -714,7 +715,8 @@ static int daemon_build(Daemon *d, const DaemonArgs *args)
         d->metrics = metrics_new();
         if (!d->metrics || metrics_declare_hearth(d->metrics) < 0 ||
             metrics_label_values(d->metrics, "hearth_alerts_total", "town", d->cfg->metrics_towns,
-                                 d->cfg->n_metrics_towns, "other") < 0)
+                                 d->cfg->n_metrics_towns, "other") < 0 ||
+            supervise_declare(d->metrics, d->cfg->metrics_towns, d->cfg->n_metrics_towns) < 0)
                 return -ENOMEM;
         if (d->pipeline)
                 pipeline_set_metrics(d->pipeline, d->metrics);

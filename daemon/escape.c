@@ -95,3 +95,30 @@ const char *escape_str(const char *s, char *buf, size_t len)
         buf[o] = '\0';
         return buf;
 }
+
+void escape_html(FILE *f, const char *s)
+{
+        for (; s && *s; s++) {
+                switch (*s) {
+                case '<':
+                        fputs("&lt;", f);
+                        break;
+                case '>':
+                        fputs("&gt;", f);
+                        break;
+                case '&':
+                        fputs("&amp;", f);
+                        break;
+                case '"':
+                        fputs("&quot;", f);
+                        break;
+                default:
+                        /* Controls are not text in HTML either. */
+                        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+                                char one[2] = {*s, 0};
+                                escape_fputs(one, f);
+                        } else
+                                fputc(*s, f);
+                }
+        }
+}

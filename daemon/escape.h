@@ -17,3 +17,7 @@ void escape_fputs(const char *s, FILE *f);
  * returns buf, so it can be a printf argument. Text that does not fit is
  * cut at a character boundary and ends in "...". */
 const char *escape_str(const char *s, char *buf, size_t len);
+
+/* Writes s (NULL: nothing) to f as HTML text: <>&" as entities, controls
+ * escaped as above. */
+void escape_html(FILE *f, const char *s);

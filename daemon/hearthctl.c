@@ -24,9 +24,11 @@ static void help(void)
                "\n"
                "Commands:\n"
                "  household ID         a household's state, sums and recent events\n"
-               "  benefits ID [--year Y] [--format text|json|html]\n"
-               "                       the household's happiness list (REQ-13): every benefit\n"
-               "                       with date, kind and amount, and yearly totals\n"
+               "  benefits ID [--period YYYY-MM|YYYY-Qn|YYYY] [--year Y]\n"
+               "              [--format text|json|html]\n"
+               "                       the household's benefits statement (幸福清单, REQ-13)\n"
+               "                       for the period (default: the latest that ended), the\n"
+               "                       one hearthd publishes; json: its data as published\n"
                "  replay FILE          run a file of events (one CloudEvent per line, or\n"
                "                       KEY<TAB>EVENT) through the rules offline, no Kafka or\n"
                "                       Redis, and print the codes and alerts they produce\n"
@@ -34,6 +36,13 @@ static void help(void)
                "  report --by rule     per rule: alerts raised, how they ended (with help, by\n"
                "                       data, refused, reopened, false alarm) and the median\n"
                "                       time to elimination\n"
+               "  report --by town|cadre|department [--from D] [--to D]\n"
+               "              [--format text|json|csv|html]\n"
+               "                       supervision (REQ-14) per group: alerts by colour and\n"
+               "                       category, time to acknowledge and to eliminate (median,\n"
+               "                       p90), escalations, overdue department answers, visits\n"
+               "                       done vs due, satisfaction, key monitoring, candidates,\n"
+               "                       refused resolutions; and the missed-monitoring audit\n"
                "  preview --rules DIR [--by town|village] [--format text|json|csv]\n"
                "                       what DIR's rules would change: every household's\n"
                "                       current state in Redis (read only) under the config's\n"
@@ -54,221 +63,6 @@ static void help(void)
                "  -j, --json           print JSON for scripts\n"
                "\n"
                "Exit status: 0 success, 1 failure, 2 usage error, 3 not found.\n");
-}
-
-static void html_escape(FILE *f, const char *s)
-{
-        for (; s && *s; s++) {
-                switch (*s) {
-                case '<':
-                        fputs("&lt;", f);
-                        break;
-                case '>':
-                        fputs("&gt;", f);
-                        break;
-                case '&':
-                        fputs("&amp;", f);
-                        break;
-                case '"':
-                        fputs("&quot;", f);
-                        break;
-                default:
-                        /* Controls are not text in HTML either. */
-                        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-                                char one[2] = {*s, 0};
-                                escape_fputs(one, f);
-                        } else
-                                fputc(*s, f);
-                }
-        }
-}
-
-/* benefits ID: the happiness list (幸福清单) of REQ-13 from the ledger. */
-static int cmd_benefits(const CtlArgs *a, const Config *cfg, const char *id)
-{
-        Esc e_ = {0}, *E = &e_;
-        if (!household_id_valid(id, strlen(id))) {
-                fprintf(stderr, "hearthctl: '%s' is not a household id\n", esc(E, id));
-                return EXIT_USAGE;
-        }
-        Redis *redis = NULL;
-        Store *store = ctl_store(a, cfg, &redis);
-        if (!store)
-                return EXIT_FAILURE;
-        json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
-        int64_t version;
-        int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
-        int ret = EXIT_FAILURE;
-        if (r == -ENOENT) {
-                fprintf(stderr, "hearthctl: household %s: no state\n", id);
-                ret = 3;
-                goto out;
-        }
-        if (r < 0) {
-                fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
-                goto out;
-        }
-        /* Entries of the year asked for, oldest first, and totals by year:
-         * the document's (the ledger list keeps only the latest entries). */
-        json_t *entries = json_array(), *years = json_object();
-        const json_t *totals = json_object_get(doc, "benefit_totals");
-        size_t i;
-        json_t *e;
-        json_array_foreach (ledger, i, e) {
-                const char *date = json_string_value(json_object_get(e, "date"));
-                int y = date ? (int)strtol(date, NULL, 10) : 0;
-                if (a->year && y != a->year)
-                        continue;
-                json_array_append(entries, e);
-                char ys[16];
-                snprintf(ys, sizeof(ys), "%d", y);
-                json_int_t cur = json_integer_value(json_object_get(years, ys));
-                json_object_set_new(
-                    years, ys,
-                    json_integer(cur + json_integer_value(json_object_get(e, "amount"))));
-        }
-        const char *yk;
-        json_t *yv;
-        json_object_foreach ((json_t *)totals, yk, yv) {
-                if (a->year && strtol(yk, NULL, 10) != a->year)
-                        continue;
-                json_object_set(years, yk, yv);
-        }
-        const char *format = a->format ? a->format : a->json ? "json" : "text";
-        char buf[40];
-        if (streq(format, "json")) {
-                json_t *out = json_object();
-                json_t *list = json_array(), *totals = json_object();
-                json_array_foreach (entries, i, e) {
-                        json_t *c = json_deep_copy(e);
-                        json_object_set_new(
-                            c, "amount",
-                            money_to_json(json_integer_value(json_object_get(e, "amount"))));
-                        json_object_set_new(c, "label",
-                                            json_string(household_benefit_label(
-                                                json_string_value(json_object_get(e, "kind")))));
-                        json_array_append_new(list, c);
-                }
-                const char *k;
-                json_t *v;
-                json_object_foreach (years, k, v)
-                        json_object_set_new(totals, k, money_to_json(json_integer_value(v)));
-                json_object_set_new(out, "household", json_string(id));
-                json_object_set_new(out, "benefits", list);
-                json_object_set_new(out, "totals_by_year", totals);
-                json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-                printf("\n");
-                json_decref(out);
-        } else if (streq(format, "html")) {
-                const json_t *prof = json_object_get(doc, "profile");
-                printf("<!DOCTYPE html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"
-                       "<title>幸福清单 %s</title><style>body{font-family:sans-serif;margin:2em}"
-                       "table{border-collapse:collapse}td,th{border:1px solid #888;padding:4px 8px}"
-                       "td.n{text-align:right}</style></head><body>\n",
-                       id);
-                printf("<h1>幸福清单 Benefits statement</h1>\n<p>户 Household %s — ", id);
-                html_escape(stdout, json_string_value(json_object_get(prof, "town")));
-                printf(" ");
-                html_escape(stdout, json_string_value(json_object_get(prof, "village")));
-                printf("</p>\n<table><tr><th>日期 Date</th><th>项目 Kind</th>"
-                       "<th>金额 Amount (元)</th><th>来源 Source</th></tr>\n");
-                json_array_foreach (entries, i, e) {
-                        money_format(json_integer_value(json_object_get(e, "amount")), buf,
-                                     sizeof(buf));
-                        printf("<tr><td>");
-                        html_escape(stdout, json_string_value(json_object_get(e, "date")));
-                        printf("</td><td>");
-                        html_escape(stdout, household_benefit_label(
-                                                json_string_value(json_object_get(e, "kind"))));
-                        printf("</td><td class=\"n\">%s</td><td>", buf);
-                        html_escape(stdout, json_string_value(json_object_get(e, "source")));
-                        printf("</td></tr>\n");
-                }
-                printf("</table>\n<h2>年度合计 Totals by year</h2>\n<table>\n");
-                const char *k;
-                json_t *v;
-                json_object_foreach (years, k, v) {
-                        money_format(json_integer_value(v), buf, sizeof(buf));
-                        printf("<tr><td>%s</td><td class=\"n\">%s</td></tr>\n", k, buf);
-                }
-                printf("</table>\n</body></html>\n");
-        } else if (streq(format, "text")) {
-                printf("Benefits of household %s%s\n", id, a->year ? "" : " (all years)");
-                printf("  %-10s  %-20s %-16s %14s  %s\n", "date", "kind", "项目", "yuan", "source");
-                json_array_foreach (entries, i, e) {
-                        const char *kind = json_string_value(json_object_get(e, "kind"));
-                        money_format(json_integer_value(json_object_get(e, "amount")), buf,
-                                     sizeof(buf));
-                        printf("  %-10s  %-20s %-16s %14s  %s\n", esc_get(E, e, "date") ?: "",
-                               esc(E, kind) ?: "", household_benefit_label(kind), buf,
-                               esc_get(E, e, "source") ?: "");
-                }
-                const char *k;
-                json_t *v;
-                json_object_foreach (years, k, v) {
-                        money_format(json_integer_value(v), buf, sizeof(buf));
-                        printf("  total %s: %s yuan\n", esc(E, k), buf);
-                }
-        } else {
-                fprintf(stderr, "hearthctl: --format must be text, json or html\n");
-                json_decref(entries);
-                json_decref(years);
-                ret = EXIT_USAGE;
-                goto out;
-        }
-        json_decref(entries);
-        json_decref(years);
-        ret = EXIT_SUCCESS;
-out:
-        json_decref(doc);
-        json_decref(ledger);
-        json_decref(timeline);
-        store_free(store);
-        redis_free(redis);
-        return ret;
-}
-
-/* report --by rule: the rule outcomes hearthd counted (outcome.h), a row
- * for every rule of the config's rule set. */
-static int cmd_report(const CtlArgs *a, const Config *cfg)
-{
-        Diag *d = diag_new();
-        RuleSet *rs = NULL;
-        Redis *redis = NULL;
-        Store *store = NULL;
-        json_t *hash = NULL, *report = NULL;
-        int ret = EXIT_FAILURE;
-        if (rules_load_dir(cfg->rules_dir, cfg, &rs, d) < 0) {
-                diag_print(d, stderr, "hearthctl: ");
-                goto out;
-        }
-        if (!(store = ctl_store(a, cfg, &redis)))
-                goto out;
-        if (!(hash = store_outcomes_get(store))) {
-                fprintf(stderr, "hearthctl: report: %s\n", store_errstr(store));
-                goto out;
-        }
-        const char **ids = calloc(rules_count(rs) + 1, sizeof(char *));
-        for (size_t i = 0; ids && i < rules_count(rs); i++)
-                ids[i] = rules_id(rs, i);
-        report = ids ? outcome_report(hash, ids, rules_count(rs)) : NULL;
-        free(ids);
-        if (!report)
-                goto out;
-        if (a->json) {
-                json_dumpf(report, stdout, JSON_INDENT(2));
-                printf("\n");
-        } else
-                outcome_write_text(report, stdout);
-        ret = EXIT_SUCCESS;
-out:
-        json_decref(report);
-        json_decref(hash);
-        store_free(store);
-        redis_free(redis);
-        rules_free(rs);
-        diag_free(d);
-        return ret;
 }
 
 /* Reads the arguments after the verb, argv[from..argc): the options of the
@@ -333,12 +127,7 @@ static int run_verb(const char *verb, const CtlArgs *a, const Config *cfg, char 
                 } else
                         ret = ctl_household(a, cfg, args[0]);
         } else if (strcmp(verb, "benefits") == 0) {
-                if (rest != 1) {
-                        fprintf(stderr, "Usage: hearthctl benefits ID [--year Y] [--format "
-                                        "text|json|html]\n");
-                        ret = EXIT_USAGE;
-                } else
-                        ret = cmd_benefits(a, cfg, args[0]);
+                ret = ctl_benefits(a, cfg, rest, args);
         } else if (strcmp(verb, "forget") == 0) {
                 if (rest != 1) {
                         fprintf(stderr, "Usage: hearthctl forget ID\n");
@@ -348,11 +137,7 @@ static int run_verb(const char *verb, const CtlArgs *a, const Config *cfg, char 
         } else if (strcmp(verb, "stats") == 0) {
                 ret = ctl_stats(a, cfg);
         } else if (strcmp(verb, "report") == 0) {
-                if (rest != 0 || !streq_ptr(a->by, "rule")) {
-                        fprintf(stderr, "Usage: hearthctl report --by rule [--json]\n");
-                        ret = EXIT_USAGE;
-                } else
-                        ret = cmd_report(a, cfg);
+                ret = ctl_report(a, cfg, rest, args);
         } else if (strcmp(verb, "preview") == 0) {
                 if (rest != 0 || !a->rules) {
                         fprintf(stderr, "Usage: hearthctl preview --rules DIR [--by town|village] "

@@ -172,6 +172,27 @@ static json_t *fen_json(const Event *ev, const char *field)
         return json_integer(event_fen(ev, field));
 }
 
+/* One entry of the ledger list: what the benefits statement (statement.c)
+ * reads back. type tells a programme grant from a measure of the same kind;
+ * payer is the relief's payer or the department that applied a measure. */
+static void ledger_entry(HouseholdEffects *fx, const Event *ev, const char *date, const char *kind,
+                         int64_t fen)
+{
+        if (!fx || !fx->ledger)
+                return;
+        json_t *e = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "date", date, "kind", kind,
+                              "amount", (json_int_t)fen, "event", ev->id, "source", ev->source,
+                              "type", event_type_name(ev->type));
+        const char *payer = ev->type == EV_RELIEF_PAID       ? event_str(ev, "payer")
+                            : ev->type == EV_MEASURE_APPLIED ? event_str(ev, "by")
+                                                             : NULL;
+        if (e && payer)
+                json_object_set_new(e, "payer", json_string(payer));
+        if (e && ev->type == EV_ASSISTANCE_CHANGED)
+                json_object_set_new(e, "action", json_string(event_str(ev, "action")));
+        json_array_append_new(fx->ledger, e);
+}
+
 static void ledger_add(json_t *doc, HouseholdEffects *fx, const Event *ev, const char *date,
                        const char *kind, int64_t fen)
 {
@@ -186,12 +207,17 @@ static void ledger_add(json_t *doc, HouseholdEffects *fx, const Event *ev, const
                 json_object_set_new(t, year,
                                     json_integer(money_add(
                                         json_is_integer(cur) ? json_integer_value(cur) : 0, fen)));
+                if (ev->type != EV_ASSISTANCE_CHANGED) {
+                        /* Payments alone (a grant counts per month in a
+                         * statement): what statements add for entries the
+                         * capped ledger list lost. */
+                        t = obj_child(doc, "benefit_payments");
+                        cur = json_object_get(t, year);
+                        json_object_set_new(t, year,
+                                            json_integer(money_add(json_integer_value(cur), fen)));
+                }
         }
-        if (!fx || !fx->ledger)
-                return;
-        json_array_append_new(fx->ledger, json_pack("{s:s, s:s, s:I, s:s, s:s}", "date", date,
-                                                    "kind", kind, "amount", (json_int_t)fen,
-                                                    "event", ev->id, "source", ev->source));
+        ledger_entry(fx, ev, date, kind, fen);
 }
 
 static void incident_add(json_t *doc, json_t *inc)
@@ -239,6 +265,8 @@ static void apply_assistance(json_t *doc, const Event *ev, HouseholdEffects *fx)
                 json_object_del(p, "exit_until");
         if (streq(action, "granted"))
                 ledger_add(doc, fx, ev, eff, program, event_fen(ev, "monthly_amount"));
+        else /* the end of the months a statement counts (statement.c) */
+                ledger_entry(fx, ev, eff, program, 0);
         /* The profile's status follows the programme the household is in. */
         json_t *prof = json_object_get(doc, "profile");
         if (prof && streq(action, "granted"))
@@ -303,11 +331,26 @@ static int apply_need(json_t *doc, const Event *ev)
         return 0;
 }
 
+/* The dates of the latest visits (visits done, report.h), each once. */
+static void visit_note(json_t *doc, const char *date)
+{
+        json_t *v = arr_child(doc, "visits");
+        size_t i;
+        json_t *d;
+        json_array_foreach (v, i, d)
+                if (streq_ptr(json_string_value(d), date))
+                        return;
+        json_array_append_new(v, json_string(date));
+        while (json_array_size(v) > HOUSEHOLD_MAX_VISITS)
+                json_array_remove(v, 0);
+}
+
 static void apply_visit(json_t *doc, const Event *ev)
 {
         json_t *prev = json_object_get(doc, "last_visit");
         const char *pd = json_string_value(json_object_get(prev, "date"));
         const char *d = event_str(ev, "visited_on");
+        visit_note(doc, d);
         /* A late-arriving older visit does not replace a newer one. */
         if (pd && d && strcmp(pd, d) > 0)
                 return;
@@ -551,7 +594,7 @@ const char *household_benefit_label(const char *kind)
             {"temporary_relief", "临时救助"},
             {"condolence", "慰问金"},
             {"subsidy", "补贴"},
-            {"medical_insurance", "医保基金报销"},
+            {"medical_insurance", "医保基金支付"},
             {"medical_assistance", "医疗救助"},
             {"employment", "就业帮扶"},
             {"public_welfare_job", "公益性岗位"},

@@ -16,6 +16,7 @@
  *                              accident_medical, relief; months older than 13 are dropped
  *   needs.<need_id>            open needs {category, channel, urgent, reported_on}
  *   last_visit                 {date, cadre_id, checks{food_clothing...: ok|risk}}
+ *   visits[]                   the dates of the latest HOUSEHOLD_MAX_VISITS visits
  *   incidents[]                the last 12 months of disasters, accidents and claims
  *   measures[]                 measures applied (on the open alert, see lifecycle)
  *   pending[]                  events that arrived before household.registered, reduced to
@@ -23,6 +24,8 @@
  *                              no extension attributes), bounded in count, bytes and age
  *   benefit_totals.<year>      fen of benefits per year (the ledger list keeps the latest
  *                              HOUSEHOLD_LEDGER_MAX entries; statements read the totals here)
+ *   benefit_payments.<year>    the same without programme grants (statement.c: what the
+ *                              capped ledger list lost)
  *   removed_ms, erased_ms      when household.removed was applied / its personal data erased
  *   latest                     the latest event date seen
  *   events                     number of events applied
@@ -42,6 +45,7 @@
 #define HOUSEHOLD_MAX_INCIDENTS 50
 #define HOUSEHOLD_MAX_NEEDS 100
 #define HOUSEHOLD_MAX_MEASURES 50
+#define HOUSEHOLD_MAX_VISITS 24 /* visit dates kept (visits[], two years of monthly visits) */
 #define HOUSEHOLD_WINDOW_MONTHS 12
 
 /* What an applied event leaves besides the document: benefits for the

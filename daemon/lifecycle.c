@@ -21,6 +21,8 @@ LifecyclePolicy lifecycle_policy(const Config *cfg)
             .candidate_grace_ms = cfg->candidate_grace_ms,
             .removed_retention_ms = cfg->retention_removed_ms,
             .english = streq_ptr(cfg->language, "en"),
+            .statement_months = streq_ptr(cfg->benefits_period, "quarterly") ? 3 : 1,
+            .statement_delay_ms = cfg->benefits_delay_ms,
         };
 }
 
@@ -306,8 +308,9 @@ static void help_from_event(json_t *doc, const Event *ev)
 
 /* An alert.resolved that no help backs: kept open, and remembered so that
  * the operator sees it (hearthctl household). */
-static void refusal_note(json_t *doc, const json_t *alert, const Event *ev, int64_t now)
+static void refusal_note(json_t *doc, json_t *alert, const Event *ev, int64_t now)
 {
+        set_ms(alert, "refused", get_ms(alert, "refused") + 1);
         json_t *r = json_object_get(doc, "refusals");
         json_int_t n = json_integer_value(json_object_get(r, "n")) + 1;
         json_object_set_new(doc, "refusals",
@@ -451,6 +454,32 @@ static json_t *active_reasons(json_t *doc, const json_t *eval)
         return active;
 }
 
+/* What the supervision report (report.h, REQ-14) reads of an alert: the
+ * highest colour it reached (peak) and the categories of its yellow and
+ * red reasons. */
+static void supervision_note(json_t *alert, const json_t *reasons, int code)
+{
+        if (code > severity_rank(json_string_value(json_object_get(alert, "peak"))))
+                json_object_set_new(alert, "peak", json_string(codes[code]));
+        json_t *cats = json_object_get(alert, "categories");
+        if (!cats) {
+                cats = json_array();
+                json_object_set_new(alert, "categories", cats);
+        }
+        size_t i, k;
+        json_t *r, *have;
+        json_array_foreach (reasons, i, r) {
+                const char *c = json_string_value(json_object_get(r, "category"));
+                if (!c || severity_rank(json_string_value(json_object_get(r, "severity"))) == 0)
+                        continue;
+                bool found = false;
+                json_array_foreach (cats, k, have)
+                        found = found || streq_ptr(json_string_value(have), c);
+                if (!found)
+                        json_array_append_new(cats, json_string(c));
+        }
+}
+
 /* Adds the yellow and red rules of reasons to alert.rules: every rule that
  * was ever a reason of this alert (outcome.h counts how they ended). */
 static void rules_union(json_t *alert, const json_t *reasons)
@@ -497,6 +526,12 @@ static void close_alert(json_t *doc, json_t *alert, int64_t now)
         /* Kept so that a reopened alert numbers its changes on from here
          * instead of reusing the ids <alert>:changed:1... */
         json_object_set_new(c, "seq", json_integer(get_ms(alert, "seq")));
+        /* For the supervision report (report.h): kept while the record is. */
+        static const char *const keep[] = {"peak",         "categories", "acknowledged_ms",
+                                           "escalated_ms", "refused",    "ended"};
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++)
+                if (json_object_get(alert, keep[i]))
+                        json_object_set(c, keep[i], json_object_get(alert, keep[i]));
         json_array_append_new(closed, c);
         while (json_array_size(closed) > LIFECYCLE_MAX_CLOSED)
                 json_array_remove(closed, 0);
@@ -604,6 +639,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
         if (removed || !registered) {
                 /* Out of monitoring: close quietly, raise nothing. */
                 if (alert) {
+                        json_object_set_new(alert, "ended", json_string("removed"));
                         close_alert(doc, alert, now);
                         flags |= LIFECYCLE_ALERT_CLOSED;
                 }
@@ -655,6 +691,7 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 json_object_set_new(alert, "code", json_string(codes[code]));
                 json_object_set(alert, "reasons", active);
                 rules_union(alert, active);
+                supervision_note(alert, active, code);
                 start_timers(alert, now, respond_within(active, code, pol), pol);
                 event_id(id, sizeof(id), alert, "raised", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.alert.raised", now,
@@ -684,6 +721,7 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 json_object_set_new(alert, "code", json_string(codes[code]));
                 json_object_set(alert, "reasons", active);
                 rules_union(alert, active);
+                supervision_note(alert, active, code);
                 /* A sharper alert may shorten the response limit, never lengthen it. */
                 int64_t by = get_ms(alert, "raised_ms") + respond_within(active, code, pol);
                 if (by < get_ms(alert, "respond_by_ms") && !get_ms(alert, "acknowledged_ms")) {
@@ -767,6 +805,7 @@ int lifecycle_timers(json_t *doc, const char *household, int64_t now, const Life
                                (json_int_t)((now - get_ms(alert, "respond_by_ms")) / 1000)));
                 json_object_del(alert, "escalate_ms");
                 json_object_del(alert, "reminder_ms");
+                set_ms(alert, "escalated_ms", now);
                 fired++;
         }
         int64_t due = get_ms(doc, "visit_due_ms");
@@ -795,9 +834,10 @@ int64_t lifecycle_next_due(const json_t *doc)
                 return household_erased(doc) ? 0 : get_ms(doc, "erase_due_ms");
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");
-        int64_t cands[3] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
-                            get_ms(doc, "visit_due_ms")};
-        for (int i = 0; i < 3; i++)
+        int64_t cands[4] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
+                            get_ms(doc, "visit_due_ms"),
+                            get_ms(json_object_get(doc, "statement"), "due_ms")};
+        for (int i = 0; i < 4; i++)
                 if (cands[i] && (!best || cands[i] < best))
                         best = cands[i];
         return best;

@@ -21,7 +21,8 @@
  *   removed_ms, erase_due_ms  when the household was removed, when its personal data goes
  *   refusals    resolutions refused for lack of help: {n, last_ms, last_by, alert}
  *   visit_due_ms when the next visit is due (REQ-6)
- *   registered_ms when hearth first saw the registration (wall clock) */
+ *   registered_ms when hearth first saw the registration (wall clock)
+ *   statement   {period, due_ms, last?}: the next benefits statement (statement.h) */
 #pragma once
 
 #include <jansson.h>
@@ -38,6 +39,8 @@ typedef struct {
         int64_t candidate_grace_ms;       /* see step_candidate() */
         int64_t removed_retention_ms;     /* personal data of a removed household */
         bool english;                     /* messages hearth writes itself */
+        int statement_months;             /* benefits statement period: 1 or 3 (statement.h) */
+        int64_t statement_delay_ms;       /* sent this long after its period ends */
 } LifecyclePolicy;
 
 /* What lifecycle_step() noticed besides its outputs, for the caller to log

@@ -1,6 +1,7 @@
 #include "step.h"
 
 #include "macro.h"
+#include "statement.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 
@@ -80,6 +81,8 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         size_t first = json_array_size(outputs);
         notes->lifecycle = lifecycle_step(doc, household, ev, eval, now, c->policy, outputs);
         json_decref(eval);
+        if (c->policy)
+                statement_schedule(doc, now, c->policy);
         /* Only this step's outputs: the caller's array may hold earlier ones. */
         json_t *mine = json_array();
         for (size_t i = first; mine && i < json_array_size(outputs); i++)

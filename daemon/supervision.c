@@ -6,6 +6,7 @@
 #include "household.h"
 #include "log.h"
 #include "pipeline_impl.h"
+#include "supervise.h"
 
 /* A bounded class of a dead-letter reason for the metrics label (the
  * reason itself is free text). */
@@ -87,6 +88,7 @@ static void step_log(Pipeline *p, const json_t *doc, const char *household, cons
                            json_string_value(json_object_get(json_object_get(doc, "alert"), "id"))
                                ?: "-");
                 metric_count(p, "hearth_resolutions_refused_total", 1, NULL);
+                supervise_refused(p->metrics, doc);
         }
 }
 
@@ -114,9 +116,11 @@ int supervised_step(Pipeline *p, json_t *doc, const char *household, const Event
                 json_array_append_new(outcomes, json_pack("[s, i, I]", n->rule, (int)n->outcome,
                                                           (json_int_t)n->seconds));
         }
-        if (notes.acknowledge_ms >= 0)
+        if (notes.acknowledge_ms >= 0) {
                 metric_observe(p, "hearth_time_to_acknowledge_seconds",
                                (double)notes.acknowledge_ms / 1000.0);
+                supervise_acknowledged(p->metrics, doc, notes.acknowledge_ms);
+        }
         step_log(p, doc, household, ev, &notes, fx, open_alert);
         return notes.lifecycle;
 }
@@ -135,7 +139,7 @@ static int output_type_index(const char *type)
         for (int i = 0; i < (int)ELEMENTSOF(types); i++)
                 if (streq(types[i], type))
                         return i;
-        return 0;
+        return -1; /* benefits.statement: no alert */
 }
 
 /* One log line per transition (ids and codes only, never personal data)
@@ -161,7 +165,8 @@ void outputs_log(Pipeline *p, const char *household, const GroupCommit *gc)
                 log_notice("%s: household %s alert %s code %s%s%s", type, household,
                            json_string_value(json_object_get(data, "alert_id")) ?: "-",
                            code ? code : "-", *rules ? " rules " : "", rules);
-                p->stats.outputs_by_type[output_type_index(type)]++;
+                if (output_type_index(type) >= 0)
+                        p->stats.outputs_by_type[output_type_index(type)]++;
                 const char *colour =
                     code ? code : json_string_value(json_object_get(data, "previous_code"));
                 metric_count(p, "hearth_alerts_total", 1, "type", type, "code",
@@ -172,6 +177,7 @@ void outputs_log(Pipeline *p, const char *household, const GroupCommit *gc)
                         metric_observe(p, "hearth_time_to_eliminate_seconds",
                                        (double)json_integer_value(open_for));
         }
+        supervise_outputs(p->metrics, gc->doc, gc->outputs);
 }
 
 /* Rule quality (outcome.h) of a committed group: the metric and the hash
@@ -218,6 +224,7 @@ void inputs_count(Pipeline *p, const Item *items, const GroupCommit *gc)
 {
         for (size_t k = 0; k < gc->n_applied; k++) {
                 const Event *ev = &items[gc->applied[k]].ev;
+                supervise_input(p->metrics, gc->doc, ev);
                 if (ev->type == EV_SATISFACTION_RATED) {
                         char f[32];
                         snprintf(f, sizeof(f), "satisfaction:%d", (int)event_int(ev, "score"));

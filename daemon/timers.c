@@ -5,6 +5,7 @@
 #include "household.h"
 #include "log.h"
 #include "pipeline_impl.h"
+#include "statement_fire.h"
 
 /* Fires the timers of one household read; 1 when there is a commit to
  * send, 0 when nothing fired (the due time is put back), -ENOMEM. */
@@ -19,6 +20,10 @@ static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int6
         gc->outputs = json_array();
         bool erased = household_erased(gc->doc);
         int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
+        int r = statement_fire(p->store, &p->policy, gc->doc, h, now_ms, gc->outputs);
+        if (r < 0)
+                return r;
+        fired += r;
         if (!erased && household_erased(gc->doc)) {
                 log_notice("household %s: personal data erased after retention.removed", h);
                 fired++;

@@ -151,6 +151,43 @@ say "How each rule's alerts ended: hearthctl report --by rule (rule quality)"
 "$ROOT/hearthctl" --config "$ROOT/deploy/hearth.example.yaml" --redis "redis://127.0.0.1:$RPORT/0" \
         report --by rule | sed 's/^/    /'
 
+say "幸福清单 (REQ-13): a household with a contact phone; last month's statement as the SMS service receives it"
+# Last month (China Standard Time): the example config sends a month's
+# statement one day after it ends, so it is due at once.
+P=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-15) -2 month" +%Y-%m)
+[ "$(TZ=Asia/Shanghai date +%d)" -ge 2 ] && P=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-15) -1 month" +%Y-%m)
+Y=${P%-*}
+ce() { printf '%s\t{"specversion":"1.0","id":"%s","source":"civil-affairs/qingtian","type":"%s","time":"%s-01T09:00:00+08:00","subject":"H3311210066","data":%s}\n' H3311210066 "$1" "$2" "$P" "$3"; }
+{
+        ce demo-reg-0066 household.registered '{"town":"船寮镇","village":"高市村","cadre":{"id":"C331121-0066","name":"林建国"},"members":[{"id":"m1","labor":"partial","disability_grade":0,"serious_illness":false,"incapacitated":false,"student":false}],"status":"minimum_living","income_last_year":{"year":2025,"disposable":9000},"contact_phone":"13905780066"}'
+        ce demo-dibao-0066 civil.assistance.changed "{\"program\":\"minimum_living\",\"action\":\"granted\",\"monthly_amount\":1015,\"effective\":\"$Y-01-01\"}"
+        ce demo-relief-0066 civil.relief.paid "{\"kind\":\"temporary_relief\",\"amount\":3000,\"paid_on\":\"$P-08\",\"payer\":\"船寮镇人民政府\"}"
+        ce demo-condolence-0066 civil.relief.paid "{\"kind\":\"condolence\",\"amount\":500,\"paid_on\":\"$P-20\",\"payer\":\"青田县民政局\"}"
+} | kcat -b "$BOOT" -P -t civil-affairs.events -K $'\t' 2>/dev/null
+printf 'H3311210066\t{"specversion":"1.0","id":"demo-claim-0066","source":"medical-insurance/qingtian","type":"medical.claim.settled","time":"%s-15T09:00:00+08:00","subject":"H3311210066","data":{"claim_id":"MZ-0066","member_id":"m1","kind":"chronic","major_disease":false,"total":2600,"fund_paid":2080.5,"out_of_pocket":519.5,"settled_on":"%s-15"}}\n' "$P" "$P" |
+        kcat -b "$BOOT" -P -t medical-insurance.events -K $'\t' 2>/dev/null
+if waitfor 150 grep -q '"type":"benefits.statement"' "$D/alerts.jsonl"; then
+        st=$(grep '"type":"benefits.statement"' "$D/alerts.jsonl" | head -1)
+        echo "    ${dim}benefits.statement on hearth.alerts, id $(jq -r .id <<<"$st"), key H3311210066:${off}"
+        jq -c .data <<<"$st" | sed 's/^/    /'
+        echo "    ${dim}the SMS it becomes (短信定期推送):${off}"
+        jq -r '.data | "    【幸福清单】您家" + .period.from[0:4] + "年" + .period.from[5:7] + "月共获得帮扶"
+                + (.period_total|tostring) + "元：" + ([.items[] | .label + (.amount|tostring) + "元"] | join("，"))
+                + "。今年累计" + (.year_total|tostring) + "元。如有疑问请联系帮扶干部或拨打12317。"' <<<"$st"
+        echo "    ${dim}the same statement any time: hearthctl benefits H3311210066 --period $P (text; --format html prints the paper copy)${off}"
+        "$ROOT/hearthctl" --config "$ROOT/deploy/hearth.example.yaml" --redis "redis://127.0.0.1:$RPORT/0" \
+                benefits H3311210066 --period "$P" | sed 's/^/    /'
+else
+        echo "    ${red}no benefits.statement arrived${off}"
+fi
+shown=$(count)
+
+say "Supervision by township (REQ-14): hearthctl report --by town, and the missed-monitoring audit"
+"$ROOT/hearthctl" --config "$ROOT/deploy/hearth.example.yaml" --redis "redis://127.0.0.1:$RPORT/0" \
+        report --by town --format csv | column -s, -t | sed 's/^/    /'
+"$ROOT/hearthctl" --config "$ROOT/deploy/hearth.example.yaml" --redis "redis://127.0.0.1:$RPORT/0" \
+        report --by town | grep -A3 '^missed monitoring' | sed 's/^/    /'
+
 say "What would a stricter reading of 明显超过 change? hearthctl preview of rigid_ratio 0.8 over the county"
 echo "    ${dim}20,000 more households of 5 towns (build/hload: the household step and the commit script, as hearthd writes them)${off}"
 "$ROOT/build/hload" -H 20000 -j 2 -c "$ROOT/deploy/hearth.example.yaml" -r "redis://127.0.0.1:$RPORT/0" 2>&1 |

@@ -52,16 +52,16 @@ for h in H3311210001 H3311210023 H3311210042 H3311210057; do
 done
 
 # benefits (REQ-13): the scenario's household 0001 got an insurance payment.
-out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits H3311210001); rc=$?
+out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits H3311210001 --year 2026); rc=$?
 check "benefits text: exit 0, the insurance fund payment and the 2026 total" \
-        bash -c "[ $rc = 0 ] && grep -q 'medical_insurance' <<<\"\$0\" && grep -q 'total 2026: 83000 yuan' <<<\"\$0\"" "$out"
-out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits H3311210001 --format json)
-check "benefits json: amounts in yuan and totals by year" \
-        jq -e '.benefits[0].amount == 83000 and .totals_by_year["2026"] == 83000' <<<"$out"
-out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits H3311210001 --format html)
+        bash -c "[ $rc = 0 ] && grep -q 'medical_insurance' <<<\"\$0\" && grep -q 'year total (2026-01-01 .. 2026-12-31): 83000 yuan' <<<\"\$0\"" "$out"
+out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits H3311210001 --year 2026 --format json)
+check "benefits json: amounts in yuan, period and year totals" \
+        jq -e '.items[0].amount == 83000 and .items[0].label == "医保基金支付" and .period_total == 83000 and .year_total == 83000' <<<"$out"
+out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits H3311210001 --year 2026 --format html)
 check "benefits html: a printable page" bash -c "grep -q '<table>' <<<\"\$0\" && grep -q '幸福清单' <<<\"\$0\"" "$out"
 out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits H3311210001 --year 2025 --format json)
-check "benefits --year 2025: nothing that year" jq -e '(.benefits | length) == 0' <<<"$out"
+check "benefits --year 2025: nothing that year" jq -e '(.items | length) == 0 and .year_total == 0' <<<"$out"
 "$HEARTHCTL" --redis "$REDIS_URL" benefits HNOPE >/dev/null 2>&1; rc=$?
 check "benefits of an unknown household exits 3" test "$rc" = 3
 

@@ -125,8 +125,8 @@ sleep 2
 m2=$(mem)
 check "the ledger list stays at 1000 entries" test "$(rcli LLEN 'hearth:{HB2}:ledger')" = 1000
 check "the dedup set stays at pipeline.dedup_max" test "$(rcli ZCARD 'hearth:{HB2}:seen')" -le 1000
-out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits HB2 --json)
-check "the statement's yearly total counts every payment (10000 yuan)" jq -e '.totals_by_year["2026"] == 10000' <<<"$out"
+out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits HB2 --year 2026 --json)
+check "the statement's yearly total counts every payment (10000 yuan)" jq -e '.year_total == 10000' <<<"$out"
 diag "ledger household: used_memory $m1 -> $m2 bytes after 10x its limits"
 check "Redis memory flat past the ledger and dedup bounds (+$((m2 - m1)) bytes < 512 KiB)" test $((m2 - m1)) -lt 524288
 

@@ -323,7 +323,19 @@ static void test_assistance(void **state)
                          0);
         assert_string_equal(str_at(doc, "profile.status"), "marginal");
         assert_string_equal(str_at(doc, "programs.marginal.state"), "granted");
-        assert_int_equal(json_array_size(fx.ledger), 1);
+        /* The grant with an amount, then each exit and the revocation as an
+         * entry of amount 0 (the end of the months a statement counts). */
+        assert_int_equal(json_array_size(fx.ledger), 1 + ELEMENTSOF(exits) + 1);
+        size_t paid = 0, i;
+        json_t *e;
+        json_array_foreach (fx.ledger, i, e) {
+                paid += json_integer_value(json_object_get(e, "amount")) > 0;
+                assert_string_equal(json_string_value(json_object_get(e, "type")),
+                                    "civil.assistance.changed");
+        }
+        assert_int_equal(paid, 1);
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(fx.ledger, 1), "action")), "exited");
         json_decref(fx.ledger);
         json_decref(fx.timeline);
 }
