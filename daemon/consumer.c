@@ -214,16 +214,6 @@ int64_t consumer_lag(Consumer *co)
         return lag;
 }
 
-int consumer_assigned_count(Consumer *co)
-{
-        rd_kafka_topic_partition_list_t *parts = NULL;
-        if (rd_kafka_assignment(co->rk, &parts) || !parts)
-                return 0;
-        int n = parts->cnt;
-        rd_kafka_topic_partition_list_destroy(parts);
-        return n;
-}
-
 rd_kafka_t *consumer_handle(Consumer *co)
 {
         return co->rk;

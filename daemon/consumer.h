@@ -45,6 +45,4 @@ int consumer_commit(Consumer *co);
 /* Sum of (high watermark - position) over assigned partitions, from the
  * client's cached statistics; -1 when unknown. */
 int64_t consumer_lag(Consumer *co);
-/* Number of partitions assigned now. */
-int consumer_assigned_count(Consumer *co);
 rd_kafka_t *consumer_handle(Consumer *co);

@@ -359,10 +359,12 @@ RB_PORT=$REDIS_PORT RB_PID=$REDIS_PID
 REDIS_PORT=$MAIN_REDIS_PORT REDIS_PID=$MAIN_REDIS_PID
 RB_SHA=$(redis-cli -p "$RB_PORT" SCRIPT LOAD "$(cat "$T/commit.lua")")
 RB_N=$((EVENTS < 200000 ? EVENTS : 200000))
+# ARGV as daemon/store.c's append_commit passes them (commit_lua's comment).
+TIMELINE_MAX=$(awk '$2 == "STORE_TIMELINE_MAX" { print $3 }' daemon/store.h)
 K='hearth:{H__rand_int__}'
 redis-benchmark -p "$RB_PORT" -P 32 -n "$RB_N" -r 1000000000 --csv \
         EVALSHA "$RB_SHA" 5 "$K:h" "$K:seen" "$K:outbox" "$K:ledger" "$K:timeline" \
-        0 "$DOC" "$(date +%s%3N)" 7776000000 10000 1000 0 1 "o:medical-insurance.events/7" __rand_int__ \
+        0 "$DOC" "$(date +%s%3N)" 7776000000 10000 1000 0 "$TIMELINE_MAX" 1 "o:medical-insurance.events/7" __rand_int__ \
         1 "seen__rand_int__" 0 0 1 "$TL" >"$T/rb.out" 2>"$T/rb.err" || die "redis-benchmark"
 # CSV: the test name (the command, quotes and commas included), then 7 numbers.
 L_REDIS=$(tail -n1 "$T/rb.out" | awk -F, '{ v = $(NF - 6); gsub(/"/, "", v); printf "%.0f", v }')
