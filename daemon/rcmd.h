@@ -16,7 +16,7 @@ typedef struct {
         size_t *lens;
         size_t argc, cap;
         RCmdChunk *chunks; /* copies of pushed numbers and formatted strings */
-        int err; /* 0, -ENOMEM (no memory), -E2BIG (more than cap arguments), -EINVAL */
+        int err;           /* 0, -ENOMEM (no memory), -E2BIG (more than cap arguments), -EINVAL */
 } RCmd;
 
 /* Room for cap arguments. Returns c->err: 0 or -ENOMEM. Free with

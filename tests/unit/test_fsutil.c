@@ -142,8 +142,8 @@ static void test_list(void **state)
         assert_int_equal(n, 0);
         fsutil_names_free(names, n);
 
-        static const char *files[] = {"b.yaml", "a.yaml", "B.yaml", ".hidden.yaml", ".yaml",
-                                      "c.yml",  "a.yaml~", "yaml", "z-1.yaml", "z.yaml"};
+        static const char *files[] = {"b.yaml", "a.yaml",  "B.yaml", ".hidden.yaml", ".yaml",
+                                      "c.yml",  "a.yaml~", "yaml",   "z-1.yaml",     "z.yaml"};
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
                 char name[300];
                 snprintf(name, sizeof(name), "rules/%s", files[i]);

@@ -36,9 +36,8 @@ static int start_server(void **state)
         if (server < 0)
                 return -1;
         if (server == 0) {
-                execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-                       "--dir", dir, "--save", "", "--appendonly", "no", "--logfile", log,
-                       (char *)NULL);
+                execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir",
+                       dir, "--save", "", "--appendonly", "no", "--logfile", log, (char *)NULL);
                 _exit(127);
         }
         /* Up to 10 s for the socket to answer PING. */
@@ -252,8 +251,7 @@ static void test_commit_and_read(void **state)
         json_decref(doc);
         json_decref(led);
         json_decref(tl);
-        assert_int_equal(store_household_dump(f->store, "H9", &doc, &version, &led, &tl),
-                         -ENOENT);
+        assert_int_equal(store_household_dump(f->store, "H9", &doc, &version, &led, &tl), -ENOENT);
 }
 
 static void test_commit_checks(void **state)
@@ -339,8 +337,8 @@ static void test_bounds(void **state)
         json_decref(tls);
         /* Seen ids older than the dedup window go at the next commit. */
         const char *later[] = {"e0"};
-        c = (StoreCommit){.household = "H1", .expected_version = 1, .doc = "{}", .seen = later,
-                          .n_seen = 1};
+        c = (StoreCommit){
+            .household = "H1", .expected_version = 1, .doc = "{}", .seen = later, .n_seen = 1};
         assert_int_equal(store_commit(f->store, &c, 1, 1000 + 86400000 + 1), 0);
         assert_int_equal(c.result, 0);
         assert_int_equal(rint_(f->redis, "ZCARD %s", "t:{H1}:seen"), 1);
@@ -350,12 +348,20 @@ static void test_erase(void **state)
 {
         Fixture *f = *state;
         const char *ledger[] = {"{\"amount\":1}"}, *timeline[] = {"{\"name\":\"x\"}"};
-        StoreCommit c = {.household = "H1", .doc = "{\"n\":1}", .ledger = ledger, .n_ledger = 1,
-                         .timeline = timeline, .n_timeline = 1};
+        StoreCommit c = {.household = "H1",
+                         .doc = "{\"n\":1}",
+                         .ledger = ledger,
+                         .n_ledger = 1,
+                         .timeline = timeline,
+                         .n_timeline = 1};
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
         assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:ledger"), 1);
-        c = (StoreCommit){.household = "H1", .expected_version = 1, .doc = "{\"erased\":true}",
-                          .timeline = timeline, .n_timeline = 1, .erase = true};
+        c = (StoreCommit){.household = "H1",
+                          .expected_version = 1,
+                          .doc = "{\"erased\":true}",
+                          .timeline = timeline,
+                          .n_timeline = 1,
+                          .erase = true};
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
         assert_int_equal(c.result, 0);
         assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:ledger"), 0);
