@@ -696,10 +696,11 @@ int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, 
         return ret;
 }
 
-json_t *store_outcomes_get(Store *s)
+/* The hash <p>:<what> as a JSON object of integers, or NULL. */
+static json_t *hash_ints(Store *s, const char *what)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command(s->redis, "HGETALL %s:rule_outcomes", s->prefix);
+            redis_command(s->redis, "HGETALL %s:%s", s->prefix, what);
         if (!r || r->type != REDIS_REPLY_ARRAY)
                 return NULL;
         json_t *o = json_object();
@@ -709,17 +710,14 @@ json_t *store_outcomes_get(Store *s)
         return o;
 }
 
+json_t *store_outcomes_get(Store *s)
+{
+        return hash_ints(s, "rule_outcomes");
+}
+
 json_t *store_stats_get(Store *s)
 {
-        _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command(s->redis, "HGETALL %s:stats", s->prefix);
-        if (!r || r->type != REDIS_REPLY_ARRAY)
-                return NULL;
-        json_t *o = json_object();
-        for (size_t j = 0; j + 1 < r->elements; j += 2)
-                json_object_set_new(o, r->element[j]->str,
-                                    json_integer(strtoll(r->element[j + 1]->str, NULL, 10)));
-        return o;
+        return hash_ints(s, "stats");
 }
 
 json_t *store_pending_list(Store *s)

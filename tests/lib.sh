@@ -145,6 +145,16 @@ produce() { kcat -b "$BOOTSTRAP" -P -t "$1" -K $'\t' -X topic.partitioner=murmur
 # consume TOPIC: every message so far as "key<TAB>headers<TAB>value".
 consume() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%k\t%h\t%s\n' 2>>"$T/kcat.err"; }
 
+# dlq_expect N: two TAP lines (N dead letters arrive within 20 s, exactly N
+# in all); $T/dlq.txt then holds them as consume prints them, for dlq_has.
+dlq_expect() {
+        check "$1 dead letters arrive" wait_for 20 bash -c "[ \$(kcat -b $BOOTSTRAP -C -t hearth.dlq -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l) -ge $1 ]"
+        consume hearth.dlq >"$T/dlq.txt"
+        check "exactly $1 dead letters (one per bad message)" test "$(grep -c 'hearth.error=' "$T/dlq.txt")" = "$1"
+}
+# dlq_has PATTERN: grep -E PATTERN in the dead letters dlq_expect read.
+dlq_has() { grep -qE -- "$1" "$T/dlq.txt"; }
+
 finish() {
         [ "$_FAILED" = 0 ] || { diag "hearthd log:"; dump "$T/hearthd.log" 40; }
         exit 0

@@ -457,6 +457,30 @@ static void test_attempts_positions(void **state)
         assert_int_equal(rint_(f->redis, "HLEN %s", "t:pos:{grp}"), 2);
 }
 
+static void test_counters(void **state)
+{
+        Fixture *f = *state;
+        const char *const fields[] = {"raised", "eliminated"};
+        assert_int_equal(store_stats_incr(f->store, fields, 2, 3), 0);
+        assert_int_equal(store_stats_incr(f->store, fields, 1, 2), 0);
+        json_t *st = store_stats_get(f->store);
+        assert_int_equal(json_integer_value(json_object_get(st, "raised")), 5);
+        assert_int_equal(json_integer_value(json_object_get(st, "eliminated")), 3);
+        json_decref(st);
+        const char *const rules[] = {"open_need|helped"};
+        const int64_t by[] = {4};
+        assert_int_equal(store_outcomes_incr(f->store, rules, by, 1), 0);
+        json_t *o = store_outcomes_get(f->store);
+        assert_int_equal(json_object_size(o), 1);
+        assert_int_equal(json_integer_value(json_object_get(o, "open_need|helped")), 4);
+        json_decref(o);
+        /* A field that is not an integer: a Redis error, told apart. */
+        redisReply *rep = redis_command(f->redis, "HSET t:rule_outcomes x text");
+        freeReplyObject(rep);
+        const char *const bad[] = {"x"};
+        assert_int_equal(store_outcomes_incr(f->store, bad, by, 1), -EINVAL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -468,6 +492,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
             cmocka_unit_test_setup_teardown(test_noscript, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attempts_positions, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         };
         return cmocka_run_group_tests(tests, start_server, stop_server);
 }
