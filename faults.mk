@@ -8,7 +8,7 @@ FAULTS_CFLAGS := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-
 
 .PHONY: faults faults-quick faults-tools faults-mockcheck
 
-build/faults/fgen: tests/faults/fgen.c
+build/faults/fgen: tests/faults/fgen.c tests/genutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(FAULTS_CFLAGS) -o $@ $<
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fsutil.h"
 #include "redact.h"
 #include "ytree.h"
 
@@ -778,24 +779,10 @@ int config_load_buffer(const char *buf, size_t len, const char *path, char *cons
 int config_load(const char *path, char *const *sets, size_t n_sets, Config **ret, Diag *d)
 {
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        FILE *f = fopen(path, "re");
-        if (!f) {
-                int r = -errno;
-                diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+        size_t len;
+        int r = fsutil_read_file(path, CONFIG_MAX_FILE_BYTES, &buf, &len, d);
+        if (r < 0)
                 return r;
-        }
-        buf = malloc(1024 * 1024 + 1);
-        if (buf)
-                len = fread(buf, 1, 1024 * 1024 + 1, f);
-        fclose(f);
-        if (!buf)
-                return -ENOMEM;
-        if (len > 1024 * 1024) {
-                diag_add(d, path, 0, 0, "config file larger than 1 MiB");
-                return -EFBIG;
-        }
-        buf[len] = 0;
         return config_load_buffer(buf, len, path, sets, n_sets, ret, d);
 }
 

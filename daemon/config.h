@@ -100,7 +100,8 @@ typedef struct Config {
  * failure -EINVAL and every problem is in diag. */
 int config_load_buffer(const char *buf, size_t len, const char *path, char *const *sets,
                        size_t n_sets, Config **ret, Diag *diag);
-/* Same, reading path. */
+/* Same, reading path: a regular file of at most CONFIG_MAX_FILE_BYTES. */
+#define CONFIG_MAX_FILE_BYTES (1024 * 1024)
 int config_load(const char *path, char *const *sets, size_t n_sets, Config **ret, Diag *diag);
 Config *config_free(Config *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);

@@ -391,6 +391,15 @@ static ExprValue j_date(const json_t *v)
         return v_date(d);
 }
 
+/* True for an entry of incomes: a year 0..9999 as key, fen as value. */
+static bool income_entry(const char *key, const json_t *v, long *year)
+{
+        char *end;
+        errno = 0;
+        *year = strtol(key, &end, 10);
+        return !errno && end != key && !*end && *year >= 0 && *year <= 9999 && json_is_integer(v);
+}
+
 /* prior_income: the figure whose year is nearest to last year, earlier
  * years before later ones, a verified figure before the register's. */
 static void fill_prior_income(Facts *f, const json_t *doc, int32_t today, ExprValue last,
@@ -401,14 +410,12 @@ static void fill_prior_income(Facts *f, const json_t *doc, int32_t today, ExprVa
         ExprValue best = v_absent(EXPR_NUMBER), best_year = v_absent(EXPR_NUMBER);
         const char *k;
         json_t *v;
+        long y;
         /* Distance 2d for a year d before the wanted one, 2d+1 after it:
          * nearest first, earlier before later at the same distance. */
-#define DIST(y) ((y) <= want ? 2 * (want - (y)) : 2 * ((y)-want) - 1)
+#define DIST(y) ((y) <= want ? 2 * (want - (y)) : 2 * ((y)-want) + 1)
         json_object_foreach ((json_t *)json_object_get(doc, "incomes"), k, v) {
-                char *end;
-                errno = 0;
-                long y = strtol(k, &end, 10);
-                if (errno || end == k || *end || y < 0 || y > 9999 || !json_is_integer(v))
+                if (!income_entry(k, v, &y))
                         continue;
                 int64_t d = DIST((int64_t)y);
                 if (d < best_dist) {
@@ -437,11 +444,9 @@ static void fill_income(Facts *f, const json_t *doc, int32_t today)
 
         const char *k;
         json_t *v;
+        long y;
         json_object_foreach ((json_t *)json_object_get(doc, "incomes"), k, v) {
-                char *end;
-                errno = 0;
-                long y = strtol(k, &end, 10);
-                if (errno || end == k || *end || y < 0 || y > 9999 || !json_is_integer(v))
+                if (!income_entry(k, v, &y))
                         continue;
                 if (ver_year.absent || y * 100 > ver_year.num) {
                         ver_year = v_num((int64_t)y * 100);

@@ -119,8 +119,10 @@ KafkaEmbedded *kafka_embedded_new(const Config *c, char *err, size_t errlen)
         rd_kafka_mock_topic_create(e->mc, c->kafka_alerts, 4, 1);
         rd_kafka_mock_topic_create(e->mc, c->kafka_dead_letter, 1, 1);
         e->bootstraps = strdup(rd_kafka_mock_cluster_bootstraps(e->mc));
-        if (!e->bootstraps)
+        if (!e->bootstraps) {
+                snprintf(err, errlen, "out of memory");
                 return kafka_embedded_free(e);
+        }
         return e;
 }
 

@@ -70,8 +70,3 @@ void notify_watchdog(Notify *n, int64_t now_ms)
         sd_notify(0, "WATCHDOG=1");
         n->last_ping_ms = now_ms;
 }
-
-bool notify_watchdog_enabled(const Notify *n)
-{
-        return n && n->watchdog_usec;
-}

@@ -18,4 +18,3 @@ void notify_status(Notify *n, const char *status);
 /* Sends WATCHDOG=1 if a watchdog is configured and half its interval has
  * passed since the last ping; now_ms is a monotonic clock. */
 void notify_watchdog(Notify *n, int64_t now_ms);
-bool notify_watchdog_enabled(const Notify *n);

@@ -8,11 +8,13 @@
 #include "event.h"
 #include "household.h"
 #include "macro.h"
+#include "rcmd.h"
 
 /* The commit script. KEYS: h, seen, outbox, ledger, timeline (one slot).
  * ARGV: expected version, doc, now ms, dedup window ms, dedup max (ids per
  * household), ledger max (entries), erase (1: delete ledger and timeline,
- * the household's personal data was erased), then counted lists: offsets
+ * the household's personal data was erased), timeline max (entries,
+ * STORE_TIMELINE_MAX), then counted lists: offsets
  * (field, offset)*, seen hashes*, outbox (id, value)*, ledger*, timeline*. Reads and checks come
  * first: a Lua error does not roll back earlier writes, so nothing may be written before every
  * check passed. */
@@ -24,7 +26,7 @@ static const char commit_lua[] =
     "redis.call('LLEN', ledger)\n"
     "redis.call('LLEN', timeline)\n"
     "if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end\n"
-    "local i = 8\n"
+    "local i = 9\n"
     "local n_off = tonumber(ARGV[i]); i = i + 1\n"
     "local off_at = i\n"
     "for k = 1, n_off do\n"
@@ -56,7 +58,7 @@ static const char commit_lua[] =
     "if n_led > 0 then redis.call('LTRIM', ledger, -tonumber(ARGV[6]), -1) end\n"
     "local n_tl = tonumber(ARGV[i]); i = i + 1\n"
     "for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end\n"
-    "if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end\n"
+    "if n_tl > 0 then redis.call('LTRIM', timeline, 0, tonumber(ARGV[8]) - 1) end\n"
     "if ARGV[7] == '1' then redis.call('DEL', ledger, timeline) end\n"
     "return {'OK', tostring(v + 1)}\n";
 
@@ -210,107 +212,144 @@ static int get_reply(Store *s, redisReply **rep)
         return 0;
 }
 
+/* Queues c on the pipeline and frees it. A command that could not be
+ * built is not queued and the link is dropped, so the pipeline is never
+ * short of a reply: the caller's next read fails. Returns c->err. */
+static int cmd_append(Store *s, RCmd *c)
+{
+        int r = c->err;
+        if (r == 0)
+                redis_append(s->redis, (int)c->argc, c->argv, c->lens);
+        else {
+                snprintf(s->err, sizeof(s->err), "building a Redis command: %s", strerror(-r));
+                redis_disconnect(s->redis);
+        }
+        rcmd_done(c);
+        return r;
+}
+
+/* Runs c and frees it: the reply, or NULL with the reason in s->err. */
+static redisReply *cmd_run(Store *s, RCmd *c, const char *what)
+{
+        redisReply *r = NULL;
+        if (c->err)
+                snprintf(s->err, sizeof(s->err), "%s: %s", what, strerror(-c->err));
+        else if (!(r = redis_command_argv(s->redis, (int)c->argc, c->argv, c->lens)))
+                io_error(s, what);
+        rcmd_done(c);
+        return r;
+}
+
+static void push_key(RCmd *c, const Store *s, const char *household, const char *what)
+{
+        rcmd_push_fmt(c, "%s:{%s}:%s", s->prefix, household, what);
+}
+
+/* Queues one household's HMGET of version, document and offsets, and the
+ * ZMSCORE of its seen hashes when it has some. */
+static int read_send(Store *s, const StoreRead *r)
+{
+        RCmd c;
+        rcmd_init(&c, 4 + r->n_tps);
+        rcmd_push_str(&c, "HMGET");
+        push_key(&c, s, r->household, "h");
+        rcmd_push_str(&c, "v");
+        rcmd_push_str(&c, "doc");
+        for (size_t j = 0; j < r->n_tps; j++)
+                rcmd_push_fmt(&c, "o:%s", r->tps[j]);
+        int ret = cmd_append(s, &c);
+        if (ret < 0 || !r->n_seen)
+                return ret;
+        rcmd_init(&c, 2 + r->n_seen);
+        rcmd_push_str(&c, "ZMSCORE");
+        push_key(&c, s, r->household, "seen");
+        for (size_t j = 0; j < r->n_seen; j++)
+                rcmd_push_str(&c, r->seen[j]);
+        return cmd_append(s, &c);
+}
+
+/* Fills r from the HMGET reply rep. */
+static void read_state(StoreRead *r, const redisReply *rep)
+{
+        if (rep->type == REDIS_REPLY_ERROR) {
+                r->err = -EINVAL;
+                snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
+                return;
+        }
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 + r->n_tps)
+                return;
+        redisReply **e = rep->element;
+        if (e[0]->type == REDIS_REPLY_STRING)
+                r->version = strtoll(e[0]->str, NULL, 10);
+        if (e[1]->type == REDIS_REPLY_STRING) {
+                json_error_t je;
+                r->doc = json_loadb(e[1]->str, e[1]->len, 0, &je);
+                household_loaded(r->doc);
+                if (!r->doc) {
+                        r->err = -EINVAL;
+                        snprintf(r->errmsg, sizeof(r->errmsg),
+                                 "redis: household document is not JSON: %s", je.text);
+                }
+        }
+        for (size_t j = 0; j < r->n_tps; j++)
+                r->applied[j] =
+                    e[2 + j]->type == REDIS_REPLY_STRING ? strtoll(e[2 + j]->str, NULL, 10) : -1;
+}
+
+/* Reads one household's replies (read_send()) into r. -EIO. */
+static int read_receive(Store *s, StoreRead *r)
+{
+        redisReply *rep;
+        r->err = 0;
+        r->version = 0;
+        r->doc = NULL;
+        if (get_reply(s, &rep) < 0)
+                return -EIO;
+        read_state(r, rep);
+        freeReplyObject(rep);
+        if (r->n_seen) {
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                if (rep->type == REDIS_REPLY_ERROR) {
+                        r->err = -EINVAL;
+                        snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
+                } else
+                        for (size_t j = 0; j < r->n_seen; j++)
+                                r->seen_found[j] = rep->type == REDIS_REPLY_ARRAY &&
+                                                   j < rep->elements &&
+                                                   rep->element[j]->type != REDIS_REPLY_NIL;
+                freeReplyObject(rep);
+        }
+        if (r->err && r->doc) {
+                json_decref(r->doc);
+                r->doc = NULL;
+        }
+        return 0;
+}
+
 int store_read(Store *s, StoreRead *reads, size_t n)
 {
         if (!redis_connected(s->redis)) {
                 snprintf(s->err, sizeof(s->err), "not connected");
                 return -EIO;
         }
-        char k[300], seenk[300], epoch[200];
-        snprintf(epoch, sizeof(epoch), "%s:epoch", s->prefix);
-        const char *ex[2] = {"EXISTS", epoch};
-        append_argv(s->redis, 2, ex);
-        for (size_t i = 0; i < n; i++) {
-                StoreRead *r = &reads[i];
-                key(k, sizeof(k), s, r->household, "h");
-                /* On the heap: one household may have many events in a batch. */
-                _cleanup_free_ const char **argv = calloc(4 + r->n_tps, sizeof(char *));
-                _cleanup_free_ char(*fields)[300] = calloc(r->n_tps ? r->n_tps : 1, 300);
-                if (!argv || !fields) {
-                        snprintf(s->err, sizeof(s->err), "out of memory");
-                        redis_disconnect(s->redis); /* the pipeline is half written */
-                        return -EIO;
-                }
-                int argc = 0;
-                argv[argc++] = "HMGET";
-                argv[argc++] = k;
-                argv[argc++] = "v";
-                argv[argc++] = "doc";
-                for (size_t j = 0; j < r->n_tps; j++) {
-                        snprintf(fields[j], 300, "o:%s", r->tps[j]);
-                        argv[argc++] = fields[j];
-                }
-                append_argv(s->redis, argc, argv);
-                if (r->n_seen) {
-                        key(seenk, sizeof(seenk), s, r->household, "seen");
-                        _cleanup_free_ const char **zv = calloc(2 + r->n_seen, sizeof(char *));
-                        if (!zv) {
-                                redis_disconnect(s->redis);
-                                return -EIO;
-                        }
-                        zv[0] = "ZMSCORE";
-                        zv[1] = seenk;
-                        for (size_t j = 0; j < r->n_seen; j++)
-                                zv[2 + j] = r->seen[j];
-                        append_argv(s->redis, (int)(2 + r->n_seen), zv);
-                }
-        }
+        RCmd c;
+        rcmd_init(&c, 2);
+        rcmd_push_str(&c, "EXISTS");
+        rcmd_push_fmt(&c, "%s:epoch", s->prefix);
+        int r = cmd_append(s, &c);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = read_send(s, &reads[i]);
+        if (r < 0)
+                return r; /* the link was dropped: nothing half sent stays queued */
         redisReply *rep;
-        int ret = 0;
         if (get_reply(s, &rep) < 0)
                 return -EIO;
-        if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
-                ret = -ESTALE;
+        int ret = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1 ? 0 : -ESTALE;
         freeReplyObject(rep);
-        for (size_t i = 0; i < n; i++) {
-                StoreRead *r = &reads[i];
-                r->err = 0;
-                r->version = 0;
-                r->doc = NULL;
-                if (get_reply(s, &rep) < 0)
+        for (size_t i = 0; i < n; i++)
+                if (read_receive(s, &reads[i]) < 0)
                         return -EIO;
-                if (rep->type == REDIS_REPLY_ERROR) {
-                        r->err = -EINVAL;
-                        snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
-                } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 + r->n_tps) {
-                        redisReply **e = rep->element;
-                        if (e[0]->type == REDIS_REPLY_STRING)
-                                r->version = strtoll(e[0]->str, NULL, 10);
-                        if (e[1]->type == REDIS_REPLY_STRING) {
-                                json_error_t je;
-                                r->doc = json_loadb(e[1]->str, e[1]->len, 0, &je);
-                                household_loaded(r->doc);
-                                if (!r->doc) {
-                                        r->err = -EINVAL;
-                                        snprintf(r->errmsg, sizeof(r->errmsg),
-                                                 "redis: household document is not JSON: %s",
-                                                 je.text);
-                                }
-                        }
-                        for (size_t j = 0; j < r->n_tps; j++)
-                                r->applied[j] = e[2 + j]->type == REDIS_REPLY_STRING
-                                                    ? strtoll(e[2 + j]->str, NULL, 10)
-                                                    : -1;
-                }
-                freeReplyObject(rep);
-                if (r->n_seen) {
-                        if (get_reply(s, &rep) < 0)
-                                return -EIO;
-                        if (rep->type == REDIS_REPLY_ERROR) {
-                                r->err = -EINVAL;
-                                snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
-                        } else
-                                for (size_t j = 0; j < r->n_seen; j++)
-                                        r->seen_found[j] = rep->type == REDIS_REPLY_ARRAY &&
-                                                           j < rep->elements &&
-                                                           rep->element[j]->type != REDIS_REPLY_NIL;
-                        freeReplyObject(rep);
-                }
-                if (r->err && r->doc) {
-                        json_decref(r->doc);
-                        r->doc = NULL;
-                }
-        }
         return ret;
 }
 
@@ -322,73 +361,46 @@ static unsigned shard_of(const char *household)
         return h % STORE_PENDING_SHARDS;
 }
 
-/* Appends the EVALSHA of one commit. */
-static void append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
+/* Appends the EVALSHA of one commit (commit_lua's KEYS and ARGV). */
+static int append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
 {
-        size_t argc = 3 + 5 + 7 + 1 + 2 * c->n_off + 1 + c->n_seen + 1 + 2 * c->n_outbox + 1 +
-                      c->n_ledger + 1 + c->n_timeline;
-        const char **argv = calloc(argc, sizeof(char *));
-        size_t *lens = calloc(argc, sizeof(size_t));
-        char keys[5][300], nums[10][24];
-        char(*offs)[24] = calloc(c->n_off ? c->n_off : 1, 24);
-        char(*fields)[300] = calloc(c->n_off ? c->n_off : 1, 300);
-        if (!argv || !lens || !offs || !fields)
-                goto out; /* the missing reply is read as an I/O error */
-        static const char *names[5] = {"h", "seen", "outbox", "ledger", "timeline"};
-        size_t a = 0;
-        argv[a++] = "EVALSHA";
-        argv[a++] = s->sha;
-        argv[a++] = "5";
-        for (int i = 0; i < 5; i++) {
-                key(keys[i], sizeof(keys[i]), s, c->household, names[i]);
-                argv[a++] = keys[i];
-        }
-        snprintf(nums[0], 24, "%" PRId64, c->expected_version);
-        snprintf(nums[1], 24, "%" PRId64, now_ms);
-        snprintf(nums[2], 24, "%" PRId64, s->dedup_window_ms);
-        argv[a++] = nums[0];
-        argv[a++] = c->doc;
-        argv[a++] = nums[1];
-        argv[a++] = nums[2];
-        snprintf(nums[8], 24, "%" PRId64, s->dedup_max);
-        snprintf(nums[9], 24, "%" PRId64, s->ledger_max);
-        argv[a++] = nums[8];
-        argv[a++] = nums[9];
-        argv[a++] = c->erase ? "1" : "0";
-        snprintf(nums[3], 24, "%zu", c->n_off);
-        argv[a++] = nums[3];
+        static const char *const names[5] = {"h", "seen", "outbox", "ledger", "timeline"};
+        RCmd cmd;
+        rcmd_init(&cmd, 3 + 5 + 8 + 1 + 2 * c->n_off + 1 + c->n_seen + 1 + 2 * c->n_outbox + 1 +
+                            c->n_ledger + 1 + c->n_timeline);
+        rcmd_push_str(&cmd, "EVALSHA");
+        rcmd_push_str(&cmd, s->sha);
+        rcmd_push_str(&cmd, "5");
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                push_key(&cmd, s, c->household, names[i]);
+        rcmd_push_int(&cmd, c->expected_version);
+        rcmd_push_str(&cmd, c->doc);
+        rcmd_push_int(&cmd, now_ms);
+        rcmd_push_int(&cmd, s->dedup_window_ms);
+        rcmd_push_int(&cmd, s->dedup_max);
+        rcmd_push_int(&cmd, s->ledger_max);
+        rcmd_push_str(&cmd, c->erase ? "1" : "0");
+        rcmd_push_int(&cmd, STORE_TIMELINE_MAX);
+        rcmd_push_int(&cmd, (int64_t)c->n_off);
         for (size_t i = 0; i < c->n_off; i++) {
-                snprintf(fields[i], 300, "o:%s", c->off_fields[i]);
-                snprintf(offs[i], 24, "%" PRId64, c->offsets[i]);
-                argv[a++] = fields[i];
-                argv[a++] = offs[i];
+                rcmd_push_fmt(&cmd, "o:%s", c->off_fields[i]);
+                rcmd_push_int(&cmd, c->offsets[i]);
         }
-        snprintf(nums[4], 24, "%zu", c->n_seen);
-        argv[a++] = nums[4];
+        rcmd_push_int(&cmd, (int64_t)c->n_seen);
         for (size_t i = 0; i < c->n_seen; i++)
-                argv[a++] = c->seen[i];
-        snprintf(nums[5], 24, "%zu", c->n_outbox);
-        argv[a++] = nums[5];
+                rcmd_push_str(&cmd, c->seen[i]);
+        rcmd_push_int(&cmd, (int64_t)c->n_outbox);
         for (size_t i = 0; i < c->n_outbox; i++) {
-                argv[a++] = c->outbox_ids[i];
-                argv[a++] = c->outbox_vals[i];
+                rcmd_push_str(&cmd, c->outbox_ids[i]);
+                rcmd_push_str(&cmd, c->outbox_vals[i]);
         }
-        snprintf(nums[6], 24, "%zu", c->n_ledger);
-        argv[a++] = nums[6];
+        rcmd_push_int(&cmd, (int64_t)c->n_ledger);
         for (size_t i = 0; i < c->n_ledger; i++)
-                argv[a++] = c->ledger[i];
-        snprintf(nums[7], 24, "%zu", c->n_timeline);
-        argv[a++] = nums[7];
+                rcmd_push_str(&cmd, c->ledger[i]);
+        rcmd_push_int(&cmd, (int64_t)c->n_timeline);
         for (size_t i = 0; i < c->n_timeline; i++)
-                argv[a++] = c->timeline[i];
-        for (size_t i = 0; i < a; i++)
-                lens[i] = strlen(argv[i]);
-        redis_append(s->redis, (int)a, argv, lens);
-out:
-        free(argv);
-        free(lens);
-        free(offs);
-        free(fields);
+                rcmd_push_str(&cmd, c->timeline[i]);
+        return cmd_append(s, &cmd);
 }
 
 /* Writes what is queued for Redis once it passes this many bytes. */
@@ -416,7 +428,8 @@ void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms)
                 const char *argv[4] = {"ZADD", tk, due, c->household};
                 append_argv(s->redis, 4, argv);
         }
-        append_commit(s, c, now_ms);
+        if (append_commit(s, c, now_ms) < 0)
+                return; /* the link was dropped: store_commit_wait() reads an I/O error */
         int done = 0;
         if (ctx->obuf && sdslen(ctx->obuf) >= STORE_SEND_CHUNK &&
             redisBufferWrite(ctx, &done) != REDIS_OK)
@@ -510,45 +523,42 @@ int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n,
 {
         if (n == 0)
                 return 0;
-        char k[200];
-        snprintf(k, sizeof(k), "%s:attempts", s->prefix);
-        size_t argc = 4 + 2 * n;
-        const char **argv = calloc(argc, sizeof(char *));
-        char(*nums)[24] = calloc(n, 24);
-        if (!argv || !nums) {
-                free(argv);
-                free(nums);
-                return -ENOMEM;
-        }
-        argv[0] = "EVAL";
-        argv[1] = attempts_lua;
-        argv[2] = "1";
-        argv[3] = k;
+        RCmd c;
+        rcmd_init(&c, 4 + 2 * n);
+        rcmd_push_str(&c, "EVAL");
+        rcmd_push_str(&c, attempts_lua);
+        rcmd_push_str(&c, "1");
+        rcmd_push_fmt(&c, "%s:attempts", s->prefix);
         for (size_t i = 0; i < n; i++) {
-                snprintf(nums[i], 24, "%" PRId64, offsets[i]);
-                argv[4 + 2 * i] = tps[i];
-                argv[5 + 2 * i] = nums[i];
+                rcmd_push_str(&c, tps[i]);
+                rcmd_push_int(&c, offsets[i]);
         }
-        size_t *lens = calloc(argc, sizeof(size_t));
-        for (size_t i = 0; lens && i < argc; i++)
-                lens[i] = strlen(argv[i]);
-        redisReply *r = lens ? redis_command_argv(s->redis, (int)argc, argv, lens) : NULL;
-        free(lens);
-        free(argv);
-        free(nums);
+        int built = c.err;
+        _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "attempts");
         if (!r)
-                return io_error(s, "attempts");
-        int ret = 0;
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == n) {
-                for (size_t i = 0; i < n; i++)
-                        counts[i] = r->element[i]->integer;
-        } else {
+                return built ? built : -EIO;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
                 snprintf(s->err, sizeof(s->err), "attempts: %s",
                          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-                ret = -EIO;
+                return -EIO;
         }
-        freeReplyObject(r);
-        return ret;
+        for (size_t i = 0; i < n; i++)
+                counts[i] = r->element[i]->integer;
+        return 0;
+}
+
+/* HMGET of fields in the hash <p>:<what>: the reply, or NULL (an I/O
+ * error, or the command could not be built: *err says which). */
+static redisReply *hmget(Store *s, const char *what, const char **fields, size_t n, int *err)
+{
+        RCmd c;
+        rcmd_init(&c, 2 + n);
+        rcmd_push_str(&c, "HMGET");
+        rcmd_push_fmt(&c, "%s:%s", s->prefix, what);
+        for (size_t i = 0; i < n; i++)
+                rcmd_push_str(&c, fields[i]);
+        *err = c.err ? c.err : -EIO;
+        return cmd_run(s, &c, "HMGET");
 }
 
 int store_attempts_peek(Store *s, const char **tps, const int64_t *offsets, size_t n,
@@ -556,58 +566,30 @@ int store_attempts_peek(Store *s, const char **tps, const int64_t *offsets, size
 {
         if (n == 0)
                 return 0;
-        char k[200];
-        snprintf(k, sizeof(k), "%s:attempts", s->prefix);
-        const char **argv = calloc(n + 2, sizeof(char *));
-        size_t *lens = calloc(n + 2, sizeof(size_t));
-        if (!argv || !lens) {
-                free(argv);
-                free(lens);
-                return -ENOMEM;
-        }
-        argv[0] = "HMGET";
-        argv[1] = k;
-        for (size_t i = 0; i < n; i++)
-                argv[2 + i] = tps[i];
-        for (size_t i = 0; i < n + 2; i++)
-                lens[i] = strlen(argv[i]);
-        redisReply *r = redis_command_argv(s->redis, (int)n + 2, argv, lens);
-        free(argv);
-        free(lens);
+        int err;
+        _cleanup_(freeReplyObjectp) redisReply *r = hmget(s, "attempts", tps, n, &err);
         if (!r)
-                return io_error(s, "attempts");
-        int ret = -EIO;
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == n) {
-                for (size_t i = 0; i < n; i++) {
-                        long long off = -1, c = 0;
-                        counts[i] = 0;
-                        if (r->element[i]->type == REDIS_REPLY_STRING &&
-                            sscanf(r->element[i]->str, "%lld:%lld", &off, &c) == 2 &&
-                            off == offsets[i])
-                                counts[i] = c;
-                }
-                ret = 0;
+                return err;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+                return -EIO;
+        for (size_t i = 0; i < n; i++) {
+                long long off = -1, c = 0;
+                counts[i] = 0;
+                if (r->element[i]->type == REDIS_REPLY_STRING &&
+                    sscanf(r->element[i]->str, "%lld:%lld", &off, &c) == 2 && off == offsets[i])
+                        counts[i] = c;
         }
-        freeReplyObject(r);
-        return ret;
+        return 0;
 }
 
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret)
 {
-        char k[200];
-        snprintf(k, sizeof(k), "%s:pos:{%s}", s->prefix, s->group);
-        const char *argv[2 + n];
-        argv[0] = "HMGET";
-        argv[1] = k;
-        for (size_t i = 0; i < n; i++)
-                argv[2 + i] = tps[i];
-        size_t lens[2 + n];
-        for (size_t i = 0; i < 2 + n; i++)
-                lens[i] = strlen(argv[i]);
-        _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command_argv(s->redis, (int)(2 + n), argv, lens);
+        char what[200];
+        int err;
+        snprintf(what, sizeof(what), "pos:{%s}", s->group);
+        _cleanup_(freeReplyObjectp) redisReply *r = hmget(s, what, tps, n, &err);
         if (!r)
-                return io_error(s, "HMGET positions");
+                return err;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
                 return -EIO;
         for (size_t i = 0; i < n; i++)
@@ -621,24 +603,18 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
 {
         if (n == 0)
                 return 0;
-        char k[200];
-        snprintf(k, sizeof(k), "%s:pos:{%s}", s->prefix, s->group);
-        const char *argv[2 + 2 * n];
-        char nums[n][24];
-        argv[0] = "HSET";
-        argv[1] = k;
+        RCmd c;
+        rcmd_init(&c, 2 + 2 * n);
+        rcmd_push_str(&c, "HSET");
+        rcmd_push_fmt(&c, "%s:pos:{%s}", s->prefix, s->group);
         for (size_t i = 0; i < n; i++) {
-                snprintf(nums[i], 24, "%" PRId64, offsets[i]);
-                argv[2 + 2 * i] = tps[i];
-                argv[3 + 2 * i] = nums[i];
+                rcmd_push_str(&c, tps[i]);
+                rcmd_push_int(&c, offsets[i]);
         }
-        size_t lens[2 + 2 * n];
-        for (size_t i = 0; i < 2 + 2 * n; i++)
-                lens[i] = strlen(argv[i]);
-        _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command_argv(s->redis, (int)(2 + 2 * n), argv, lens);
+        int built = c.err;
+        _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "HSET positions");
         if (!r)
-                return io_error(s, "HSET positions");
+                return built ? built : -EIO;
         return r->type == REDIS_REPLY_ERROR ? -EIO : 0;
 }
 
@@ -720,10 +696,11 @@ int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, 
         return ret;
 }
 
-json_t *store_outcomes_get(Store *s)
+/* The hash <p>:<what> as a JSON object of integers, or NULL. */
+static json_t *hash_ints(Store *s, const char *what)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command(s->redis, "HGETALL %s:rule_outcomes", s->prefix);
+            redis_command(s->redis, "HGETALL %s:%s", s->prefix, what);
         if (!r || r->type != REDIS_REPLY_ARRAY)
                 return NULL;
         json_t *o = json_object();
@@ -733,17 +710,14 @@ json_t *store_outcomes_get(Store *s)
         return o;
 }
 
+json_t *store_outcomes_get(Store *s)
+{
+        return hash_ints(s, "rule_outcomes");
+}
+
 json_t *store_stats_get(Store *s)
 {
-        _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command(s->redis, "HGETALL %s:stats", s->prefix);
-        if (!r || r->type != REDIS_REPLY_ARRAY)
-                return NULL;
-        json_t *o = json_object();
-        for (size_t j = 0; j + 1 < r->elements; j += 2)
-                json_object_set_new(o, r->element[j]->str,
-                                    json_integer(strtoll(r->element[j + 1]->str, NULL, 10)));
-        return o;
+        return hash_ints(s, "stats");
 }
 
 json_t *store_pending_list(Store *s)

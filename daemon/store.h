@@ -6,7 +6,7 @@
  *   <p>:{H}:outbox    HASH  output event id -> "<ms> <CloudEvent JSON>"
  *   <p>:{H}:ledger    LIST  benefits (REQ-13), JSON, oldest first, the latest
  *                           HOUSEHOLD_LEDGER_MAX kept (yearly totals are in the document)
- *   <p>:{H}:timeline  LIST  recent events, newest first, 50 kept
+ *   <p>:{H}:timeline  LIST  recent events, newest first, STORE_TIMELINE_MAX kept
  * and outside any household:
  *   <p>:pending:{N}   SET   households with outbox entries (16 shards)
  *   <p>:pos:{group}   HASH  <topic>/<partition> -> next offset to read

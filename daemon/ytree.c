@@ -3,11 +3,9 @@
 #include "ytree.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
+#include "fsutil.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yaml_parser_t *, yaml_parser_delete);
 
@@ -258,36 +256,14 @@ int ytree_parse(const char *buf, size_t len, const char *file, YNode **ret, Diag
 
 int ytree_parse_file(const char *path, YNode **ret, Diag *diag)
 {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+
         *ret = NULL;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-                int r = -errno;
-                diag_add(diag, path, 0, 0, "cannot open: %s", strerror(-r));
+        int r = fsutil_read_file(path, YTREE_MAX_FILE_BYTES, &buf, &len, diag);
+        if (r < 0)
                 return r;
-        }
-        struct stat st;
-        if (fstat(fd, &st) < 0 || st.st_size > 4 * 1024 * 1024) {
-                close(fd);
-                diag_add(diag, path, 0, 0, "cannot read: too large or not a file");
-                return -EFBIG;
-        }
-        _cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
-        if (!buf) {
-                close(fd);
-                return -ENOMEM;
-        }
-        size_t off = 0;
-        while (off < (size_t)st.st_size) {
-                ssize_t k = read(fd, buf + off, (size_t)st.st_size - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                off += (size_t)k;
-        }
-        close(fd);
-        buf[off] = 0;
-        return ytree_parse(buf, off, path, ret, diag);
+        return ytree_parse(buf, len, path, ret, diag);
 }
 
 YNode *ynode_get(const YNode *map, const char *key)

@@ -24,6 +24,7 @@ struct YNode {
 #define YTREE_MAX_DEPTH 64
 #define YTREE_MAX_NODES 100000
 #define YTREE_MAX_SCALAR (64 * 1024)
+#define YTREE_MAX_FILE_BYTES (4 * 1024 * 1024) /* ytree_parse_file() */
 
 /* Parses one YAML document from buf (borrowed). file names the source in
  * diagnostics. On success *ret is the root (NULL for an empty document) and

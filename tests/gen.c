@@ -14,6 +14,7 @@
  * once. Bad messages are malformed and must be dead-lettered. Amounts are
  * random fen; all dates fall in one month, so everything is in the 12-month
  * window. The truth is computed here, independently of hearthd. */
+#define GENUTIL_PROG "gen"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -23,54 +24,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "genutil.h"
 
 typedef struct {
         int64_t relief, medical, fund, education, disability;
         int64_t events;
 } Truth;
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-        /* splitmix64: reproducible for a seed */
-        uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
-
-static void yuan(char *buf, size_t len, int64_t fen)
-{
-        if (fen % 100 == 0)
-                snprintf(buf, len, "%" PRId64, fen / 100);
-        else
-                snprintf(buf, len, "%" PRId64 ".%02" PRId64, fen / 100, fen % 100);
-}
-
-static long parse_long(const char *s, const char *what)
-{
-        char *end;
-        errno = 0;
-        long v = strtol(s, &end, 10);
-        if (errno || *end || v < 0) {
-                fprintf(stderr, "gen: bad %s '%s'\n", what, s);
-                exit(2);
-        }
-        return v;
-}
-
-static FILE *open_out(const char *dir, const char *name)
-{
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        FILE *f = fopen(path, "we");
-        if (!f) {
-                fprintf(stderr, "gen: %s: %s\n", path, strerror(errno));
-                exit(1);
-        }
-        return f;
-}
 
 static const char *topics[] = {"civil-affairs.events", "medical-insurance.events",
                                "household.reports", "disaster.events"};
@@ -83,28 +42,9 @@ int main(int argc, char **argv)
         rng_state = 42;
         while ((c = getopt(argc, argv, "H:n:s:d:b:p:o:")) >= 0) {
                 switch (c) {
-                case 'H':
-                        households = parse_long(optarg, "households");
-                        break;
-                case 'n':
-                        events = parse_long(optarg, "events");
-                        break;
-                case 's':
-                        rng_state = (uint64_t)parse_long(optarg, "seed");
-                        break;
-                case 'd':
-                        dup = parse_long(optarg, "duplicates");
-                        break;
-                case 'b':
-                        bad = parse_long(optarg, "bad");
-                        break;
-                case 'p':
-                        prefix = optarg;
-                        break;
-                case 'o':
-                        dir = optarg;
-                        break;
                 default:
+                        if (common_opt(c, optarg, &households, &events, &dup, &bad, &prefix, &dir))
+                                break;
                         fprintf(stderr, "usage: gen -H N -n N [-s SEED] [-d PERMILLE] [-b "
                                         "PERMILLE] [-p PREFIX] -o DIR\n");
                         return 2;
@@ -124,7 +64,7 @@ int main(int argc, char **argv)
         if (!t || !sent || !sent_topic)
                 return 1;
 
-        FILE *reg = open_out(dir, "registrations.txt");
+        FILE *reg = open_out_at(dir, "registrations.txt");
         for (long h = 0; h < households; h++) {
                 fprintf(reg,
                         "%s%06ld\t{\"specversion\":\"1.0\",\"id\":\"reg-%ld\",\"source\":\"gen/"
@@ -146,7 +86,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 4; i++) {
                 char name[64];
                 snprintf(name, sizeof(name), "%s.txt", topics[i]);
-                out[i] = open_out(dir, name);
+                out[i] = open_out_at(dir, name);
         }
         for (long e = 0; e < events; e++) {
                 long h = (long)(rnd() % (uint64_t)households);
@@ -232,7 +172,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 4; i++)
                 fclose(out[i]);
 
-        FILE *tf = open_out(dir, "truth.tsv");
+        FILE *tf = open_out_at(dir, "truth.tsv");
         Truth sum = {0};
         for (long h = 0; h < households; h++) {
                 fprintf(tf,
@@ -245,7 +185,7 @@ int main(int argc, char **argv)
                 sum.events += t[h].events;
         }
         fclose(tf);
-        FILE *sf = open_out(dir, "summary.txt");
+        FILE *sf = open_out_at(dir, "summary.txt");
         fprintf(sf, "events %ld\nunique %" PRId64 "\nduplicates %ld\nbad %ld\n", events,
                 sum.events - households, n_dup, n_bad);
         fclose(sf);

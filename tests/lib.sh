@@ -12,19 +12,13 @@ NOTIFYLISTEN=${NOTIFYLISTEN:-$ROOT/build/notifylisten}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=87}
 
+source "$ROOT/tests/harness.sh"
 T=$(mktemp -d /tmp/hearth-test.XXXXXX)
-_PIDS=()
 _TESTNO=0
 _FAILED=0
 
 _cleanup() {
-        local p
-        for p in "${_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-        for p in "${_PIDS[@]}"; do
-                for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-                kill -KILL "$p" 2>/dev/null
-                wait "$p" 2>/dev/null
-        done
+        reap_all 5
         exec 7>&- 2>/dev/null
         if [ "$_FAILED" != 0 ] && [ -n "${KEEP_TMP:-}" ]; then
                 echo "# kept $T"
@@ -45,27 +39,6 @@ has() { grep -qE -- "$2" <<<"$1"; }
 # dump FILE: shows a file's tail as TAP comments (for failures).
 dump() { [ -f "$1" ] && tail -n "${2:-30}" "$1" | sed 's/^/#   /'; }
 
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
-wait_for() {
-        local secs=$1; shift
-        local end=$((SECONDS + secs))
-        until "$@"; do
-                [ $SECONDS -ge $end ] && return 1
-                sleep 0.1
-        done
-}
-
-free_port() {
-        local p
-        for _ in $(seq 100); do
-                # below the kernel's ephemeral range (32768-60999), where the
-                # local ports of outgoing connections would collide
-                p=$((10000 + RANDOM % 22000))
-                if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-        done
-        return 1
-}
-
 # start_redis: REDIS_PORT, REDIS_URL, rcli (redis-cli against it).
 # REDIS_CONF names a redis.conf read first (requirepass, ACL users: so that
 # no password is on redis-server's command line); rcli authenticates with
@@ -74,13 +47,8 @@ start_redis() {
         local fixed=${REDIS_PORT:-} try
         for try in 1 2 3; do
                 REDIS_PORT=${fixed:-$(free_port)}
-                mkdir -p "$T/redis"
                 : >"$T/redis.log"
-                redis-server ${REDIS_CONF:+"$REDIS_CONF"} --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" --save "" \
-                        --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
-                        --daemonize no --logfile "$T/redis.log" &
-                REDIS_PID=$!
-                _PIDS+=("$REDIS_PID")
+                redis_spawn "$T" --port "$REDIS_PORT" --bind 127.0.0.1
                 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
                 wait_for 10 bash -c "[ \"\$(redis-cli -p $REDIS_PORT PING 2>/dev/null)\" = PONG ] || ! kill -0 $REDIS_PID 2>/dev/null"
                 rcli_ping && return 0
@@ -112,12 +80,15 @@ start_broker() {
 broker_cmd() { echo "$*" >&7; }
 
 # write_config [EXTRA_YAML]: $T/hearth.yaml against this test's broker and
-# redis, with the repository's rules and schemas.
+# redis, with the repository's rules and schemas. Also set from the
+# environment (the fault rows' fconfig does): GROUP (hearth-test),
+# RULES_DIR, LOG_LEVEL (debug), SESSION_MS (6000), HEARTBEAT_MS (500), and
+# lines added to kafka.properties (KAFKA_EXTRA) and redis (REDIS_EXTRA).
 write_config() {
         cat >"$T/hearth.yaml" <<YAML
 kafka:
   brokers: "$BOOTSTRAP"
-  group: "hearth-test"
+  group: "${GROUP:-hearth-test}"
   topics:
     inputs: [civil-affairs.events, medical-insurance.events, disaster.events, household.reports]
     alerts: hearth.alerts
@@ -125,18 +96,20 @@ kafka:
   properties:
     fetch.wait.max.ms: "10"
     topic.metadata.refresh.interval.ms: "1000"
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "500"
+    session.timeout.ms: "${SESSION_MS:-6000}"
+    heartbeat.interval.ms: "${HEARTBEAT_MS:-500}"
+${KAFKA_EXTRA:-}
 redis:
   url: "$REDIS_URL"
+${REDIS_EXTRA:-}
 rules:
-  dir: $ROOT/rules
+  dir: ${RULES_DIR:-$ROOT/rules}
 schemas:
   dir: $ROOT/schemas
 metrics:
   listen: ""
 log:
-  level: debug
+  level: ${LOG_LEVEL:-debug}
   status_interval: 1s
 ${1:-}
 YAML
@@ -171,6 +144,16 @@ stop_hearthd() {
 produce() { kcat -b "$BOOTSTRAP" -P -t "$1" -K $'\t' -X topic.partitioner=murmur2_random 2>>"$T/kcat.err"; }
 # consume TOPIC: every message so far as "key<TAB>headers<TAB>value".
 consume() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -f '%k\t%h\t%s\n' 2>>"$T/kcat.err"; }
+
+# dlq_expect N: two TAP lines (N dead letters arrive within 20 s, exactly N
+# in all); $T/dlq.txt then holds them as consume prints them, for dlq_has.
+dlq_expect() {
+        check "$1 dead letters arrive" wait_for 20 bash -c "[ \$(kcat -b $BOOTSTRAP -C -t hearth.dlq -o beginning -e -q -f 'x\n' 2>/dev/null | wc -l) -ge $1 ]"
+        consume hearth.dlq >"$T/dlq.txt"
+        check "exactly $1 dead letters (one per bad message)" test "$(grep -c 'hearth.error=' "$T/dlq.txt")" = "$1"
+}
+# dlq_has PATTERN: grep -E PATTERN in the dead letters dlq_expect read.
+dlq_has() { grep -qE -- "$1" "$T/dlq.txt"; }
 
 finish() {
         [ "$_FAILED" = 0 ] || { diag "hearthd log:"; dump "$T/hearthd.log" 40; }

@@ -39,6 +39,24 @@ long bench_household_index(const char *key, size_t len)
         return v;
 }
 
+bool bench_range_opt(int c, const char *arg, const char **brokers, const char **rfile)
+{
+        if (c == 'b')
+                *brokers = arg;
+        else if (c == 'R')
+                *rfile = arg;
+        return c == 'b' || c == 'R';
+}
+
+int bench_ranges_load(const char *brokers, const char *rfile, const char *usage, Range **ranges)
+{
+        if (!brokers || !rfile) {
+                fputs(usage, stderr);
+                return -2;
+        }
+        return bench_ranges_read(rfile, ranges);
+}
+
 int bench_ranges_read(const char *file, Range **ranges)
 {
         FILE *f = fopen(file, "re");

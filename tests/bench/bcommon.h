@@ -38,6 +38,12 @@ long bench_household_index(const char *key, size_t len);
 
 /* Reads FILE into *ranges (malloc'd); returns the count or -1. */
 int bench_ranges_read(const char *file, Range **ranges);
+/* For the programs that read ranges: -b BROKERS and -R RANGES into *brokers
+ * and *rfile; false for another option. */
+bool bench_range_opt(int c, const char *arg, const char **brokers, const char **rfile);
+/* After the options: the ranges of rfile as bench_ranges_read(); -2 after
+ * printing usage when brokers or rfile is missing. */
+int bench_ranges_load(const char *brokers, const char *rfile, const char *usage, Range **ranges);
 
 typedef struct {
         uint64_t msgs, bytes;

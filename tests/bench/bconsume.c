@@ -14,31 +14,22 @@
 
 #include "bcommon.h"
 
+#define USAGE "usage: bconsume -b BROKERS -R RANGES\n"
+
 int main(int argc, char **argv)
 {
         const char *brokers = NULL, *rfile = NULL;
         int c;
         while ((c = getopt(argc, argv, "b:R:")) >= 0) {
-                switch (c) {
-                case 'b':
-                        brokers = optarg;
-                        break;
-                case 'R':
-                        rfile = optarg;
-                        break;
-                default:
-                        fprintf(stderr, "usage: bconsume -b BROKERS -R RANGES\n");
+                if (!bench_range_opt(c, optarg, &brokers, &rfile)) {
+                        fputs(USAGE, stderr);
                         return 2;
                 }
         }
-        if (!brokers || !rfile) {
-                fprintf(stderr, "usage: bconsume -b BROKERS -R RANGES\n");
-                return 2;
-        }
         Range *ranges = NULL;
-        int n = bench_ranges_read(rfile, &ranges);
+        int n = bench_ranges_load(brokers, rfile, USAGE, &ranges);
         if (n < 0)
-                return 1;
+                return n == -2 ? 2 : 1;
         ReadStats st;
         if (bench_read_ranges(brokers, ranges, n, NULL, NULL, NULL, &st) < 0) {
                 free(ranges);

@@ -18,6 +18,8 @@
 
 #include "bcommon.h"
 
+#define USAGE "usage: bdecode -b BROKERS -R RANGES [-m SECONDS]\n"
+
 typedef struct {
         char *data;
         size_t len, cap;
@@ -70,29 +72,17 @@ int main(int argc, char **argv)
         double min_secs = 1.0;
         int c;
         while ((c = getopt(argc, argv, "b:R:m:")) >= 0) {
-                switch (c) {
-                case 'b':
-                        brokers = optarg;
-                        break;
-                case 'R':
-                        rfile = optarg;
-                        break;
-                case 'm':
+                if (c == 'm')
                         min_secs = (double)bench_parse(optarg, "seconds");
-                        break;
-                default:
-                        fprintf(stderr, "usage: bdecode -b BROKERS -R RANGES [-m SECONDS]\n");
+                else if (!bench_range_opt(c, optarg, &brokers, &rfile)) {
+                        fputs(USAGE, stderr);
                         return 2;
                 }
         }
-        if (!brokers || !rfile) {
-                fprintf(stderr, "usage: bdecode -b BROKERS -R RANGES [-m SECONDS]\n");
-                return 2;
-        }
         Range *ranges = NULL;
-        int n = bench_ranges_read(rfile, &ranges);
+        int n = bench_ranges_load(brokers, rfile, USAGE, &ranges);
         if (n < 0)
-                return 1;
+                return n == -2 ? 2 : 1;
         Arena a = {0};
         ReadStats st;
         if (bench_read_ranges(brokers, ranges, n, NULL, keep, &a, &st) < 0 || a.failed) {

@@ -7,7 +7,7 @@ redis.call('HLEN', outbox)
 redis.call('LLEN', ledger)
 redis.call('LLEN', timeline)
 if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end
-local i = 8
+local i = 9
 local n_off = tonumber(ARGV[i]); i = i + 1
 local off_at = i
 for k = 1, n_off do
@@ -39,6 +39,6 @@ for k = 1, n_led do redis.call('RPUSH', ledger, ARGV[i]); i = i + 1 end
 if n_led > 0 then redis.call('LTRIM', ledger, -tonumber(ARGV[6]), -1) end
 local n_tl = tonumber(ARGV[i]); i = i + 1
 for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end
-if n_tl > 0 then redis.call('LTRIM', timeline, 0, 49) end
+if n_tl > 0 then redis.call('LTRIM', timeline, 0, tonumber(ARGV[8]) - 1) end
 if ARGV[7] == '1' then redis.call('DEL', ledger, timeline) end
 return {'OK', tostring(v + 1)}

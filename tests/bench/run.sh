@@ -72,17 +72,11 @@ for c in redis-server redis-cli redis-benchmark kcat; do
         command -v "$c" >/dev/null || { echo "bench: $c is missing (make deps)" >&2; exit 1; }
 done
 mkdir -p "$OUT"
+source "$ROOT/tests/harness.sh"
 T=$(mktemp -d /tmp/hearth-bench.XXXXXX)
-_PIDS=()
 _OK=0
 cleanup() {
-        local p
-        for p in "${_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-        for p in "${_PIDS[@]}"; do
-                for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-                kill -KILL "$p" 2>/dev/null
-                wait "$p" 2>/dev/null
-        done
+        reap_all 10
         if [ "$_OK" = 1 ] && [ -z "${KEEP_TMP:-}" ]; then
                 rm -rf "$T"
         else
@@ -101,17 +95,6 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # fmt N: N rounded, with thousands separators (1,000,000).
 fmt() { printf '%.0f' "$1" 2>/dev/null | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
 calc() { awk "BEGIN { printf \"%.${2:-0}f\", $1 }"; }
-
-free_port() {
-        local p
-        for _ in $(seq 100); do
-                # below the kernel's ephemeral range (32768-60999), where the
-                # local ports of outgoing connections would collide
-                p=$((10000 + RANDOM % 22000))
-                if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-        done
-        return 1
-}
 
 # --- partitions --------------------------------------------------------------
 # From the plan of the main run's events (bgen plan: bytes per topic); the
@@ -164,36 +147,12 @@ start_broker() {
         done
         grep -q '^error' "$d/broker.out" && die "broker: $(grep '^error' "$d/broker.out")"
 }
-# forget PID: the process has ended; the cleanup must not signal its number.
-forget() {
-        local p keep=()
-        for p in "${_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-        _PIDS=("${keep[@]}")
-}
-# stop_pid PID: SIGTERM, up to 15 s, then SIGKILL; forgets the PID.
-stop_pid() {
-        kill -TERM "$1" 2>/dev/null
-        for _ in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$1" 2>/dev/null
-        wait "$1" 2>/dev/null
-        forget "$1"
-}
-
-# start_redis DIR: REDIS_PORT, REDIS_PID (as tests/lib.sh: AOF everysec, noeviction).
+# start_redis DIR: REDIS_PORT, REDIS_PID (tests/harness.sh's settings).
 start_redis() {
-        local d=$1
-        mkdir -p "$d/redis"
         REDIS_PORT=$(free_port) || die "no free port"
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$d/redis" --save "" \
-                --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
-                --daemonize no --logfile "$d/redis.log" &
-        REDIS_PID=$!
-        _PIDS+=("$REDIS_PID")
-        for _ in $(seq 100); do
-                [ "$(redis-cli -p "$REDIS_PORT" PING 2>/dev/null)" = PONG ] && return 0
-                sleep 0.1
-        done
-        die "redis-server did not start"
+        redis_spawn "$1" --port "$REDIS_PORT" --bind 127.0.0.1
+        wait_for 10 bash -c "[ \"\$(redis-cli -p $REDIS_PORT PING 2>/dev/null)\" = PONG ]" ||
+                die "redis-server did not start"
 }
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 used_memory() { rcli INFO memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
@@ -359,10 +318,12 @@ RB_PORT=$REDIS_PORT RB_PID=$REDIS_PID
 REDIS_PORT=$MAIN_REDIS_PORT REDIS_PID=$MAIN_REDIS_PID
 RB_SHA=$(redis-cli -p "$RB_PORT" SCRIPT LOAD "$(cat "$T/commit.lua")")
 RB_N=$((EVENTS < 200000 ? EVENTS : 200000))
+# ARGV as daemon/store.c's append_commit passes them (commit_lua's comment).
+TIMELINE_MAX=$(awk '$2 == "STORE_TIMELINE_MAX" { print $3 }' daemon/store.h)
 K='hearth:{H__rand_int__}'
 redis-benchmark -p "$RB_PORT" -P 32 -n "$RB_N" -r 1000000000 --csv \
         EVALSHA "$RB_SHA" 5 "$K:h" "$K:seen" "$K:outbox" "$K:ledger" "$K:timeline" \
-        0 "$DOC" "$(date +%s%3N)" 7776000000 10000 1000 0 1 "o:medical-insurance.events/7" __rand_int__ \
+        0 "$DOC" "$(date +%s%3N)" 7776000000 10000 1000 0 "$TIMELINE_MAX" 1 "o:medical-insurance.events/7" __rand_int__ \
         1 "seen__rand_int__" 0 0 1 "$TL" >"$T/rb.out" 2>"$T/rb.err" || die "redis-benchmark"
 # CSV: the test name (the command, quotes and commas included), then 7 numbers.
 L_REDIS=$(tail -n1 "$T/rb.out" | awk -F, '{ v = $(NF - 6); gsub(/"/, "", v); printf "%.0f", v }')

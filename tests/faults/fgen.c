@@ -29,6 +29,7 @@
  *    nesting, huge arrays and strings, duplicate keys, bad envelope, schema
  *    violations, null key, null value); null keys/values go to DIR/null.txt
  *    (produced with kcat -Z). */
+#define GENUTIL_PROG "fgen"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -38,49 +39,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-        uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
-
-static void yuan(char *buf, size_t len, int64_t fen)
-{
-        if (fen % 100 == 0)
-                snprintf(buf, len, "%" PRId64, fen / 100);
-        else
-                snprintf(buf, len, "%" PRId64 ".%02" PRId64, fen / 100, fen % 100);
-}
-
-static long parse_long(const char *s, const char *what)
-{
-        char *end;
-        errno = 0;
-        long v = strtol(s, &end, 10);
-        if (errno || *end || v < 0) {
-                fprintf(stderr, "fgen: bad %s '%s'\n", what, s);
-                exit(2);
-        }
-        return v;
-}
+#include "../genutil.h"
 
 static const char *dir;
 
 static FILE *open_out(const char *name)
 {
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        FILE *f = fopen(path, "we");
-        if (!f) {
-                fprintf(stderr, "fgen: %s: %s\n", path, strerror(errno));
-                exit(1);
-        }
-        return f;
+        return open_out_at(dir, name);
 }
 
 enum { T_CIVIL, T_MEDICAL, T_REPORTS, T_DISASTER, N_TOPICS };
@@ -245,29 +210,8 @@ int main(int argc, char **argv)
         rng_state = 42;
         while ((c = getopt(argc, argv, "H:n:s:d:b:T:p:o:EM")) >= 0) {
                 switch (c) {
-                case 'H':
-                        households = parse_long(optarg, "households");
-                        break;
-                case 'n':
-                        events = parse_long(optarg, "events");
-                        break;
-                case 's':
-                        rng_state = (uint64_t)parse_long(optarg, "seed");
-                        break;
-                case 'd':
-                        dup = parse_long(optarg, "duplicates");
-                        break;
-                case 'b':
-                        bad = parse_long(optarg, "bad");
-                        break;
                 case 'T':
                         threshold = parse_long(optarg, "threshold");
-                        break;
-                case 'p':
-                        prefix = optarg;
-                        break;
-                case 'o':
-                        dir = optarg;
                         break;
                 case 'E':
                         edge = true;
@@ -276,6 +220,8 @@ int main(int argc, char **argv)
                         f25 = true;
                         break;
                 default:
+                        if (common_opt(c, optarg, &households, &events, &dup, &bad, &prefix, &dir))
+                                break;
                         fprintf(stderr, "usage: fgen -H N -n N [-s SEED] [-d PERMILLE] [-b PERMILLE] "
                                         "[-T YUAN] [-p PREFIX] [-E] [-M] -o DIR\n");
                         return 2;

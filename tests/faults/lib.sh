@@ -28,14 +28,8 @@ REDIS_SOCK=$T/redis.sock
 REDIS_URL="unix://$REDIS_SOCK"
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 fredis_start() {
-        mkdir -p "$T/redis"
-        redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
-                --dir "$T/redis" --save "" \
-                --appendonly yes --appendfsync everysec --maxmemory-policy noeviction \
-                --enable-debug-command local --aof-load-truncated yes \
-                --daemonize no --logfile "$T/redis.log" &
-        REDIS_PID=$!
-        _PIDS+=("$REDIS_PID")
+        redis_spawn "$T" --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 \
+                --enable-debug-command local --aof-load-truncated yes
         wait_for 20 rcli_ping || { rfail "redis-server did not start"; dump "$T/redis.log"; return 1; }
 }
 fredis_kill9() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
@@ -46,36 +40,9 @@ fredis_kill9() { kill -KILL "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/n
 fconfig() {
         GROUP="faults-$ROW"
         RULES_DIR=${RULES_DIR:-$FAULTS_DIR/rules}
-        cat >"$T/hearth.yaml" <<YAML
-kafka:
-  brokers: "$BOOTSTRAP"
-  group: "$GROUP"
-  topics:
-    inputs: [civil-affairs.events, medical-insurance.events, disaster.events, household.reports]
-    alerts: hearth.alerts
-    dead_letter: hearth.dlq
-  properties:
-    fetch.wait.max.ms: "10"
-    topic.metadata.refresh.interval.ms: "1000"
-    session.timeout.ms: "${SESSION_MS:-6000}"
-    heartbeat.interval.ms: "${HEARTBEAT_MS:-500}"
-${KAFKA_EXTRA:-}
-redis:
-  url: "$REDIS_URL"
-${REDIS_EXTRA:-}
-rules:
-  dir: $RULES_DIR
-schemas:
-  dir: $ROOT/schemas
-metrics:
-  listen: ""
-log:
-  level: ${LOG_LEVEL:-info}
-  status_interval: 1s
-pipeline:
+        LOG_LEVEL=${LOG_LEVEL:-info} write_config "pipeline:
   batch_max: ${BATCH_MAX:-200}
-${1:-}
-YAML
+${1:-}"
 }
 
 # --- hearthd instances ---------------------------------------------------

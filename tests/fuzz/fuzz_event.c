@@ -74,17 +74,11 @@ static void collect_money(const json_t *doc, const json_t *s, MoneyPath *path, i
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        char dir[4096], err[512];
         (void)argc;
         (void)argv;
+        char dir[4096];
+        schemas = fuzz_load_schemas("fuzz_event");
         fuzz_path("schemas", dir, sizeof(dir));
-        if (schema_set_load_dir(dir, &schemas, err, sizeof(err)) < 0) {
-                fprintf(stderr,
-                        "fuzz_event: %s (run from the repository root or set "
-                        "HEARTH_ROOT)\n",
-                        err);
-                abort();
-        }
         decoder = event_decoder_new(schemas, MAX_BYTES);
         if (!decoder)
                 abort();

@@ -41,16 +41,9 @@ static EventDecoder *decoder;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        char dir[4096], err[512];
         (void)argc;
         (void)argv;
-        fuzz_path("schemas", dir, sizeof(dir));
-        if (schema_set_load_dir(dir, &schemas, err, sizeof(err)) < 0) {
-                fprintf(stderr,
-                        "fuzz_headers: %s (run from the repository root or set HEARTH_ROOT)\n",
-                        err);
-                abort();
-        }
+        schemas = fuzz_load_schemas("fuzz_headers");
         decoder = event_decoder_new(schemas, MAX_BYTES);
         if (!decoder)
                 abort();

@@ -31,17 +31,9 @@ static size_t n_shipped;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        char dir[4096], err[512];
         (void)argc;
         (void)argv;
-        fuzz_path("schemas", dir, sizeof(dir));
-        if (schema_set_load_dir(dir, &shipped, err, sizeof(err)) < 0) {
-                fprintf(stderr,
-                        "fuzz_schema: %s (run from the repository root or set "
-                        "HEARTH_ROOT)\n",
-                        err);
-                abort();
-        }
+        shipped = fuzz_load_schemas("fuzz_schema");
         static const char *const names[] = {
             "cloudevent",
             "household.registered",

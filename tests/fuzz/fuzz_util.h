@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "schema.h"
 
 /* An oracle violation: say which, then trap so that libFuzzer keeps the input
  * as a crash (and the corpus replay of make test fails on it). */
@@ -30,6 +31,21 @@ static inline void fuzz_path(const char *rel, char *buf, size_t len)
 {
         const char *root = getenv("HEARTH_ROOT");
         snprintf(buf, len, "%s/%s", root && *root ? root : ".", rel);
+}
+
+/* The shipped schemas (schemas/ as fuzz_path finds it); aborts with a
+ * message starting with prog when they cannot be loaded. */
+static inline SchemaSet *fuzz_load_schemas(const char *prog)
+{
+        char dir[4096], err[512];
+        SchemaSet *set = NULL;
+        fuzz_path("schemas", dir, sizeof(dir));
+        if (schema_set_load_dir(dir, &set, err, sizeof(err)) < 0) {
+                fprintf(stderr, "%s: %s (run from the repository root or set HEARTH_ROOT)\n", prog,
+                        err);
+                abort();
+        }
+        return set;
 }
 
 /* A copy of data with a NUL after it (data need not be terminated). */
@@ -295,6 +311,27 @@ static void fj_pop(Fj *j, bool was)
         j->path_exact = was;
 }
 
+/* A member's value (or an array's item) under path component k, then ','
+ * (0: another follows) or close (1: the container ends); -1 if malformed. */
+static int fj_item(Fj *j, FjComp *k, bool fits, char close)
+{
+        bool was = fj_push(j, k, fits);
+        bool v = fj_value(j);
+        fj_pop(j, was);
+        if (!v)
+                return -1;
+        fj_ws(j);
+        if (j->i < j->n && j->s[j->i] == ',') {
+                j->i++;
+                return 0;
+        }
+        if (j->i < j->n && j->s[j->i] == close) {
+                j->i++;
+                return 1;
+        }
+        return -1;
+}
+
 static bool fj_value(Fj *j)
 {
         if (j->i >= j->n || ++j->depth > 10000)
@@ -320,20 +357,10 @@ static bool fj_value(Fj *j)
                                 goto out;
                         j->i++;
                         fj_ws(j);
-                        bool was = fj_push(j, &k, fits);
-                        bool v = fj_value(j);
-                        fj_pop(j, was);
-                        if (!v)
-                                goto out;
-                        fj_ws(j);
-                        if (j->i < j->n && j->s[j->i] == ',') {
-                                j->i++;
+                        int r = fj_item(j, &k, fits, '}');
+                        if (r == 0)
                                 continue;
-                        }
-                        if (j->i < j->n && j->s[j->i] == '}') {
-                                j->i++;
-                                ok = true;
-                        }
+                        ok = r > 0;
                         goto out;
                 }
         } else if (c == '[') {
@@ -347,20 +374,10 @@ static bool fj_value(Fj *j)
                 for (size_t idx = 0;; idx++) {
                         FjComp k = {.is_index = true, .index = idx};
                         fj_ws(j);
-                        bool was = fj_push(j, &k, true);
-                        bool v = fj_value(j);
-                        fj_pop(j, was);
-                        if (!v)
-                                goto out;
-                        fj_ws(j);
-                        if (j->i < j->n && j->s[j->i] == ',') {
-                                j->i++;
+                        int r = fj_item(j, &k, true, ']');
+                        if (r == 0)
                                 continue;
-                        }
-                        if (j->i < j->n && j->s[j->i] == ']') {
-                                j->i++;
-                                ok = true;
-                        }
+                        ok = r > 0;
                         goto out;
                 }
         } else if (c == '"')
@@ -391,16 +408,16 @@ static inline bool fj_parse(Fj *j, const uint8_t *s, size_t n)
 
 /* ---- exact decimals ------------------------------------------------------- */
 
-/* True when the JSON number literal text[0..len) is exactly fen / 100. */
-static inline bool decimal_is_fen(const char *text, size_t len, int64_t fen)
+/* Splits the number literal text (len bytes) as
+ * value = (*neg ? -1 : 1) x digits x 10^*exp: its significant digits, leading
+ * zeros dropped, go to digits (at least len bytes), *ndp of them. */
+static inline void decimal_split(const char *text, size_t len, char *digits, size_t *ndp,
+                                 long *expp, bool *negp)
 {
-        char *digits = malloc(len + 1); /* significant digits, leading zeros dropped */
         size_t nd = 0, i = 0;
         long exp = 0;
-        bool neg = false, eq = false;
+        bool neg = false;
 
-        if (!digits)
-                abort();
         if (i < len && text[i] == '-')
                 neg = true, i++;
         for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
@@ -423,6 +440,22 @@ static inline bool decimal_is_fen(const char *text, size_t len, int64_t fen)
                                 e = e * 10 + (text[i] - '0');
                 exp += eneg ? -e : e;
         }
+        *ndp = nd;
+        *expp = exp;
+        *negp = neg;
+}
+
+/* True when the JSON number literal text[0..len) is exactly fen / 100. */
+static inline bool decimal_is_fen(const char *text, size_t len, int64_t fen)
+{
+        char *digits = malloc(len + 1); /* significant digits, leading zeros dropped */
+        size_t nd = 0;
+        long exp = 0;
+        bool neg = false, eq = false;
+
+        if (!digits)
+                abort();
+        decimal_split(text, len, digits, &nd, &exp, &neg);
         /* value = digits x 10^exp, so fen = digits x 10^(exp + 2). */
         long k = exp + 2;
         while (nd > 0 && digits[nd - 1] == '0')
@@ -448,34 +481,13 @@ static inline bool decimal_is_fen(const char *text, size_t len, int64_t fen)
 static inline bool decimal_names_fen(const char *text, size_t len, int64_t fen)
 {
         char *d = malloc(len + 2);
-        size_t nd = 0, i = 0;
+        size_t nd = 0;
         long exp = 0;
         bool neg = false, ok = false;
 
         if (!d)
                 abort();
-        if (i < len && text[i] == '-')
-                neg = true, i++;
-        for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
-                if (text[i] != '0' || nd > 0)
-                        d[nd++] = text[i];
-        if (i < len && text[i] == '.')
-                for (i++; i < len && text[i] >= '0' && text[i] <= '9'; i++) {
-                        exp--;
-                        if (text[i] != '0' || nd > 0)
-                                d[nd++] = text[i];
-                }
-        if (i < len && (text[i] == 'e' || text[i] == 'E')) {
-                bool eneg = false;
-                long e = 0;
-                i++;
-                if (i < len && (text[i] == '+' || text[i] == '-'))
-                        eneg = text[i++] == '-';
-                for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
-                        if (e < 1000000)
-                                e = e * 10 + (text[i] - '0');
-                exp += eneg ? -e : e;
-        }
+        decimal_split(text, len, d, &nd, &exp, &neg);
         while (nd > 0 && d[nd - 1] == '0')
                 nd--, exp++;
         if (nd == 0) {

@@ -11,7 +11,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <sys/types.h>
 
 #include "event.h"
+#include "fsutil.h"
 #include "macro.h"
 
 #define MAX_BYTES 65536
@@ -236,15 +236,10 @@ static void test_invalid_fixtures(void **state)
         }
 
         /* Every fixture in the folder is in the table above. */
-        DIR *d = opendir(dir);
-        assert_non_null(d);
-        size_t n = 0;
-        for (struct dirent *e; (e = readdir(d));) {
-                size_t l = strlen(e->d_name);
-                if (l > 5 && streq(e->d_name + l - 5, ".json"))
-                        n++;
-        }
-        closedir(d);
+        char **names;
+        size_t n;
+        assert_int_equal(fsutil_list(dir, ".json", 1000, &names, &n), 0);
+        fsutil_names_free(names, n);
         assert_int_equal(n, ELEMENTSOF(invalid));
 }
 

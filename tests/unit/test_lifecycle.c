@@ -15,8 +15,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +22,7 @@
 #include <string.h>
 
 #include "household.h"
+#include "fsutil.h"
 #include "lifecycle.h"
 #include "macro.h"
 
@@ -1269,23 +1268,18 @@ static void test_render(void **state)
         assert_null(lifecycle_render(untyped, "H1"));
 
         /* Every output schema's $id is where dataschema points. */
-        char dir[512];
-        size_t n = 0;
+        char dir[512], **names;
+        size_t n;
         snprintf(dir, sizeof(dir), "%s/out", getenv("HEARTH_SCHEMAS") ?: "schemas");
-        DIR *d = opendir(dir);
-        assert_non_null(d);
-        for (struct dirent *e; (e = readdir(d));) {
-                size_t l = strlen(e->d_name);
-                if (l <= 5 || !streq(e->d_name + l - 5, ".json"))
-                        continue;
+        assert_int_equal(fsutil_list(dir, ".json", 1000, &names, &n), 0);
+        for (size_t i = 0; i < n; i++) {
                 char type[256], id[512], want[600];
-                snprintf(type, sizeof(type), "%.*s", (int)(l - 5), e->d_name);
+                snprintf(type, sizeof(type), "%.*s", (int)(strlen(names[i]) - 5), names[i]);
                 out_schema_id(type, id, sizeof(id));
                 snprintf(want, sizeof(want), "%s%s.json", LIFECYCLE_DATASCHEMA_PREFIX, type);
                 assert_string_equal(id, want);
-                n++;
         }
-        closedir(d);
+        fsutil_names_free(names, n);
         assert_true(n >= ELEMENTSOF(out_types));
 }
 

@@ -24,27 +24,11 @@
 #include "rules.h"
 #include "ruletest.h"
 
+#include "shipped_rules.h"
+
 #define RULES_DIR "rules"
 #define TESTS_DIR "rules/tests"
 #define SCHEMAS_DIR "schemas"
-
-static const char *const shipped[] = {
-    "income_below_line",
-    "income_cut_by_disaster",
-    "income_near_line",
-    "rigid_expenditure_illness",
-    "rigid_expenditure_disability",
-    "rigid_expenditure_education",
-    "major_disease_claim",
-    "disaster_severe",
-    "disaster_damage",
-    "accident_labor",
-    "open_need",
-    "urgent_need",
-    "visit_guarantee_risk",
-    "special_members",
-    "gradual_exit",
-};
 
 static bool diag_has(const Diag *d, const char *needle)
 {
@@ -430,18 +414,6 @@ static void test_bounds(void **state)
 }
 
 /* --- facts --------------------------------------------------------------- */
-
-static const char base_doc[] =
-    "{\"registered\": true, \"removed\": false,"
-    " \"profile\": {\"town\": \"温溪镇\", \"village\": \"东岸村\", \"status\": \"low_income\","
-    "  \"income_last_year\": {\"year\": 2025, \"disposable\": 3600000},"
-    "  \"members\": ["
-    "   {\"id\": \"m1\", \"labor\": \"full\", \"birth_year\": 1975, \"disability_grade\": 0,"
-    "    \"serious_illness\": false, \"incapacitated\": false, \"student\": false},"
-    "   {\"id\": \"m2\", \"labor\": \"partial\", \"disability_grade\": 0,"
-    "    \"serious_illness\": false, \"incapacitated\": false, \"student\": false},"
-    "   {\"id\": \"m3\", \"labor\": \"none\", \"disability_grade\": 0,"
-    "    \"serious_illness\": false, \"incapacitated\": false, \"student\": true}]}}";
 
 static json_t *doc_with(const char *patch)
 {

@@ -1,0 +1,498 @@
+/* Unit tests of store.c against a real redis-server started for this test
+ * (a unix socket in a temporary folder, nothing saved): the commit script's
+ * checks (version, offsets, dedup) and writes (document, offsets, outbox and
+ * its pending index, ledger, timeline bound, erasure), reads in one round
+ * trip with their per-household errors, a lost epoch, a flushed script,
+ * attempts and positions. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "store.h"
+
+static char dir[64], url[128];
+static pid_t server = -1;
+
+static int start_server(void **state)
+{
+        (void)state;
+        char sock[96], log[96];
+        snprintf(dir, sizeof(dir), "/tmp/test_store.XXXXXX");
+        if (!mkdtemp(dir))
+                return -1;
+        snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
+        snprintf(log, sizeof(log), "%s/redis.log", dir);
+        snprintf(url, sizeof(url), "unix://%s", sock);
+        server = fork();
+        if (server < 0)
+                return -1;
+        if (server == 0) {
+                execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir",
+                       dir, "--save", "", "--appendonly", "no", "--logfile", log, (char *)NULL);
+                _exit(127);
+        }
+        /* Up to 10 s for the socket to answer PING. */
+        char err[256];
+        Redis *r = redis_new(url, NULL, 1000, 5000, err, sizeof(err));
+        for (int i = 0; r && i < 200 && redis_connect(r) < 0; i++)
+                usleep(50 * 1000);
+        bool up = r && redis_connected(r);
+        redis_free(r);
+        if (!up)
+                fprintf(stderr, "# redis-server did not answer on %s\n", sock);
+        return up ? 0 : -1;
+}
+
+static int stop_server(void **state)
+{
+        (void)state;
+        if (server > 0) {
+                kill(server, SIGTERM);
+                waitpid(server, NULL, 0);
+        }
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+typedef struct {
+        Redis *redis;
+        Store *store;
+} Fixture;
+
+/* Each test starts from an empty Redis and a prepared store. */
+static int setup(void **state)
+{
+        char err[256];
+        Fixture *f = calloc(1, sizeof(Fixture));
+        if (!f || !(f->redis = redis_new(url, NULL, 1000, 5000, err, sizeof(err))) ||
+            redis_connect(f->redis) < 0)
+                return -1;
+        redisReply *r = redis_command(f->redis, "FLUSHALL");
+        if (!r)
+                return -1;
+        freeReplyObject(r);
+        f->store = store_new(f->redis, "t", "grp", 86400000);
+        if (!f->store || store_prepare(f->store) < 0)
+                return -1;
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        Fixture *f = *state;
+        store_free(f->store);
+        redis_free(f->redis);
+        free(f);
+        return 0;
+}
+
+/* A command's reply as an integer (-1 when not one), or its string. */
+static long long rint_(Redis *r, const char *fmt, const char *arg)
+{
+        redisReply *rep = redis_command(r, fmt, arg);
+        assert_non_null(rep);
+        long long v = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+        freeReplyObject(rep);
+        return v;
+}
+
+/* One event's commit of household h: one offset, one dedup hash. */
+static StoreCommit commit_of(const char *h, int64_t version, const char *doc, const char **tp,
+                             const int64_t *off, const char **seen)
+{
+        return (StoreCommit){.household = h,
+                             .expected_version = version,
+                             .doc = doc,
+                             .off_fields = tp,
+                             .offsets = off,
+                             .n_off = 1,
+                             .seen = seen,
+                             .n_seen = 1};
+}
+
+/* Reads household h with the offset of tp and the hashes seen[0..n). */
+static int read_one(Store *s, const char *h, const char *tp, const char **seen, size_t n,
+                    StoreRead *r, int64_t *applied, bool *found)
+{
+        const char **tps = malloc(sizeof(char *));
+        assert_non_null(tps);
+        tps[0] = tp;
+        *r = (StoreRead){.household = h,
+                         .tps = tps,
+                         .n_tps = 1,
+                         .seen = seen,
+                         .n_seen = n,
+                         .applied = applied,
+                         .seen_found = found};
+        int ret = store_read(s, r, 1);
+        free(tps);
+        r->tps = NULL;
+        return ret;
+}
+
+static void test_prepare(void **state)
+{
+        Fixture *f = *state;
+        char err[256];
+        /* setup() prepared an empty Redis: a first start. */
+        assert_true(store_fresh(f->store));
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:epoch"), 1);
+        /* A second process finds the epoch: not fresh. */
+        Store *again = store_new(f->redis, "t", "grp", 86400000);
+        assert_non_null(again);
+        assert_int_equal(store_prepare(again), 0);
+        assert_false(store_fresh(again));
+        /* Positions without the epoch: Redis lost hearth's state. */
+        const char *tp[] = {"in/0"};
+        const int64_t off[] = {7};
+        assert_int_equal(store_positions_set(again, tp, off, 1), 0);
+        assert_int_equal(rint_(f->redis, "DEL %s", "t:epoch"), 1);
+        assert_int_equal(store_prepare(again), -ESTALE);
+        assert_non_null(strstr(store_errstr(again), "t:epoch is missing"));
+        store_free(again);
+        /* Not connected: an I/O error, for reads as for commits. */
+        Redis *down = redis_new(url, NULL, 1000, 1000, err, sizeof(err));
+        Store *s = store_new(down, "t", "grp", 1000);
+        StoreRead r = {.household = "H1"};
+        assert_int_equal(store_read(s, &r, 1), -EIO);
+        StoreCommit c = {.household = "H1", .doc = "{}"};
+        assert_int_equal(store_commit(s, &c, 1, 1), -EIO);
+        store_free(s);
+        redis_free(down);
+}
+
+static void test_commit_and_read(void **state)
+{
+        Fixture *f = *state;
+        const char *tp[] = {"in/3"};
+        const int64_t off[] = {41};
+        const char *seen[] = {"aaaa"};
+        const char *ids[] = {"a-1:raised:0"}, *vals[] = {"1000 {\"id\":\"a-1:raised:0\"}"};
+        const char *ledger[] = {"{\"amount\":1}", "{\"amount\":2}"};
+        const char *timeline[] = {"{\"type\":\"t1\"}"};
+        StoreCommit c = commit_of("H1", 0, "{\"registered\":true,\"n\":1}", tp, off, seen);
+        c.outbox_ids = ids;
+        c.outbox_vals = vals;
+        c.n_outbox = 1;
+        c.ledger = ledger;
+        c.n_ledger = 2;
+        c.timeline = timeline;
+        c.n_timeline = 1;
+        c.timer_due = 5000;
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, 0);
+        assert_int_equal(c.new_version, 1);
+
+        /* Read back in one round trip: version, document, offset, seen. */
+        const char *look[] = {"aaaa", "bbbb"};
+        int64_t applied[1];
+        bool found[2];
+        StoreRead r;
+        assert_int_equal(read_one(f->store, "H1", "in/3", look, 2, &r, applied, found), 0);
+        assert_int_equal(r.err, 0);
+        assert_int_equal(r.version, 1);
+        assert_int_equal(json_integer_value(json_object_get(r.doc, "n")), 1);
+        assert_int_equal(applied[0], 41);
+        assert_true(found[0]);
+        assert_false(found[1]);
+        json_decref(r.doc);
+        /* Another partition: no offset; another household: no state. */
+        assert_int_equal(read_one(f->store, "H1", "in/4", NULL, 0, &r, applied, found), 0);
+        assert_int_equal(applied[0], -1);
+        json_decref(r.doc);
+        assert_int_equal(read_one(f->store, "H2", "in/3", look, 1, &r, applied, found), 0);
+        assert_int_equal(r.version, 0);
+        assert_null(r.doc);
+        assert_false(found[0]);
+
+        /* The outbox entry, its pending index and the due-time hint. */
+        json_t *pending = store_pending_list(f->store);
+        assert_int_equal(json_array_size(pending), 1);
+        assert_string_equal(json_string_value(json_array_get(pending, 0)), "H1");
+        json_decref(pending);
+        const char *hs[] = {"H1"};
+        json_t *out = store_outbox_get_many(f->store, hs, 1);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), ids[0])),
+                            vals[0]);
+        json_decref(out);
+        json_t *due = store_timers_due(f->store, 5000, 10);
+        assert_int_equal(json_array_size(due), 1);
+        json_decref(due);
+        due = store_timers_due(f->store, 4999, 10);
+        assert_int_equal(json_array_size(due), 0);
+        json_decref(due);
+        /* Delivered: the entry goes once, and the index is pruned. */
+        assert_int_equal(store_outbox_delete(f->store, "H1", ids[0]), 1);
+        assert_int_equal(store_outbox_delete(f->store, "H1", ids[0]), 0);
+        assert_int_equal(store_pending_prune_many(f->store, hs, 1), 0);
+        pending = store_pending_list(f->store);
+        assert_int_equal(json_array_size(pending), 0);
+        json_decref(pending);
+
+        /* hearthctl's view: ledger oldest first, timeline newest first. */
+        json_t *doc, *led, *tl;
+        int64_t version;
+        assert_int_equal(store_household_dump(f->store, "H1", &doc, &version, &led, &tl), 0);
+        assert_int_equal(version, 1);
+        assert_int_equal(json_array_size(led), 2);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(led, 1), "amount")), 2);
+        assert_int_equal(json_array_size(tl), 1);
+        json_decref(doc);
+        json_decref(led);
+        json_decref(tl);
+        assert_int_equal(store_household_dump(f->store, "H9", &doc, &version, &led, &tl), -ENOENT);
+}
+
+static void test_commit_checks(void **state)
+{
+        Fixture *f = *state;
+        const char *tp[] = {"in/0"};
+        int64_t off[] = {10};
+        const char *seen[] = {"s1"};
+        StoreCommit c = commit_of("H1", 0, "{\"n\":1}", tp, off, seen);
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, 0);
+
+        /* A stale version: refused, the document unchanged. */
+        const char *seen2[] = {"s2"};
+        off[0] = 11;
+        c = commit_of("H1", 0, "{\"n\":2}", tp, off, seen2);
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, -ESTALE);
+        /* The same source+id again (a duplicate on another partition). */
+        const char *tp2[] = {"in/1"};
+        c = commit_of("H1", 1, "{\"n\":2}", tp2, off, seen);
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, -EALREADY);
+        assert_string_equal(c.errmsg, "DUP s1");
+        /* An offset applied before (a redelivery). */
+        off[0] = 10;
+        c = commit_of("H1", 1, "{\"n\":2}", tp, off, seen2);
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, -EALREADY);
+        assert_string_equal(c.errmsg, "OFFSET o:in/0");
+
+        StoreRead r;
+        int64_t applied[1];
+        assert_int_equal(read_one(f->store, "H1", "in/0", NULL, 0, &r, applied, NULL), 0);
+        assert_int_equal(r.version, 1);
+        assert_int_equal(json_integer_value(json_object_get(r.doc, "n")), 1);
+        assert_int_equal(applied[0], 10);
+        json_decref(r.doc);
+
+        /* Two households in one call: each gets its own answer. */
+        StoreCommit two[2] = {commit_of("H1", 1, "{\"n\":2}", tp2, off, seen2),
+                              commit_of("H2", 5, "{}", tp2, off, seen2)};
+        assert_int_equal(store_commit(f->store, two, 2, 1000), 0);
+        assert_int_equal(two[0].result, 0);
+        assert_int_equal(two[0].new_version, 2);
+        assert_int_equal(two[1].result, -ESTALE);
+}
+
+static void test_bounds(void **state)
+{
+        Fixture *f = *state;
+        /* 60 timeline entries and 5 seen ids: STORE_TIMELINE_MAX and the
+         * dedup bound are kept, the newest. */
+        const char *timeline[60], *seen[5] = {"d0", "d1", "d2", "d3", "d4"};
+        char tl[60][32];
+        for (int i = 0; i < 60; i++) {
+                snprintf(tl[i], sizeof(tl[i]), "{\"i\":%d}", i);
+                timeline[i] = tl[i];
+        }
+        store_set_limits(f->store, 3, 2);
+        const char *ledger[] = {"1", "2", "3"};
+        StoreCommit c = {.household = "H1",
+                         .doc = "{}",
+                         .seen = seen,
+                         .n_seen = 5,
+                         .timeline = timeline,
+                         .n_timeline = 60,
+                         .ledger = ledger,
+                         .n_ledger = 3};
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, 0);
+        assert_int_equal(rint_(f->redis, "LLEN %s", "t:{H1}:timeline"), STORE_TIMELINE_MAX);
+        assert_int_equal(rint_(f->redis, "ZCARD %s", "t:{H1}:seen"), 3);
+        assert_int_equal(rint_(f->redis, "LLEN %s", "t:{H1}:ledger"), 2);
+        json_t *doc, *led, *tls;
+        int64_t v;
+        assert_int_equal(store_household_dump(f->store, "H1", &doc, &v, &led, &tls), 0);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(tls, 0), "i")), 59);
+        assert_int_equal(json_array_size(led), 2);
+        assert_string_equal(json_string_value(json_array_get(led, 0)), "2"); /* oldest kept */
+        json_decref(doc);
+        json_decref(led);
+        json_decref(tls);
+        /* Seen ids older than the dedup window go at the next commit. */
+        const char *later[] = {"e0"};
+        c = (StoreCommit){
+            .household = "H1", .expected_version = 1, .doc = "{}", .seen = later, .n_seen = 1};
+        assert_int_equal(store_commit(f->store, &c, 1, 1000 + 86400000 + 1), 0);
+        assert_int_equal(c.result, 0);
+        assert_int_equal(rint_(f->redis, "ZCARD %s", "t:{H1}:seen"), 1);
+}
+
+static void test_erase(void **state)
+{
+        Fixture *f = *state;
+        const char *ledger[] = {"{\"amount\":1}"}, *timeline[] = {"{\"name\":\"x\"}"};
+        StoreCommit c = {.household = "H1",
+                         .doc = "{\"n\":1}",
+                         .ledger = ledger,
+                         .n_ledger = 1,
+                         .timeline = timeline,
+                         .n_timeline = 1};
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:ledger"), 1);
+        c = (StoreCommit){.household = "H1",
+                          .expected_version = 1,
+                          .doc = "{\"erased\":true}",
+                          .timeline = timeline,
+                          .n_timeline = 1,
+                          .erase = true};
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, 0);
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:ledger"), 0);
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:timeline"), 0);
+        json_t *doc, *led, *tl;
+        int64_t v;
+        assert_int_equal(store_household_dump(f->store, "H1", &doc, &v, &led, &tl), 0);
+        assert_true(json_is_true(json_object_get(doc, "erased")));
+        assert_int_equal(json_array_size(led) + json_array_size(tl), 0);
+        json_decref(doc);
+        json_decref(led);
+        json_decref(tl);
+}
+
+static void test_read_errors(void **state)
+{
+        Fixture *f = *state;
+        /* A state key of the wrong type and a document that is not JSON:
+         * errors of those households only. */
+        redisReply *rep = redis_command(f->redis, "SET t:{H1}:h text");
+        freeReplyObject(rep);
+        rep = redis_command(f->redis, "HSET t:{H2}:h v 3 doc {broken");
+        freeReplyObject(rep);
+        const char *tps[] = {"in/0"};
+        int64_t applied[3][1];
+        StoreRead r[3] = {
+            {.household = "H1", .tps = tps, .n_tps = 1, .applied = applied[0]},
+            {.household = "H2", .tps = tps, .n_tps = 1, .applied = applied[1]},
+            {.household = "H3", .tps = tps, .n_tps = 1, .applied = applied[2]},
+        };
+        assert_int_equal(store_read(f->store, r, 3), 0);
+        assert_int_equal(r[0].err, -EINVAL);
+        assert_non_null(strstr(r[0].errmsg, "redis: WRONGTYPE"));
+        assert_int_equal(r[1].err, -EINVAL);
+        assert_non_null(strstr(r[1].errmsg, "redis: household document is not JSON"));
+        assert_null(r[1].doc);
+        assert_int_equal(r[2].err, 0);
+        assert_int_equal(applied[2][0], -1);
+        /* A commit onto the wrong-typed key: a key error, nothing written. */
+        StoreCommit c = {.household = "H1", .doc = "{}"};
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, -EINVAL);
+        assert_non_null(strstr(c.errmsg, "redis: "));
+
+        /* The epoch vanished (FLUSHALL): the read says the state is lost. */
+        assert_int_equal(rint_(f->redis, "DEL %s", "t:epoch"), 1);
+        assert_int_equal(store_read(f->store, &r[2], 1), -ESTALE);
+}
+
+static void test_noscript(void **state)
+{
+        Fixture *f = *state;
+        redisReply *rep = redis_command(f->redis, "SCRIPT FLUSH");
+        freeReplyObject(rep);
+        StoreCommit c = {.household = "H1", .doc = "{}"};
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, -ENOEXEC);
+        assert_non_null(strstr(store_errstr(f->store), "reloaded"));
+        /* Reloaded: the retry commits. */
+        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
+        assert_int_equal(c.result, 0);
+        assert_int_equal(c.new_version, 1);
+}
+
+static void test_attempts_positions(void **state)
+{
+        Fixture *f = *state;
+        const char *tps[] = {"in/0", "in/1"};
+        int64_t offs[] = {100, 200}, counts[2], pos[2];
+        assert_int_equal(store_attempts_peek(f->store, tps, offs, 2, counts), 0);
+        assert_int_equal(counts[0] + counts[1], 0);
+        assert_int_equal(store_attempts(f->store, tps, offs, 2, counts), 0);
+        assert_int_equal(counts[0], 1);
+        assert_int_equal(counts[1], 1);
+        /* The same start again (hearthd died on it), and a new start. */
+        offs[1] = 201;
+        assert_int_equal(store_attempts(f->store, tps, offs, 2, counts), 0);
+        assert_int_equal(counts[0], 2);
+        assert_int_equal(counts[1], 1);
+        assert_int_equal(store_attempts_peek(f->store, tps, offs, 2, counts), 0);
+        assert_int_equal(counts[0], 2);
+        assert_int_equal(counts[1], 1);
+        offs[0] = 101;
+        assert_int_equal(store_attempts_peek(f->store, tps, offs, 2, counts), 0);
+        assert_int_equal(counts[0], 0);
+
+        assert_int_equal(store_positions_get(f->store, tps, 2, pos), 0);
+        assert_int_equal(pos[0], -1);
+        assert_int_equal(store_positions_set(f->store, tps, offs, 2), 0);
+        assert_int_equal(store_positions_get(f->store, tps, 2, pos), 0);
+        assert_int_equal(pos[0], 101);
+        assert_int_equal(pos[1], 201);
+        assert_int_equal(rint_(f->redis, "HLEN %s", "t:pos:{grp}"), 2);
+}
+
+static void test_counters(void **state)
+{
+        Fixture *f = *state;
+        const char *const fields[] = {"raised", "eliminated"};
+        assert_int_equal(store_stats_incr(f->store, fields, 2, 3), 0);
+        assert_int_equal(store_stats_incr(f->store, fields, 1, 2), 0);
+        json_t *st = store_stats_get(f->store);
+        assert_int_equal(json_integer_value(json_object_get(st, "raised")), 5);
+        assert_int_equal(json_integer_value(json_object_get(st, "eliminated")), 3);
+        json_decref(st);
+        const char *const rules[] = {"open_need|helped"};
+        const int64_t by[] = {4};
+        assert_int_equal(store_outcomes_incr(f->store, rules, by, 1), 0);
+        json_t *o = store_outcomes_get(f->store);
+        assert_int_equal(json_object_size(o), 1);
+        assert_int_equal(json_integer_value(json_object_get(o, "open_need|helped")), 4);
+        json_decref(o);
+        /* A field that is not an integer: a Redis error, told apart. */
+        redisReply *rep = redis_command(f->redis, "HSET t:rule_outcomes x text");
+        freeReplyObject(rep);
+        const char *const bad[] = {"x"};
+        assert_int_equal(store_outcomes_incr(f->store, bad, by, 1), -EINVAL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_commit_and_read, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_commit_checks, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_noscript, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attempts_positions, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, start_server, stop_server);
+}
