@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "evaluate.h"
 #include "event.h"
+#include "fsutil.h"
 #include "notify.h"
 #include "pipeline.h"
 #include "producer.h"
@@ -237,15 +238,13 @@ static bool world_readable(const char *path)
 /* True when the file at path holds the text needle. */
 static bool file_holds(const char *path, const char *needle)
 {
-        _cleanup_free_ char *buf = NULL;
+        char *buf = NULL;
         size_t len = 0;
-        FILE *f = fopen(path, "re");
-        if (!f)
+        if (fsutil_read_file(path, CONFIG_MAX_FILE_BYTES, &buf, &len, NULL) < 0)
                 return false;
-        bool ok = getdelim(&buf, &len, '\0', f) > 0 && strstr(buf, needle);
-        fclose(f);
-        if (buf)
-                explicit_bzero(buf, strlen(buf));
+        bool ok = memmem(buf, len, needle, strlen(needle)) != NULL;
+        explicit_bzero(buf, len);
+        free(buf);
         return ok;
 }
 

@@ -12,6 +12,7 @@
 #include "event.h"
 #include "facts.h"
 #include "household.h"
+#include "fsutil.h"
 #include "rules_impl.h"
 #include "ytree.h"
 
@@ -802,56 +803,26 @@ int rules_load_buffer(const char *buf, size_t len, const char *file, const Confi
         return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool is_yaml_name(const char *name)
-{
-        size_t n = strlen(name);
-        return name[0] != '.' && n > 5 && streq(name + n - 5, ".yaml");
-}
-
 int rules_load_dir(const char *dir, const Config *cfg, RuleSet **ret, Diag *diag)
 {
-        char *names[RULES_MAX_FILES];
+        char **names = NULL;
         size_t n = 0;
         Source srcs[RULES_MAX_FILES] = {0};
-        int r = 0;
 
         if (!ret || !dir)
                 return -EINVAL;
         *ret = NULL;
-        DIR *d = opendir(dir);
-        if (!d) {
-                r = -errno;
+        int r = fsutil_list(dir, ".yaml", RULES_MAX_FILES, &names, &n);
+        if (r == -E2BIG)
+                diag_add(diag, dir, 0, 0, "more than %d rule files", RULES_MAX_FILES);
+        else if (r < 0 && r != -ENOMEM)
                 diag_add(diag, dir, 0, 0, "cannot open rules folder: %s", strerror(-r));
-                return r;
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!is_yaml_name(de->d_name))
-                        continue;
-                if (n >= RULES_MAX_FILES) {
-                        diag_add(diag, dir, 0, 0, "more than %d rule files", RULES_MAX_FILES);
-                        r = -E2BIG;
-                        break;
-                }
-                if (!(names[n] = strdup(de->d_name))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                n++;
-        }
-        closedir(d);
-        if (r == 0 && n == 0) {
+        else if (r == 0 && n == 0) {
                 diag_add(diag, dir, 0, 0, "no rule files (*.yaml)");
                 r = -ENOENT;
         }
         if (r < 0)
                 goto out;
-        qsort(names, n, sizeof(char *), cmp_str);
         for (size_t i = 0; i < n; i++) {
                 if (asprintf(&srcs[i].path, "%s/%s", dir, names[i]) < 0) {
                         srcs[i].path = NULL;
@@ -866,9 +837,8 @@ int rules_load_dir(const char *dir, const Config *cfg, RuleSet **ret, Diag *diag
                 goto out;
         r = load_sources(srcs, n, cfg, ret, diag);
 out:
-        for (size_t i = 0; i < n; i++) {
-                free(names[i]);
+        for (size_t i = 0; i < n; i++)
                 rules_source_done(&srcs[i]);
-        }
+        fsutil_names_free(names, n);
         return r;
 }

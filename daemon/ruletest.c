@@ -2,6 +2,7 @@
  * daemon's steps and rules, its expectations checked; TAP lines and rule
  * coverage. */
 #include "ruletest.h"
+#include "fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -678,42 +679,16 @@ static void coverage(Runner *R)
                       "no case expects these rules to fire");
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Lists tests_dir/<*.yaml> in name order into files. */
 static int list_files(const char *dir, TestFile *files, size_t *n, FILE *out)
 {
-        char *names[RULETEST_MAX_FILES];
+        char **names = NULL;
         size_t k = 0;
-        int r = 0;
-
-        DIR *d = opendir(dir);
-        if (!d) {
-                r = -errno;
+        int r = fsutil_list(dir, ".yaml", RULETEST_MAX_FILES, &names, &k);
+        if (r == -E2BIG)
+                fprintf(out, "# %s: more than %d test files\n", dir, RULETEST_MAX_FILES);
+        else if (r < 0 && r != -ENOMEM)
                 fprintf(out, "# %s: cannot open: %s\n", dir, strerror(-r));
-                return r;
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                size_t len = strlen(de->d_name);
-                if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".yaml"))
-                        continue;
-                if (k >= RULETEST_MAX_FILES) {
-                        fprintf(out, "# %s: more than %d test files\n", dir, RULETEST_MAX_FILES);
-                        r = -E2BIG;
-                        break;
-                }
-                if (!(names[k] = strdup(de->d_name))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                k++;
-        }
-        closedir(d);
-        qsort(names, k, sizeof(char *), cmp_str);
         for (size_t i = 0; i < k; i++) {
                 if (r == 0 && asprintf(&files[i].path, "%s/%s", dir, names[i]) < 0) {
                         files[i].path = NULL;
@@ -721,8 +696,8 @@ static int list_files(const char *dir, TestFile *files, size_t *n, FILE *out)
                 }
                 if (files[i].path)
                         files[i].name = strrchr(files[i].path, '/') + 1;
-                free(names[i]);
         }
+        fsutil_names_free(names, k);
         *n = k;
         return r;
 }

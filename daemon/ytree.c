@@ -38,14 +38,19 @@ YNode *ytree_free(YNode *n)
         return NULL;
 }
 
-/* Appends child as item number cnt (counting keys and values of a map). */
+/* Appends child as item number cnt (counting keys and values of a map).
+ * The array doubles when cnt reaches a power of two (4, 8, 16...): growing
+ * it by one item at a time made long lists quadratic. */
 static int node_append(YNode *parent, size_t cnt, YNode *child)
 {
-        YNode **items = realloc(parent->items, (cnt + 1) * sizeof(YNode *));
-        if (!items)
-                return -ENOMEM;
-        parent->items = items;
-        items[cnt] = child;
+        if (cnt == 0 || (cnt >= 4 && (cnt & (cnt - 1)) == 0)) {
+                size_t cap = cnt ? 2 * cnt : 4;
+                YNode **items = realloc(parent->items, cap * sizeof(YNode *));
+                if (!items)
+                        return -ENOMEM;
+                parent->items = items;
+        }
+        parent->items[cnt] = child;
         return 0;
 }
 
