@@ -135,6 +135,7 @@ typedef struct {
 
 typedef struct {
         unsigned line, col; /* 1-based, relative to src; columns count bytes */
+        int code;           /* -ENOMEM when memory failed, else -EINVAL */
         char msg[256];
 } ExprError;
 

@@ -85,6 +85,7 @@ static void error_set(ExprError *err, Pos at, const char *fmt, ...)
                 return;
         err->line = at.line;
         err->col = at.col;
+        err->code = -EINVAL;
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         va_end(ap);
@@ -735,6 +736,8 @@ Expr *expr_compile(const char *src, const ExprSymbols *sym, ExprType want, ExprE
         _cleanup_free_ Parser *p = calloc(1, sizeof(Parser) + 2 * len + 1);
         if (!p) {
                 error_set(err, start, "out of memory");
+                if (err)
+                        err->code = -ENOMEM;
                 return NULL;
         }
         p->src = src;
@@ -749,6 +752,8 @@ Expr *expr_compile(const char *src, const ExprSymbols *sym, ExprType want, ExprE
         Expr *e = malloc(sizeof(Expr) + nodes_size + p->n_pool);
         if (!e) {
                 error_set(err, start, "out of memory");
+                if (err)
+                        err->code = -ENOMEM;
                 return NULL;
         }
         e->type = want;

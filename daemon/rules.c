@@ -268,7 +268,7 @@ static Expr *compile_at(Loader *L, const Source *src, const YNode *n, int want, 
                 static const ExprType order[] = {EXPR_NUMBER, EXPR_DATE, EXPR_STRING, EXPR_BOOL};
                 for (size_t i = 0; !e && i < ELEMENTSOF(order); i++) {
                         e = expr_compile(n->scalar, sym, order[i], i == 0 ? &first : &err);
-                        if (!e && streq(first.msg, "out of memory"))
+                        if (!e && first.code == -ENOMEM)
                                 break;
                 }
         }
