@@ -19,50 +19,7 @@
 #include <unistd.h>
 #include "store.h"
 
-static char dir[64], url[128];
-static pid_t server = -1;
-
-static int start_server(void **state)
-{
-        (void)state;
-        char sock[96], log[96];
-        snprintf(dir, sizeof(dir), "/tmp/test_store.XXXXXX");
-        if (!mkdtemp(dir))
-                return -1;
-        snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
-        snprintf(log, sizeof(log), "%s/redis.log", dir);
-        snprintf(url, sizeof(url), "unix://%s", sock);
-        server = fork();
-        if (server < 0)
-                return -1;
-        if (server == 0) {
-                execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir",
-                       dir, "--save", "", "--appendonly", "no", "--logfile", log, (char *)NULL);
-                _exit(127);
-        }
-        /* Up to 10 s for the socket to answer PING. */
-        char err[256];
-        Redis *r = redis_new(url, NULL, 1000, 5000, err, sizeof(err));
-        for (int i = 0; r && i < 200 && redis_connect(r) < 0; i++)
-                usleep(50 * 1000);
-        bool up = r && redis_connected(r);
-        redis_free(r);
-        if (!up)
-                fprintf(stderr, "# redis-server did not answer on %s\n", sock);
-        return up ? 0 : -1;
-}
-
-static int stop_server(void **state)
-{
-        (void)state;
-        if (server > 0) {
-                kill(server, SIGTERM);
-                waitpid(server, NULL, 0);
-        }
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        return system(cmd) == 0 ? 0 : -1;
-}
+#include "redis_server.h"
 
 typedef struct {
         Redis *redis;
@@ -74,7 +31,7 @@ static int setup(void **state)
 {
         char err[256];
         Fixture *f = calloc(1, sizeof(Fixture));
-        if (!f || !(f->redis = redis_new(url, NULL, 1000, 5000, err, sizeof(err))) ||
+        if (!f || !(f->redis = redis_new(redis_server_url, NULL, 1000, 5000, err, sizeof(err))) ||
             redis_connect(f->redis) < 0)
                 return -1;
         redisReply *r = redis_command(f->redis, "FLUSHALL");
@@ -162,7 +119,7 @@ static void test_prepare(void **state)
         assert_non_null(strstr(store_errstr(again), "t:epoch is missing"));
         store_free(again);
         /* Not connected: an I/O error, for reads as for commits. */
-        Redis *down = redis_new(url, NULL, 1000, 1000, err, sizeof(err));
+        Redis *down = redis_new(redis_server_url, NULL, 1000, 1000, err, sizeof(err));
         Store *s = store_new(down, "t", "grp", 1000);
         StoreRead r = {.household = "H1"};
         assert_int_equal(store_read(s, &r, 1), -EIO);
@@ -494,5 +451,5 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_attempts_positions, setup, teardown),
             cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, start_server, stop_server);
+        return cmocka_run_group_tests(tests, redis_server_start, redis_server_stop);
 }
