@@ -128,8 +128,9 @@ static int load_one(int dfd, const char *dir, const char *name, Schema **ret, Ou
         }
         *ret = schema_compile(doc, msg, sizeof(msg));
         if (!*ret) {
+                int r = errno == ENOMEM ? -ENOMEM : -EINVAL;
                 schema_out_printf(o, "%s/%s: %s", dir, name, msg);
-                return streq(msg, "out of memory") ? -ENOMEM : -EINVAL;
+                return r;
         }
         return 0;
 }

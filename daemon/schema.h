@@ -20,7 +20,8 @@ typedef struct SchemaSet SchemaSet;
  * so doc may be changed or freed afterwards). Returns a Schema the caller
  * frees with schema_free(), or NULL with "<pointer>: <message>" in err
  * (e.g. "#/properties/x/contains: unsupported keyword 'contains'"). err may
- * be NULL when errlen is 0. */
+ * be NULL when errlen is 0; errno is then ENOMEM when memory failed, else
+ * EINVAL. */
 Schema *schema_compile(json_t *doc, char *err, size_t errlen);
 
 /* Frees s; accepts NULL. Returns NULL. */

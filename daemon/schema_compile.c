@@ -26,6 +26,7 @@ _printf_(2, 3) int schema_cerr(Compiler *c, const char *fmt, ...)
 int schema_cerr_nomem(Compiler *c)
 {
         schema_out_str(&c->err, "out of memory");
+        c->nomem = true;
         return -ENOMEM;
 }
 
@@ -381,5 +382,7 @@ Schema *schema_compile(json_t *doc, char *err, size_t errlen)
 fail:
         if (c.c_locale)
                 freelocale(c.c_locale);
-        return schema_free(s);
+        schema_free(s);
+        errno = c.nomem ? ENOMEM : EINVAL;
+        return NULL;
 }

@@ -194,6 +194,7 @@ typedef struct Compiler {
         char ptr[PTR_MAX]; /* JSON pointer of the value being compiled */
         size_t ptr_len;
         locale_t c_locale;
+        bool nomem; /* memory failed: the error is -ENOMEM, not the schema's */
 } Compiler;
 
 /* ---- the compiler (schema_compile.c, schema_keywords.c) ------------------ */
