@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "rules_impl.h"
 
 /* --- source positions ----------------------------------------------------- */
@@ -158,47 +159,5 @@ size_t rules_expr_offset(const char *src, size_t len, unsigned line, unsigned co
 /* Reads path whole (at most RULES_MAX_FILE_BYTES) into s->buf. */
 int rules_source_read(const char *path, Source *s, Diag *diag)
 {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        int r;
-
-        if (fd < 0) {
-                r = -errno;
-                diag_add(diag, path, 0, 0, "cannot open: %s", strerror(-r));
-                return r;
-        }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                close(fd);
-                diag_add(diag, path, 0, 0, "not a regular file");
-                return -EINVAL;
-        }
-        if (st.st_size > RULES_MAX_FILE_BYTES) {
-                close(fd);
-                diag_add(diag, path, 0, 0, "larger than %d bytes", RULES_MAX_FILE_BYTES);
-                return -EFBIG;
-        }
-        s->buf = malloc((size_t)st.st_size + 1);
-        if (!s->buf) {
-                close(fd);
-                return -ENOMEM;
-        }
-        size_t off = 0;
-        while (off < (size_t)st.st_size) {
-                ssize_t k = read(fd, s->buf + off, (size_t)st.st_size - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        close(fd);
-                        diag_add(diag, path, 0, 0, "cannot read: %s", strerror(-r));
-                        return r;
-                }
-                if (k == 0)
-                        break;
-                off += (size_t)k;
-        }
-        close(fd);
-        s->buf[off] = '\0';
-        s->len = off;
-        return 0;
+        return fsutil_read_file(path, RULES_MAX_FILE_BYTES, &s->buf, &s->len, diag);
 }
