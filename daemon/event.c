@@ -31,6 +31,7 @@ static const struct {
     [EV_MEASURE_APPLIED] = {"measure.applied", {"amount"}, "applied_on"},
     [EV_ALERT_RESOLVED] = {"alert.resolved", {NULL}},
     [EV_SATISFACTION_RATED] = {"satisfaction.rated", {NULL}},
+    [EV_DEPARTMENT_ANSWERED] = {"department.answered", {NULL}},
 };
 
 struct EventDecoder {

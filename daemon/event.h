@@ -27,6 +27,7 @@ typedef enum {
         EV_MEASURE_APPLIED,
         EV_ALERT_RESOLVED,
         EV_SATISFACTION_RATED,
+        EV_DEPARTMENT_ANSWERED,
         _EV_MAX,
 } EventType;
 

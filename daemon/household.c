@@ -399,6 +399,7 @@ static int apply_one(json_t *doc, const Event *ev, HouseholdEffects *fx)
         case EV_ALERT_ACKNOWLEDGED:
         case EV_ALERT_RESOLVED:
         case EV_SATISFACTION_RATED:
+        case EV_DEPARTMENT_ANSWERED:
                 /* The alert lifecycle handles these (lifecycle.c). */
                 break;
         case _EV_MAX:

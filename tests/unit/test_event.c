@@ -136,6 +136,7 @@ static const struct {
     {"measure.applied.json", EV_MEASURE_APPLIED, "H3311210001", "2026-03-20", "amount", 1500000},
     {"alert.resolved.json", EV_ALERT_RESOLVED, "H3311210001", "2026-03-23", NULL, 0},
     {"satisfaction.rated.json", EV_SATISFACTION_RATED, "H3311210001", "2026-03-24", NULL, 0},
+    {"department.answered.json", EV_DEPARTMENT_ANSWERED, "H3311210001", "2026-03-03", NULL, 0},
 };
 
 static void test_valid_fixtures(void **state)
