@@ -36,6 +36,7 @@ typedef struct {
         Producer *producer;
         Redis *redis;
         Store *store;
+        AidStore *aid;
         SchemaSet *schemas;
         EventDecoder *decoder;
         Pipeline *pipeline;
@@ -462,6 +463,7 @@ static void daemon_teardown(Daemon *d)
         d->consumer = consumer_free(d->consumer);
         d->producer = producer_free(d->producer, 0);
         d->pipeline = pipeline_free(d->pipeline);
+        d->aid = aidstore_free(d->aid);
         d->metrics = metrics_free(d->metrics);
         d->decoder = event_decoder_free(d->decoder);
         d->schemas = schema_set_free(d->schemas);
@@ -624,6 +626,11 @@ int daemon_run(const DaemonArgs *args)
                 d.pipeline = pipeline_new(d.cfg, d.store, d.decoder);
         if (d.pipeline)
                 pipeline_set_evaluator(d.pipeline, daemon_eval, &d);
+        if (d.store)
+                d.aid = aidstore_new(d.redis, d.store, d.cfg->redis_prefix, d.cfg->departments,
+                                     d.cfg->n_departments);
+        if (d.pipeline)
+                pipeline_set_aid(d.pipeline, d.aid);
         d.metrics = metrics_new();
         if (!d.metrics || metrics_declare_hearth(d.metrics) < 0 ||
             metrics_label_values(d.metrics, "hearth_alerts_total", "town", d.cfg->metrics_towns,

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include "aid.h"
 #include "config.h"
 #include "departments.h"
 #include "household.h"
@@ -846,9 +847,10 @@ int64_t lifecycle_next_due(const json_t *doc)
                 return household_erased(doc) ? 0 : get_ms(doc, "erase_due_ms");
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");
-        int64_t cands[4] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
-                            get_ms(doc, "visit_due_ms"), departments_next_due(alert)};
-        for (int i = 0; i < 4; i++)
+        int64_t cands[5] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
+                            get_ms(doc, "visit_due_ms"), departments_next_due(alert),
+                            aid_next_due(doc)};
+        for (int i = 0; i < 5; i++)
                 if (cands[i] && (!best || cands[i] < best))
                         best = cands[i];
         return best;

@@ -67,6 +67,7 @@ struct Pipeline {
         PipelineEvalFn eval;
         void *eval_userdata;
         LifecyclePolicy policy;
+        AidStore *aid; /* social aid offers (REQ-12); NULL: offer events are households' */
         Metrics *metrics;
         bool state_checked, state_lost;
         PipelineStats stats;
@@ -184,6 +185,11 @@ Pipeline *pipeline_free(Pipeline *p)
 void pipeline_set_metrics(Pipeline *p, Metrics *m)
 {
         p->metrics = m;
+}
+
+void pipeline_set_aid(Pipeline *p, AidStore *aid)
+{
+        p->aid = aid;
 }
 
 void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata)
@@ -905,6 +911,16 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
                         raise(SIGKILL);
                 }
 #endif
+                if (p->aid && aidstore_handles(&it->ev)) {
+                        /* An aid offer is no household: aidstore.c applies it once. */
+                        int r = aidstore_offer_apply(p->aid, &it->ev, now_ms, err, sizeof(err));
+                        if (r == -EIO || (r < 0 && (ret = dead_letter(p, it, err)) < 0)) {
+                                ret = -EIO;
+                                goto out;
+                        }
+                        it->state = r < 0 ? it->state : ITEM_DONE;
+                        continue;
+                }
                 snprintf(it->seen, sizeof(it->seen), "%016" PRIx64,
                          event_dedup_hash(it->ev.source, it->ev.id));
                 order[n_valid++] = i;
@@ -1459,6 +1475,13 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 gc->outputs = json_array();
                 bool erased = household_erased(gc->doc);
                 int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
+                int matched = p->aid ? aidstore_household(p->aid, gc->doc, h, now_ms, gc->outputs)
+                                     : 0;
+                if (matched < 0) {
+                        ret = matched;
+                        goto out;
+                }
+                fired += matched;
                 if (!erased && household_erased(gc->doc)) {
                         log_notice("household %s: personal data erased after retention.removed", h);
                         fired++;

@@ -1,5 +1,6 @@
 #include "step.h"
 
+#include "aid.h"
 #include "macro.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
@@ -80,6 +81,8 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         size_t first = json_array_size(outputs);
         notes->lifecycle = lifecycle_step(doc, household, ev, eval, now, c->policy, outputs);
         json_decref(eval);
+        /* Social aid (REQ-12): what it waits for changed, or a match was answered. */
+        aid_household_step(doc, ev, now);
         /* Only this step's outputs: the caller's array may hold earlier ones. */
         json_t *mine = json_array();
         for (size_t i = first; mine && i < json_array_size(outputs); i++)
