@@ -16,9 +16,14 @@
 static const struct {
         const char *reason, *offer;
 } reason_offers[] = {
-    {"illness", "medical"},        {"accident", "medical"},        {"disability", "disability"},
-    {"education", "education"},    {"disaster", "housing"},        {"income_drop", "employment"},
-    {"income_drop", "produce_purchase"}, {"guarantee", "food_clothing"},
+    {"illness", "medical"},
+    {"accident", "medical"},
+    {"disability", "disability"},
+    {"education", "education"},
+    {"disaster", "housing"},
+    {"income_drop", "employment"},
+    {"income_drop", "produce_purchase"},
+    {"guarantee", "food_clothing"},
 };
 
 static json_t *aid_of(json_t *doc)
@@ -97,9 +102,9 @@ size_t aid_wants(const json_t *doc, AidWant *wants, size_t max)
                             listed(wants, n, oc) || covered(doc, oc))
                                 continue;
                         AidWant *w = &wants[n++];
-                        *w = (AidWant){
-                            .red = red,
-                            .since_ms = json_integer_value(json_object_get(alert, "raised_ms"))};
+                        *w = (AidWant){.red = red,
+                                       .since_ms =
+                                           json_integer_value(json_object_get(alert, "raised_ms"))};
                         snprintf(w->category, sizeof(w->category), "%s", oc);
                 }
         }
@@ -151,7 +156,8 @@ static bool matched_before(const json_t *doc, const char *offer)
 
 bool aid_offer_fits(const AidOffer *o, const AidWant *w, const json_t *doc, int32_t today)
 {
-        const char *town = json_string_value(json_object_get(json_object_get(doc, "profile"), "town"));
+        const char *town =
+            json_string_value(json_object_get(json_object_get(doc, "profile"), "town"));
         if (!streq_ptr(o->category, w->category) || o->valid_until < today)
                 return false;
         if (o->town && *o->town && !streq_ptr(o->town, town))
@@ -182,8 +188,8 @@ static json_t *why_of(const AidOffer *o, const AidWant *w, const char *town)
                  " places taken before it, valid until %s); tried in order: places already held, "
                  "the household's town (%s) before county-wide, earlier valid_until, offer id; "
                  "households: red before yellow, oldest first",
-                 w->red ? "red" : "yellow", *w->need_id ? "open need" : "alert reason",
-                 w->category, o->id, o->category, local ? o->town : "county-wide",
+                 w->red ? "red" : "yellow", *w->need_id ? "open need" : "alert reason", w->category,
+                 o->id, o->category, local ? o->town : "county-wide",
                  o->mine ? o->taken - 1 : o->taken, o->capacity, until, town ? town : "-");
         return json_string(buf);
 }
@@ -207,13 +213,13 @@ void aid_propose(json_t *doc, const char *household, const AidOffer *o, const js
                 json_object_set_new(m, "need_id", json_string(w->need_id));
         json_object_set_new(matches, mid, m);
         const json_t *cadre = json_object_get(profile, "cadre");
-        json_t *data = json_pack(
-            "{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:o, s:o}", "match_id", mid, "offer_id",
-            o->id, "household_id", household, "category", o->category, "provider",
-            provider ? provider : json_null(), "department", department ? department : "",
-            "town", town ? town : "", "village",
-            json_string_value(json_object_get(profile, "village")) ?: "", "cadre",
-            cadre ? json_deep_copy(cadre) : json_object(), "why", why_of(o, w, town));
+        json_t *data =
+            json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:s, s:o, s:o}", "match_id", mid,
+                      "offer_id", o->id, "household_id", household, "category", o->category,
+                      "provider", provider ? provider : json_null(), "department",
+                      department ? department : "", "town", town ? town : "", "village",
+                      json_string_value(json_object_get(profile, "village")) ?: "", "cadre",
+                      cadre ? json_deep_copy(cadre) : json_object(), "why", why_of(o, w, town));
         if (data && *w->need_id)
                 json_object_set_new(data, "need_id", json_string(w->need_id));
         snprintf(id, sizeof(id), "%s:proposed", mid);

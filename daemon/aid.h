@@ -25,11 +25,11 @@
 typedef struct {
         const char *id;
         const char *category;
-        const char *town;     /* NULL or "": county-wide */
-        int32_t valid_until;  /* days */
-        int64_t capacity;     /* households */
-        int64_t taken;        /* reserved (proposed) + used (accepted) */
-        bool mine;            /* this household already holds a place */
+        const char *town;    /* NULL or "": county-wide */
+        int32_t valid_until; /* days */
+        int64_t capacity;    /* households */
+        int64_t taken;       /* reserved (proposed) + used (accepted) */
+        bool mine;           /* this household already holds a place */
 } AidOffer;
 
 /* What one household waits for: one entry per offer category, the need

@@ -1,4 +1,5 @@
-/* Social aid offers in Redis (REQ-12): offer events once, atomic capacity, a household's matching. */
+/* Social aid offers in Redis (REQ-12): offer events once, atomic capacity, a household's matching.
+ */
 #include "aidstore.h"
 
 #include <errno.h>
@@ -122,8 +123,8 @@ static void offer_keys(const AidStore *a, const char *offer, char k[3][200])
 
 /* EVAL script over the offer's keys with args; the reply (caller frees)
  * or NULL on an I/O error or a Redis error. */
-static redisReply *offer_eval(AidStore *a, const char *script, const char *offer,
-                              const char **args, int n_args)
+static redisReply *offer_eval(AidStore *a, const char *script, const char *offer, const char **args,
+                              int n_args)
 {
         char k[3][200];
         const char *argv[16];
@@ -153,9 +154,8 @@ static long long reply_int(const redisReply *r)
  * priority order, so that the timer path serves them in that order. */
 static int poke(AidStore *a, const char *category, int64_t now)
 {
-        _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command(a->redis, "ZRANGE %s:aid:waiting:%s 0 %d", a->prefix, category,
-                          AIDSTORE_POKE_MAX - 1);
+        _cleanup_(freeReplyObjectp) redisReply *r = redis_command(
+            a->redis, "ZRANGE %s:aid:waiting:%s 0 %d", a->prefix, category, AIDSTORE_POKE_MAX - 1);
         if (!r)
                 return -EIO;
         for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
@@ -186,9 +186,8 @@ static int offer_register(AidStore *a, const Event *ev, const char *seen, int64_
         snprintf(nows, sizeof(nows), "%" PRId64, now);
         snprintf(maxev, sizeof(maxev), "%d", AIDSTORE_MAX_EVENTS);
         /* The bound on active offers (expired ones leave the count). */
-        _cleanup_(freeReplyObjectp) redisReply *c1 =
-            redis_command(a->redis, "ZREMRANGEBYSCORE %s:aid:offers -inf %lld", a->prefix,
-                          (long long)now);
+        _cleanup_(freeReplyObjectp) redisReply *c1 = redis_command(
+            a->redis, "ZREMRANGEBYSCORE %s:aid:offers -inf %lld", a->prefix, (long long)now);
         _cleanup_(freeReplyObjectp) redisReply *c2 =
             redis_command(a->redis, "ZCARD %s:aid:offers", a->prefix);
         _cleanup_(freeReplyObjectp) redisReply *c3 =
@@ -200,9 +199,15 @@ static int offer_register(AidStore *a, const Event *ev, const char *seen, int64_
                          AIDSTORE_MAX_OFFERS);
                 return -ENOSPC;
         }
-        const char *args[9] = {seen, cat, event_str(ev, "town") ?: "", cap,
-                               event_str(ev, "valid_until"), provider ? provider : "null",
-                               exp, nows, maxev};
+        const char *args[9] = {seen,
+                               cat,
+                               event_str(ev, "town") ?: "",
+                               cap,
+                               event_str(ev, "valid_until"),
+                               provider ? provider : "null",
+                               exp,
+                               nows,
+                               maxev};
         _cleanup_(freeReplyObjectp) redisReply *r = offer_eval(a, REGISTER_LUA, offer, args, 9);
         long long res = reply_int(r);
         if (!r)
@@ -237,8 +242,8 @@ int aidstore_offer_apply(AidStore *a, const Event *ev, int64_t now, char *err, s
             offer_eval(a, WITHDRAW_LUA, ev->subject, args, 1);
         if (!r)
                 return -EIO;
-        _cleanup_(freeReplyObjectp) redisReply *h = redis_command(
-            a->redis, "HGET %s:{%s}:offer category", a->prefix, ev->subject);
+        _cleanup_(freeReplyObjectp) redisReply *h =
+            redis_command(a->redis, "HGET %s:{%s}:offer category", a->prefix, ev->subject);
         if (!h)
                 return -EIO;
         if (h->type == REDIS_REPLY_STRING) {
@@ -260,8 +265,8 @@ static int offers_load(AidStore *a, const char *category, const char *household,
         char nows[24];
         snprintf(nows, sizeof(nows), "%" PRId64, now);
         _cleanup_(freeReplyObjectp) redisReply *ids =
-            redis_command(a->redis, "ZRANGEBYSCORE %s:aid:cat:%s (%lld +inf LIMIT 0 %d",
-                          a->prefix, category, (long long)now, AIDSTORE_CATEGORY_READ);
+            redis_command(a->redis, "ZRANGEBYSCORE %s:aid:cat:%s (%lld +inf LIMIT 0 %d", a->prefix,
+                          category, (long long)now, AIDSTORE_CATEGORY_READ);
         if (!ids)
                 return -EIO;
         *n = 0;
@@ -277,22 +282,21 @@ static int offers_load(AidStore *a, const char *category, const char *household,
                 if (date_parse(r->element[3]->str ?: "", &until) < 0)
                         continue;
                 json_error_t je;
-                json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "id", ids->element[i]->str,
-                                      "category", r->element[0]->str ?: "", "town",
-                                      r->element[1]->str ?: "", "provider",
-                                      json_loads(r->element[4]->str ?: "null",
-                                                 JSON_DECODE_ANY, &je) ?: json_null());
+                json_t *o = json_pack(
+                    "{s:s, s:s, s:s, s:o}", "id", ids->element[i]->str, "category",
+                    r->element[0]->str ?: "", "town", r->element[1]->str ?: "", "provider",
+                    json_loads(r->element[4]->str ?: "null", JSON_DECODE_ANY, &je) ?: json_null());
                 if (!o)
                         return -ENOMEM;
                 json_array_append_new(keep, o);
-                offers[(*n)++] = (AidOffer){
-                    .id = json_string_value(json_object_get(o, "id")),
-                    .category = json_string_value(json_object_get(o, "category")),
-                    .town = json_string_value(json_object_get(o, "town")),
-                    .valid_until = until,
-                    .capacity = strtoll(r->element[2]->str ?: "0", NULL, 10),
-                    .taken = r->element[5]->integer,
-                    .mine = r->element[6]->integer > 0};
+                offers[(*n)++] =
+                    (AidOffer){.id = json_string_value(json_object_get(o, "id")),
+                               .category = json_string_value(json_object_get(o, "category")),
+                               .town = json_string_value(json_object_get(o, "town")),
+                               .valid_until = until,
+                               .capacity = strtoll(r->element[2]->str ?: "0", NULL, 10),
+                               .taken = r->element[5]->integer,
+                               .mine = r->element[6]->integer > 0};
         }
         return 0;
 }
@@ -319,8 +323,8 @@ static int sync_answers(AidStore *a, json_t *doc, const char *household, int64_t
                 } else {
                         _cleanup_(freeReplyObjectp) redisReply *r = redis_command(
                             a->redis, "SREM %s:{%s}:offer:r %s", a->prefix, offer, household);
-                        if (!r || poke(a, json_string_value(json_object_get(m, "category")),
-                                       now) < 0)
+                        if (!r ||
+                            poke(a, json_string_value(json_object_get(m, "category")), now) < 0)
                                 return -EIO;
                 }
                 json_object_set_new(m, "synced", json_true());
@@ -342,8 +346,8 @@ static int match_want(AidStore *a, json_t *doc, const char *household, const Aid
         for (size_t i = 0; r == 0 && i < n; i++)
                 if (aid_offer_fits(&offers[i], w, doc, today))
                         offers[k++] = offers[i];
-        aid_order(offers, k, json_string_value(json_object_get(json_object_get(doc, "profile"),
-                                                               "town")));
+        aid_order(offers, k,
+                  json_string_value(json_object_get(json_object_get(doc, "profile"), "town")));
         char nows[24];
         snprintf(nows, sizeof(nows), "%" PRId64, now);
         for (size_t i = 0; r == 0 && i < k; i++) {
@@ -389,9 +393,9 @@ static int waiting_set(AidStore *a, json_t *doc, const char *household, json_t *
                         still = still || json_equal(json_array_get(before, i),
                                                     json_array_get(now_waiting, j));
                 if (!still) {
-                        _cleanup_(freeReplyObjectp) redisReply *r = redis_command(
-                            a->redis, "ZREM %s:aid:waiting:%s %s", a->prefix,
-                            json_string_value(json_array_get(before, i)), household);
+                        _cleanup_(freeReplyObjectp) redisReply *r =
+                            redis_command(a->redis, "ZREM %s:aid:waiting:%s %s", a->prefix,
+                                          json_string_value(json_array_get(before, i)), household);
                         if (!r)
                                 return -EIO;
                 }
@@ -399,8 +403,9 @@ static int waiting_set(AidStore *a, json_t *doc, const char *household, json_t *
         for (i = 0; i < n; i++) {
                 bool waits = false;
                 for (j = 0; j < json_array_size(now_waiting); j++)
-                        waits = waits || streq_ptr(json_string_value(json_array_get(now_waiting, j)),
-                                                   wants[i].category);
+                        waits =
+                            waits || streq_ptr(json_string_value(json_array_get(now_waiting, j)),
+                                               wants[i].category);
                 if (!waits)
                         continue;
                 _cleanup_(freeReplyObjectp) redisReply *r =

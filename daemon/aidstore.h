@@ -25,11 +25,11 @@
 #include "redis.h"
 #include "store.h"
 
-#define AIDSTORE_MAX_OFFERS 1000      /* active offers at a time; beyond: dead letter */
-#define AIDSTORE_MAX_CAPACITY 100000  /* households per offer (the schema's maximum) */
-#define AIDSTORE_MAX_EVENTS 64        /* events remembered per offer */
-#define AIDSTORE_CATEGORY_READ 200    /* offers of one category read per match */
-#define AIDSTORE_POKE_MAX 1000        /* waiting households woken per offer change */
+#define AIDSTORE_MAX_OFFERS 1000     /* active offers at a time; beyond: dead letter */
+#define AIDSTORE_MAX_CAPACITY 100000 /* households per offer (the schema's maximum) */
+#define AIDSTORE_MAX_EVENTS 64       /* events remembered per offer */
+#define AIDSTORE_CATEGORY_READ 200   /* offers of one category read per match */
+#define AIDSTORE_POKE_MAX 1000       /* waiting households woken per offer change */
 
 typedef struct AidStore AidStore;
 

@@ -23,9 +23,9 @@ typedef struct {
 /* A county department that answers alerts in time (限时答复, REQ-9) and
  * receives social aid matches (REQ-12): departments.c parses them. */
 typedef struct ConfigDepartment {
-        char *id;           /* 1..64 of A-Z a-z 0-9 _ - */
-        char *name;         /* Chinese name, e.g. 县民政局 */
-        char **categories;  /* reason categories and need/offer categories it answers for */
+        char *id;          /* 1..64 of A-Z a-z 0-9 _ - */
+        char *name;        /* Chinese name, e.g. 县民政局 */
+        char **categories; /* reason categories and need/offer categories it answers for */
         size_t n_categories;
         int64_t answer_within_ms; /* answer deadline from when an alert reaches it */
 } ConfigDepartment;

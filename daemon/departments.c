@@ -1,4 +1,5 @@
-/* Departments that answer alerts in time (部门限时答复, REQ-9): config, routing, answers, deadlines. */
+/* Departments that answer alerts in time (部门限时答复, REQ-9): config, routing, answers,
+ * deadlines. */
 #include "departments.h"
 
 #include <errno.h>
@@ -295,8 +296,9 @@ json_t *departments_overdue(json_t *alert, int64_t now)
                 char at[40];
                 lifecycle_format_time(now, at, sizeof(at));
                 json_object_set_new(e, "escalated_at", json_string(at));
-                json_array_append_new(out, json_pack("{s:O, s:I}", "id", json_object_get(e, "id"),
-                                                     "overdue_by", (json_int_t)((now - due) / 1000)));
+                json_array_append_new(out,
+                                      json_pack("{s:O, s:I}", "id", json_object_get(e, "id"),
+                                                "overdue_by", (json_int_t)((now - due) / 1000)));
         }
         return out;
 }

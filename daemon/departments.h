@@ -16,7 +16,7 @@
 #include "event.h"
 #include "ytree.h"
 
-#define DEPARTMENTS_MAX 64           /* departments in the config */
+#define DEPARTMENTS_MAX 64            /* departments in the config */
 #define DEPARTMENTS_MAX_CATEGORIES 32 /* categories of one department */
 
 /* The categories a department may list: the reason categories of
@@ -25,22 +25,22 @@ extern const char *const departments_categories[];
 
 /* The built-in default of the key (YAML flow text), the same list as
  * deploy/hearth.example.yaml. Why the figures: README "Departments". */
-#define DEPARTMENTS_DEFAULT                                                                        \
-        "[{id: county-medical-security, name: 县医疗保障局, categories: [illness, medical], "     \
-        "answer_within: 3d}, "                                                                     \
-        "{id: county-education, name: 县教育局, categories: [education], answer_within: 3d}, "    \
-        "{id: county-housing, name: 县住房和城乡建设局, categories: [housing], "                  \
-        "answer_within: 3d}, "                                                                     \
-        "{id: county-emergency, name: 县应急管理局, categories: [disaster, accident], "           \
-        "answer_within: 1d}, "                                                                     \
-        "{id: county-civil-affairs, name: 县民政局, categories: [income_drop, guarantee, "        \
-        "food_clothing, other], answer_within: 3d}, "                                              \
-        "{id: county-hrss, name: 县人力资源和社会保障局, categories: [employment], "              \
-        "answer_within: 3d}, "                                                                     \
-        "{id: county-water, name: 县水利局, categories: [water], answer_within: 3d}, "            \
-        "{id: county-disabled-persons, name: 县残疾人联合会, categories: [disability], "          \
-        "answer_within: 3d}, "                                                                     \
-        "{id: county-agriculture, name: 县农业农村局, categories: [produce_purchase], "           \
+#define DEPARTMENTS_DEFAULT                                                                         \
+        "[{id: county-medical-security, name: 县医疗保障局, categories: [illness, medical], " \
+        "answer_within: 3d}, "                                                                      \
+        "{id: county-education, name: 县教育局, categories: [education], answer_within: 3d}, "  \
+        "{id: county-housing, name: 县住房和城乡建设局, categories: [housing], "           \
+        "answer_within: 3d}, "                                                                      \
+        "{id: county-emergency, name: 县应急管理局, categories: [disaster, accident], "       \
+        "answer_within: 1d}, "                                                                      \
+        "{id: county-civil-affairs, name: 县民政局, categories: [income_drop, guarantee, "      \
+        "food_clothing, other], answer_within: 3d}, "                                               \
+        "{id: county-hrss, name: 县人力资源和社会保障局, categories: [employment], "     \
+        "answer_within: 3d}, "                                                                      \
+        "{id: county-water, name: 县水利局, categories: [water], answer_within: 3d}, "          \
+        "{id: county-disabled-persons, name: 县残疾人联合会, categories: [disability], "     \
+        "answer_within: 3d}, "                                                                      \
+        "{id: county-agriculture, name: 县农业农村局, categories: [produce_purchase], "       \
         "answer_within: 3d}]"
 
 /* Parses the key's value v (borrowed) into a new array *ret of *n

@@ -148,15 +148,14 @@ static json_t *alert_data(const json_t *doc, const char *household, const json_t
         bool english = pol->english;
         lifecycle_format_time(get_ms(alert, "raised_ms"), raised, sizeof(raised));
         lifecycle_format_time(get_ms(alert, "respond_by_ms"), respond, sizeof(respond));
-        return json_pack("{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s, s:o}", "alert_id",
-                         json_object_get(alert, "id"), "household_id", household, "code",
-                         json_object_get(alert, "code"), "previous_code", previous, "monitored",
-                         monitored, "reasons",
-                         public_reasons(json_object_get(alert, "reasons"), english), "cadre",
-                         cadre_of(doc), "town", profile_str(doc, "town"), "village",
-                         profile_str(doc, "village"), "raised_at", raised, "respond_by", respond,
-                         "departments",
-                         departments_public(alert, pol->departments, pol->n_departments));
+        return json_pack(
+            "{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s, s:o}", "alert_id",
+            json_object_get(alert, "id"), "household_id", household, "code",
+            json_object_get(alert, "code"), "previous_code", previous, "monitored", monitored,
+            "reasons", public_reasons(json_object_get(alert, "reasons"), english), "cadre",
+            cadre_of(doc), "town", profile_str(doc, "town"), "village", profile_str(doc, "village"),
+            "raised_at", raised, "respond_by", respond, "departments",
+            departments_public(alert, pol->departments, pol->n_departments));
 }
 
 static void event_id(char *buf, size_t len, const json_t *alert, const char *what, int64_t n)

@@ -1475,8 +1475,8 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
                 gc->outputs = json_array();
                 bool erased = household_erased(gc->doc);
                 int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
-                int matched = p->aid ? aidstore_household(p->aid, gc->doc, h, now_ms, gc->outputs)
-                                     : 0;
+                int matched =
+                    p->aid ? aidstore_household(p->aid, gc->doc, h, now_ms, gc->outputs) : 0;
                 if (matched < 0) {
                         ret = matched;
                         goto out;

@@ -46,8 +46,7 @@ int main(int argc, char **argv)
                         printf("line %zu (%s %s): %s\n", n, type,
                                json_string_value(json_object_get(ce, "id")), err);
                         bad++;
-                } else if (!streq_ptr(json_string_value(json_object_get(ce, "dataschema")),
-                                      want)) {
+                } else if (!streq_ptr(json_string_value(json_object_get(ce, "dataschema")), want)) {
                         printf("line %zu: dataschema is not %s\n", n, want);
                         bad++;
                 }

@@ -43,8 +43,10 @@ static void test_order(void **state)
 {
         (void)state;
         AidOffer o[] = {
-            offer("OF-C", NULL, "2026-06-30", 5, 0),     offer("OF-B", "温溪镇", "2026-12-31", 5, 0),
-            offer("OF-A", "温溪镇", "2026-12-31", 5, 0), offer("OF-D", "", "2026-05-01", 5, 0),
+            offer("OF-C", NULL, "2026-06-30", 5, 0),
+            offer("OF-B", "温溪镇", "2026-12-31", 5, 0),
+            offer("OF-A", "温溪镇", "2026-12-31", 5, 0),
+            offer("OF-D", "", "2026-05-01", 5, 0),
             offer("OF-E", "温溪镇", "2026-07-01", 5, 0),
         };
         aid_order(o, ELEMENTSOF(o), "温溪镇");
@@ -129,12 +131,12 @@ static void test_wants(void **state)
         json_object_set_new(needs, "N1",
                             json_pack("{s:s, s:s}", "category", "education", "reported_on",
                                       "2026-03-10T09:00:00+08:00"));
-        json_object_set_new(
-            doc, "alert",
-            json_pack("{s:s, s:I, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "code", "red",
-                      "raised_ms", (json_int_t)5, "reasons", "category", "disaster", "severity",
-                      "red", "category", "illness", "severity", "red", "category", "income_drop",
-                      "severity", "monitor"));
+        json_object_set_new(doc, "alert",
+                            json_pack("{s:s, s:I, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "code",
+                                      "red", "raised_ms", (json_int_t)5, "reasons", "category",
+                                      "disaster", "severity", "red", "category", "illness",
+                                      "severity", "red", "category", "income_drop", "severity",
+                                      "monitor"));
         AidWant w[8];
         size_t n = aid_wants(doc, w, ELEMENTSOF(w));
         /* Needs oldest first, then reasons: disaster -> housing, illness ->
@@ -172,8 +174,8 @@ static void test_propose_and_answer(void **state)
         assert_int_equal(strlen(a), 19);
         AidOffer o = offer("OF1", "温溪镇", "2026-12-31", 3, 1);
         AidWant w = {.category = "education", .need_id = "N1", .red = false};
-        json_t *prov = json_pack("{s:s, s:s, s:s}", "id", "ORG-1", "name", "慈善总会", "kind",
-                                 "organisation");
+        json_t *prov =
+            json_pack("{s:s, s:s, s:s}", "id", "ORG-1", "name", "慈善总会", "kind", "organisation");
         json_t *out = json_array();
         aid_propose(doc, "H1", &o, prov, &w, "county-education", 1000, out);
         json_t *p = json_array_get(out, 0);
@@ -189,10 +191,10 @@ static void test_propose_and_answer(void **state)
 
         /* An answer records the first decision and asks for a check now. */
         json_t *root = json_pack("{s:s, s:s, s:s, s:{s:s, s:b, s:s}}", "id", "x", "source", "t",
-                                 "type", "aid.match.answered", "data", "match_id", a, "accepted",
-                                 0, "by", "county-education");
-        Event ev = {.type = EV_AID_MATCH_ANSWERED, .root = root,
-                    .data = json_object_get(root, "data")};
+                                 "type", "aid.match.answered", "data", "match_id", a, "accepted", 0,
+                                 "by", "county-education");
+        Event ev = {
+            .type = EV_AID_MATCH_ANSWERED, .root = root, .data = json_object_get(root, "data")};
         aid_household_step(doc, &ev, 4242);
         assert_string_equal(json_string_value(json_object_get(m, "state")), "declined");
         assert_int_equal(aid_next_due(doc), 4242);
@@ -232,10 +234,10 @@ static void test_departments(void **state)
         json_t *deps = json_object_get(alert, "departments");
         assert_int_equal(json_array_size(deps), 2);
         int64_t by;
-        assert_int_equal(departments_parse_time(json_string_value(json_object_get(
-                                                    json_array_get(deps, 1), "answer_by")),
-                                                &by),
-                         0);
+        assert_int_equal(
+            departments_parse_time(
+                json_string_value(json_object_get(json_array_get(deps, 1), "answer_by")), &by),
+            0);
         assert_int_equal(by, t0 / 1000 * 1000 + 3600 * 1000); /* d-edu: 1h */
         /* Routing again later keeps the deadlines. */
         departments_route(doc, alert, reasons, t0 + 99999, cfg->departments, 2);
@@ -264,8 +266,7 @@ static void test_departments(void **state)
         const char *bad = "departments:\n"
                           "  - {id: a, name: x, categories: [nope], answer_within: 3d}\n"
                           "  - {id: a, name: y, categories: [need], answer_within: soon}\n";
-        assert_int_equal(config_load_buffer(bad, strlen(bad), "b.yaml", NULL, 0, &cfg, d),
-                         -EINVAL);
+        assert_int_equal(config_load_buffer(bad, strlen(bad), "b.yaml", NULL, 0, &cfg, d), -EINVAL);
         assert_true(diag_count(d) >= 2);
         assert_non_null(strstr(diag_get(d, 0), "b.yaml:2:"));
         diag_free(d);
@@ -274,9 +275,12 @@ static void test_departments(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_order),     cmocka_unit_test(test_fits),
-            cmocka_unit_test(test_priority),  cmocka_unit_test(test_wants),
-            cmocka_unit_test(test_propose_and_answer), cmocka_unit_test(test_departments),
+            cmocka_unit_test(test_order),
+            cmocka_unit_test(test_fits),
+            cmocka_unit_test(test_priority),
+            cmocka_unit_test(test_wants),
+            cmocka_unit_test(test_propose_and_answer),
+            cmocka_unit_test(test_departments),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
