@@ -92,7 +92,8 @@ show() {
               --arg dim "$dim" --arg off "$off" '
           def col(c): if c == "red" then $red elif c == "yellow" then $yellow else $green end;
           .data as $d |
-          ($d.code // (if .type == "risk.eliminated" or .type == "aid.match.proposed" then "green"
+          ($d.code // (if .type == "aid.match.proposed" then "aid"
+                       elif .type == "risk.eliminated" then "green"
                        elif .type == "household.candidate.identified" then "red"
                        elif (.type | startswith("household.monitoring")) then "monitor"
                        else "yellow" end)) as $c |
@@ -164,8 +165,7 @@ step 8 "A 60,000-yuan major-disease bill for a household nobody has registered y
 
 say "The emergency office never answered the typhoon alert (demo limit 20 s; deploy 1 day): escalated, overdue_party department"
 waitfor 400 grep -q '"overdue_party":"department"' "$D/alerts.jsonl"
-sleep 1
-alerts | tail -n +"$((shown + 1))" | while read -r ce; do show <<<"$ce"; done
+alerts | jq -c 'select(.data.overdue_party == "department")' | while read -r ce; do show <<<"$ce"; done
 shown=$(count)
 
 say "The typhoon household's cadre answers alert.resolved with outcome false_alarm, no help recorded: refused, the alert stays open"
