@@ -2,7 +2,8 @@
 # redis-server: an offer matched to an open need gives one
 # aid.match.proposed routed to the department of its category; the same
 # offer is never proposed twice to one household (a redelivered and a
-# renewed registration, a kill -9 and restart); with two hearthd instances
+# renewed registration, a kill -9 and restart, a kill -9 between the
+# proposal's commit and its produce); with two hearthd instances
 # in one group, an offer of capacity 3 and 10 waiting households over
 # several partitions, proposals never outnumber the places, go to the
 # oldest needs first, a decline passes the place on, and at most 3 are
@@ -69,7 +70,10 @@ kill -KILL "$HEARTHD_PID"; wait "$HEARTHD_PID" 2>/dev/null
 need $H1 N1b education 2026-03-12T09:00:00+08:00 | produce household.reports
 start_hearthd
 check "restarted after kill -9" wait_ready 30
-sleep 4
+# The killed member holds its partitions until its session times out (6 s).
+check "the renewed registration is applied (capacity 5)" \
+        wait_for 40 bash -c "[ \"\$(redis-cli -p $REDIS_PORT HGET 'hearth:{OF1}:offer' capacity)\" = 5 ]"
+sleep 3
 check "the redelivered and the renewed registration (capacity 5) propose nothing new to $H1 and $H2" \
         bash -c "[ \$(proposals | jq -r 'select(.data.offer_id == \"OF1\") | .subject' | sort | uniq -c | awk '\$1 != 1' | wc -l) = 0 ] && [ \$(count_for OF1) -ge 2 ]"
 check "... and the same match id each time" \
@@ -77,11 +81,34 @@ check "... and the same match id each time" \
 check "the renewed registration keeps the places taken (2 reserved, capacity 5)" \
         bash -c "[ \$(redis-cli -p $REDIS_PORT SCARD 'hearth:{OF1}:offer:r') = 2 ] && [ \$(redis-cli -p $REDIS_PORT HGET 'hearth:{OF1}:offer' capacity) = 5 ]"
 
+# --- kill -9 after the proposal's commit, before its produce ----------------
+H5=HA0005
+{ reg $H5 温溪镇; need $H5 N5 housing 2026-03-13T09:00:00+08:00; } | produce household.reports
+check "$H5 waits for a housing offer" \
+        wait_for 30 bash -c "[ \"\$(redis-cli -p $REDIS_PORT ZSCORE hearth:aid:waiting:housing $H5)\" != '' ]"
+stop_hearthd
+export HEARTH_CRASH_POINT=before_produce_timer
+start_hearthd
+unset HEARTH_CRASH_POINT
+sleep 5
+offer of3 OF3 housing 1 温溪镇 | produce civil-affairs.events
+wait_for 30 bash -c "! kill -0 $HEARTHD_PID 2>/dev/null"
+check "the crash point killed hearthd after the proposal's commit" \
+        grep -q "crash point before_produce_timer" "$T/hearthd.log"
+check "... before anything was produced" test "$(count_for OF3)" = 0
+start_hearthd
+check "after restart the proposal arrives (outbox relay)" wait_props OF3 1
+sleep 3
+check "... exactly once, its one place reserved once" \
+        bash -c "[ \$(count_for OF3) = 1 ] && [ \$(redis-cli -p $REDIS_PORT SCARD 'hearth:{OF3}:offer:r') = 1 ]"
+
 # --- capacity with two instances ---------------------------------------------
 PID_A=$HEARTHD_PID
 start_hearthd
 PID_B=$HEARTHD_PID
-sleep 8 # the group rebalances over both instances
+# The group rebalances over both instances: 16 partitions, 8 each.
+check "both instances hold partitions" \
+        wait_for 30 bash -c "[ \$(grep -c 'kafka: assigned 8 partitions' '$T/hearthd.log') -ge 2 ]"
 for i in $(seq -w 1 10); do
         reg HC00$i 仁庄镇
         need HC00$i M$i medical "2026-04-$i""T09:00:00+08:00"
