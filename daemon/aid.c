@@ -118,15 +118,13 @@ double aid_priority(const AidWant *w)
         return (w->red ? 0.0 : 35184372088832.0) + (double)(w->since_ms > 0 ? w->since_ms : 0);
 }
 
-static const char *town_of_ctx;
-
-static int cmp_offer(const void *a, const void *b)
+/* <0 when x is tried before y for a household in town. */
+static int cmp_offer(const AidOffer *x, const AidOffer *y, const char *town)
 {
-        const AidOffer *x = a, *y = b;
         if (x->mine != y->mine)
                 return x->mine ? -1 : 1;
-        bool xt = x->town && *x->town, yt = y->town && *y->town;
-        bool xs = xt && streq_ptr(x->town, town_of_ctx), ys = yt && streq_ptr(y->town, town_of_ctx);
+        bool xs = x->town && *x->town && streq_ptr(x->town, town);
+        bool ys = y->town && *y->town && streq_ptr(y->town, town);
         if (xs != ys)
                 return xs ? -1 : 1;
         if (x->valid_until != y->valid_until)
@@ -136,11 +134,15 @@ static int cmp_offer(const void *a, const void *b)
 
 void aid_order(AidOffer *offers, size_t n, const char *town)
 {
-        /* qsort has no context argument in C17; the daemon is single
-         * threaded, and hearthctl runs no matching. */
-        town_of_ctx = town;
-        qsort(offers, n, sizeof(AidOffer), cmp_offer);
-        town_of_ctx = NULL;
+        /* Insertion sort: a few hundred offers at most
+         * (AIDSTORE_CATEGORY_READ), and qsort has no context argument. */
+        for (size_t i = 1; i < n; i++) {
+                AidOffer o = offers[i];
+                size_t j = i;
+                for (; j > 0 && cmp_offer(&o, &offers[j - 1], town) < 0; j--)
+                        offers[j] = offers[j - 1];
+                offers[j] = o;
+        }
 }
 
 static bool matched_before(const json_t *doc, const char *offer)
