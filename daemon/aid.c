@@ -260,6 +260,19 @@ void aid_household_step(json_t *doc, const Event *ev, int64_t now)
                         due = true;
                 }
         }
+        if (!household_registered(doc) || json_is_true(json_object_get(doc, "removed"))) {
+                /* Out of monitoring: the places it holds go back. */
+                const char *k;
+                json_t *m;
+                json_object_foreach (json_object_get(json_object_get(doc, "aid"), "matches"), k,
+                                     m) {
+                        if (!streq_ptr(json_string_value(json_object_get(m, "state")), "proposed"))
+                                continue;
+                        json_object_set_new(m, "state", json_string("withdrawn"));
+                        json_object_del(m, "synced");
+                        due = true;
+                }
+        }
         AidWant wants[16];
         char sig[1024];
         size_t n = aid_wants(doc, wants, ELEMENTSOF(wants));

@@ -9,8 +9,9 @@
  *         waiting: [categories it waits in, in the Redis waiting index],
  *         sig: the wants at the last check,
  *         matches: {match_id: {offer_id, category, need_id?, state:
- *                   proposed|accepted|declined, synced?: the offer's Redis
- *                   capacity reflects the state}}} */
+ *                   proposed|accepted|declined|withdrawn (the household left
+ *                   monitoring), synced?: the offer's Redis capacity
+ *                   reflects the state}}} */
 #pragma once
 
 #include <jansson.h>
@@ -75,8 +76,10 @@ void aid_propose(json_t *doc, const char *household, const AidOffer *o, const js
                  const AidWant *w, const char *department, int64_t now, json_t *outputs);
 
 /* The household step's part (pure): aid.match.answered records accepted
- * or declined; when the wants changed since the last check, or an answer
- * came, sets aid.due_ms = now so that the timer path matches again. */
+ * or declined (the first answer counts); a household out of monitoring
+ * (removed) withdraws its proposed matches; when the wants changed since
+ * the last check, or a match changed, sets aid.due_ms = now so that the
+ * timer path moves the capacity and matches again. */
 void aid_household_step(json_t *doc, const Event *ev, int64_t now);
 
 /* doc.aid.due_ms, 0 if none. */

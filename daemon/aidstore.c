@@ -301,8 +301,9 @@ static int offers_load(AidStore *a, const char *category, const char *household,
         return 0;
 }
 
-/* Moves the capacity of answered matches (accepted: used, declined: given
- * back and the waiting households woken). Returns changes or -EIO. */
+/* Moves the capacity of answered matches (accepted: used; declined, or
+ * withdrawn when the household left monitoring: given back and the
+ * waiting households woken). Returns changes or -EIO. */
 static int sync_answers(AidStore *a, json_t *doc, const char *household, int64_t now)
 {
         int changes = 0;

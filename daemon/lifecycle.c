@@ -842,8 +842,13 @@ int64_t lifecycle_next_due(const json_t *doc)
 {
         if (!json_is_true(json_object_get(doc, "registered")))
                 return json_object_get(doc, "candidate") ? 0 : get_ms(doc, "candidate_due_ms");
-        if (json_is_true(json_object_get(doc, "removed")))
-                return household_erased(doc) ? 0 : get_ms(doc, "erase_due_ms");
+        if (json_is_true(json_object_get(doc, "removed"))) {
+                /* The aid places a removed household held go back first. */
+                int64_t aid = aid_next_due(doc), erase = get_ms(doc, "erase_due_ms");
+                if (household_erased(doc))
+                        return 0;
+                return aid && (!erase || aid < erase) ? aid : erase;
+        }
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");
         int64_t cands[5] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),

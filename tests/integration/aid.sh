@@ -136,6 +136,12 @@ check "4 proposals in all for OF2, each household once" \
 check "HC0003 (declined) is never proposed OF2 again" \
         test "$(proposals | jq -c 'select(.data.offer_id == "OF2" and .subject == "HC0003")' | grep -c .)" = 1
 
+# --- a household that leaves monitoring gives its place back ----------------
+printf '%s\t{"specversion":"1.0","id":"rm-%s","source":"test","type":"household.removed","time":"2026-05-01T09:00:00+08:00","subject":"%s","data":{}}\n' $H5 $H5 $H5 |
+        produce civil-affairs.events
+check "household.removed: the OF3 place $H5 held goes back" \
+        wait_for 30 bash -c "[ \$(redis-cli -p $REDIS_PORT SCARD 'hearth:{OF3}:offer:r') = 0 ]"
+
 # --- withdrawal ----------------------------------------------------------------
 printf 'OF1\t{"specversion":"1.0","id":"of1-w","source":"rural-revitalisation/test","type":"aid.offer.withdrawn","time":"2026-05-01T09:00:00+08:00","subject":"OF1","data":{"offer_id":"OF1"}}\n' |
         produce civil-affairs.events

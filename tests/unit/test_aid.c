@@ -201,6 +201,18 @@ static void test_propose_and_answer(void **state)
         json_object_set_new(ev.data, "accepted", json_true());
         aid_household_step(doc, &ev, 5000);
         assert_string_equal(json_string_value(json_object_get(m, "state")), "declined");
+
+        /* A removed household gives back the places its proposals hold. */
+        AidOffer o2 = offer("OF2", NULL, "2026-12-31", 3, 0);
+        aid_propose(doc, "H1", &o2, prov, &w, "county-education", 6000, out);
+        aid_match_id("OF2", "H1", b, sizeof(b));
+        json_t *m2 = json_object_get(json_object_get(json_object_get(doc, "aid"), "matches"), b);
+        json_object_del(json_object_get(doc, "aid"), "due_ms");
+        json_object_set_new(doc, "removed", json_true());
+        aid_household_step(doc, NULL, 7000);
+        assert_string_equal(json_string_value(json_object_get(m2, "state")), "withdrawn");
+        assert_string_equal(json_string_value(json_object_get(m, "state")), "declined");
+        assert_int_equal(aid_next_due(doc), 7000);
         json_decref(root);
         json_decref(prov);
         json_decref(out);
