@@ -382,7 +382,7 @@ static size_t message_headers(rd_kafka_message_t *m, EventHeader *hdrs, size_t m
 /* Decodes the batch; invalid messages go to the dead-letter topic. Fills
  * order with the valid items; returns how many, or a negative errno. */
 static ssize_t batch_decode(Pipeline *p, rd_kafka_message_t **msgs, size_t n, Item *items,
-                            size_t *order)
+                            size_t *order, int64_t now_ms)
 {
         size_t n_valid = 0;
         for (size_t i = 0; i < n; i++) {
@@ -409,6 +409,17 @@ static ssize_t batch_decode(Pipeline *p, rd_kafka_message_t **msgs, size_t n, It
                         continue;
                 }
                 crash_subject(it->ev.subject);
+                if (p->aid && aidstore_handles(&it->ev)) {
+                        /* An aid offer is no household: aidstore.c applies it once. */
+                        int r = aidstore_offer_apply(p->aid, &it->ev, now_ms, err, sizeof(err));
+                        if (r == -EIO)
+                                return r;
+                        if (r < 0 && (r = dead_letter(p, it, err)) < 0)
+                                return r;
+                        if (it->state == ITEM_NEW)
+                                it->state = ITEM_DONE;
+                        continue;
+                }
                 snprintf(it->seen, sizeof(it->seen), "%016" PRIx64,
                          event_dedup_hash(it->ev.source, it->ev.id));
                 order[n_valid++] = i;
@@ -466,7 +477,7 @@ int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t n
         int ret = -ENOMEM;
         if (!items || !order || !groups)
                 goto out;
-        ssize_t n_valid = batch_decode(p, msgs, n, items, order);
+        ssize_t n_valid = batch_decode(p, msgs, n, items, order, now_ms);
         if (n_valid < 0) {
                 ret = (int)n_valid;
                 goto out;

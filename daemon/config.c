@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "departments.h"
 #include "fsutil.h"
 #include "redact.h"
 #include "ytree.h"
@@ -26,6 +27,7 @@ typedef enum {
         T_FIXED2,
         T_ENUM,
         T_SECRET_FILE,
+        T_DEPARTMENTS,
 } KeyType;
 
 typedef struct {
@@ -96,6 +98,11 @@ static const KeyDef keys[] = {
      "optional allow-list: event type -> comma-separated source prefixes that may send it "
      "(e.g. household.removed: \"civil-affairs/\"); other sources' events of that type are "
      "dead-lettered. Types not listed: any source"},
+    {"departments", T_DEPARTMENTS, F(departments), F(n_departments), DEPARTMENTS_DEFAULT, 0, 0,
+     NULL, false,
+     "the county departments that answer alerts in time (部门限时答复, REQ-9) and receive social "
+     "aid matches (REQ-12): a list of {id, name, categories, answer_within}; an alert reason "
+     "or a need goes to every department listing its category (README: Departments)"},
     {"policy.language", T_ENUM, F(language), NOCOUNT, "zh", 0, 0, "zh|en", true,
      "language of alert messages"},
 
@@ -179,6 +186,8 @@ static const char *type_name(KeyType t)
                 return "choice";
         case T_SECRET_FILE:
                 return "secret file";
+        case T_DEPARTMENTS:
+                return "list of departments";
         }
         return "?";
 }
@@ -292,6 +301,11 @@ static void key_clear(Config *c, const KeyDef *k)
                 break;
         case T_SECRET_FILE:
                 secret_clear(FIELD(c, k, ConfigSecret));
+                break;
+        case T_DEPARTMENTS:
+                departments_config_free(*FIELD(c, k, ConfigDepartment *), *COUNT(c, k));
+                *FIELD(c, k, ConfigDepartment *) = NULL;
+                *COUNT(c, k) = 0;
                 break;
         default:
                 break;
@@ -609,6 +623,17 @@ static int key_set(Config *c, const KeyDef *k, const YNode *v, const char *file,
                 return set_secret_file(c, k, v, file, d);
         case T_FLOORLINES:
                 return set_floor_lines(c, k, v, file, d);
+        case T_DEPARTMENTS: {
+                ConfigDepartment *list = NULL;
+                size_t n = 0;
+                int r = departments_config_parse(v, k->key, file, d, &list, &n);
+                if (r < 0)
+                        return r;
+                key_clear(c, k);
+                *FIELD(c, k, ConfigDepartment *) = list;
+                *COUNT(c, k) = n;
+                return 0;
+        }
         }
         return -EINVAL;
 }

@@ -20,6 +20,16 @@ typedef struct {
         int64_t fen;
 } ConfigFloorLine;
 
+/* A county department that answers alerts in time (限时答复, REQ-9) and
+ * receives social aid matches (REQ-12): departments.c parses them. */
+typedef struct ConfigDepartment {
+        char *id;          /* 1..64 of A-Z a-z 0-9 _ - */
+        char *name;        /* Chinese name, e.g. 县民政局 */
+        char **categories; /* reason categories and need/offer categories it answers for */
+        size_t n_categories;
+        int64_t answer_within_ms; /* answer deadline from when an alert reaches it */
+} ConfigDepartment;
+
 /* A secret kept in a file of its own (redis.password_file,
  * kafka.sasl_password_file), so that it is on no command line and the
  * config itself holds none. The file is read when the config loads. */
@@ -64,6 +74,8 @@ typedef struct Config {
         char *language;            /* "zh" or "en" */
         ConfigPair *sources_allow; /* event type -> comma-separated source prefixes */
         size_t n_sources_allow;
+        ConfigDepartment *departments; /* REQ-9, REQ-12 (departments.h) */
+        size_t n_departments;
 
         /* lifecycle and timers */
         int64_t respond_within_red_ms;

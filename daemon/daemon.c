@@ -37,6 +37,7 @@ typedef struct {
         Producer *producer;
         Redis *redis;
         Store *store;
+        AidStore *aid;
         SchemaSet *schemas;
         EventDecoder *decoder;
         Pipeline *pipeline;
@@ -454,6 +455,7 @@ static void daemon_teardown(Daemon *d)
         d->consumer = consumer_free(d->consumer);
         d->producer = producer_free(d->producer, 0);
         d->pipeline = pipeline_free(d->pipeline);
+        d->aid = aidstore_free(d->aid);
         d->metrics = metrics_free(d->metrics);
         d->decoder = event_decoder_free(d->decoder);
         d->schemas = schema_set_free(d->schemas);
@@ -707,9 +709,13 @@ static int daemon_build(Daemon *d, const DaemonArgs *args)
         d->decoder = event_decoder_new(d->schemas, (size_t)d->cfg->max_message_bytes);
         if (d->store)
                 d->pipeline = pipeline_new(d->cfg, d->store, d->decoder);
+        if (d->store)
+                d->aid = aidstore_new(d->redis, d->store, d->cfg->redis_prefix,
+                                      d->cfg->departments, d->cfg->n_departments);
         if (d->pipeline) {
                 pipeline_set_evaluator(d->pipeline, daemon_eval, d);
                 pipeline_set_policy(d->pipeline, d->policy);
+                pipeline_set_aid(d->pipeline, d->aid);
         }
         d->metrics = metrics_new();
         if (!d->metrics || metrics_declare_hearth(d->metrics) < 0 ||

@@ -33,6 +33,10 @@ static const struct {
     [EV_MEASURE_APPLIED] = {"measure.applied", {"amount"}, "applied_on"},
     [EV_ALERT_RESOLVED] = {"alert.resolved", {NULL}},
     [EV_SATISFACTION_RATED] = {"satisfaction.rated", {NULL}},
+    [EV_DEPARTMENT_ANSWERED] = {"department.answered", {NULL}},
+    [EV_AID_OFFER_REGISTERED] = {"aid.offer.registered", {"amount_per_household"}},
+    [EV_AID_OFFER_WITHDRAWN] = {"aid.offer.withdrawn", {NULL}},
+    [EV_AID_MATCH_ANSWERED] = {"aid.match.answered", {NULL}},
 };
 
 struct EventDecoder {

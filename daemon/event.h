@@ -27,6 +27,10 @@ typedef enum {
         EV_MEASURE_APPLIED,
         EV_ALERT_RESOLVED,
         EV_SATISFACTION_RATED,
+        EV_DEPARTMENT_ANSWERED,
+        EV_AID_OFFER_REGISTERED, /* subject is the offer id (aidstore.h) */
+        EV_AID_OFFER_WITHDRAWN,
+        EV_AID_MATCH_ANSWERED,
         _EV_MAX,
 } EventType;
 

@@ -442,6 +442,10 @@ static int apply_one(json_t *doc, const Event *ev, HouseholdEffects *fx)
         case EV_ALERT_ACKNOWLEDGED:
         case EV_ALERT_RESOLVED:
         case EV_SATISFACTION_RATED:
+        case EV_DEPARTMENT_ANSWERED:
+        case EV_AID_OFFER_REGISTERED: /* aidstore.c: offers are not households */
+        case EV_AID_OFFER_WITHDRAWN:
+        case EV_AID_MATCH_ANSWERED: /* aid.c */
                 /* The alert lifecycle handles these (lifecycle.c). */
                 break;
         case _EV_MAX:

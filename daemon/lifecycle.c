@@ -2,7 +2,9 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include "aid.h"
 #include "config.h"
+#include "departments.h"
 #include "household.h"
 #include "macro.h"
 #include "money.h"
@@ -23,6 +25,8 @@ LifecyclePolicy lifecycle_policy(const Config *cfg)
             .english = streq_ptr(cfg->language, "en"),
             .statement_months = streq_ptr(cfg->benefits_period, "quarterly") ? 3 : 1,
             .statement_delay_ms = cfg->benefits_delay_ms,
+            .departments = cfg->departments,
+            .n_departments = cfg->n_departments,
         };
 }
 
@@ -140,18 +144,20 @@ static json_t *public_reasons(const json_t *reasons, bool english)
 }
 
 static json_t *alert_data(const json_t *doc, const char *household, const json_t *alert,
-                          const char *previous, bool monitored, bool english)
+                          const char *previous, bool monitored, const LifecyclePolicy *pol)
 {
         char raised[40], respond[40];
+        bool english = pol->english;
         lifecycle_format_time(get_ms(alert, "raised_ms"), raised, sizeof(raised));
         lifecycle_format_time(get_ms(alert, "respond_by_ms"), respond, sizeof(respond));
-        return json_pack("{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s}", "alert_id",
-                         json_object_get(alert, "id"), "household_id", household, "code",
-                         json_object_get(alert, "code"), "previous_code", previous, "monitored",
-                         monitored, "reasons",
-                         public_reasons(json_object_get(alert, "reasons"), english), "cadre",
-                         cadre_of(doc), "town", profile_str(doc, "town"), "village",
-                         profile_str(doc, "village"), "raised_at", raised, "respond_by", respond);
+        return json_pack(
+            "{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s, s:o}", "alert_id",
+            json_object_get(alert, "id"), "household_id", household, "code",
+            json_object_get(alert, "code"), "previous_code", previous, "monitored", monitored,
+            "reasons", public_reasons(json_object_get(alert, "reasons"), english), "cadre",
+            cadre_of(doc), "town", profile_str(doc, "town"), "village", profile_str(doc, "village"),
+            "raised_at", raised, "respond_by", respond, "departments",
+            departments_public(alert, pol->departments, pol->n_departments));
 }
 
 static void event_id(char *buf, size_t len, const json_t *alert, const char *what, int64_t n)
@@ -287,6 +293,10 @@ static void help_from_event(json_t *doc, const Event *ev)
         case EV_NEED_RESOLVED:
                 measure = "need_resolved";
                 break;
+        case EV_DEPARTMENT_ANSWERED:
+                measure = "help_planned";
+                by = event_str(ev, "department");
+                break;
         default:
                 return;
         }
@@ -303,6 +313,8 @@ static void help_from_event(json_t *doc, const Event *ev)
                 json_object_set_new(m, "amount", money_to_json(event_fen(ev, "monthly_amount")));
         if (m && ev->type == EV_NEED_RESOLVED)
                 json_object_set_new(m, "need_id", json_string(event_str(ev, "need_id")));
+        if (m && ev->type == EV_DEPARTMENT_ANSWERED)
+                json_object_set_new(m, "answered_by", json_string(event_str(ev, "by") ?: ""));
         help_add(doc, m);
 }
 
@@ -403,6 +415,12 @@ static int handle_event(json_t *doc, const Event *ev, int64_t now, bool english)
                 help_add(doc, m);
                 break;
         }
+        case EV_DEPARTMENT_ANSWERED:
+                departments_answer(alert, ev, now);
+                /* Help a department plans counts as help (CONTRACT.md, closing the loop). */
+                if (alert && open && streq_ptr(event_str(ev, "answer"), "help_planned"))
+                        help_from_event(doc, ev);
+                break;
         default:
                 help_from_event(doc, ev);
                 break;
@@ -523,6 +541,10 @@ static void close_alert(json_t *doc, json_t *alert, int64_t now)
         /* _new and incref: a plain set of a fresh json_array() leaked it. */
         json_t *ms = json_object_get(alert, "measures");
         json_object_set_new(c, "measures", ms ? json_incref(ms) : json_array());
+        /* The departments' deadlines and answers: the supervision report reads them. */
+        json_t *deps = json_object_get(alert, "departments");
+        if (deps)
+                json_object_set(c, "departments", deps);
         /* Kept so that a reopened alert numbers its changes on from here
          * instead of reusing the ids <alert>:changed:1... */
         json_object_set_new(c, "seq", json_integer(get_ms(alert, "seq")));
@@ -693,9 +715,10 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 rules_union(alert, active);
                 supervision_note(alert, active, code);
                 start_timers(alert, now, respond_within(active, code, pol), pol);
+                departments_route(doc, alert, active, now, pol->departments, pol->n_departments);
                 event_id(id, sizeof(id), alert, "raised", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.alert.raised", now,
-                     alert_data(doc, household, alert, "green", monitored, pol->english));
+                     alert_data(doc, household, alert, "green", monitored, pol));
                 return;
         }
         const char *prev = json_string_value(json_object_get(alert, "code"));
@@ -728,9 +751,11 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                         set_ms(alert, "respond_by_ms", by);
                         set_ms(alert, "escalate_ms", by);
                 }
+                /* A department the change adds answers from now (限时答复). */
+                departments_route(doc, alert, active, now, pol->departments, pol->n_departments);
                 event_id(id, sizeof(id), alert, "changed", seq);
                 emit(outputs, id, "risk.alert.changed", now,
-                     alert_data(doc, household, alert, codes[prev_code], monitored, pol->english));
+                     alert_data(doc, household, alert, codes[prev_code], monitored, pol));
         } else {
                 /* Same rules: keep their latest figures for the next change. */
                 json_object_set(alert, "reasons", active);
@@ -766,6 +791,22 @@ int lifecycle_candidate(json_t *doc, const char *household, const json_t *eval, 
         return 1;
 }
 
+/* risk.alert.escalated: the cadre (department NULL) or that department
+ * missed its deadline by overdue_by seconds. */
+static json_t *escalated_data(const json_t *doc, const char *household, const json_t *alert,
+                              int64_t overdue_by, const char *department)
+{
+        json_t *data = json_pack("{s:O, s:s, s:O, s:s, s:s, s:o, s:I, s:s}", "alert_id",
+                                 json_object_get(alert, "id"), "household_id", household, "code",
+                                 json_object_get(alert, "code"), "town", profile_str(doc, "town"),
+                                 "village", profile_str(doc, "village"), "cadre", cadre_of(doc),
+                                 "overdue_by", (json_int_t)(overdue_by > 0 ? overdue_by : 0),
+                                 "overdue_party", department ? "department" : "cadre");
+        if (data && department)
+                json_object_set_new(data, "department", json_string(department));
+        return data;
+}
+
 int lifecycle_timers(json_t *doc, const char *household, int64_t now, const LifecyclePolicy *pol,
                      json_t *outputs)
 {
@@ -797,17 +838,27 @@ int lifecycle_timers(json_t *doc, const char *household, int64_t now, const Life
         if (alert && get_ms(alert, "escalate_ms") && now >= get_ms(alert, "escalate_ms")) {
                 event_id(id, sizeof(id), alert, "escalated", get_ms(alert, "reopened"));
                 emit(outputs, id, "risk.alert.escalated", now,
-                     json_pack("{s:O, s:s, s:O, s:s, s:s, s:o, s:I}", "alert_id",
-                               json_object_get(alert, "id"), "household_id", household, "code",
-                               json_object_get(alert, "code"), "town", profile_str(doc, "town"),
-                               "village", profile_str(doc, "village"), "cadre", cadre_of(doc),
-                               "overdue_by",
-                               (json_int_t)((now - get_ms(alert, "respond_by_ms")) / 1000)));
+                     escalated_data(doc, household, alert,
+                                    (now - get_ms(alert, "respond_by_ms")) / 1000, NULL));
                 json_object_del(alert, "escalate_ms");
                 json_object_del(alert, "reminder_ms");
                 set_ms(alert, "escalated_ms", now);
                 fired++;
         }
+        /* Departments that missed their answer deadline, once each. */
+        json_t *late = alert ? departments_overdue(alert, now) : NULL;
+        size_t k;
+        json_t *dep;
+        json_array_foreach (late, k, dep) {
+                const char *dept = json_string_value(json_object_get(dep, "id"));
+                snprintf(id, sizeof(id), "%s:escalated:%" PRId64 ":%s",
+                         json_string_value(json_object_get(alert, "id")), get_ms(alert, "reopened"),
+                         dept);
+                emit(outputs, id, "risk.alert.escalated", now,
+                     escalated_data(doc, household, alert, get_ms(dep, "overdue_by"), dept));
+                fired++;
+        }
+        json_decref(late);
         int64_t due = get_ms(doc, "visit_due_ms");
         if (due && now >= due) {
                 const char *last =
@@ -830,14 +881,20 @@ int64_t lifecycle_next_due(const json_t *doc)
 {
         if (!json_is_true(json_object_get(doc, "registered")))
                 return json_object_get(doc, "candidate") ? 0 : get_ms(doc, "candidate_due_ms");
-        if (json_is_true(json_object_get(doc, "removed")))
-                return household_erased(doc) ? 0 : get_ms(doc, "erase_due_ms");
+        if (json_is_true(json_object_get(doc, "removed"))) {
+                /* The aid places a removed household held go back first. */
+                int64_t aid = aid_next_due(doc), erase = get_ms(doc, "erase_due_ms");
+                if (household_erased(doc))
+                        return 0;
+                return aid && (!erase || aid < erase) ? aid : erase;
+        }
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");
-        int64_t cands[4] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
+        int64_t cands[6] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
                             get_ms(doc, "visit_due_ms"),
-                            get_ms(json_object_get(doc, "statement"), "due_ms")};
-        for (int i = 0; i < 4; i++)
+                            get_ms(json_object_get(doc, "statement"), "due_ms"),
+                            departments_next_due(alert), aid_next_due(doc)};
+        for (int i = 0; i < 6; i++)
                 if (cands[i] && (!best || cands[i] < best))
                         best = cands[i];
         return best;

@@ -9,7 +9,8 @@
  *   eval        {code, monitored, reasons[]}: the latest evaluation
  *   alert       the open alert: {id, n, code, reasons[], rules[] (every yellow or red rule
  *               that was ever among its reasons), raised_ms, respond_by_ms, reminder_ms,
- *               escalate_ms, acknowledged_ms?, acknowledged_by?, seq, reopened, satisfaction?}
+ *               escalate_ms, acknowledged_ms?, acknowledged_by?, seq, reopened, satisfaction?,
+ *               departments[] (departments.h: deadlines and answers, kept when closed)}
  *   closed      the last closed alerts (bounded), for late ratings
  *   suppressed  {rule: evidence}: reasons cleared by alert.resolved; such a rule
  *               counts again only with other evidence
@@ -41,6 +42,9 @@ typedef struct {
         bool english;                     /* messages hearth writes itself */
         int statement_months;             /* benefits statement period: 1 or 3 (statement.h) */
         int64_t statement_delay_ms;       /* sent this long after its period ends */
+        /* borrowed from the config (departments.h): who answers which reasons */
+        const struct ConfigDepartment *departments;
+        size_t n_departments;
 } LifecyclePolicy;
 
 /* What lifecycle_step() noticed besides its outputs, for the caller to log

@@ -35,6 +35,11 @@ void pipeline_set_metrics(Pipeline *p, Metrics *m)
         p->metrics = m;
 }
 
+void pipeline_set_aid(Pipeline *p, AidStore *aid)
+{
+        p->aid = aid;
+}
+
 void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata)
 {
         p->eval = fn;

@@ -8,6 +8,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
+#include "aidstore.h"
 #include "config.h"
 #include "consumer.h"
 #include "event.h"
@@ -42,6 +43,9 @@ typedef json_t *(*PipelineEvalFn)(const json_t *doc, int32_t today, void *userda
 Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec);
 /* Sets the metrics registry to update (borrowed; NULL: none). */
 void pipeline_set_metrics(Pipeline *p, Metrics *m);
+/* Sets the social aid offers (borrowed; NULL: none): offer events go
+ * there, and the timer path matches households with offers (REQ-12). */
+void pipeline_set_aid(Pipeline *p, AidStore *aid);
 /* Sets the rule evaluation (borrowed userdata). Without one, no rule fires. */
 void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata);
 Pipeline *pipeline_free(Pipeline *p);

@@ -38,6 +38,7 @@ struct Pipeline {
         PipelineEvalFn eval;
         void *eval_userdata;
         LifecyclePolicy policy;
+        AidStore *aid; /* social aid offers (REQ-12); NULL: offer events are households' */
         Metrics *metrics;
         bool state_checked, state_lost;
         /* The guard's last counted batch (a hash of its partition starts)

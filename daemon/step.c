@@ -1,5 +1,6 @@
 #include "step.h"
 
+#include "aid.h"
 #include "macro.h"
 #include "statement.h"
 
@@ -83,6 +84,8 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         json_decref(eval);
         if (c->policy)
                 statement_schedule(doc, now, c->policy);
+        /* Social aid (REQ-12): what it waits for changed, or a match was answered. */
+        aid_household_step(doc, ev, now);
         /* Only this step's outputs: the caller's array may hold earlier ones. */
         json_t *mine = json_array();
         for (size_t i = first; mine && i < json_array_size(outputs); i++)

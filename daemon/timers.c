@@ -24,6 +24,10 @@ static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int6
         if (r < 0)
                 return r;
         fired += r;
+        r = p->aid ? aidstore_household(p->aid, gc->doc, h, now_ms, gc->outputs) : 0;
+        if (r < 0)
+                return r;
+        fired += r;
         if (!erased && household_erased(gc->doc)) {
                 log_notice("household %s: personal data erased after retention.removed", h);
                 fired++;

@@ -50,6 +50,17 @@ redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$D" --save "" --appendonly 
 PIDS+=($!)
 waitfor 100 bash -c "[ \"\$(redis-cli -p $RPORT PING 2>/dev/null)\" = PONG ]"
 
+# The example config's departments, the emergency office's answer limit
+# cut from 1 day to 20 s so that the demo shows it missed (限时答复).
+DEMO_DEPARTMENTS="[{id: county-medical-security, name: 县医疗保障局, categories: [illness, medical], answer_within: 3d},
+  {id: county-education, name: 县教育局, categories: [education], answer_within: 3d},
+  {id: county-housing, name: 县住房和城乡建设局, categories: [housing], answer_within: 3d},
+  {id: county-emergency, name: 县应急管理局, categories: [disaster, accident], answer_within: 20s},
+  {id: county-civil-affairs, name: 县民政局, categories: [income_drop, guarantee, food_clothing, other], answer_within: 3d},
+  {id: county-hrss, name: 县人力资源和社会保障局, categories: [employment], answer_within: 3d},
+  {id: county-water, name: 县水利局, categories: [water], answer_within: 3d},
+  {id: county-disabled-persons, name: 县残疾人联合会, categories: [disability], answer_within: 3d},
+  {id: county-agriculture, name: 县农业农村局, categories: [produce_purchase], answer_within: 3d}]"
 say "starting hearthd with deploy/hearth.example.yaml (rules from rules/)"
 "$ROOT/build/notifylisten" "$D/notify.sock" >"$D/notify.log" &
 PIDS+=($!)
@@ -58,7 +69,7 @@ NOTIFY_SOCKET="$D/notify.sock" "$ROOT/hearthd" --config "$ROOT/deploy/hearth.exa
         --set "kafka.brokers=$BOOT" --set "redis.url=redis://127.0.0.1:$RPORT/0" \
         --set kafka.properties.fetch.wait.max.ms=10 --set kafka.properties.session.timeout.ms=6000 \
         --set metrics.listen= --set policy.language="${DEMO_LANG:-zh}" --set visits.interval=365d \
-        2>"$D/hearthd.log" &
+        --set "departments=$DEMO_DEPARTMENTS" 2>"$D/hearthd.log" &
 HPID=$!
 PIDS+=($HPID)
 if waitfor 300 grep -q READY=1 "$D/notify.log"; then
@@ -81,7 +92,8 @@ show() {
               --arg dim "$dim" --arg off "$off" '
           def col(c): if c == "red" then $red elif c == "yellow" then $yellow else $green end;
           .data as $d |
-          ($d.code // (if .type == "risk.eliminated" then "green"
+          ($d.code // (if .type == "aid.match.proposed" then "aid"
+                       elif .type == "risk.eliminated" then "green"
                        elif .type == "household.candidate.identified" then "red"
                        elif (.type | startswith("household.monitoring")) then "monitor"
                        else "yellow" end)) as $c |
@@ -93,6 +105,16 @@ show() {
               + " " + .message + $dim + "  (" + .rule + ")" + $off,
               (if .to_clear then "        " + $dim + "to clear: " + $off + .to_clear else empty end) ),
           ( if $d.respond_by then "      respond by " + $d.respond_by else empty end ),
+          ( $d.departments // [] | .[] | "      → department " + (.name // .id) + " (" + .id
+              + "), answer by " + .answer_by + " (限时答复)" ),
+          ( if .type == "risk.alert.escalated" then "      " + $bold + "overdue: "
+              + (if $d.overdue_party == "department" then "department " + $d.department
+                 else "cadre " + ($d.cadre.name // $d.cadre.id) end)
+              + $off + " by " + ($d.overdue_by|tostring) + " s → escalated to " + $d.town else empty end ),
+          ( if .type == "aid.match.proposed" then "      offer " + $d.offer_id + " of " + $d.provider.name
+              + " (" + $d.category + ")" + (if $d.need_id then " for need " + $d.need_id else "" end)
+              + " → department " + $d.department + "  match " + $d.match_id,
+              "      " + $dim + "why: " + $d.why + $off else empty end ),
           ( if $d.route then "      not registered: routed to the " + $d.route + " (应纳尽纳), first event "
               + $d.first_event.type + " " + $d.first_event.id else empty end ),
           ( if .type == "risk.eliminated" then "      back to green after " + ($d.open_for|tostring)
@@ -135,10 +157,16 @@ step 1 "Civil affairs registers five households (household.registered); one has 
 step 2 "A hospital bill wipes out a year's income: 45,000 yuan out of pocket, last year's income 36,000"
 step 3 "A typhoon destroys a house (emergency management: house collapsed)"
 step 4 "A household asks for help itself in the 浙里办 app (school fees)"
+step 41 "A charity offers school sponsorship in 鹤城街道 (aid.offer.registered, REQ-12): matched to the school-fees need, routed to the education office"
 step 5 "A cadre's monthly visit finds unsafe drinking water (浙政钉)"
 step 6 "Help arrives: school aid granted, tap water connected → back to green (风险消除)"
 step 7 "Civil affairs verifies last year's income: 32,000 yuan for 4 people, 8,000 each, below the 10,000 floor line"
 step 8 "A 60,000-yuan major-disease bill for a household nobody has registered yet (应纳尽纳)"
+
+say "The emergency office never answered the typhoon alert (demo limit 20 s; deploy 1 day): escalated, overdue_party department"
+waitfor 400 grep -q '"overdue_party":"department"' "$D/alerts.jsonl"
+alerts | jq -c 'select(.data.overdue_party == "department")' | while read -r ce; do show <<<"$ce"; done
+shown=$(count)
 
 say "The typhoon household's cadre answers alert.resolved with outcome false_alarm, no help recorded: refused, the alert stays open"
 alert=$("$ROOT/hearthctl" --redis "redis://127.0.0.1:$RPORT/0" household H3311210023 --json | jq -r .state.alert.id)

@@ -136,6 +136,11 @@ static const struct {
     {"measure.applied.json", EV_MEASURE_APPLIED, "H3311210001", "2026-03-20", "amount", 1500000},
     {"alert.resolved.json", EV_ALERT_RESOLVED, "H3311210001", "2026-03-23", NULL, 0},
     {"satisfaction.rated.json", EV_SATISFACTION_RATED, "H3311210001", "2026-03-24", NULL, 0},
+    {"department.answered.json", EV_DEPARTMENT_ANSWERED, "H3311210001", "2026-03-03", NULL, 0},
+    {"aid.offer.registered.json", EV_AID_OFFER_REGISTERED, "OF2026001", "2026-03-01",
+     "amount_per_household", 200000},
+    {"aid.offer.withdrawn.json", EV_AID_OFFER_WITHDRAWN, "OF2026001", "2026-06-01", NULL, 0},
+    {"aid.match.answered.json", EV_AID_MATCH_ANSWERED, "H3311210042", "2026-03-18", NULL, 0},
 };
 
 static void test_valid_fixtures(void **state)
