@@ -61,6 +61,7 @@ a1=$(aid HR01) a2=$(aid HR02) a3=$(aid HR03)
 {
         ev HR01 ack-HR01 alert.acknowledged "{\"alert_id\":\"$a1\",\"by\":\"C1\"}"
         ev HR02 ack-HR02 alert.acknowledged "{\"alert_id\":\"$a2\",\"by\":\"C2\"}"
+        ev HR02 da-HR02 department.answered "{\"alert_id\":\"$a2\",\"department\":\"county-education\",\"answer\":\"accepted\",\"by\":\"E1\"}"
 } | produce household.reports
 check "two candidates identified" wait_for 30 bash -c '[ $(alerts | grep -c candidate.identified) -ge 2 ]'
 {
@@ -137,8 +138,17 @@ cj=$("$HEARTHCTL" --config "$T/hearth.yaml" report --by cadre --format json)
 check "by cadre: C2 has the two need alerts, one escalation" \
         jq -e '.groups[] | select(.name == "C2") | .alerts.raised == 2 and .escalations == 1' <<<"$cj"
 dj=$("$HEARTHCTL" --config "$T/hearth.yaml" report --by department --format json)
-check "by department: no departments on these alerts (another branch adds them), no rows" \
-        jq -e '.groups == [] and .total.department_answers.routed == 0 and .total.alerts.raised == 4' <<<"$dj"
+# Departments by the categories of the alerts sent above (the shipped
+# default departments): HR01's disaster to the emergency office, the two
+# education needs (HR02, HR03) to the education bureau, which answered
+# HR02's, HR06's illness to medical security; no deadline (1 or 3 days)
+# passed during the test.
+dexp='[{"name":"county-education","routed":2,"answered":1,"overdue":0},{"name":"county-emergency","routed":1,"answered":0,"overdue":0},{"name":"county-medical-security","routed":1,"answered":0,"overdue":0}]'
+dgot=$(jq -c '[.groups[] | {name, routed:.department_answers.routed, answered:.department_answers.answered, overdue:.department_answers.overdue}] | sort_by(.name)' <<<"$dj")
+check "by department: rows as routed by the events' categories, one answer" test "$dgot" = "$dexp"
+[ "$dgot" = "$dexp" ] || diag "got $dgot"
+check "by department: total routed 4 of 4 alerts" \
+        jq -e '.total.department_answers.routed == 4 and .total.alerts.raised == 4' <<<"$dj"
 none=$("$HEARTHCTL" --config "$T/hearth.yaml" report --by town --from 2020-01-01 --to 2020-12-31 --format json)
 check "a range before everything: no alert counted" jq -e '.total.alerts.raised == 0' <<<"$none"
 "$HEARTHCTL" --config "$T/hearth.yaml" report --by village >/dev/null 2>&1
