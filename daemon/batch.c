@@ -125,8 +125,8 @@ static int group_apply(Pipeline *p, Item *items, Group *g, StoreRead *rd, GroupC
                         p->stats.duplicates++;
                         continue;
                 }
-                int r = supervised_step(p, gc->doc, g->household, &it->ev,
-                                        event_clock(it->m, now), &fx, gc->outputs, gc->outcomes);
+                int r = supervised_step(p, gc->doc, g->household, &it->ev, event_clock(it->m, now),
+                                        &fx, gc->outputs, gc->outcomes);
                 if (r == -ENOSPC) {
                         r = dead_letter(p, it,
                                         it->ev.type == EV_NEED_REPORTED
@@ -251,8 +251,7 @@ static int pass_reads(Pass *ps, Item *items, Group *groups, size_t n_groups)
 }
 
 /* Dead-letters the new items of a group. 0 or dead_letter()'s error. */
-static int group_dead_letter(Pipeline *p, Item *items, const size_t *idx, size_t n,
-                             const char *why)
+static int group_dead_letter(Pipeline *p, Item *items, const size_t *idx, size_t n, const char *why)
 {
         for (size_t k = 0; k < n; k++)
                 if (items[idx[k]].state == ITEM_NEW) {

@@ -27,7 +27,6 @@
 #include "store.h"
 #include "supervise.h"
 
-
 typedef struct {
         Config *cfg;
         Notify *notify;
@@ -622,8 +621,8 @@ static void run_kafka_check(Daemon *d, int64_t now)
 {
         (void)now;
         if (d->metrics && d->producer)
-                d->kafka_ok = producer_reachable(d->producer, KAFKA_CHECK_WAIT_MS) &&
-                              !d->health.fatal;
+                d->kafka_ok =
+                    producer_reachable(d->producer, KAFKA_CHECK_WAIT_MS) && !d->health.fatal;
 }
 
 static void run_health(Daemon *d, int64_t now)
@@ -702,16 +701,16 @@ static int daemon_build(Daemon *d, const DaemonArgs *args)
                 log_error("redis.url: %s", err);
                 return -EINVAL;
         }
-        d->store = store_new(d->redis, d->cfg->redis_prefix, d->cfg->kafka_group,
-                             d->cfg->dedup_window_ms);
+        d->store =
+            store_new(d->redis, d->cfg->redis_prefix, d->cfg->kafka_group, d->cfg->dedup_window_ms);
         if (d->store)
                 store_set_limits(d->store, d->cfg->dedup_max, 0);
         d->decoder = event_decoder_new(d->schemas, (size_t)d->cfg->max_message_bytes);
         if (d->store)
                 d->pipeline = pipeline_new(d->cfg, d->store, d->decoder);
         if (d->store)
-                d->aid = aidstore_new(d->redis, d->store, d->cfg->redis_prefix,
-                                      d->cfg->departments, d->cfg->n_departments);
+                d->aid = aidstore_new(d->redis, d->store, d->cfg->redis_prefix, d->cfg->departments,
+                                      d->cfg->n_departments);
         if (d->pipeline) {
                 pipeline_set_evaluator(d->pipeline, daemon_eval, d);
                 pipeline_set_policy(d->pipeline, d->policy);
@@ -743,8 +742,8 @@ static int daemon_build(Daemon *d, const DaemonArgs *args)
 static int daemon_connect(Daemon *d, const char *bootstrap)
 {
         char err[512];
-        d->producer = producer_new(d->cfg, bootstrap, &d->health, pipeline_on_delivery,
-                                   d->pipeline, err, sizeof(err));
+        d->producer = producer_new(d->cfg, bootstrap, &d->health, pipeline_on_delivery, d->pipeline,
+                                   err, sizeof(err));
         if (!d->producer) {
                 log_error("%s", err);
                 return -EINVAL;

@@ -890,10 +890,10 @@ int64_t lifecycle_next_due(const json_t *doc)
         }
         int64_t best = 0;
         const json_t *alert = json_object_get(doc, "alert");
-        int64_t cands[6] = {get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
-                            get_ms(doc, "visit_due_ms"),
-                            get_ms(json_object_get(doc, "statement"), "due_ms"),
-                            departments_next_due(alert), aid_next_due(doc)};
+        int64_t cands[6] = {
+            get_ms(alert, "reminder_ms"), get_ms(alert, "escalate_ms"),
+            get_ms(doc, "visit_due_ms"),  get_ms(json_object_get(doc, "statement"), "due_ms"),
+            departments_next_due(alert),  aid_next_due(doc)};
         for (int i = 0; i < 6; i++)
                 if (cands[i] && (!best || cands[i] < best))
                         best = cands[i];

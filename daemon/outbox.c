@@ -43,8 +43,8 @@ bool outbox_prepare(GroupCommit *gc, const char *household, int64_t now)
 
 /* Produces one outbox entry ("<ms> <json>") unless it is in flight or
  * younger than older_than_ms. */
-int outbox_send(Pipeline *p, const char *household, const char *id, const char *value,
-                int64_t now, int64_t older_than_ms)
+int outbox_send(Pipeline *p, const char *household, const char *id, const char *value, int64_t now,
+                int64_t older_than_ms)
 {
         char key[PIPELINE_KEY_LEN];
         key_of(key, household, id);
@@ -103,8 +103,8 @@ void pipeline_delivered_free(Pipeline *p)
 }
 
 /* Queues a delivered output whose outbox entry is to delete. */
-static int delivered_queue(Pipeline *p, const char *household, const char *id,
-                           const void *payload, size_t len)
+static int delivered_queue(Pipeline *p, const char *household, const char *id, const void *payload,
+                           size_t len)
 {
         if (p->n_delivered == p->cap_delivered) {
                 size_t cap = p->cap_delivered ? 2 * p->cap_delivered : 64;

@@ -91,8 +91,8 @@ void dead_letter_delivered(Pipeline *p, const Delivery *d, bool ok, const char *
 
 /* outbox.c */
 bool outbox_prepare(GroupCommit *gc, const char *household, int64_t now);
-int outbox_send(Pipeline *p, const char *household, const char *id, const char *value,
-                int64_t now, int64_t older_than_ms);
+int outbox_send(Pipeline *p, const char *household, const char *id, const char *value, int64_t now,
+                int64_t older_than_ms);
 void outbox_delivered(Pipeline *p, const Delivery *d, bool ok, const char *error,
                       const rd_kafka_message_t *m);
 

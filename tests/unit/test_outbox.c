@@ -140,8 +140,8 @@ static void test_delivery_drained(void **state)
         json_t *stats = store_stats_get(f->store);
         assert_non_null(stats);
         assert_int_equal(json_integer_value(json_object_get(stats, "risk.alert.raised:red")), 1);
-        assert_int_equal(
-            json_integer_value(json_object_get(stats, "risk.alert.raised:red:温溪镇")), 1);
+        assert_int_equal(json_integer_value(json_object_get(stats, "risk.alert.raised:red:温溪镇")),
+                         1);
         json_decref(stats);
         /* A second report of the same entry (a resend) counts nothing. */
         assert_int_equal(strset_add(f->p->in_flight, "H2\na-1:raised:0"), 0);

@@ -112,8 +112,8 @@ static void test_tracks_stay_put(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_nothing_done),         cmocka_unit_test(test_done_moves),
-            cmocka_unit_test(test_hold_keeps_position),  cmocka_unit_test(test_many_holds_and_reset),
+            cmocka_unit_test(test_nothing_done),        cmocka_unit_test(test_done_moves),
+            cmocka_unit_test(test_hold_keeps_position), cmocka_unit_test(test_many_holds_and_reset),
             cmocka_unit_test(test_tracks_stay_put),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
