@@ -106,21 +106,6 @@ static int scan_into(Store *store, Report *r)
         return 0;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-        if (!strpbrk(s, ",\"\n\r")) {
-                fputs(s, f);
-                return;
-        }
-        fputc('"', f);
-        for (; *s; s++) {
-                if (*s == '"')
-                        fputc('"', f);
-                fputc(*s, f);
-        }
-        fputc('"', f);
-}
-
 /* The columns of the CSV, the text and the HTML: JSON path, heading. */
 static const struct {
         const char *path, *en, *zh;
@@ -199,7 +184,7 @@ static void write_csv(const json_t *rep)
         json_t *g;
         char buf[1024];
         json_array_foreach (rows, i, g) {
-                csv_field(stdout, json_string_value(json_object_get(g, "name")));
+                escape_csv(stdout, json_string_value(json_object_get(g, "name")));
                 for (size_t c = 0; c < ELEMENTSOF(columns); c++) {
                         cell(g, columns[c].path, buf, sizeof(buf));
                         printf(",%s", buf);
@@ -207,7 +192,7 @@ static void write_csv(const json_t *rep)
                 satisfaction_mean(g, buf, sizeof(buf));
                 printf(",%s,", buf);
                 categories_text(g, buf, sizeof(buf));
-                csv_field(stdout, buf);
+                escape_csv(stdout, buf);
                 printf("\n");
         }
         json_decref(rows);

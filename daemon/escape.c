@@ -122,3 +122,18 @@ void escape_html(FILE *f, const char *s)
                 }
         }
 }
+
+void escape_csv(FILE *f, const char *s)
+{
+        if (!strpbrk(s, ",\"\n\r")) {
+                fputs(s, f);
+                return;
+        }
+        fputc('"', f);
+        for (; *s; s++) {
+                if (*s == '"')
+                        fputc('"', f);
+                fputc(*s, f);
+        }
+        fputc('"', f);
+}

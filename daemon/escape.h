@@ -21,3 +21,5 @@ const char *escape_str(const char *s, char *buf, size_t len);
 /* Writes s (NULL: nothing) to f as HTML text: <>&" as entities, controls
  * escaped as above. */
 void escape_html(FILE *f, const char *s);
+/* Writes s as one CSV field, quoted when it needs to be (RFC 4180). */
+void escape_csv(FILE *f, const char *s);

@@ -475,52 +475,45 @@ static json_t *active_reasons(json_t *doc, const json_t *eval)
 /* What the supervision report (report.h, REQ-14) reads of an alert: the
  * highest colour it reached (peak) and the categories of its yellow and
  * red reasons. */
-static void supervision_note(json_t *alert, const json_t *reasons, int code)
+/* Adds to the array alert[key] the value of field of each yellow or red
+ * reason, once each (skip: a value left out, or NULL). */
+static void reasons_union(json_t *alert, const char *key, const json_t *reasons, const char *field,
+                          const char *skip)
 {
-        if (code > severity_rank(json_string_value(json_object_get(alert, "peak"))))
-                json_object_set_new(alert, "peak", json_string(codes[code]));
-        json_t *cats = json_object_get(alert, "categories");
-        if (!cats) {
-                cats = json_array();
-                json_object_set_new(alert, "categories", cats);
+        json_t *set = json_object_get(alert, key);
+        if (!set) {
+                set = json_array();
+                json_object_set_new(alert, key, set);
         }
         size_t i, k;
         json_t *r, *have;
         json_array_foreach (reasons, i, r) {
-                const char *c = json_string_value(json_object_get(r, "category"));
-                if (!c || severity_rank(json_string_value(json_object_get(r, "severity"))) == 0)
+                const char *v = json_string_value(json_object_get(r, field));
+                if (!v || severity_rank(json_string_value(json_object_get(r, "severity"))) == 0 ||
+                    streq_ptr(v, skip))
                         continue;
                 bool found = false;
-                json_array_foreach (cats, k, have)
-                        found = found || streq_ptr(json_string_value(have), c);
+                json_array_foreach (set, k, have)
+                        found = found || streq_ptr(json_string_value(have), v);
                 if (!found)
-                        json_array_append_new(cats, json_string(c));
+                        json_array_append_new(set, json_string(v));
         }
+}
+
+/* What the supervision report reads of an alert: its peak colour and the
+ * categories of its reasons. */
+static void supervision_note(json_t *alert, const json_t *reasons, int code)
+{
+        if (code > severity_rank(json_string_value(json_object_get(alert, "peak"))))
+                json_object_set_new(alert, "peak", json_string(codes[code]));
+        reasons_union(alert, "categories", reasons, "category", NULL);
 }
 
 /* Adds the yellow and red rules of reasons to alert.rules: every rule that
  * was ever a reason of this alert (outcome.h counts how they ended). */
 static void rules_union(json_t *alert, const json_t *reasons)
 {
-        json_t *rules = json_object_get(alert, "rules");
-        if (!rules) {
-                rules = json_array();
-                json_object_set_new(alert, "rules", rules);
-        }
-        size_t i, k;
-        json_t *r, *have;
-        json_array_foreach (reasons, i, r) {
-                const char *rule = json_string_value(json_object_get(r, "rule"));
-                if (!rule ||
-                    severity_rank(json_string_value(json_object_get(r, "severity"))) == 0 ||
-                    streq(rule, "satisfaction_low"))
-                        continue;
-                bool found = false;
-                json_array_foreach (rules, k, have)
-                        found = found || streq_ptr(json_string_value(have), rule);
-                if (!found)
-                        json_array_append_new(rules, json_string(rule));
-        }
+        reasons_union(alert, "rules", reasons, "rule", "satisfaction_low");
 }
 
 static void close_alert(json_t *doc, json_t *alert, int64_t now)

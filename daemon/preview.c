@@ -1,6 +1,7 @@
 /* hearthctl preview: a candidate rule set against every household's state,
  * aggregated by town or village. */
 #include "preview.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -639,22 +640,6 @@ void preview_write_text(const Preview *p, FILE *f)
         fprintf(f, "%.2f s, %.0f households/s\n", (double)p->us / 1e6, rate(p));
 }
 
-/* A CSV field, quoted when it needs to be (RFC 4180). */
-static void csv_field(FILE *f, const char *s)
-{
-        if (!strpbrk(s, ",\"\n\r")) {
-                fputs(s, f);
-                return;
-        }
-        fputc('"', f);
-        for (; *s; s++) {
-                if (*s == '"')
-                        fputc('"', f);
-                fputc(*s, f);
-        }
-        fputc('"', f);
-}
-
 static void write_group_csv(const Preview *p, const Group *g, FILE *f)
 {
         json_t *j = group_json(p, g);
@@ -683,14 +668,14 @@ static void write_group_csv(const Preview *p, const Group *g, FILE *f)
                                 break;
                         off += (size_t)n;
                 }
-                csv_field(f, g->name);
+                escape_csv(f, g->name);
                 fprintf(f, ",%s,%s,%" JSON_INTEGER_FORMAT ",",
                         json_string_value(json_object_get(m, "from")),
                         json_string_value(json_object_get(m, "to")),
                         json_integer_value(json_object_get(m, "households")));
-                csv_field(f, causes);
+                escape_csv(f, causes);
                 fputc(',', f);
-                csv_field(f, examples);
+                escape_csv(f, examples);
                 fputc('\n', f);
         }
         json_decref(j);
