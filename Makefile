@@ -1,9 +1,9 @@
 # hearth: build, deps, test, demo, lint. `make help` lists the targets.
 
 CC      ?= cc
-PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd libmicrohttpd
+PKGS    := rdkafka hiredis jansson yaml-0.1 libsystemd libmicrohttpd libzstd
 # Debian 12 packages the build, the tests and the demo need.
-DEBS    := build-essential pkg-config librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev \
+DEBS    := build-essential pkg-config librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev libzstd-dev \
            libsystemd-dev libmicrohttpd-dev libcmocka-dev redis-server redis-tools kcat clang \
            json-schema-test-suite valgrind jq gnuplot-nox libclang-rt-14-dev
 

@@ -1,7 +1,8 @@
 /* One batch of input messages: decode, group by household, read the
  * households in one round trip, apply the events (pure code), commit each
- * household in one atomic script (version, offsets and seen ids checked
- * before anything is written), then produce the outputs. */
+ * household in one atomic script (the record's version compared before
+ * anything is written: offsets and seen ids were checked on the record
+ * read), then produce the outputs. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -164,6 +165,7 @@ static bool commit_fill(GroupCommit *gc, const char *household, const StoreRead 
         json_array_foreach (gc->timeline, i, e)
                 gc->timeline_s[gc->c.n_timeline++] = json_dumps(e, JSON_COMPACT);
         gc->c.household = household;
+        gc->c.prev = &rd->rec;
         gc->c.expected_version = rd->version;
         gc->c.doc = gc->doc_text;
         gc->c.off_fields = gc->off_fields;
@@ -210,7 +212,7 @@ static int group_prepare(Pipeline *p, Item *items, Group *g, StoreRead *rd, Grou
 static void pass_done(Pass *ps)
 {
         for (size_t w = 0; ps->reads && ps->gcs && w < ps->n_work; w++) {
-                json_decref(ps->reads[w].doc);
+                store_read_done(&ps->reads[w]);
                 free(ps->reads[w].tps);
                 free(ps->reads[w].seen);
                 free(ps->reads[w].applied);

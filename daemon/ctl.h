@@ -58,6 +58,8 @@ Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis);
 int ctl_household(const CtlArgs *a, const Config *cfg, const char *id);
 /* forget ID: erase the household's personal data now (right to erasure). */
 int ctl_forget(const CtlArgs *a, const Config *cfg, const char *id);
+/* migrate: household state of the older layout into records (store_migrate()). */
+int ctl_migrate(const CtlArgs *a, const Config *cfg);
 /* stats: the supervision figures (REQ-14) and open alerts. */
 int ctl_stats(const CtlArgs *a, const Config *cfg);
 /* preview --rules DIR: what the candidate rules would change. */

@@ -141,9 +141,10 @@ int ctl_benefits(const CtlArgs *a, const Config *cfg, int argc, char **args)
         Store *store = ctl_store(a, cfg, &redis);
         if (!store)
                 return EXIT_FAILURE;
-        json_t *doc = NULL, *ledger = NULL, *timeline = NULL, *s = NULL;
-        int64_t version;
-        int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
+        json_t *s = NULL;
+        StoreDump d;
+        int r = store_household_dump(store, id, &d);
+        json_t *doc = d.doc, *ledger = d.ledger;
         int ret = EXIT_FAILURE;
         if (r == -ENOENT) {
                 fprintf(stderr, "hearthctl: household %s: no state\n", id);
@@ -164,9 +165,7 @@ int ctl_benefits(const CtlArgs *a, const Config *cfg, int argc, char **args)
                 ret = EXIT_SUCCESS;
         }
         json_decref(s);
-        json_decref(doc);
-        json_decref(ledger);
-        json_decref(timeline);
+        store_dump_done(&d);
         store_free(store);
         redis_free(redis);
         return ret;

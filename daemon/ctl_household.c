@@ -142,9 +142,10 @@ int ctl_household(const CtlArgs *a, const Config *cfg, const char *id)
         Store *store = ctl_store(a, cfg, &redis);
         if (!store)
                 goto out;
-        json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
-        int64_t version = 0;
-        int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
+        StoreDump d;
+        int r = store_household_dump(store, id, &d);
+        json_t *doc = d.doc, *ledger = d.ledger, *timeline = d.timeline;
+        int64_t version = d.version;
         if (r == -ENOENT) {
                 fprintf(stderr, "hearthctl: household %s: no state\n", id);
                 ret = 3;
@@ -162,9 +163,10 @@ int ctl_household(const CtlArgs *a, const Config *cfg, const char *id)
                 ledger_total += json_integer_value(json_object_get(e, "amount"));
         if (a->json) {
                 json_t *out =
-                    json_pack("{s:s, s:I, s:O, s:O, s:I, s:O, s:O}", "household", id, "version",
-                              (json_int_t)version, "state", doc, "sums_12m", sums, "ledger_total",
-                              ledger_total, "ledger", ledger, "timeline", timeline);
+                    json_pack("{s:s, s:I, s:O, s:O, s:I, s:O, s:O, s:O, s:I}", "household", id,
+                              "version", (json_int_t)version, "state", doc, "sums_12m", sums,
+                              "ledger_total", ledger_total, "ledger", ledger, "timeline", timeline,
+                              "applied_offsets", d.offsets, "dedup_ids", (json_int_t)d.dedup_ids);
                 json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
                 printf("\n");
                 json_decref(out);
@@ -173,9 +175,7 @@ int ctl_household(const CtlArgs *a, const Config *cfg, const char *id)
                 print_figures(E, doc, sums, ledger, ledger_total, timeline);
         }
         json_decref(sums);
-        json_decref(doc);
-        json_decref(ledger);
-        json_decref(timeline);
+        store_dump_done(&d);
         ret = EXIT_SUCCESS;
 out:
         store_free(store);
@@ -205,20 +205,20 @@ int ctl_forget(const CtlArgs *a, const Config *cfg, const char *id)
                 return EXIT_FAILURE;
         }
         for (int attempt = 0; attempt < 10; attempt++) {
-                json_t *doc = NULL, *ledger = NULL, *timeline = NULL;
-                int64_t version = 0;
-                int r = store_household_dump(store, id, &doc, &version, &ledger, &timeline);
-                json_decref(ledger);
-                json_decref(timeline);
-                if (r == -ENOENT) {
+                StoreRead rd = {.household = id};
+                int r = store_read(store, &rd, 1);
+                if (r < 0 || rd.err) {
+                        fprintf(stderr, "hearthctl: household %s: %s\n", id,
+                                r < 0 ? store_errstr(store) : rd.errmsg);
+                        store_read_done(&rd);
+                        break;
+                }
+                if (!rd.doc) {
                         fprintf(stderr, "hearthctl: household %s: no state\n", id);
                         ret = 3;
                         break;
                 }
-                if (r < 0) {
-                        fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
-                        break;
-                }
+                json_t *doc = json_incref(rd.doc);
                 int64_t now = clock_wall_ms();
                 json_object_set_new(doc, "removed", json_true());
                 if (!json_object_get(doc, "removed_ms"))
@@ -226,10 +226,14 @@ int ctl_forget(const CtlArgs *a, const Config *cfg, const char *id)
                 household_erase(doc, now);
                 char *text = household_dump(doc);
                 json_decref(doc);
-                StoreCommit c = {
-                    .household = id, .expected_version = version, .doc = text, .erase = true};
+                StoreCommit c = {.household = id,
+                                 .prev = &rd.rec,
+                                 .expected_version = rd.version,
+                                 .doc = text,
+                                 .erase = true};
                 r = text ? store_commit(store, &c, 1, now) : -ENOMEM;
                 free(text);
+                store_read_done(&rd);
                 if (r < 0) {
                         fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
                         break;
@@ -258,4 +262,23 @@ int ctl_forget(const CtlArgs *a, const Config *cfg, const char *id)
         store_free(store);
         redis_free(redis);
         return ret;
+}
+
+int ctl_migrate(const CtlArgs *a, const Config *cfg)
+{
+        Redis *redis = NULL;
+        Store *store = ctl_store(a, cfg, &redis);
+        if (!store)
+                return EXIT_FAILURE;
+        size_t done = 0;
+        int r = store_migrate(store, &done);
+        if (r < 0)
+                fprintf(stderr, "hearthctl: migrate: %s (%zu households converted before it)\n",
+                        store_errstr(store), done);
+        else
+                printf("migrate: %zu households converted; Redis holds format %d\n", done,
+                       STORE_FORMAT);
+        store_free(store);
+        redis_free(redis);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

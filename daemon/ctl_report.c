@@ -62,7 +62,7 @@ out:
         return ret;
 }
 
-/* Every household's document, page by page (SCAN, pipelined HGET), into r. */
+/* Every household's document, page by page (SCAN, pipelined GET of the records), into r. */
 static int scan_into(Store *store, Report *r)
 {
         uint64_t cursor = 0;

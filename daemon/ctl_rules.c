@@ -21,7 +21,7 @@ static void preview_progress(size_t done, void *u)
 }
 
 /* preview --rules DIR: the candidate rules against the config's, over every
- * household's state in Redis; reads only (SCAN, HGET). */
+ * household's state in Redis; reads only (SCAN, GET). */
 int ctl_preview(const CtlArgs *a, const Config *cfg)
 {
         const char *format = a->format ? a->format : a->json ? "json" : "text";

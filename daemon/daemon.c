@@ -510,6 +510,10 @@ static int store_ensure(Daemon *d, int64_t now)
                           store_errstr(d->store));
                 return r;
         }
+        if (r == -EPROTO) {
+                log_error("redis: %s", store_errstr(d->store));
+                return -ESTALE;
+        }
         if (r < 0) {
                 log_warning("redis: %s, reconnecting", store_errstr(d->store));
                 redis_disconnect(d->redis);

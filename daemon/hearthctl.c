@@ -52,6 +52,10 @@ static void help(void)
                "  forget ID            erase the household's personal data now (right to\n"
                "                       erasure): it leaves monitoring; an audit line records\n"
                "                       when and by which uid, without personal data\n"
+               "  migrate              convert household state written by an older hearth\n"
+               "                       (before STORE_FORMAT 2: a hash, a sorted set and two\n"
+               "                       lists per household) into one record per household;\n"
+               "                       run once with every hearthd stopped; safe to repeat\n"
                "  test-rules [DIR]     run the rule tests in DIR/tests against DIR's rules\n"
                "                       (default: the config's rules.dir), like promtool\n"
                "  help                 this text\n"
@@ -134,6 +138,9 @@ static int run_verb(const char *verb, const CtlArgs *a, const Config *cfg, char 
                         ret = EXIT_USAGE;
                 } else
                         ret = ctl_forget(a, cfg, args[0]);
+        } else if (strcmp(verb, "migrate") == 0) {
+                ret = rest ? (fprintf(stderr, "Usage: hearthctl migrate\n"), EXIT_USAGE)
+                           : ctl_migrate(a, cfg);
         } else if (strcmp(verb, "stats") == 0) {
                 ret = ctl_stats(a, cfg);
         } else if (strcmp(verb, "report") == 0) {

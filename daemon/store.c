@@ -9,57 +9,25 @@
 #include "household.h"
 #include "macro.h"
 #include "rcmd.h"
+#include "record.h"
 
-/* The commit script. KEYS: h, seen, outbox, ledger, timeline (one slot).
- * ARGV: expected version, doc, now ms, dedup window ms, dedup max (ids per
- * household), ledger max (entries), erase (1: delete ledger and timeline,
- * the household's personal data was erased), timeline max (entries,
- * STORE_TIMELINE_MAX), then counted lists: offsets
- * (field, offset)*, seen hashes*, outbox (id, value)*, ledger*, timeline*. Reads and checks come
- * first: a Lua error does not roll back earlier writes, so nothing may be written before every
- * check passed. */
+/* The commit script. KEYS: the household's record (record.h), its outbox
+ * (one slot). ARGV: the version the record must have, the new record
+ * (which carries version + 1), then (id, value)* outbox entries. The
+ * record is a compare-and-set on its version: every check (applied offsets,
+ * dedup ids) was made by hearthd on the record it read, so an unchanged
+ * version proves they still hold. Reads and type checks come first: a Lua
+ * error does not roll back earlier writes. */
 static const char commit_lua[] =
-    "local h, seen, outbox, ledger, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]\n"
-    "local v = tonumber(redis.call('HGET', h, 'v') or '0')\n"
-    "redis.call('ZCARD', seen)\n"
+    "local h, outbox = KEYS[1], KEYS[2]\n"
+    "local cur = redis.call('GETRANGE', h, 0, 11)\n"
     "redis.call('HLEN', outbox)\n"
-    "redis.call('LLEN', ledger)\n"
-    "redis.call('LLEN', timeline)\n"
+    "local v = 0\n"
+    "if cur ~= '' then v = tonumber(cur) end\n"
+    "if v == nil then return {'FORMAT', 'not a household record'} end\n"
     "if v ~= tonumber(ARGV[1]) then return {'VERSION', tostring(v)} end\n"
-    "local i = 9\n"
-    "local n_off = tonumber(ARGV[i]); i = i + 1\n"
-    "local off_at = i\n"
-    "for k = 1, n_off do\n"
-    "  local cur = redis.call('HGET', h, ARGV[i])\n"
-    "  if cur and tonumber(cur) >= tonumber(ARGV[i + 1]) then return {'OFFSET', ARGV[i]} end\n"
-    "  i = i + 2\n"
-    "end\n"
-    "local n_seen = tonumber(ARGV[i]); i = i + 1\n"
-    "local seen_at = i\n"
-    "for k = 1, n_seen do\n"
-    "  if redis.call('ZSCORE', seen, ARGV[i]) then return {'DUP', ARGV[i]} end\n"
-    "  i = i + 1\n"
-    "end\n"
-    "local now = tonumber(ARGV[3])\n"
-    "redis.call('HSET', h, 'v', v + 1, 'doc', ARGV[2])\n"
-    "for k = 0, n_off - 1 do\n"
-    "  redis.call('HSET', h, ARGV[off_at + 2 * k], ARGV[off_at + 2 * k + 1])\n"
-    "end\n"
-    "for k = 0, n_seen - 1 do redis.call('ZADD', seen, now, ARGV[seen_at + k]) end\n"
-    "if n_seen > 0 then\n"
-    "  redis.call('ZREMRANGEBYSCORE', seen, '-inf', '(' .. (now - tonumber(ARGV[4])))\n"
-    "  local over = redis.call('ZCARD', seen) - tonumber(ARGV[5])\n"
-    "  if over > 0 then redis.call('ZREMRANGEBYRANK', seen, 0, over - 1) end\n"
-    "end\n"
-    "local n_out = tonumber(ARGV[i]); i = i + 1\n"
-    "for k = 1, n_out do redis.call('HSET', outbox, ARGV[i], ARGV[i + 1]); i = i + 2 end\n"
-    "local n_led = tonumber(ARGV[i]); i = i + 1\n"
-    "for k = 1, n_led do redis.call('RPUSH', ledger, ARGV[i]); i = i + 1 end\n"
-    "if n_led > 0 then redis.call('LTRIM', ledger, -tonumber(ARGV[6]), -1) end\n"
-    "local n_tl = tonumber(ARGV[i]); i = i + 1\n"
-    "for k = 1, n_tl do redis.call('LPUSH', timeline, ARGV[i]); i = i + 1 end\n"
-    "if n_tl > 0 then redis.call('LTRIM', timeline, 0, tonumber(ARGV[8]) - 1) end\n"
-    "if ARGV[7] == '1' then redis.call('DEL', ledger, timeline) end\n"
+    "redis.call('SET', h, ARGV[2])\n"
+    "for i = 3, #ARGV, 2 do redis.call('HSET', outbox, ARGV[i], ARGV[i + 1]) end\n"
     "return {'OK', tostring(v + 1)}\n";
 
 /* KEYS: attempts hash. ARGV: (tp, offset)*. Returns the counts. */
@@ -84,6 +52,7 @@ struct Store {
         int64_t dedup_window_ms;
         int64_t dedup_max;
         int64_t ledger_max;
+        RecordCodec *codec;
         char sha[41];
         char err[256];
         bool fresh; /* this process created the epoch: Redis held no hearth state */
@@ -105,7 +74,8 @@ Store *store_new(Redis *redis, const char *prefix, const char *group, int64_t de
         s->dedup_window_ms = dedup_window_ms;
         s->dedup_max = 10000;
         s->ledger_max = HOUSEHOLD_LEDGER_MAX;
-        if (!s->prefix || !s->group)
+        s->codec = record_codec_new();
+        if (!s->prefix || !s->group || !s->codec)
                 return store_free(s);
         return s;
 }
@@ -116,6 +86,7 @@ Store *store_free(Store *s)
                 return NULL;
         free(s->prefix);
         free(s->group);
+        record_codec_free(s->codec);
         free(s);
         return NULL;
 }
@@ -137,6 +108,21 @@ static int io_error(Store *s, const char *what)
 {
         snprintf(s->err, sizeof(s->err), "%s: %s", what, redis_errstr(s->redis));
         return -EIO;
+}
+
+int store_format_check(Store *s)
+{
+        _cleanup_(freeReplyObjectp) redisReply *f =
+            redis_command(s->redis, "GET %s:format", s->prefix);
+        if (!f)
+                return io_error(s, "GET format");
+        if (f->type == REDIS_REPLY_STRING && strtol(f->str, NULL, 10) == STORE_FORMAT)
+                return 0;
+        snprintf(s->err, sizeof(s->err),
+                 "%s:format is %s, this hearth needs %d: Redis holds household state in the "
+                 "layout of an older hearth; stop every hearthd and run `hearthctl migrate` once",
+                 s->prefix, f->type == REDIS_REPLY_STRING ? f->str : "missing", STORE_FORMAT);
+        return -EPROTO;
 }
 
 int store_prepare(Store *s)
@@ -162,7 +148,7 @@ int store_prepare(Store *s)
         if (!e)
                 return io_error(s, "EXISTS epoch");
         if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
-                return 0;
+                return store_format_check(s);
         _cleanup_(freeReplyObjectp) redisReply *p =
             redis_command(s->redis, "EXISTS %s:pos:{%s}", s->prefix, s->group);
         if (!p)
@@ -173,6 +159,10 @@ int store_prepare(Store *s)
                          s->prefix);
                 return -ESTALE;
         }
+        _cleanup_(freeReplyObjectp) redisReply *f =
+            redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
+        if (!f)
+                return io_error(s, "SET format");
         _cleanup_(freeReplyObjectp) redisReply *set =
             redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
         if (!set)
@@ -245,86 +235,77 @@ static void push_key(RCmd *c, const Store *s, const char *household, const char 
         rcmd_push_fmt(c, "%s:{%s}:%s", s->prefix, household, what);
 }
 
-/* Queues one household's HMGET of version, document and offsets, and the
- * ZMSCORE of its seen hashes when it has some. */
+/* Queues the GET of one household's record. */
 static int read_send(Store *s, const StoreRead *r)
 {
         RCmd c;
-        rcmd_init(&c, 4 + r->n_tps);
-        rcmd_push_str(&c, "HMGET");
+        rcmd_init(&c, 2);
+        rcmd_push_str(&c, "GET");
         push_key(&c, s, r->household, "h");
-        rcmd_push_str(&c, "v");
-        rcmd_push_str(&c, "doc");
-        for (size_t j = 0; j < r->n_tps; j++)
-                rcmd_push_fmt(&c, "o:%s", r->tps[j]);
-        int ret = cmd_append(s, &c);
-        if (ret < 0 || !r->n_seen)
-                return ret;
-        rcmd_init(&c, 2 + r->n_seen);
-        rcmd_push_str(&c, "ZMSCORE");
-        push_key(&c, s, r->household, "seen");
-        for (size_t j = 0; j < r->n_seen; j++)
-                rcmd_push_str(&c, r->seen[j]);
         return cmd_append(s, &c);
 }
 
-/* Fills r from the HMGET reply rep. */
-static void read_state(StoreRead *r, const redisReply *rep)
+/* Fills r from its record (NULL: none). */
+static void read_state(Store *s, StoreRead *r, const char *val, size_t len)
 {
-        if (rep->type == REDIS_REPLY_ERROR) {
-                r->err = -EINVAL;
-                snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
+        for (size_t j = 0; j < r->n_tps; j++)
+                r->applied[j] = -1;
+        for (size_t j = 0; j < r->n_seen; j++)
+                r->seen_found[j] = false;
+        if (!val)
+                return;
+        char why[160];
+        int e = record_decode(s->codec, val, len, &r->rec, why, sizeof(why));
+        if (e < 0) {
+                r->err = e == -ENOMEM ? -ENOMEM : -EINVAL;
+                snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", why);
                 return;
         }
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 + r->n_tps)
+        r->version = r->rec.version;
+        json_error_t je;
+        r->doc = json_loadb(r->rec.doc.s, r->rec.doc.len, 0, &je);
+        household_loaded(r->doc);
+        if (!r->doc) {
+                r->err = -EINVAL;
+                snprintf(r->errmsg, sizeof(r->errmsg), "redis: household document is not JSON: %s",
+                         je.text);
                 return;
-        redisReply **e = rep->element;
-        if (e[0]->type == REDIS_REPLY_STRING)
-                r->version = strtoll(e[0]->str, NULL, 10);
-        if (e[1]->type == REDIS_REPLY_STRING) {
-                json_error_t je;
-                r->doc = json_loadb(e[1]->str, e[1]->len, 0, &je);
-                household_loaded(r->doc);
-                if (!r->doc) {
-                        r->err = -EINVAL;
-                        snprintf(r->errmsg, sizeof(r->errmsg),
-                                 "redis: household document is not JSON: %s", je.text);
-                }
         }
         for (size_t j = 0; j < r->n_tps; j++)
-                r->applied[j] =
-                    e[2 + j]->type == REDIS_REPLY_STRING ? strtoll(e[2 + j]->str, NULL, 10) : -1;
+                r->applied[j] = record_applied(&r->rec, r->tps[j]);
+        for (size_t j = 0; j < r->n_seen; j++)
+                r->seen_found[j] = record_seen(&r->rec, strtoull(r->seen[j], NULL, 16));
 }
 
-/* Reads one household's replies (read_send()) into r. -EIO. */
+/* Reads one household's reply (read_send()) into r. -EIO. */
 static int read_receive(Store *s, StoreRead *r)
 {
         redisReply *rep;
         r->err = 0;
         r->version = 0;
         r->doc = NULL;
+        r->rec = (Record){0};
         if (get_reply(s, &rep) < 0)
                 return -EIO;
-        read_state(r, rep);
+        if (rep->type == REDIS_REPLY_ERROR) {
+                r->err = -EINVAL;
+                snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
+        } else
+                read_state(s, r, rep->type == REDIS_REPLY_STRING ? rep->str : NULL, rep->len);
         freeReplyObject(rep);
-        if (r->n_seen) {
-                if (get_reply(s, &rep) < 0)
-                        return -EIO;
-                if (rep->type == REDIS_REPLY_ERROR) {
-                        r->err = -EINVAL;
-                        snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", rep->str);
-                } else
-                        for (size_t j = 0; j < r->n_seen; j++)
-                                r->seen_found[j] = rep->type == REDIS_REPLY_ARRAY &&
-                                                   j < rep->elements &&
-                                                   rep->element[j]->type != REDIS_REPLY_NIL;
-                freeReplyObject(rep);
-        }
-        if (r->err && r->doc) {
+        if (r->err) {
                 json_decref(r->doc);
                 r->doc = NULL;
+                record_done(&r->rec);
         }
         return 0;
+}
+
+void store_read_done(StoreRead *r)
+{
+        json_decref(r->doc);
+        r->doc = NULL;
+        record_done(&r->rec);
 }
 
 int store_read(Store *s, StoreRead *reads, size_t n)
@@ -361,45 +342,55 @@ static unsigned shard_of(const char *household)
         return h % STORE_PENDING_SHARDS;
 }
 
+/* The new record of one commit, or NULL (memory). */
+static char *commit_record(Store *s, const StoreCommit *c, int64_t now_ms, size_t *len)
+{
+        _cleanup_free_ uint64_t *seen = calloc(c->n_seen ? c->n_seen : 1, sizeof(uint64_t));
+        if (!seen)
+                return NULL;
+        for (size_t i = 0; i < c->n_seen; i++)
+                seen[i] = strtoull(c->seen[i], NULL, 16);
+        RecordChange ch = {.version = c->expected_version + 1,
+                           .doc = c->doc,
+                           .off_tps = c->off_fields,
+                           .offsets = c->offsets,
+                           .n_off = c->n_off,
+                           .seen = seen,
+                           .n_seen = c->n_seen,
+                           .ledger = c->ledger,
+                           .n_ledger = c->n_ledger,
+                           .timeline = c->timeline,
+                           .n_timeline = c->n_timeline,
+                           .erase = c->erase,
+                           .now_ms = now_ms,
+                           .dedup_window_ms = s->dedup_window_ms,
+                           .dedup_max = (size_t)s->dedup_max,
+                           .ledger_max = (size_t)s->ledger_max,
+                           .timeline_max = STORE_TIMELINE_MAX};
+        char *v = NULL;
+        return record_encode(s->codec, c->prev, &ch, &v, len) == 0 ? v : NULL;
+}
+
 /* Appends the EVALSHA of one commit (commit_lua's KEYS and ARGV). */
 static int append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
 {
-        static const char *const names[5] = {"h", "seen", "outbox", "ledger", "timeline"};
+        size_t vlen = 0;
+        _cleanup_free_ char *val = commit_record(s, c, now_ms, &vlen);
         RCmd cmd;
-        rcmd_init(&cmd, 3 + 5 + 8 + 1 + 2 * c->n_off + 1 + c->n_seen + 1 + 2 * c->n_outbox + 1 +
-                            c->n_ledger + 1 + c->n_timeline);
+        rcmd_init(&cmd, 3 + 2 + 2 + 2 * c->n_outbox);
+        if (!val)
+                cmd.err = -ENOMEM;
         rcmd_push_str(&cmd, "EVALSHA");
         rcmd_push_str(&cmd, s->sha);
-        rcmd_push_str(&cmd, "5");
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                push_key(&cmd, s, c->household, names[i]);
+        rcmd_push_str(&cmd, "2");
+        push_key(&cmd, s, c->household, "h");
+        push_key(&cmd, s, c->household, "outbox");
         rcmd_push_int(&cmd, c->expected_version);
-        rcmd_push_str(&cmd, c->doc);
-        rcmd_push_int(&cmd, now_ms);
-        rcmd_push_int(&cmd, s->dedup_window_ms);
-        rcmd_push_int(&cmd, s->dedup_max);
-        rcmd_push_int(&cmd, s->ledger_max);
-        rcmd_push_str(&cmd, c->erase ? "1" : "0");
-        rcmd_push_int(&cmd, STORE_TIMELINE_MAX);
-        rcmd_push_int(&cmd, (int64_t)c->n_off);
-        for (size_t i = 0; i < c->n_off; i++) {
-                rcmd_push_fmt(&cmd, "o:%s", c->off_fields[i]);
-                rcmd_push_int(&cmd, c->offsets[i]);
-        }
-        rcmd_push_int(&cmd, (int64_t)c->n_seen);
-        for (size_t i = 0; i < c->n_seen; i++)
-                rcmd_push_str(&cmd, c->seen[i]);
-        rcmd_push_int(&cmd, (int64_t)c->n_outbox);
+        rcmd_push_len(&cmd, val ? val : "", vlen);
         for (size_t i = 0; i < c->n_outbox; i++) {
                 rcmd_push_str(&cmd, c->outbox_ids[i]);
                 rcmd_push_str(&cmd, c->outbox_vals[i]);
         }
-        rcmd_push_int(&cmd, (int64_t)c->n_ledger);
-        for (size_t i = 0; i < c->n_ledger; i++)
-                rcmd_push_str(&cmd, c->ledger[i]);
-        rcmd_push_int(&cmd, (int64_t)c->n_timeline);
-        for (size_t i = 0; i < c->n_timeline; i++)
-                rcmd_push_str(&cmd, c->timeline[i]);
         return cmd_append(s, &cmd);
 }
 
@@ -468,6 +459,9 @@ int store_commit_wait(Store *s, StoreCommit *commits, size_t n)
                                 c->new_version = strtoll(arg, NULL, 10);
                         } else if (streq(st, "VERSION")) {
                                 c->result = -ESTALE;
+                        } else if (streq(st, "FORMAT")) {
+                                c->result = -EINVAL;
+                                snprintf(c->errmsg, sizeof(c->errmsg), "redis: %s", arg);
                         } else {
                                 c->result = -EALREADY;
                                 snprintf(c->errmsg, sizeof(c->errmsg), "%s %s", st, arg);
@@ -826,42 +820,62 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
         return 0;
 }
 
-static json_t *list_json(redisReply *r)
-{
-        json_t *a = json_array();
-        for (size_t j = 0; r && r->type == REDIS_REPLY_ARRAY && j < r->elements; j++) {
-                json_t *e = json_loadb(r->element[j]->str, r->element[j]->len, 0, NULL);
-                json_array_append_new(a,
-                                      e ? e : json_stringn(r->element[j]->str, r->element[j]->len));
-        }
-        return a;
-}
-
-int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,
-                         json_t **ledger, json_t **timeline)
+/* GETs one household's record into rec: 0, -ENOENT (none), -EIO, -EINVAL. */
+static int record_get(Store *s, const char *household, Record *rec)
 {
         char k[300];
         key(k, sizeof(k), s, household, "h");
-        _cleanup_(freeReplyObjectp) redisReply *h = redis_command(s->redis, "HMGET %s v doc", k);
+        _cleanup_(freeReplyObjectp) redisReply *h = redis_command(s->redis, "GET %s", k);
         if (!h)
-                return io_error(s, "HMGET");
-        if (h->type != REDIS_REPLY_ARRAY || h->elements != 2) {
+                return io_error(s, "GET");
+        if (h->type == REDIS_REPLY_NIL)
+                return -ENOENT;
+        if (h->type != REDIS_REPLY_STRING) {
                 snprintf(s->err, sizeof(s->err), "%s: %s", k,
                          h->type == REDIS_REPLY_ERROR ? h->str : "unexpected reply");
                 return -EINVAL;
         }
-        if (h->element[1]->type != REDIS_REPLY_STRING)
-                return -ENOENT;
-        *version = strtoll(h->element[0]->str ? h->element[0]->str : "0", NULL, 10);
-        *doc = json_loadb(h->element[1]->str, h->element[1]->len, 0, NULL);
-        household_loaded(*doc);
-        key(k, sizeof(k), s, household, "ledger");
-        _cleanup_(freeReplyObjectp) redisReply *l = redis_command(s->redis, "LRANGE %s 0 -1", k);
-        key(k, sizeof(k), s, household, "timeline");
-        _cleanup_(freeReplyObjectp) redisReply *t = redis_command(s->redis, "LRANGE %s 0 -1", k);
-        *ledger = list_json(l);
-        *timeline = list_json(t);
-        return *doc ? 0 : -EINVAL;
+        char why[160];
+        int r = record_decode(s->codec, h->str, h->len, rec, why, sizeof(why));
+        if (r < 0)
+                snprintf(s->err, sizeof(s->err), "%s: %s", k, why);
+        return r;
+}
+
+int store_household_dump(Store *s, const char *household, StoreDump *d)
+{
+        *d = (StoreDump){0};
+        Record rec;
+        int r = record_get(s, household, &rec);
+        if (r < 0)
+                return r;
+        d->version = rec.version;
+        d->doc = json_loadb(rec.doc.s, rec.doc.len, 0, NULL);
+        household_loaded(d->doc);
+        d->ledger = record_list_json(rec.ledger, rec.n_ledger);
+        d->timeline = record_list_json(rec.timeline, rec.n_timeline);
+        d->dedup_ids = rec.n_seen;
+        d->offsets = json_object();
+        for (size_t i = 0; d->offsets && i < rec.n_off; i++) {
+                char tp[300];
+                snprintf(tp, sizeof(tp), "%.*s", (int)rec.off_tps[i].len, rec.off_tps[i].s);
+                json_object_set_new(d->offsets, tp, json_integer(rec.offsets[i]));
+        }
+        record_done(&rec);
+        if (!d->doc || !d->ledger || !d->timeline || !d->offsets) {
+                store_dump_done(d);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+void store_dump_done(StoreDump *d)
+{
+        json_decref(d->doc);
+        json_decref(d->ledger);
+        json_decref(d->timeline);
+        json_decref(d->offsets);
+        *d = (StoreDump){0};
 }
 
 /* Writes the MATCH pattern of every household's state key, <p>:{*}:h,
@@ -923,8 +937,8 @@ int store_docs_get(Store *s, const char *const *households, size_t n, char **doc
                 docs[i] = NULL;
                 lens[i] = 0;
                 key(k, sizeof(k), s, households[i], "h");
-                const char *argv[3] = {"HGET", k, "doc"};
-                append_argv(s->redis, 3, argv);
+                const char *argv[2] = {"GET", k};
+                append_argv(s->redis, 2, argv);
         }
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
@@ -934,24 +948,154 @@ int store_docs_get(Store *s, const char *const *households, size_t n, char **doc
                                 free(docs[j]);
                                 docs[j] = NULL;
                         }
-                        return io_error(s, "HGET doc");
+                        return io_error(s, "GET household");
                 }
+                Record rec;
+                char why[160];
                 if (r->type == REDIS_REPLY_STRING) {
                         /* The text, not a parsed document: parsing is the
                          * caller's costliest step, which it may spread over
                          * threads. */
-                        if ((docs[i] = malloc(r->len + 1))) {
-                                memcpy(docs[i], r->str, r->len);
-                                docs[i][r->len] = '\0';
-                                lens[i] = r->len;
+                        if (record_decode(s->codec, r->str, r->len, &rec, why, sizeof(why)) < 0) {
+                                if (!ret)
+                                        snprintf(s->err, sizeof(s->err), "%s: %s", households[i],
+                                                 why);
+                                ret = ret ? ret : -EINVAL;
+                        } else if ((docs[i] = malloc(rec.doc.len + 1))) {
+                                memcpy(docs[i], rec.doc.s, rec.doc.len);
+                                docs[i][rec.doc.len] = '\0';
+                                lens[i] = rec.doc.len;
                         }
+                        record_done(&rec);
                 } else if (r->type == REDIS_REPLY_ERROR && !ret) {
-                        snprintf(s->err, sizeof(s->err), "HGET doc: %s", r->str);
+                        snprintf(s->err, sizeof(s->err), "GET household: %s", r->str);
                         ret = -EINVAL;
                 }
                 freeReplyObject(r);
         }
         return ret;
+}
+
+/* One household of the older layout (a hash with v, doc and o:<tp>, the
+ * sorted set seen, the lists ledger and timeline) into a record, in one
+ * MULTI. 0, -EIO, -EINVAL, -ENOMEM. */
+static int migrate_one(Store *s, const char *household)
+{
+        char h[300], seen[300], ledger[300], timeline[300];
+        key(h, sizeof(h), s, household, "h");
+        key(seen, sizeof(seen), s, household, "seen");
+        key(ledger, sizeof(ledger), s, household, "ledger");
+        key(timeline, sizeof(timeline), s, household, "timeline");
+        _cleanup_(freeReplyObjectp) redisReply *hr = redis_command(s->redis, "HGETALL %s", h);
+        _cleanup_(freeReplyObjectp) redisReply *sr =
+            redis_command(s->redis, "ZRANGE %s 0 -1 WITHSCORES", seen);
+        _cleanup_(freeReplyObjectp) redisReply *lr =
+            redis_command(s->redis, "LRANGE %s 0 -1", ledger);
+        _cleanup_(freeReplyObjectp) redisReply *tr =
+            redis_command(s->redis, "LRANGE %s 0 -1", timeline);
+        if (!hr || !sr || !lr || !tr)
+                return io_error(s, "reading the older layout");
+        if (hr->type != REDIS_REPLY_ARRAY || sr->type != REDIS_REPLY_ARRAY ||
+            lr->type != REDIS_REPLY_ARRAY || tr->type != REDIS_REPLY_ARRAY) {
+                snprintf(s->err, sizeof(s->err), "%s: unexpected reply or key type", household);
+                return -EINVAL;
+        }
+        size_t nh = hr->elements / 2, ns = sr->elements / 2;
+        Record prev = {0};
+        _cleanup_free_ RecordText *tps = calloc(nh + 1, sizeof(RecordText));
+        _cleanup_free_ int64_t *offs = calloc(nh + 1, sizeof(int64_t));
+        _cleanup_free_ RecordSeen *sn = calloc(ns + 1, sizeof(RecordSeen));
+        _cleanup_free_ RecordText *led = calloc(lr->elements + 1, sizeof(RecordText));
+        _cleanup_free_ RecordText *tl = calloc(tr->elements + 1, sizeof(RecordText));
+        if (!tps || !offs || !sn || !led || !tl)
+                return -ENOMEM;
+        const char *doc = NULL;
+        for (size_t i = 0; i < nh; i++) {
+                const redisReply *f = hr->element[2 * i], *v = hr->element[2 * i + 1];
+                if (streq(f->str, "v"))
+                        prev.version = strtoll(v->str, NULL, 10);
+                else if (streq(f->str, "doc"))
+                        doc = v->str;
+                else if (strncmp(f->str, "o:", 2) == 0) {
+                        tps[prev.n_off] = (RecordText){f->str + 2, f->len - 2};
+                        offs[prev.n_off++] = strtoll(v->str, NULL, 10);
+                }
+        }
+        if (!doc) {
+                snprintf(s->err, sizeof(s->err), "%s: the older record has no doc", household);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < ns; i++)
+                sn[i] = (RecordSeen){strtoull(sr->element[2 * i]->str, NULL, 16),
+                                     (int64_t)strtod(sr->element[2 * i + 1]->str, NULL)};
+        for (size_t i = 0; i < lr->elements; i++)
+                led[i] = (RecordText){lr->element[i]->str, lr->element[i]->len};
+        for (size_t i = 0; i < tr->elements; i++)
+                tl[i] = (RecordText){tr->element[i]->str, tr->element[i]->len};
+        prev.off_tps = tps;
+        prev.offsets = offs;
+        prev.seen = sn;
+        prev.n_seen = ns;
+        prev.ledger = led;
+        prev.n_ledger = lr->elements;
+        prev.timeline = tl;
+        prev.n_timeline = tr->elements;
+        RecordChange ch = {.version = prev.version,
+                           .doc = doc,
+                           .now_ms = (int64_t)time(NULL) * 1000,
+                           .dedup_window_ms = s->dedup_window_ms,
+                           .dedup_max = (size_t)s->dedup_max,
+                           .ledger_max = (size_t)s->ledger_max,
+                           .timeline_max = STORE_TIMELINE_MAX};
+        _cleanup_free_ char *val = NULL;
+        size_t vlen = 0;
+        int r = record_encode(s->codec, &prev, &ch, &val, &vlen);
+        if (r < 0)
+                return r;
+        const char *multi[1] = {"MULTI"}, *exec[1] = {"EXEC"};
+        const char *set[3] = {"SET", h, val};
+        size_t set_lens[3] = {3, strlen(h), vlen};
+        const char *del[4] = {"DEL", seen, ledger, timeline};
+        append_argv(s->redis, 1, multi);
+        redis_append(s->redis, 3, set, set_lens);
+        append_argv(s->redis, 4, del);
+        append_argv(s->redis, 1, exec);
+        return drain_replies(s, 4, NULL) < 0 ? io_error(s, "MULTI SET DEL EXEC") : 0;
+}
+
+int store_migrate(Store *s, size_t *done)
+{
+        *done = 0;
+        uint64_t cursor = 0;
+        do {
+                json_t *ids = NULL;
+                int r = store_scan_households(s, &cursor, 500, &ids);
+                if (r < 0)
+                        return r;
+                size_t i;
+                json_t *id;
+                json_array_foreach (ids, i, id) {
+                        char h[300];
+                        key(h, sizeof(h), s, json_string_value(id), "h");
+                        _cleanup_(freeReplyObjectp) redisReply *t =
+                            redis_command(s->redis, "TYPE %s", h);
+                        if (!t) {
+                                json_decref(ids);
+                                return io_error(s, "TYPE");
+                        }
+                        if (t->type != REDIS_REPLY_STATUS || !streq(t->str, "hash"))
+                                continue; /* converted already, or gone */
+                        if ((r = migrate_one(s, json_string_value(id))) < 0) {
+                                json_decref(ids);
+                                return r;
+                        }
+                        (*done)++;
+                }
+                json_decref(ids);
+        } while (cursor != 0);
+        _cleanup_(freeReplyObjectp) redisReply *f =
+            redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
+        return f ? 0 : io_error(s, "SET format");
 }
 
 int store_audit(Store *s, const char *line)

@@ -25,10 +25,15 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "record.h"
 #include "redis.h"
 
 #define STORE_PENDING_SHARDS 16
 #define STORE_TIMELINE_MAX 50
+/* The layout of household state in Redis (record.h), kept in <p>:format.
+ * 2: one record per household (2026-12-06); before it, a hash, a sorted
+ * set and two lists per household (`hearthctl migrate` converts). */
+#define STORE_FORMAT 2
 
 typedef struct Store Store;
 
@@ -42,8 +47,16 @@ void store_set_limits(Store *s, int64_t dedup_max, int64_t ledger_max);
 
 /* After every (re)connect: loads the script and checks the epoch key.
  * Returns 0; -ESTALE when the epoch is missing though Redis holds positions
- * (state lost: stop); -EIO on a connection error. */
+ * (state lost: stop); -EPROTO when it holds household state of an older
+ * layout (store_format_check()); -EIO on a connection error. */
 int store_prepare(Store *s);
+/* -EPROTO (with the words in store_errstr()) unless <p>:format is
+ * STORE_FORMAT. */
+int store_format_check(Store *s);
+/* Converts every household of the older layout (before STORE_FORMAT 2)
+ * into a record, then sets <p>:format. For hearthctl migrate, with every
+ * hearthd stopped. *done counts the households converted. */
+int store_migrate(Store *s, size_t *done);
 
 /* True when store_prepare() found no hearth state and created the epoch
  * (a first start, or a Redis that lost everything). */
@@ -60,9 +73,13 @@ typedef struct {
         json_t *doc;      /* out: owned by the caller, NULL when none */
         int64_t *applied; /* out: n_tps offsets, -1 when none (caller allocates) */
         bool *seen_found; /* out: n_seen (caller allocates) */
+        Record rec;       /* out: the record read, for the commit (StoreCommit.prev) */
         int err;          /* out: 0, or -EINVAL for a bad key (wrong type, bad JSON) */
         char errmsg[200];
 } StoreRead;
+
+/* Frees what store_read() put in r (its doc and record). */
+void store_read_done(StoreRead *r);
 
 /* Reads n households in one round trip. -EIO when Redis failed (nothing
  * read), -ESTALE when the epoch key vanished (state lost). Per-household
@@ -72,6 +89,7 @@ int store_read(Store *s, StoreRead *reads, size_t n);
 /* One household's commit. */
 typedef struct {
         const char *household;
+        const Record *prev; /* the record read (StoreRead.rec), kept and extended */
         int64_t expected_version;
         const char *doc;
         const char **off_fields; /* "topic/partition" */
@@ -174,6 +192,14 @@ int store_scan_households(Store *s, uint64_t *cursor, size_t count, json_t **ids
 int store_docs_get(Store *s, const char *const *households, size_t n, char **docs, size_t *lens);
 
 /* For hearthctl: the household's document, ledger and timeline. */
-int store_household_dump(Store *s, const char *household, json_t **doc, int64_t *version,
-                         json_t **ledger, json_t **timeline);
+typedef struct {
+        int64_t version;
+        json_t *doc, *ledger, *timeline;
+        json_t *offsets;  /* {"topic/partition": last applied offset} */
+        size_t dedup_ids; /* source+id hashes remembered */
+} StoreDump;
+/* 0, -ENOENT (no such household), -EIO, -EINVAL (s's error says why).
+ * store_dump_done() frees d. */
+int store_household_dump(Store *s, const char *household, StoreDump *d);
+void store_dump_done(StoreDump *d);
 const char *store_errstr(Store *s);

@@ -20,7 +20,7 @@ static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int6
         gc->outputs = json_array();
         bool erased = household_erased(gc->doc);
         int fired = lifecycle_timers(gc->doc, h, now_ms, &p->policy, gc->outputs);
-        int r = statement_fire(p->store, &p->policy, gc->doc, h, now_ms, gc->outputs);
+        int r = statement_fire(&rd->rec, &p->policy, gc->doc, h, now_ms, gc->outputs);
         if (r < 0)
                 return r;
         fired += r;
@@ -46,6 +46,7 @@ static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int6
         if (!gc->doc_text || !outbox_prepare(gc, h, now_ms))
                 return -ENOMEM;
         gc->c.household = h;
+        gc->c.prev = &rd->rec;
         gc->c.expected_version = rd->version;
         gc->c.doc = gc->doc_text;
         gc->c.timer_due = next;
@@ -98,7 +99,7 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
         ret = (int)n;
 out:
         for (size_t i = 0; reads && gcs && i < n; i++) {
-                json_decref(reads[i].doc);
+                store_read_done(&reads[i]);
                 group_commit_done(&gcs[i]);
         }
         free(reads);

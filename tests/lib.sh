@@ -51,7 +51,7 @@ start_redis() {
                 redis_spawn "$T" --port "$REDIS_PORT" --bind 127.0.0.1
                 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
                 wait_for 10 bash -c "[ \"\$(redis-cli -p $REDIS_PORT PING 2>/dev/null)\" = PONG ] || ! kill -0 $REDIS_PID 2>/dev/null"
-                rcli_ping && return 0
+                rcli_ping && export REDIS_PORT && return 0
                 # the port was taken meanwhile: another one, unless fixed
                 [ -z "$fixed" ] && grep -q "Address already in use" "$T/redis.log" 2>/dev/null || break
         done
@@ -60,6 +60,13 @@ start_redis() {
         return 1
 }
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+# hh ID: household ID's record as hearthctl shows it (JSON: state, ledger,
+# timeline, applied_offsets, dedup_ids): the record in Redis is compressed
+# (daemon/record.h), so tests read it as an operator does. Exported, for
+# the `bash -c` of wait_for.
+hh() { "$HEARTHCTL" --redis "redis://127.0.0.1:$REDIS_PORT/0" household "$1" --json 2>/dev/null; }
+export -f hh
+export HEARTHCTL
 rcli_ping() { [ "$(rcli PING 2>/dev/null)" = PONG ]; }
 stop_redis() { kill -TERM "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
 

@@ -265,19 +265,23 @@ sample() {
         awk -v h="$HOUSEHOLDS" -v n="$1" 'BEGIN { if (n > h) n = h
                 for (i = 0; i < n; i++) printf "H3311%07d\n", (i * 7919) % h }'
 }
-# Redis memory by key kind, from a sample of households (MEMORY USAGE).
+# Redis memory by key kind, from a sample of households (MEMORY USAGE ...
+# SAMPLES 0: exact): the household's record (record.h: document, offsets,
+# dedup ids, ledger, timeline) and its outbox (only while outputs wait for
+# delivery); the rest of used_memory per household is what the households
+# share (the pending and due-time indexes, positions, counters) and Redis's
+# own overhead (the key table, the AOF buffers).
 : >"$T/memcmds"
 for hh in $(sample 500); do
-        for k in h seen timeline ledger outbox; do
-                echo "MEMORY USAGE hearth:{$hh}:$k" >>"$T/memcmds"
+        for k in h outbox; do
+                echo "MEMORY USAGE hearth:{$hh}:$k SAMPLES 0" >>"$T/memcmds"
         done
 done
-rcli <"$T/memcmds" | tr -d '\r' | awk -v OFS='=' '
-        { v = ($0 ~ /^[0-9]+$/) ? $0 : 0; s[NR % 5] += v }
-        END { n = NR / 5; if (n < 1) n = 1
-              print "mem_h", int(s[1] / n); print "mem_seen", int(s[2] / n)
-              print "mem_timeline", int(s[3] / n); print "mem_ledger", int(s[4] / n)
-              print "mem_outbox", int(s[0] / n) }' >"$T/mem.kv"
+rcli <"$T/memcmds" | tr -d '\r' | awk -v OFS='=' -v total="$M_MEMHH" '
+        { v = ($0 ~ /^[0-9]+$/) ? $0 : 0; s[NR % 2] += v }
+        END { n = NR / 2; if (n < 1) n = 1
+              print "mem_h", int(s[1] / n); print "mem_outbox", int(s[0] / n)
+              print "mem_rest", int(total - s[1] / n - s[0] / n) }' >"$T/mem.kv"
 
 # --- 2. limits on the same messages --------------------------------------------
 say "limit: bare librdkafka consumer"
@@ -304,32 +308,57 @@ fi
 SHA=$(rcli SCRIPT LOAD "$(cat "$T/commit.lua")")
 SAME=$(rcli SCRIPT EXISTS "$SHA" | tr -d '\r')
 [ "$SAME" = 1 ] || say "warning: the extracted script is not hearthd's"
-# Representative arguments: the document and latest timeline entry of the
-# household with the median document size in a sample.
+# Representative arguments: the record of the household with the median
+# record size in a sample. redis-benchmark takes C strings, so the record's
+# zero bytes become 0x01 (same length: the script never decodes it; its
+# version header is rewritten as 1, what a first commit writes).
 sample 200 >"$T/sample"
-MED_HH=$(while read -r hh; do echo "HSTRLEN hearth:{$hh}:h doc"; done <"$T/sample" | rcli |
+MED_HH=$(while read -r hh; do echo "STRLEN hearth:{$hh}:h"; done <"$T/sample" | rcli |
         paste - "$T/sample" | sort -n | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }')
-DOC=$(rcli HGET "hearth:{$MED_HH}:h" doc)
-TL=$(rcli LINDEX "hearth:{$MED_HH}:timeline" 0)
-[ -n "$TL" ] || TL='{"type":"medical.claim.settled"}'
+REC=$(rcli --raw GET "hearth:{$MED_HH}:h" | head -c -1 | tr '\000' '\001' | tail -c +13)
+REC="000000000001$REC"
 MAIN_REDIS_PID=$REDIS_PID
 start_redis "$T/rb"
 RB_PORT=$REDIS_PORT RB_PID=$REDIS_PID
 REDIS_PORT=$MAIN_REDIS_PORT REDIS_PID=$MAIN_REDIS_PID
 RB_SHA=$(redis-cli -p "$RB_PORT" SCRIPT LOAD "$(cat "$T/commit.lua")")
 RB_N=$((EVENTS < 200000 ? EVENTS : 200000))
-# ARGV as daemon/store.c's append_commit passes them (commit_lua's comment).
-TIMELINE_MAX=$(awk '$2 == "STORE_TIMELINE_MAX" { print $3 }' daemon/store.h)
+# ARGV as daemon/store.c's append_commit passes them (commit_lua's comment):
+# one event's commit, no output.
 K='hearth:{H__rand_int__}'
 redis-benchmark -p "$RB_PORT" -P 32 -n "$RB_N" -r 1000000000 --csv \
-        EVALSHA "$RB_SHA" 5 "$K:h" "$K:seen" "$K:outbox" "$K:ledger" "$K:timeline" \
-        0 "$DOC" "$(date +%s%3N)" 7776000000 10000 1000 0 "$TIMELINE_MAX" 1 "o:medical-insurance.events/7" __rand_int__ \
-        1 "seen__rand_int__" 0 0 1 "$TL" >"$T/rb.out" 2>"$T/rb.err" || die "redis-benchmark"
+        EVALSHA "$RB_SHA" 2 "$K:h" "$K:outbox" 0 "$REC" >"$T/rb.out" 2>"$T/rb.err" || die "redis-benchmark"
 # CSV: the test name (the command, quotes and commas included), then 7 numbers.
 L_REDIS=$(tail -n1 "$T/rb.out" | awk -F, '{ v = $(NF - 6); gsub(/"/, "", v); printf "%.0f", v }')
 RB_OK=$(redis-cli -p "$RB_PORT" DBSIZE)
+DOC_LEN=${#REC}
+
+# The reference that does not depend on hearth's design: the per-event
+# script a straightforward consumer would run, on the same Redis settings,
+# over as many households: add the event id to the household's dedup set
+# (with an expiry), three HINCRBY on its 20-field hash, HGETALL of it.
+say "limit: redis-benchmark -P 32 on a naive per-event script (the reference)"
+redis-cli -p "$RB_PORT" FLUSHALL >/dev/null
+cat >"$T/naive.lua" <<'LUA'
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return false end
+redis.call('PEXPIRE', KEYS[1], 7776000000)
+redis.call('HINCRBY', KEYS[2], 'events', 1)
+redis.call('HINCRBY', KEYS[2], 'medical_fen', ARGV[2])
+redis.call('HINCRBY', KEYS[2], 'month_fen', ARGV[2])
+return redis.call('HGETALL', KEYS[2])
+LUA
+# Every household's hash holds 20 fields before the run.
+redis-cli -p "$RB_PORT" EVAL "for i = 0, tonumber(ARGV[1]) - 1 do
+        local k = 'ref:{H' .. string.format('%012d', i) .. '}:h'
+        for f = 1, 17 do redis.call('HSET', k, 'field' .. f, 1000 * f) end
+        redis.call('HSET', k, 'events', 0, 'medical_fen', 0, 'month_fen', 0)
+end return 1" 0 "$HOUSEHOLDS" >/dev/null
+NAIVE_SHA=$(redis-cli -p "$RB_PORT" SCRIPT LOAD "$(cat "$T/naive.lua")")
+redis-benchmark -p "$RB_PORT" -P 32 -n "$RB_N" -r "$HOUSEHOLDS" --csv \
+        EVALSHA "$NAIVE_SHA" 2 'ref:{H__rand_int__}:seen' 'ref:{H__rand_int__}:h' \
+        'yb-__rand_int__' 12345 >"$T/ref.out" 2>"$T/ref.err" || die "redis-benchmark (reference)"
+L_REF=$(tail -n1 "$T/ref.out" | awk -F, '{ v = $(NF - 6); gsub(/"/, "", v); printf "%.0f", v }')
 stop_pid "$RB_PID"
-DOC_LEN=${#DOC}
 
 # --- 3. latency at half the throughput -------------------------------------------
 # BENCH_LAT_RATE overrides the rate (events/s), e.g. to find where the tail
@@ -408,11 +437,13 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
         printf '%-52s %16s\n' "hearthd CPU per 1,000 events, at half speed (s)" "$LAT_CPU1K"
         printf '%-52s %16s\n' "redis-server CPU per 1,000 events (s)" "$M_RCPU1K"
         printf '%-52s %16s\n' "Redis used_memory per household (bytes)" "$(fmt "$M_MEMHH")"
-        printf '%-52s %16s\n' "  of which h/seen/timeline/ledger (MEMORY USAGE)" "$(kv "$T/mem.kv" mem_h)/$(kv "$T/mem.kv" mem_seen)/$(kv "$T/mem.kv" mem_timeline)/$(kv "$T/mem.kv" mem_ledger)"
+        printf '%-52s %16s\n' "  of which record/outbox/shared+overhead" "$(kv "$T/mem.kv" mem_h)/$(kv "$T/mem.kv" mem_outbox)/$(kv "$T/mem.kv" mem_rest)"
+        printf '%-52s %16s\n' "CPU per event, hearthd / redis-server (us)" "$(calc "$M_CPU1K * 1000" 1) / $(calc "$M_RCPU1K * 1000" 1)"
         echo
         printf '%-52s %16s %12s\n' "limits (same messages)" "msgs/s" "hearth/limit"
         printf '%-52s %16s %11s%%\n' "bare librdkafka consumer, test broker" "$(fmt "$L_KAFKA")" "$(ratio "$M_TP" "$L_KAFKA")"
         printf '%-52s %16s %11s%%\n' "jansson json_loadb, one core" "$(fmt "$L_JSON")" "$(ratio "$M_TP" "$L_JSON")"
+        printf '%-52s %16s %11s%%\n' "reference: naive per-event script, -P 32 (calls/s)" "$(fmt "$L_REF")" "$(ratio "$M_TP" "$L_REF")"
         printf '%-52s %16s %11s%%\n' "redis-benchmark -P 32, commit script (calls/s)" "$(fmt "$L_REDIS")" "$(ratio "$M_TP" "$L_REDIS")"
         printf '%-52s %16s %12s\n' "latency floor: event sent -> bare consumer (blat)" "ms" "hearth/floor"
         printf '%-52s %16s %12s\n' "  p50 / p99 / p99.9 of $(fmt "$(L kafka_events)") input events" "$(L kafka_p50_ms) / $(L kafka_p99_ms) / $(L kafka_p999_ms)" "$(calc "$(L received_p50_ms) / ($(L kafka_p50_ms) + 0.001)" 1)x p50"
@@ -429,14 +460,17 @@ JSON+=",\"latency_received_ms\":{\"p50\":$(L received_p50_ms),\"p90\":$(L receiv
 JSON+=",\"latency_created_ms\":{\"p50\":$(L created_p50_ms),\"p90\":$(L created_p90_ms),\"p99\":$(L created_p99_ms),\"p999\":$(L created_p999_ms),\"max\":$(L created_max_ms)}"
 JSON+=",\"latency_drain_after_last_s\":$LAT_TAIL,\"hearthd_peak_rss_kb\":$RSS_KB,\"hearthd_cpu_s_per_1000\":$M_CPU1K,\"hearthd_cpu_s_per_1000_half_speed\":$LAT_CPU1K,\"redis_cpu_s_per_1000\":$M_RCPU1K"
 JSON+=",\"redis_used_memory\":$M_MEM,\"redis_bytes_per_household\":$M_MEMHH"
-JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS"
+JSON+=",\"redis_bytes_per_household_by_key\":{\"record\":$(kv "$T/mem.kv" mem_h),\"outbox\":$(kv "$T/mem.kv" mem_outbox),\"shared_and_overhead\":$(kv "$T/mem.kv" mem_rest)}"
+JSON+=",\"cpu_us_per_event\":{\"hearthd\":$(calc "$M_CPU1K * 1000" 1),\"redis_server\":$(calc "$M_RCPU1K * 1000" 1)}"
+JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS,\"reference_calls_per_s\":$L_REF"
 JSON+=",\"kafka_latency_ms\":{\"p50\":$(L kafka_p50_ms),\"p90\":$(L kafka_p90_ms),\"p99\":$(L kafka_p99_ms),\"p999\":$(L kafka_p999_ms),\"max\":$(L kafka_max_ms)}}"
 q() { if [ "${2:-0}" = 0 ]; then echo null; else calc "$1 / $2" 4; fi; }
-JSON+=",\"ratios\":{\"kafka\":$(q "$M_TP" "$L_KAFKA"),\"json\":$(q "$M_TP" "$L_JSON"),\"redis\":$(q "$M_TP" "$L_REDIS")}"
+JSON+=",\"ratios\":{\"kafka\":$(q "$M_TP" "$L_KAFKA"),\"json\":$(q "$M_TP" "$L_JSON"),\"redis\":$(q "$M_TP" "$L_REDIS"),\"reference\":$(q "$M_TP" "$L_REF")}"
 JSON+=",\"scale\":[$SCALE_JSON],\"seconds\":$TOTAL_S}"
 echo "$JSON" >"$OUT/results.json"
 {
-        echo "script: from $SCRIPT_SRC, sha $SHA, $([ "$SAME" = 1 ] && echo "identical to hearthd's" || echo "NOT hearthd's"); doc of $MED_HH, $DOC_LEN bytes; $(fmt "$RB_N") calls, $RB_OK keys written"
+        echo "script: from $SCRIPT_SRC, sha $SHA, $([ "$SAME" = 1 ] && echo "identical to hearthd's" || echo "NOT hearthd's"); record of $MED_HH, $DOC_LEN bytes; $(fmt "$RB_N") calls, $RB_OK keys written"
+        echo "reference: $(fmt "$RB_N") calls of the naive script over $(fmt "$HOUSEHOLDS") households (tests/bench/README.md)"
         echo "hearthd: $STOPPED"
         echo "load average (1/5/15 min) at start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "redis: $MAIN_AOF AOF rewrites during registration and the throughput run, $LAT_AOF during the latency run; events dated from $START_DATE"

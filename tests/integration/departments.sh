@@ -49,7 +49,7 @@ count_of() { of "$@" | grep -c .; }
 wait_count() { local want=$1; shift; wait_for 30 bash -c "[ \$(count_of $*) -ge $want ]"; }
 # secs RFC3339: seconds since the epoch.
 secs() { date -d "$1" +%s; }
-doc() { rcli HGET "hearth:{$1}:h" doc; }
+doc() { hh "$1" | jq '.state'; }
 export -f of count_of alerts consume
 export BOOTSTRAP T
 
@@ -75,7 +75,7 @@ check "the cadre's own escalation (red, 6 s, unacknowledged) says overdue_party 
         bash -c "sleep 3; of $H1 risk.alert.escalated | jq -s -e 'any(.[]; .data.overdue_party == \"cadre\" and (has(\"department\") | not))' >/dev/null"
 answer $H1 late1 "$aid1" dept-emergency accepted | produce household.reports
 check "a late answer is recorded beside the escalation (doc.alert.departments)" \
-        wait_for 20 bash -c "redis-cli -p $REDIS_PORT HGET 'hearth:{$H1}:h' doc | jq -e '.alert.departments[0] | .answer == \"accepted\" and .by == \"D-007\" and (.answered_at|length) > 0 and (.escalated_at|length) > 0 and (.answer_by|length) > 0' >/dev/null"
+        wait_for 20 bash -c "hh $H1 | jq -e '.state.alert.departments[0] | .answer == \"accepted\" and .by == \"D-007\" and (.answered_at|length) > 0 and (.escalated_at|length) > 0 and (.answer_by|length) > 0' >/dev/null"
 stop_hearthd
 check "SIGTERM exit 0" test "$HEARTHD_RC" = 0
 start_hearthd
@@ -112,7 +112,7 @@ check "help_planned, then alert.resolved: risk.eliminated" wait_count 1 $H2 risk
 check "the department's help_planned is the help listed" \
         bash -c "of $H2 risk.eliminated | jq -e '.data.measures == [{\"measure\":\"help_planned\",\"by\":\"dept-education\",\"applied_on\":\"2026-03-10\",\"via\":\"department.answered\",\"answered_by\":\"D-007\"}]' >/dev/null"
 check "the closed alert keeps its departments with the answer" \
-        bash -c "redis-cli -p $REDIS_PORT HGET 'hearth:{$H2}:h' doc | jq -e '.closed[-1].departments[0] | .id == \"dept-education\" and .answer == \"help_planned\" and (.escalated_at == null)' >/dev/null"
+        bash -c "hh $H2 | jq -e '.state.closed[-1].departments[0] | .id == \"dept-education\" and .answer == \"help_planned\" and (.escalated_at == null)' >/dev/null"
 
 # --- an answer other than help_planned is no help --------------------------
 H3=HD0003

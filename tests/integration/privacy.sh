@@ -37,6 +37,8 @@ relief() { ev "$1" "$2" civil.relief.paid "{\"kind\":\"temporary_relief\",\"amou
 all_values() {
         local k
         for k in $(rcli --scan --pattern '*'); do
+                # a household's record is compressed: read it decoded
+                [[ $k =~ ^hearth:\{([^}]*)\}:h$ ]] && hh "${BASH_REMATCH[1]}"
                 case $(rcli TYPE "$k") in
                 string) rcli --raw GET "$k" ;;
                 hash) rcli --raw HGETALL "$k" ;;
@@ -57,19 +59,20 @@ personal_left() {
         rcli --scan --pattern "hearth:{${1:-HP1}}:*" | while read -r k; do
                 rcli --raw DUMP "$k" | grep -qF -- "$TOWN" && echo "$TOWN in $k"
         done
+        hh "${1:-HP1}" | grep -qF -- "$TOWN" && echo "$TOWN in the record of ${1:-HP1}"
 }
 
 # --- removal erases after the retention --------------------------------------
 { reg HP1; relief HP1 r1 250; ev HP1 n1 need.reported '{"need_id":"N1","channel":"hotline","category":"medical","urgent":false,"text":"住院"}'; } |
         produce civil-affairs.events
-check "registered household stored" wait_for 20 bash -c "redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HP1}:h' doc | grep -qF '$PHONE'"
+check "registered household stored" wait_for 20 bash -c "hh HP1 | grep -qF '$PHONE'"
 check "its personal values are in Redis before the removal" test -n "$(personal_left)"
 # sources.allow: the self-report app may not remove a household.
 printf '%s\t{"specversion":"1.0","id":"zlb-rm","source":"app/zheliban","type":"household.removed","time":"2026-03-10T09:00:00+08:00","subject":"HP1","data":{}}\n' HP1 |
         produce household.reports
 check "a removal from app/zheliban is a dead letter naming sources.allow" \
         wait_for 20 bash -c "kcat -b $BOOTSTRAP -C -t hearth.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -q \"may not send household.removed (sources.allow)\""
-check "... and the household is still registered" bash -c "redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HP1}:h' doc | jq -e '.removed == false' >/dev/null"
+check "... and the household is still registered" bash -c "hh HP1 | jq -e '.state.removed == false' >/dev/null"
 ev HP1 rm1 household.removed '{"reason":"moved"}' | produce civil-affairs.events
 check "removal logged at notice level" wait_for 20 grep -q "<5>household.removed: household HP1 leaves monitoring" "$T/hearthd.log"
 relief HP1 r2 777 | produce civil-affairs.events
@@ -77,15 +80,15 @@ check "erased after retention.removed (3s)" wait_for 20 grep -q "household HP1: 
 sleep 1
 left=$(personal_left)
 check "no personal value of HP1 anywhere in Redis (every key, by value and DUMP)${left:+: found $left}" test -z "$left"
-check "the ledger and timeline lists are gone" test "$(rcli EXISTS 'hearth:{HP1}:ledger' 'hearth:{HP1}:timeline')" = 0
-check "dedup is kept: the removal's id is still remembered" test "$(rcli ZCARD 'hearth:{HP1}:seen')" -ge 4
+check "the ledger and timeline are gone" test "$(hh HP1 | jq '(.ledger | length) + (.timeline | length)')" = 0
+check "dedup is kept: the removal's id is still remembered" test "$(hh HP1 | jq '.dedup_ids')" -ge 4
 out=$("$HEARTHCTL" --redis "$REDIS_URL" household HP1 --json)
 check "hearthctl: removed, erased, events still counted" \
         jq -e '.state.removed == true and (.state.erased_ms > 0) and .state.events >= 5 and (.state.profile == null)' <<<"$out"
 
 # --- hearthctl forget ---------------------------------------------------------
 reg HP2 | produce civil-affairs.events
-check "HP2 stored" wait_for 20 bash -c "redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HP2}:h' doc | grep -qF '$CONTACT'"
+check "HP2 stored" wait_for 20 bash -c "hh HP2 | grep -qF '$CONTACT'"
 sleep 1
 out=$("$HEARTHCTL" --redis "$REDIS_URL" forget HP2); rc=$?
 check "hearthctl forget exits 0" test "$rc" = 0
@@ -102,7 +105,7 @@ positions() { rcli HVALS 'hearth:pos:{hearth-test}' | awk '{s += $1} END {print 
 # Kept events of an unregistered household: 200 at most, then dead letters.
 for i in $(seq 1 200); do ev HB1 "p$i" expense.reported '{"category":"other","amount":1,"incurred_on":"2026-03-10"}'; done | produce household.reports
 check "200 kept events for an unregistered household" \
-        wait_for 60 bash -c "[ \"\$(redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HB1}:h' doc | jq '.pending | length')\" = 200 ]"
+        wait_for 60 bash -c "[ \"\$(hh HB1 | jq '.state.pending | length')\" = 200 ]"
 m1=$(mem)
 for i in $(seq 201 2000); do ev HB1 "p$i" expense.reported '{"category":"other","amount":1,"incurred_on":"2026-03-10"}'; done | produce household.reports
 check "10x the limit: 1800 dead letters naming the limit" \
@@ -114,17 +117,17 @@ check "Redis memory flat past the pending bound (+$((m2 - m1)) bytes < 512 KiB)"
 # Ledger (1000 entries kept) and dedup (pipeline.dedup_max 1000 here).
 reg HB2 | produce civil-affairs.events
 for i in $(seq 1 1000); do relief HB2 "l$i" 1; done | produce civil-affairs.events
-check "1000 ledger entries" wait_for 120 bash -c "[ \$(redis-cli -p $REDIS_PORT LLEN 'hearth:{HB2}:ledger') = 1000 ]"
+check "1000 ledger entries" wait_for 120 bash -c "[ \"\$(hh HB2 | jq '.ledger | length')\" = 1000 ]"
 sleep 2
 m1=$(mem); t0=$SECONDS
 for i in $(seq 1001 10000); do relief HB2 "l$i" 1; done | produce civil-affairs.events
 check "10x the ledger limit applied" \
-        wait_for 300 bash -c "redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HB2}:h' doc | jq -e '.benefit_totals[\"2026\"] == 1000000' >/dev/null"
+        wait_for 300 bash -c "hh HB2 | jq -e '.state.benefit_totals[\"2026\"] == 1000000' >/dev/null"
 diag "9000 relief events for one household in $((SECONDS - t0)) s"
 sleep 2
 m2=$(mem)
-check "the ledger list stays at 1000 entries" test "$(rcli LLEN 'hearth:{HB2}:ledger')" = 1000
-check "the dedup set stays at pipeline.dedup_max" test "$(rcli ZCARD 'hearth:{HB2}:seen')" -le 1000
+check "the ledger stays at 1000 entries" test "$(hh HB2 | jq '.ledger | length')" = 1000
+check "the dedup ids stay at pipeline.dedup_max" test "$(hh HB2 | jq '.dedup_ids')" -le 1000
 out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits HB2 --year 2026 --json)
 check "the statement's yearly total counts every payment (10000 yuan)" jq -e '.year_total == 10000' <<<"$out"
 diag "ledger household: used_memory $m1 -> $m2 bytes after 10x its limits"

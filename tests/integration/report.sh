@@ -79,7 +79,7 @@ check "HR01 and HR02 eliminated" wait_for 30 bash -c '[ $(alerts | grep -c risk.
 check "HR06's alert after its registration" wait_for 30 bash -c '[ -n "$(aid HR06)" ]'
 ev HR06 ack-HR06 alert.acknowledged "{\"alert_id\":\"$(aid HR06)\",\"by\":\"C3\"}" | produce household.reports
 check "HR03 escalated (never acknowledged)" wait_for 60 bash -c 'alerts | grep -q "risk.alert.escalated.*HR03"'
-check "ratings applied" wait_for 30 bash -c "redis-cli -p $REDIS_PORT --raw HGET 'hearth:{HR02}:h' doc | jq -e '.closed[-1].satisfaction == 4' >/dev/null"
+check "ratings applied" wait_for 30 bash -c "hh HR02 | jq -e '.state.closed[-1].satisfaction == 4' >/dev/null"
 sleep 1
 
 # The expected figures, from the events above: per town, households

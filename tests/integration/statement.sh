@@ -99,7 +99,7 @@ check "a bad --period exits 2" test $? = 2
 
 # --- kill -9, Redis loses the statement's commit, restart: the period runs again.
 kill -KILL "$HEARTHD_PID"; wait "$HEARTHD_PID" 2>/dev/null
-doc=$(rcli --raw HGET "hearth:{$H}:h" doc)
+doc=$(hh "$H" | jq '.state')
 check "the schedule moved past $P" jq -e --arg p "$P" '.statement.last == $p' <<<"$doc"
 # As after a power loss of Redis with AOF everysec: the household's state
 # before that commit (the schedule back at P, no outbox entry).
@@ -117,7 +117,7 @@ check "two copies, one id" test "$(statements $H | jq -r .id | sort -u | grep -c
 json2=$("$HEARTHCTL" --config "$T/hearth.yaml" benefits $H --period "$P" --format json)
 check "hearthctl still prints the published data" test "$json2" = "$json"
 check "the schedule is past $P again" \
-        bash -c "rcli() { redis-cli -p $REDIS_PORT \"\$@\"; }; rcli --raw HGET 'hearth:{$H}:h' doc | jq -e --arg p '$P' '.statement.last == \$p' >/dev/null"
+        bash -c "hh '$H' | jq -e --arg p '$P' '.state.statement.last == \$p' >/dev/null"
 stop_hearthd
 check "SIGTERM exit 0" test "$HEARTHD_RC" = 0
 check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' '$T/hearthd.log'"

@@ -78,6 +78,17 @@ static StoreCommit commit_of(const char *h, int64_t version, const char *doc, co
                              .n_seen = 1};
 }
 
+#define HA "00000000000000aa"
+#define HB "00000000000000bb"
+
+/* hearthctl's view of household h; asserts it exists. */
+static StoreDump dump_of(Store *s, const char *h)
+{
+        StoreDump d;
+        assert_int_equal(store_household_dump(s, h, &d), 0);
+        return d;
+}
+
 /* Reads household h with the offset of tp and the hashes seen[0..n). */
 static int read_one(Store *s, const char *h, const char *tp, const char **seen, size_t n,
                     StoreRead *r, int64_t *applied, bool *found)
@@ -134,7 +145,7 @@ static void test_commit_and_read(void **state)
         Fixture *f = *state;
         const char *tp[] = {"in/3"};
         const int64_t off[] = {41};
-        const char *seen[] = {"aaaa"};
+        const char *seen[] = {HA};
         const char *ids[] = {"a-1:raised:0"}, *vals[] = {"1000 {\"id\":\"a-1:raised:0\"}"};
         const char *ledger[] = {"{\"amount\":1}", "{\"amount\":2}"};
         const char *timeline[] = {"{\"type\":\"t1\"}"};
@@ -152,7 +163,7 @@ static void test_commit_and_read(void **state)
         assert_int_equal(c.new_version, 1);
 
         /* Read back in one round trip: version, document, offset, seen. */
-        const char *look[] = {"aaaa", "bbbb"};
+        const char *look[] = {HA, HB};
         int64_t applied[1];
         bool found[2];
         StoreRead r;
@@ -163,11 +174,11 @@ static void test_commit_and_read(void **state)
         assert_int_equal(applied[0], 41);
         assert_true(found[0]);
         assert_false(found[1]);
-        json_decref(r.doc);
+        store_read_done(&r);
         /* Another partition: no offset; another household: no state. */
         assert_int_equal(read_one(f->store, "H1", "in/4", NULL, 0, &r, applied, found), 0);
         assert_int_equal(applied[0], -1);
-        json_decref(r.doc);
+        store_read_done(&r);
         assert_int_equal(read_one(f->store, "H2", "in/3", look, 1, &r, applied, found), 0);
         assert_int_equal(r.version, 0);
         assert_null(r.doc);
@@ -198,17 +209,19 @@ static void test_commit_and_read(void **state)
         json_decref(pending);
 
         /* hearthctl's view: ledger oldest first, timeline newest first. */
-        json_t *doc, *led, *tl;
-        int64_t version;
-        assert_int_equal(store_household_dump(f->store, "H1", &doc, &version, &led, &tl), 0);
-        assert_int_equal(version, 1);
-        assert_int_equal(json_array_size(led), 2);
-        assert_int_equal(json_integer_value(json_object_get(json_array_get(led, 1), "amount")), 2);
-        assert_int_equal(json_array_size(tl), 1);
-        json_decref(doc);
-        json_decref(led);
-        json_decref(tl);
-        assert_int_equal(store_household_dump(f->store, "H9", &doc, &version, &led, &tl), -ENOENT);
+        StoreDump d = dump_of(f->store, "H1");
+        assert_int_equal(d.version, 1);
+        assert_int_equal(json_array_size(d.ledger), 2);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(d.ledger, 1), "amount")),
+                         2);
+        assert_int_equal(json_array_size(d.timeline), 1);
+        assert_int_equal(d.dedup_ids, 1);
+        assert_int_equal(json_integer_value(json_object_get(d.offsets, "in/3")), 41);
+        store_dump_done(&d);
+        assert_int_equal(store_household_dump(f->store, "H9", &d), -ENOENT);
+        /* One key per household: the record (and its outbox until delivered). */
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:seen"), 0);
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:ledger"), 0);
 }
 
 static void test_commit_checks(void **state)
@@ -216,45 +229,47 @@ static void test_commit_checks(void **state)
         Fixture *f = *state;
         const char *tp[] = {"in/0"};
         int64_t off[] = {10};
-        const char *seen[] = {"s1"};
+        const char *seen[] = {HA};
         StoreCommit c = commit_of("H1", 0, "{\"n\":1}", tp, off, seen);
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
         assert_int_equal(c.result, 0);
 
         /* A stale version: refused, the document unchanged. */
-        const char *seen2[] = {"s2"};
+        const char *seen2[] = {HB};
         off[0] = 11;
         c = commit_of("H1", 0, "{\"n\":2}", tp, off, seen2);
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
         assert_int_equal(c.result, -ESTALE);
-        /* The same source+id again (a duplicate on another partition). */
-        const char *tp2[] = {"in/1"};
-        c = commit_of("H1", 1, "{\"n\":2}", tp2, off, seen);
-        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
-        assert_int_equal(c.result, -EALREADY);
-        assert_string_equal(c.errmsg, "DUP s1");
-        /* An offset applied before (a redelivery). */
-        off[0] = 10;
-        c = commit_of("H1", 1, "{\"n\":2}", tp, off, seen2);
-        assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
-        assert_int_equal(c.result, -EALREADY);
-        assert_string_equal(c.errmsg, "OFFSET o:in/0");
 
+        /* What the checks before a commit see: the offset applied and the
+         * source+id remembered, on the record read. */
         StoreRead r;
         int64_t applied[1];
-        assert_int_equal(read_one(f->store, "H1", "in/0", NULL, 0, &r, applied, NULL), 0);
+        bool found[1];
+        assert_int_equal(read_one(f->store, "H1", "in/0", seen, 1, &r, applied, found), 0);
         assert_int_equal(r.version, 1);
         assert_int_equal(json_integer_value(json_object_get(r.doc, "n")), 1);
         assert_int_equal(applied[0], 10);
-        json_decref(r.doc);
+        assert_true(found[0]);
 
-        /* Two households in one call: each gets its own answer. */
+        /* A commit on that record keeps what it does not change: the
+         * earlier partition's offset and dedup id, beside the new ones. */
+        const char *tp2[] = {"in/1"};
+        off[0] = 5;
         StoreCommit two[2] = {commit_of("H1", 1, "{\"n\":2}", tp2, off, seen2),
                               commit_of("H2", 5, "{}", tp2, off, seen2)};
+        two[0].prev = &r.rec;
         assert_int_equal(store_commit(f->store, two, 2, 1000), 0);
         assert_int_equal(two[0].result, 0);
         assert_int_equal(two[0].new_version, 2);
         assert_int_equal(two[1].result, -ESTALE);
+        store_read_done(&r);
+        StoreDump d = dump_of(f->store, "H1");
+        assert_int_equal(json_integer_value(json_object_get(d.offsets, "in/0")), 10);
+        assert_int_equal(json_integer_value(json_object_get(d.offsets, "in/1")), 5);
+        assert_int_equal(d.dedup_ids, 2);
+        assert_int_equal(json_integer_value(json_object_get(d.doc, "n")), 2);
+        store_dump_done(&d);
 }
 
 static void test_bounds(void **state)
@@ -280,40 +295,54 @@ static void test_bounds(void **state)
                          .n_ledger = 3};
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
         assert_int_equal(c.result, 0);
-        assert_int_equal(rint_(f->redis, "LLEN %s", "t:{H1}:timeline"), STORE_TIMELINE_MAX);
-        assert_int_equal(rint_(f->redis, "ZCARD %s", "t:{H1}:seen"), 3);
-        assert_int_equal(rint_(f->redis, "LLEN %s", "t:{H1}:ledger"), 2);
-        json_t *doc, *led, *tls;
-        int64_t v;
-        assert_int_equal(store_household_dump(f->store, "H1", &doc, &v, &led, &tls), 0);
-        assert_int_equal(json_integer_value(json_object_get(json_array_get(tls, 0), "i")), 59);
-        assert_int_equal(json_array_size(led), 2);
-        assert_string_equal(json_string_value(json_array_get(led, 0)), "2"); /* oldest kept */
-        json_decref(doc);
-        json_decref(led);
-        json_decref(tls);
+        StoreDump d = dump_of(f->store, "H1");
+        assert_int_equal(json_array_size(d.timeline), STORE_TIMELINE_MAX);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(d.timeline, 0), "i")),
+                         59);
+        assert_int_equal(d.dedup_ids, 3);
+        assert_int_equal(json_array_size(d.ledger), 2);
+        assert_string_equal(json_string_value(json_array_get(d.ledger, 0)), "2"); /* oldest kept */
+        store_dump_done(&d);
         /* Seen ids older than the dedup window go at the next commit. */
+        StoreRead r;
+        int64_t applied[1];
+        assert_int_equal(read_one(f->store, "H1", "in/0", NULL, 0, &r, applied, NULL), 0);
         const char *later[] = {"e0"};
-        c = (StoreCommit){
-            .household = "H1", .expected_version = 1, .doc = "{}", .seen = later, .n_seen = 1};
+        c = (StoreCommit){.household = "H1",
+                          .prev = &r.rec,
+                          .expected_version = 1,
+                          .doc = "{}",
+                          .seen = later,
+                          .n_seen = 1};
         assert_int_equal(store_commit(f->store, &c, 1, 1000 + 86400000 + 1), 0);
         assert_int_equal(c.result, 0);
-        assert_int_equal(rint_(f->redis, "ZCARD %s", "t:{H1}:seen"), 1);
+        store_read_done(&r);
+        d = dump_of(f->store, "H1");
+        assert_int_equal(d.dedup_ids, 1);
+        assert_int_equal(json_array_size(d.timeline), STORE_TIMELINE_MAX); /* kept */
+        store_dump_done(&d);
 }
 
 static void test_erase(void **state)
 {
         Fixture *f = *state;
         const char *ledger[] = {"{\"amount\":1}"}, *timeline[] = {"{\"name\":\"x\"}"};
+        const char *seen[] = {HA};
         StoreCommit c = {.household = "H1",
                          .doc = "{\"n\":1}",
+                         .seen = seen,
+                         .n_seen = 1,
                          .ledger = ledger,
                          .n_ledger = 1,
                          .timeline = timeline,
                          .n_timeline = 1};
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
-        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:ledger"), 1);
+        StoreRead r;
+        int64_t applied[1];
+        assert_int_equal(read_one(f->store, "H1", "in/0", NULL, 0, &r, applied, NULL), 0);
+        assert_int_equal(r.rec.n_ledger, 1);
         c = (StoreCommit){.household = "H1",
+                          .prev = &r.rec,
                           .expected_version = 1,
                           .doc = "{\"erased\":true}",
                           .timeline = timeline,
@@ -321,16 +350,13 @@ static void test_erase(void **state)
                           .erase = true};
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
         assert_int_equal(c.result, 0);
-        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:ledger"), 0);
-        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:timeline"), 0);
-        json_t *doc, *led, *tl;
-        int64_t v;
-        assert_int_equal(store_household_dump(f->store, "H1", &doc, &v, &led, &tl), 0);
-        assert_true(json_is_true(json_object_get(doc, "erased")));
-        assert_int_equal(json_array_size(led) + json_array_size(tl), 0);
-        json_decref(doc);
-        json_decref(led);
-        json_decref(tl);
+        store_read_done(&r);
+        StoreDump d = dump_of(f->store, "H1");
+        assert_true(json_is_true(json_object_get(d.doc, "erased")));
+        assert_int_equal(json_array_size(d.ledger) + json_array_size(d.timeline), 0);
+        /* Dedup stays: a replayed event is still known. */
+        assert_int_equal(d.dedup_ids, 1);
+        store_dump_done(&d);
 }
 
 static void test_read_errors(void **state)
@@ -351,13 +377,13 @@ static void test_read_errors(void **state)
         };
         assert_int_equal(store_read(f->store, r, 3), 0);
         assert_int_equal(r[0].err, -EINVAL);
-        assert_non_null(strstr(r[0].errmsg, "redis: WRONGTYPE"));
+        assert_non_null(strstr(r[0].errmsg, "redis: not a household record"));
         assert_int_equal(r[1].err, -EINVAL);
-        assert_non_null(strstr(r[1].errmsg, "redis: household document is not JSON"));
+        assert_non_null(strstr(r[1].errmsg, "redis: WRONGTYPE"));
         assert_null(r[1].doc);
         assert_int_equal(r[2].err, 0);
         assert_int_equal(applied[2][0], -1);
-        /* A commit onto the wrong-typed key: a key error, nothing written. */
+        /* A commit onto a key that is no record: a key error, nothing written. */
         StoreCommit c = {.household = "H1", .doc = "{}"};
         assert_int_equal(store_commit(f->store, &c, 1, 1000), 0);
         assert_int_equal(c.result, -EINVAL);
@@ -366,6 +392,57 @@ static void test_read_errors(void **state)
         /* The epoch vanished (FLUSHALL): the read says the state is lost. */
         assert_int_equal(rint_(f->redis, "DEL %s", "t:epoch"), 1);
         assert_int_equal(store_read(f->store, &r[2], 1), -ESTALE);
+}
+
+/* Redis written by an older hearth: the start refuses, naming the
+ * command; hearthctl migrate converts every household, keeping its
+ * version, offsets, dedup ids with their times, ledger and timeline. */
+static void test_migrate(void **state)
+{
+        Fixture *f = *state;
+        const char *cmds[] = {
+            "DEL t:format",
+            "HSET t:{H1}:h v 7 doc {\"n\":7} o:in/0 41 o:in/1 9",
+            "ZADD t:{H1}:seen 1000 00000000000000aa 2000 00000000000000bb",
+            "RPUSH t:{H1}:ledger {\"amount\":1} {\"amount\":2}",
+            "LPUSH t:{H1}:timeline {\"i\":1} {\"i\":2}",
+            "HSET t:{H2}:h v 1 doc {}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
+                freeReplyObject(redis_command(f->redis, cmds[i]));
+        Store *s = store_new(f->redis, "t", "grp", 86400000LL * 365 * 100);
+        assert_non_null(s);
+        assert_int_equal(store_prepare(s), -EPROTO);
+        assert_non_null(strstr(store_errstr(s), "hearthctl migrate"));
+        size_t done = 0;
+        assert_int_equal(store_migrate(s, &done), 0);
+        assert_int_equal(done, 2);
+        assert_int_equal(store_prepare(s), 0);
+        StoreDump d = dump_of(s, "H1");
+        assert_int_equal(d.version, 7);
+        assert_int_equal(json_integer_value(json_object_get(d.doc, "n")), 7);
+        assert_int_equal(json_integer_value(json_object_get(d.offsets, "in/0")), 41);
+        assert_int_equal(json_integer_value(json_object_get(d.offsets, "in/1")), 9);
+        assert_int_equal(d.dedup_ids, 2);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(d.ledger, 0), "amount")),
+                         1);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(d.timeline, 0), "i")),
+                         2);
+        store_dump_done(&d);
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:seen"), 0);
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H1}:timeline"), 0);
+        /* Again: nothing left to convert. */
+        assert_int_equal(store_migrate(s, &done), 0);
+        assert_int_equal(done, 0);
+        const char *look[] = {"00000000000000bb"};
+        StoreRead r;
+        int64_t applied[1];
+        bool found[1];
+        assert_int_equal(read_one(s, "H1", "in/1", look, 1, &r, applied, found), 0);
+        assert_int_equal(applied[0], 9);
+        assert_true(found[0]);
+        store_read_done(&r);
+        store_free(s);
 }
 
 static void test_noscript(void **state)
@@ -447,6 +524,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
             cmocka_unit_test_setup_teardown(test_erase, setup, teardown),
             cmocka_unit_test_setup_teardown(test_read_errors, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
             cmocka_unit_test_setup_teardown(test_noscript, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attempts_positions, setup, teardown),
             cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
