@@ -27,7 +27,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BS)/%)
 .PHONY: all san test demo deps lint lint-banned lint-refs lint-asyncapi format format-check clean \
         help unit integration
 
-all: hearthd hearthctl $(B)/testbroker $(B)/notifylisten $(B)/gen $(B)/hload $(B)/outcheck
+all: hearthd hearthctl $(B)/testbroker $(B)/notifylisten $(B)/gen $(B)/hload $(B)/outcheck $(B)/recset
 
 help:
 	@echo "make            build hearthd, hearthctl and the test broker"
