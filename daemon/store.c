@@ -624,6 +624,29 @@ int store_outbox_delete(Store *s, const char *household, const char *id)
         return r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? 1 : 0;
 }
 
+int store_outbox_delete_many(Store *s, const char *const *households, const char *const *ids,
+                             size_t n, int *deleted)
+{
+        if (!redis_connected(s->redis)) {
+                snprintf(s->err, sizeof(s->err), "not connected");
+                return -EIO;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char k[300];
+                key(k, sizeof(k), s, households[i], "outbox");
+                const char *argv[3] = {"HDEL", k, ids[i]};
+                append_argv(s->redis, 3, argv);
+        }
+        for (size_t i = 0; i < n; i++) {
+                redisReply *r;
+                if (get_reply(s, &r) < 0)
+                        return -EIO;
+                deleted[i] = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+                freeReplyObject(r);
+        }
+        return 0;
+}
+
 int store_open_alert_set(Store *s, const char *household, const char *code)
 {
         static const char *const codes[] = {"red", "yellow"};

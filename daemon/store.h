@@ -148,6 +148,10 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
 /* Outbox. Returns 1 when the entry was deleted, 0 when it was already
  * gone (another delivery got there first), -EIO. */
 int store_outbox_delete(Store *s, const char *household, const char *id);
+/* The same for n entries in one round trip: deleted[i] 1 or 0. -EIO when
+ * Redis failed: some may be deleted, and are 0 when deleted again. */
+int store_outbox_delete_many(Store *s, const char *const *households, const char *const *ids,
+                             size_t n, int *deleted);
 
 /* Open alerts by colour (sets <p>:open:red and <p>:open:yellow, kept
  * idempotently after each transition): code NULL means none open. */

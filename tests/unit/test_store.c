@@ -203,6 +203,15 @@ static void test_commit_and_read(void **state)
         /* Delivered: the entry goes once, and the index is pruned. */
         assert_int_equal(store_outbox_delete(f->store, "H1", ids[0]), 1);
         assert_int_equal(store_outbox_delete(f->store, "H1", ids[0]), 0);
+        /* Many in one round trip: each answers for itself. */
+        freeReplyObject(redis_command(f->redis, "HSET t:{H2}:outbox e2 x"));
+        const char *hs2[] = {"H1", "H2", "H2"}, *ids2[] = {ids[0], "e2", "nope"};
+        int del[3];
+        assert_int_equal(store_outbox_delete_many(f->store, hs2, ids2, 3, del), 0);
+        assert_int_equal(del[0], 0);
+        assert_int_equal(del[1], 1);
+        assert_int_equal(del[2], 0);
+        assert_int_equal(rint_(f->redis, "EXISTS %s", "t:{H2}:outbox"), 0);
         assert_int_equal(store_pending_prune_many(f->store, hs, 1), 0);
         pending = store_pending_list(f->store);
         assert_int_equal(json_array_size(pending), 0);
