@@ -35,6 +35,12 @@ int main(int argc, char **argv)
          * walked all fastbins (malloc_consolidate, 9% of hearthd's CPU in a
          * perf profile of make bench); tcache still serves small blocks. */
         mallopt(M_MXFAST, 0);
+        /* Two malloc arenas, not one per librdkafka thread: each arena keeps
+         * its own free memory, and hearthd's peak RSS in make bench fell
+         * from 69.7 to 59.3 MiB at the same throughput. MALLOC_ARENA_MAX in
+         * the environment still decides. */
+        if (!getenv("MALLOC_ARENA_MAX"))
+                mallopt(M_ARENA_MAX, 2);
         DaemonArgs args = {0};
         char **sets = calloc((size_t)argc, sizeof(char *));
         bool check = false;
