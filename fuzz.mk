@@ -17,7 +17,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 FUZZ_NICE    ?= nice -n 10
-FUZZ_TARGETS ?= event headers schema rules expr config
+FUZZ_TARGETS ?= event headers schema rules expr config record
 FUZZ_TIMEOUT ?= 25
 
 FZ        := build/fuzz
@@ -37,6 +37,7 @@ FUZZ_MAXLEN_schema := 16384
 FUZZ_MAXLEN_rules  := 16384
 FUZZ_MAXLEN_expr   := 4400
 FUZZ_MAXLEN_config := 8192
+FUZZ_MAXLEN_record := 16384
 
 .PHONY: fuzz fuzz-build fuzz-replay
 
@@ -73,7 +74,8 @@ fuzz: fuzz-build
 	  mkdir -p $(FZ)/new/$$t $(FZ)/artifacts/$$t; \
 	  case $$t in event) ml=$(FUZZ_MAXLEN_event);; headers) ml=$(FUZZ_MAXLEN_headers);; \
 	    schema) ml=$(FUZZ_MAXLEN_schema);; \
-	    rules) ml=$(FUZZ_MAXLEN_rules);; expr) ml=$(FUZZ_MAXLEN_expr);; *) ml=$(FUZZ_MAXLEN_config);; esac; \
+	    rules) ml=$(FUZZ_MAXLEN_rules);; expr) ml=$(FUZZ_MAXLEN_expr);; \
+	    record) ml=$(FUZZ_MAXLEN_record);; *) ml=$(FUZZ_MAXLEN_config);; esac; \
 	  echo "== fuzz_$$t: $(FUZZ_SECONDS)s, -max_len=$$ml, log $(FZ)/log/$$t.log"; \
 	  touch $(FZ)/log/$$t.start; \
 	  HEARTH_ROOT=$(CURDIR) $(FUZZ_NICE) $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \

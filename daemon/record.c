@@ -177,6 +177,10 @@ static int parse_body(Record *rec, size_t len)
         if (!rec->seen)
                 return -ENOMEM;
         for (size_t i = 0; i < rec->n_seen && !r.bad; i++) {
+                if (r.end - r.p < 8) {
+                        r.bad = true; /* the times before took what the count allowed for */
+                        break;
+                }
                 uint64_t h = 0;
                 for (int k = 0; k < 8; k++)
                         h |= (uint64_t)r.p[k] << (8 * k);
@@ -200,8 +204,8 @@ int record_decode(RecordCodec *c, const char *val, size_t len, Record *rec, char
         }
         memcpy(digits, val, RECORD_VERSION_DIGITS);
         digits[RECORD_VERSION_DIGITS] = 0;
-        char *end;
-        rec->version = strtoll(digits, &end, 10);
+        char *end = digits + strspn(digits, "0123456789");
+        rec->version = strtoll(digits, NULL, 10);
         const char *z = val + RECORD_HEADER;
         size_t zlen = len - RECORD_HEADER;
         unsigned long long size = ZSTD_getFrameContentSize(z, zlen);
