@@ -1,4 +1,5 @@
 #include "store.h"
+#include "store_impl.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -44,19 +45,6 @@ static const char attempts_lua[] =
     "  out[#out + 1] = n\n"
     "end\n"
     "return out\n";
-
-struct Store {
-        Redis *redis;
-        char *prefix;
-        char *group;
-        int64_t dedup_window_ms;
-        int64_t dedup_max;
-        int64_t ledger_max;
-        RecordCodec *codec;
-        char sha[41];
-        char err[256];
-        bool fresh; /* this process created the epoch: Redis held no hearth state */
-};
 
 bool store_fresh(const Store *s)
 {
@@ -104,7 +92,7 @@ const char *store_errstr(Store *s)
         return s->err[0] ? s->err : redis_errstr(s->redis);
 }
 
-static int io_error(Store *s, const char *what)
+int store_io_error(Store *s, const char *what)
 {
         snprintf(s->err, sizeof(s->err), "%s: %s", what, redis_errstr(s->redis));
         return -EIO;
@@ -115,7 +103,7 @@ int store_format_check(Store *s)
         _cleanup_(freeReplyObjectp) redisReply *f =
             redis_command(s->redis, "GET %s:format", s->prefix);
         if (!f)
-                return io_error(s, "GET format");
+                return store_io_error(s, "GET format");
         if (f->type == REDIS_REPLY_STRING && strtol(f->str, NULL, 10) == STORE_FORMAT)
                 return 0;
         snprintf(s->err, sizeof(s->err),
@@ -131,7 +119,7 @@ int store_prepare(Store *s)
         _cleanup_(freeReplyObjectp) redisReply *r =
             redis_command(s->redis, "SCRIPT LOAD %s", commit_lua);
         if (!r)
-                return io_error(s, "SCRIPT LOAD");
+                return store_io_error(s, "SCRIPT LOAD");
         if (r->type != REDIS_REPLY_STRING || r->len != 40) {
                 snprintf(s->err, sizeof(s->err), "SCRIPT LOAD: %s",
                          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
@@ -146,13 +134,13 @@ int store_prepare(Store *s)
         _cleanup_(freeReplyObjectp) redisReply *e =
             redis_command(s->redis, "EXISTS %s:epoch", s->prefix);
         if (!e)
-                return io_error(s, "EXISTS epoch");
+                return store_io_error(s, "EXISTS epoch");
         if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
                 return store_format_check(s);
         _cleanup_(freeReplyObjectp) redisReply *p =
             redis_command(s->redis, "EXISTS %s:pos:{%s}", s->prefix, s->group);
         if (!p)
-                return io_error(s, "EXISTS positions");
+                return store_io_error(s, "EXISTS positions");
         if (p->type == REDIS_REPLY_INTEGER && p->integer == 1) {
                 snprintf(s->err, sizeof(s->err),
                          "%s:epoch is missing but positions exist: Redis lost hearth's state",
@@ -162,22 +150,22 @@ int store_prepare(Store *s)
         _cleanup_(freeReplyObjectp) redisReply *f =
             redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
         if (!f)
-                return io_error(s, "SET format");
+                return store_io_error(s, "SET format");
         _cleanup_(freeReplyObjectp) redisReply *set =
             redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
         if (!set)
-                return io_error(s, "SET epoch");
+                return store_io_error(s, "SET epoch");
         s->fresh = true;
         return 0;
 }
 
-static void key(char *buf, size_t len, const Store *s, const char *household, const char *what)
+void store_key(char *buf, size_t len, const Store *s, const char *household, const char *what)
 {
         snprintf(buf, len, "%s:{%s}:%s", s->prefix, household, what);
 }
 
 /* Appends one command given as argv with lengths computed by strlen. */
-static void append_argv(Redis *r, int argc, const char **argv)
+void store_append_argv(Redis *r, int argc, const char **argv)
 {
         if (!redis_ctx(r))
                 return;
@@ -225,7 +213,7 @@ static redisReply *cmd_run(Store *s, RCmd *c, const char *what)
         if (c->err)
                 snprintf(s->err, sizeof(s->err), "%s: %s", what, strerror(-c->err));
         else if (!(r = redis_command_argv(s->redis, (int)c->argc, c->argv, c->lens)))
-                io_error(s, what);
+                store_io_error(s, what);
         rcmd_done(c);
         return r;
 }
@@ -410,14 +398,14 @@ void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms)
                 char pk[200];
                 snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(c->household));
                 const char *argv[3] = {"SADD", pk, c->household};
-                append_argv(s->redis, 3, argv);
+                store_append_argv(s->redis, 3, argv);
         }
         if (c->timer_due > 0) {
                 char tk[200], due[24];
                 snprintf(tk, sizeof(tk), "%s:timers", s->prefix);
                 snprintf(due, sizeof(due), "%" PRId64, c->timer_due);
                 const char *argv[4] = {"ZADD", tk, due, c->household};
-                append_argv(s->redis, 4, argv);
+                store_append_argv(s->redis, 4, argv);
         }
         if (append_commit(s, c, now_ms) < 0)
                 return; /* the link was dropped: store_commit_wait() reads an I/O error */
@@ -510,7 +498,7 @@ int store_timer_set(Store *s, const char *household, int64_t due_ms)
             due_ms > 0 ? redis_command(s->redis, "ZADD %s:timers %lld %s", s->prefix,
                                        (long long)due_ms, household)
                        : redis_command(s->redis, "ZREM %s:timers %s", s->prefix, household);
-        return r ? 0 : io_error(s, "timers");
+        return r ? 0 : store_io_error(s, "timers");
 }
 
 int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n, int64_t *counts)
@@ -615,12 +603,12 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
 int store_outbox_delete(Store *s, const char *household, const char *id)
 {
         char k[300];
-        key(k, sizeof(k), s, household, "outbox");
+        store_key(k, sizeof(k), s, household, "outbox");
         const char *argv[3] = {"HDEL", k, id};
         size_t lens[3] = {4, strlen(k), strlen(id)};
         _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 3, argv, lens);
         if (!r)
-                return io_error(s, "HDEL outbox");
+                return store_io_error(s, "HDEL outbox");
         return r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? 1 : 0;
 }
 
@@ -633,9 +621,9 @@ int store_outbox_delete_many(Store *s, const char *const *households, const char
         }
         for (size_t i = 0; i < n; i++) {
                 char k[300];
-                key(k, sizeof(k), s, households[i], "outbox");
+                store_key(k, sizeof(k), s, households[i], "outbox");
                 const char *argv[3] = {"HDEL", k, ids[i]};
-                append_argv(s->redis, 3, argv);
+                store_append_argv(s->redis, 3, argv);
         }
         for (size_t i = 0; i < n; i++) {
                 redisReply *r;
@@ -656,7 +644,7 @@ int store_open_alert_set(Store *s, const char *household, const char *code)
                     redis_command(s->redis, "%s %s:open:%s %s", in ? "SADD" : "SREM", s->prefix,
                                   codes[i], household);
                 if (!r)
-                        return io_error(s, "open alerts");
+                        return store_io_error(s, "open alerts");
         }
         return 0;
 }
@@ -668,7 +656,7 @@ int store_open_counts(Store *s, int64_t *red, int64_t *yellow)
         _cleanup_(freeReplyObjectp) redisReply *y =
             redis_command(s->redis, "SCARD %s:open:yellow", s->prefix);
         if (!r || !y)
-                return io_error(s, "SCARD");
+                return store_io_error(s, "SCARD");
         *red = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
         *yellow = y->type == REDIS_REPLY_INTEGER ? y->integer : 0;
         return 0;
@@ -681,7 +669,7 @@ int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by)
         snprintf(v, sizeof(v), "%" PRId64, by);
         for (size_t i = 0; i < n; i++) {
                 const char *argv[4] = {"HINCRBY", k, fields[i], v};
-                append_argv(s->redis, 4, argv);
+                store_append_argv(s->redis, 4, argv);
         }
         for (size_t i = 0; i < n; i++) {
                 redisReply *rep;
@@ -699,7 +687,7 @@ int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, 
         for (size_t i = 0; i < n; i++) {
                 snprintf(v, sizeof(v), "%" PRId64, by[i]);
                 const char *argv[4] = {"HINCRBY", k, fields[i], v};
-                append_argv(s->redis, 4, argv);
+                store_append_argv(s->redis, 4, argv);
         }
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
@@ -762,9 +750,9 @@ json_t *store_outbox_get_many(Store *s, const char *const *households, size_t n)
         }
         char k[300];
         for (size_t i = 0; i < n; i++) {
-                key(k, sizeof(k), s, households[i], "outbox");
+                store_key(k, sizeof(k), s, households[i], "outbox");
                 const char *argv[2] = {"HGETALL", k};
-                append_argv(s->redis, 2, argv);
+                store_append_argv(s->redis, 2, argv);
         }
         json_t *all = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -794,7 +782,7 @@ json_t *store_outbox_get_many(Store *s, const char *const *households, size_t n)
 
 /* Reads and frees the next n replies; counts[i] = the integer of reply i
  * (-1 when not an integer). counts may be NULL. */
-static int drain_replies(Store *s, size_t n, int64_t *counts)
+int store_drain_replies(Store *s, size_t n, int64_t *counts)
 {
         for (size_t i = 0; i < n; i++) {
                 redisReply *r;
@@ -812,7 +800,7 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
         if (!n)
                 return 0;
         if (!redis_connected(s->redis))
-                return io_error(s, "pending prune");
+                return store_io_error(s, "pending prune");
         _cleanup_free_ int64_t *after = calloc(2 * n, sizeof(int64_t));
         if (!after)
                 return -ENOMEM;
@@ -820,26 +808,26 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
         /* SREM, then HLEN on the same connection: an entry a commit wrote in
          * between is seen, and the household goes back in the index. */
         for (size_t i = 0; i < n; i++) {
-                key(k, sizeof(k), s, households[i], "outbox");
+                store_key(k, sizeof(k), s, households[i], "outbox");
                 snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(households[i]));
                 const char *srem[3] = {"SREM", pk, households[i]};
                 const char *hlen[2] = {"HLEN", k};
-                append_argv(s->redis, 3, srem);
-                append_argv(s->redis, 2, hlen);
+                store_append_argv(s->redis, 3, srem);
+                store_append_argv(s->redis, 2, hlen);
         }
-        if (drain_replies(s, 2 * n, after) < 0)
-                return io_error(s, "pending prune");
+        if (store_drain_replies(s, 2 * n, after) < 0)
+                return store_io_error(s, "pending prune");
         size_t readd = 0;
         for (size_t i = 0; i < n; i++) {
                 if (after[2 * i + 1] == 0)
                         continue;
                 snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix, shard_of(households[i]));
                 const char *sadd[3] = {"SADD", pk, households[i]};
-                append_argv(s->redis, 3, sadd);
+                store_append_argv(s->redis, 3, sadd);
                 readd++;
         }
-        if (drain_replies(s, readd, NULL) < 0)
-                return io_error(s, "SADD pending");
+        if (store_drain_replies(s, readd, NULL) < 0)
+                return store_io_error(s, "SADD pending");
         return 0;
 }
 
@@ -847,10 +835,10 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
 static int record_get(Store *s, const char *household, Record *rec)
 {
         char k[300];
-        key(k, sizeof(k), s, household, "h");
+        store_key(k, sizeof(k), s, household, "h");
         _cleanup_(freeReplyObjectp) redisReply *h = redis_command(s->redis, "GET %s", k);
         if (!h)
-                return io_error(s, "GET");
+                return store_io_error(s, "GET");
         if (h->type == REDIS_REPLY_NIL)
                 return -ENOENT;
         if (h->type != REDIS_REPLY_STRING) {
@@ -924,7 +912,7 @@ int store_scan_households(Store *s, uint64_t *cursor, size_t count, json_t **ids
         *ids = NULL;
         _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 6, argv, NULL);
         if (!r)
-                return io_error(s, "SCAN");
+                return store_io_error(s, "SCAN");
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
             r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
                 snprintf(s->err, sizeof(s->err), "SCAN: %s",
@@ -959,9 +947,9 @@ int store_docs_get(Store *s, const char *const *households, size_t n, char **doc
         for (size_t i = 0; i < n; i++) {
                 docs[i] = NULL;
                 lens[i] = 0;
-                key(k, sizeof(k), s, households[i], "h");
+                store_key(k, sizeof(k), s, households[i], "h");
                 const char *argv[2] = {"GET", k};
-                append_argv(s->redis, 2, argv);
+                store_append_argv(s->redis, 2, argv);
         }
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
@@ -971,7 +959,7 @@ int store_docs_get(Store *s, const char *const *households, size_t n, char **doc
                                 free(docs[j]);
                                 docs[j] = NULL;
                         }
-                        return io_error(s, "GET household");
+                        return store_io_error(s, "GET household");
                 }
                 Record rec;
                 char why[160];
@@ -999,135 +987,13 @@ int store_docs_get(Store *s, const char *const *households, size_t n, char **doc
         return ret;
 }
 
-/* One household of the older layout (a hash with v, doc and o:<tp>, the
- * sorted set seen, the lists ledger and timeline) into a record, in one
- * MULTI. 0, -EIO, -EINVAL, -ENOMEM. */
-static int migrate_one(Store *s, const char *household)
-{
-        char h[300], seen[300], ledger[300], timeline[300];
-        key(h, sizeof(h), s, household, "h");
-        key(seen, sizeof(seen), s, household, "seen");
-        key(ledger, sizeof(ledger), s, household, "ledger");
-        key(timeline, sizeof(timeline), s, household, "timeline");
-        _cleanup_(freeReplyObjectp) redisReply *hr = redis_command(s->redis, "HGETALL %s", h);
-        _cleanup_(freeReplyObjectp) redisReply *sr =
-            redis_command(s->redis, "ZRANGE %s 0 -1 WITHSCORES", seen);
-        _cleanup_(freeReplyObjectp) redisReply *lr =
-            redis_command(s->redis, "LRANGE %s 0 -1", ledger);
-        _cleanup_(freeReplyObjectp) redisReply *tr =
-            redis_command(s->redis, "LRANGE %s 0 -1", timeline);
-        if (!hr || !sr || !lr || !tr)
-                return io_error(s, "reading the older layout");
-        if (hr->type != REDIS_REPLY_ARRAY || sr->type != REDIS_REPLY_ARRAY ||
-            lr->type != REDIS_REPLY_ARRAY || tr->type != REDIS_REPLY_ARRAY) {
-                snprintf(s->err, sizeof(s->err), "%s: unexpected reply or key type", household);
-                return -EINVAL;
-        }
-        size_t nh = hr->elements / 2, ns = sr->elements / 2;
-        Record prev = {0};
-        _cleanup_free_ RecordText *tps = calloc(nh + 1, sizeof(RecordText));
-        _cleanup_free_ int64_t *offs = calloc(nh + 1, sizeof(int64_t));
-        _cleanup_free_ RecordSeen *sn = calloc(ns + 1, sizeof(RecordSeen));
-        _cleanup_free_ RecordText *led = calloc(lr->elements + 1, sizeof(RecordText));
-        _cleanup_free_ RecordText *tl = calloc(tr->elements + 1, sizeof(RecordText));
-        if (!tps || !offs || !sn || !led || !tl)
-                return -ENOMEM;
-        const char *doc = NULL;
-        for (size_t i = 0; i < nh; i++) {
-                const redisReply *f = hr->element[2 * i], *v = hr->element[2 * i + 1];
-                if (streq(f->str, "v"))
-                        prev.version = strtoll(v->str, NULL, 10);
-                else if (streq(f->str, "doc"))
-                        doc = v->str;
-                else if (strncmp(f->str, "o:", 2) == 0) {
-                        tps[prev.n_off] = (RecordText){f->str + 2, f->len - 2};
-                        offs[prev.n_off++] = strtoll(v->str, NULL, 10);
-                }
-        }
-        if (!doc) {
-                snprintf(s->err, sizeof(s->err), "%s: the older record has no doc", household);
-                return -EINVAL;
-        }
-        for (size_t i = 0; i < ns; i++)
-                sn[i] = (RecordSeen){strtoull(sr->element[2 * i]->str, NULL, 16),
-                                     (int64_t)strtod(sr->element[2 * i + 1]->str, NULL)};
-        for (size_t i = 0; i < lr->elements; i++)
-                led[i] = (RecordText){lr->element[i]->str, lr->element[i]->len};
-        for (size_t i = 0; i < tr->elements; i++)
-                tl[i] = (RecordText){tr->element[i]->str, tr->element[i]->len};
-        prev.off_tps = tps;
-        prev.offsets = offs;
-        prev.seen = sn;
-        prev.n_seen = ns;
-        prev.ledger = led;
-        prev.n_ledger = lr->elements;
-        prev.timeline = tl;
-        prev.n_timeline = tr->elements;
-        RecordChange ch = {.version = prev.version,
-                           .doc = doc,
-                           .now_ms = (int64_t)time(NULL) * 1000,
-                           .dedup_window_ms = s->dedup_window_ms,
-                           .dedup_max = (size_t)s->dedup_max,
-                           .ledger_max = (size_t)s->ledger_max,
-                           .timeline_max = STORE_TIMELINE_MAX};
-        _cleanup_free_ char *val = NULL;
-        size_t vlen = 0;
-        int r = record_encode(s->codec, &prev, &ch, &val, &vlen);
-        if (r < 0)
-                return r;
-        const char *multi[1] = {"MULTI"}, *exec[1] = {"EXEC"};
-        const char *set[3] = {"SET", h, val};
-        size_t set_lens[3] = {3, strlen(h), vlen};
-        const char *del[4] = {"DEL", seen, ledger, timeline};
-        append_argv(s->redis, 1, multi);
-        redis_append(s->redis, 3, set, set_lens);
-        append_argv(s->redis, 4, del);
-        append_argv(s->redis, 1, exec);
-        return drain_replies(s, 4, NULL) < 0 ? io_error(s, "MULTI SET DEL EXEC") : 0;
-}
-
-int store_migrate(Store *s, size_t *done)
-{
-        *done = 0;
-        uint64_t cursor = 0;
-        do {
-                json_t *ids = NULL;
-                int r = store_scan_households(s, &cursor, 500, &ids);
-                if (r < 0)
-                        return r;
-                size_t i;
-                json_t *id;
-                json_array_foreach (ids, i, id) {
-                        char h[300];
-                        key(h, sizeof(h), s, json_string_value(id), "h");
-                        _cleanup_(freeReplyObjectp) redisReply *t =
-                            redis_command(s->redis, "TYPE %s", h);
-                        if (!t) {
-                                json_decref(ids);
-                                return io_error(s, "TYPE");
-                        }
-                        if (t->type != REDIS_REPLY_STATUS || !streq(t->str, "hash"))
-                                continue; /* converted already, or gone */
-                        if ((r = migrate_one(s, json_string_value(id))) < 0) {
-                                json_decref(ids);
-                                return r;
-                        }
-                        (*done)++;
-                }
-                json_decref(ids);
-        } while (cursor != 0);
-        _cleanup_(freeReplyObjectp) redisReply *f =
-            redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
-        return f ? 0 : io_error(s, "SET format");
-}
-
 int store_audit(Store *s, const char *line)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
             redis_command(s->redis, "RPUSH %s:audit %s", s->prefix, line);
         if (!r || r->type == REDIS_REPLY_ERROR)
-                return r ? -EINVAL : io_error(s, "RPUSH audit");
+                return r ? -EINVAL : store_io_error(s, "RPUSH audit");
         _cleanup_(freeReplyObjectp) redisReply *t =
             redis_command(s->redis, "LTRIM %s:audit -%d -1", s->prefix, STORE_AUDIT_MAX);
-        return t ? 0 : io_error(s, "LTRIM audit");
+        return t ? 0 : store_io_error(s, "LTRIM audit");
 }

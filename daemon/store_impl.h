@@ -1,0 +1,29 @@
+/* What store.c and store_migrate.c share: the Store object and the
+ * helpers every Redis command of the store goes through. */
+#pragma once
+
+#include "record.h"
+#include "store.h"
+
+struct Store {
+        Redis *redis;
+        char *prefix;
+        char *group;
+        int64_t dedup_window_ms;
+        int64_t dedup_max;
+        int64_t ledger_max;
+        RecordCodec *codec;
+        char sha[41];
+        char err[256];
+        bool fresh; /* this process created the epoch: Redis held no hearth state */
+};
+
+/* Sets s->err to "what: <Redis's error>"; returns -EIO. */
+int store_io_error(Store *s, const char *what);
+/* "<prefix>:{<household>}:<what>" into buf. */
+void store_key(char *buf, size_t len, const Store *s, const char *household, const char *what);
+/* Appends one command given as argv with lengths computed by strlen. */
+void store_append_argv(Redis *r, int argc, const char **argv);
+/* Reads n pipelined replies; counts[i] the integer of each (-1 otherwise)
+ * when counts is not NULL. 0 or -EIO. */
+int store_drain_replies(Store *s, size_t n, int64_t *counts);
