@@ -600,18 +600,6 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
         return r->type == REDIS_REPLY_ERROR ? -EIO : 0;
 }
 
-int store_outbox_delete(Store *s, const char *household, const char *id)
-{
-        char k[300];
-        store_key(k, sizeof(k), s, household, "outbox");
-        const char *argv[3] = {"HDEL", k, id};
-        size_t lens[3] = {4, strlen(k), strlen(id)};
-        _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 3, argv, lens);
-        if (!r)
-                return store_io_error(s, "HDEL outbox");
-        return r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? 1 : 0;
-}
-
 int store_outbox_delete_many(Store *s, const char *const *households, const char *const *ids,
                              size_t n, int *deleted)
 {

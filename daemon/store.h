@@ -145,11 +145,10 @@ int store_attempts_peek(Store *s, const char **tps, const int64_t *offsets, size
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret);
 int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size_t n);
 
-/* Outbox. Returns 1 when the entry was deleted, 0 when it was already
- * gone (another delivery got there first), -EIO. */
-int store_outbox_delete(Store *s, const char *household, const char *id);
-/* The same for n entries in one round trip: deleted[i] 1 or 0. -EIO when
- * Redis failed: some may be deleted, and are 0 when deleted again. */
+/* Outbox: deletes n delivered entries in one round trip; deleted[i] is 1
+ * when entry i was deleted, 0 when it was already gone (another delivery
+ * got there first). -EIO when Redis failed: some may be deleted, and are 0
+ * when deleted again. */
 int store_outbox_delete_many(Store *s, const char *const *households, const char *const *ids,
                              size_t n, int *deleted);
 

@@ -201,8 +201,11 @@ static void test_commit_and_read(void **state)
         assert_int_equal(json_array_size(due), 0);
         json_decref(due);
         /* Delivered: the entry goes once, and the index is pruned. */
-        assert_int_equal(store_outbox_delete(f->store, "H1", ids[0]), 1);
-        assert_int_equal(store_outbox_delete(f->store, "H1", ids[0]), 0);
+        int one;
+        assert_int_equal(store_outbox_delete_many(f->store, hs, ids, 1, &one), 0);
+        assert_int_equal(one, 1);
+        assert_int_equal(store_outbox_delete_many(f->store, hs, ids, 1, &one), 0);
+        assert_int_equal(one, 0);
         /* Many in one round trip: each answers for itself. */
         freeReplyObject(redis_command(f->redis, "HSET t:{H2}:outbox e2 x"));
         const char *hs2[] = {"H1", "H2", "H2"}, *ids2[] = {ids[0], "e2", "nope"};
