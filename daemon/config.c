@@ -80,6 +80,16 @@ static const KeyDef keys[] = {
      NULL, false,
      "command timeout: the longest the loop waits on Redis (a batch's pipelined commit takes "
      "milliseconds; a timeout reconnects and tries the batch again, nothing is lost)"},
+    {"redis.cluster", T_STRING, F(redis_cluster), NOCOUNT, "\"\"", 0, 0, NULL, false,
+     "seed nodes host:port[,host:port...] of a Redis Cluster (redis.url is one more seed and "
+     "the credentials, db 0); empty: one Redis at redis.url"},
+    {"redis.wait_replicas", T_INT, F(redis_wait_replicas), NOCOUNT, "1", 0, 16, NULL, false,
+     "cluster mode: replicas that must hold every write (WAIT) before the positions move; a "
+     "failover then loses nothing the positions cover. 0: do not wait"},
+    {"redis.wait_timeout", T_DURATION, F(redis_wait_timeout_ms), NOCOUNT, "1s", 10, 600000, NULL,
+     false,
+     "cluster mode: how long one WAIT may take before the positions stay where they are "
+     "(tried again at the next flush)"},
     {"redis.retry_budget", T_DURATION, F(redis_retry_budget_ms), NOCOUNT, "120s", 1000, DAY, NULL,
      false, "how long Redis may stay unreachable before hearthd exits non-zero"},
 

@@ -59,6 +59,9 @@ typedef struct Config {
         char *redis_prefix;
         int64_t redis_connect_timeout_ms;
         int64_t redis_command_timeout_ms;
+        char *redis_cluster;         /* seed nodes; "" for one Redis */
+        int64_t redis_wait_replicas; /* cluster: WAIT this many before positions move */
+        int64_t redis_wait_timeout_ms;
         int64_t redis_retry_budget_ms;
 
         /* files */

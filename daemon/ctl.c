@@ -23,6 +23,12 @@ Store *ctl_store(const CtlArgs *a, const Config *cfg, Redis **redis)
                 fprintf(stderr, "hearthctl: %s: %s\n", a->redis_url ? "--redis" : "redis.url", err);
                 return NULL;
         }
+        if (cfg->redis_cluster[0] &&
+            redis_set_cluster(*redis, cfg->redis_cluster, err, sizeof(err)) < 0) {
+                fprintf(stderr, "hearthctl: %s\n", err);
+                *redis = redis_free(*redis);
+                return NULL;
+        }
         if (redis_connect(*redis) < 0) {
                 fprintf(stderr, "hearthctl: redis %s: %s\n", redis_target(*redis),
                         redis_errstr(*redis));

@@ -296,7 +296,14 @@ int daemon_check(const DaemonArgs *args)
                         log_error("%s: redis.url: %s", args->config_path, err);
                         return -EINVAL;
                 }
+                r = cfg->redis_cluster[0]
+                        ? redis_set_cluster(redis, cfg->redis_cluster, err, sizeof(err))
+                        : 0;
                 redis_free(redis);
+                if (r < 0) {
+                        log_error("%s: %s", args->config_path, err);
+                        return r;
+                }
         }
         /* librdkafka checks kafka.properties when it builds a client. */
         rd_kafka_conf_t *kconf =
@@ -569,8 +576,8 @@ static void run_positions(Daemon *d, int64_t now)
 {
         (void)now;
         if (pipeline_flush_positions(d->pipeline) < 0)
-                log_warning("redis: cannot record positions (%s), retrying",
-                            store_errstr(d->store));
+                log_ratelimited(LOG_WARNING, "redis: cannot record positions (%s), retrying",
+                                store_errstr(d->store));
 }
 
 static void run_deliveries(Daemon *d, int64_t now)
@@ -705,10 +712,18 @@ static int daemon_build(Daemon *d, const DaemonArgs *args)
                 log_error("redis.url: %s", err);
                 return -EINVAL;
         }
+        if (d->cfg->redis_cluster[0] &&
+            redis_set_cluster(d->redis, d->cfg->redis_cluster, err, sizeof(err)) < 0) {
+                log_error("%s", err);
+                return -EINVAL;
+        }
         d->store =
             store_new(d->redis, d->cfg->redis_prefix, d->cfg->kafka_group, d->cfg->dedup_window_ms);
-        if (d->store)
+        if (d->store) {
                 store_set_limits(d->store, d->cfg->dedup_max, 0);
+                store_set_wait(d->store, (int)d->cfg->redis_wait_replicas,
+                               d->cfg->redis_wait_timeout_ms);
+        }
         d->decoder = event_decoder_new(d->schemas, (size_t)d->cfg->max_message_bytes);
         if (d->store)
                 d->pipeline = pipeline_new(d->cfg, d->store, d->decoder);

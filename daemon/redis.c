@@ -7,15 +7,7 @@
 #include <stdlib.h>
 #include <sys/time.h>
 #include "redact.h"
-
-struct Redis {
-        RedisUrl url;
-        int64_t connect_timeout_ms, command_timeout_ms;
-        redisContext *ctx;
-        size_t unread; /* replies of appended commands not read yet */
-        char err[256];
-        char target[300];
-};
+#include "redis_impl.h"
 
 void redis_url_done(RedisUrl *u)
 {
@@ -161,10 +153,51 @@ Redis *redis_new(const char *url, const char *password, int64_t connect_timeout_
         return r;
 }
 
+Redis *redis_new_like(const Redis *tmpl, const char *host, int port)
+{
+        Redis *r = calloc(1, sizeof(Redis));
+        if (!r)
+                return NULL;
+        r->url = (RedisUrl){.host = strdup(host), .port = port};
+        if (tmpl->url.user)
+                r->url.user = strdup(tmpl->url.user);
+        if (tmpl->url.password)
+                r->url.password = strdup(tmpl->url.password);
+        if (!r->url.host || (tmpl->url.user && !r->url.user) ||
+            (tmpl->url.password && !r->url.password))
+                return redis_free(r);
+        r->connect_timeout_ms = tmpl->connect_timeout_ms;
+        r->command_timeout_ms = tmpl->command_timeout_ms;
+        snprintf(r->target, sizeof(r->target), "%s:%d", host, port);
+        return r;
+}
+
+int redis_set_cluster(Redis *r, const char *seeds, char *err, size_t errlen)
+{
+        if (!r->url.host || r->url.db != 0) {
+                snprintf(err, errlen,
+                         "redis.cluster: redis.url must be redis://host:port with db 0 (a "
+                         "cluster has one database and no unix socket)");
+                return -EINVAL;
+        }
+        int ret = rcluster_new(r, seeds, err, errlen);
+        if (ret == 0)
+                snprintf(r->target, sizeof(r->target), "cluster %s:%d,%s", r->url.host, r->url.port,
+                         seeds);
+        return ret;
+}
+
+bool redis_is_cluster(const Redis *r)
+{
+        return r && r->cl;
+}
+
 Redis *redis_free(Redis *r)
 {
         if (!r)
                 return NULL;
+        if (r->cl)
+                rcluster_free(r);
         redis_disconnect(r);
         redis_url_done(&r->url);
         free(r);
@@ -178,6 +211,8 @@ static struct timeval tv_ms(int64_t ms)
 
 void redis_disconnect(Redis *r)
 {
+        if (r && r->cl)
+                rcluster_disconnect(r);
         if (r && r->ctx) {
                 redisFree(r->ctx);
                 r->ctx = NULL;
@@ -188,6 +223,8 @@ void redis_disconnect(Redis *r)
 
 bool redis_connected(const Redis *r)
 {
+        if (r && r->cl)
+                return rcluster_connected(r);
         return r && r->ctx;
 }
 
@@ -224,6 +261,8 @@ static int setup_command(Redis *r, int argc, const char **argv)
 
 int redis_connect(Redis *r)
 {
+        if (r->cl)
+                return rcluster_connect(r);
         redis_disconnect(r);
         struct timeval ct = tv_ms(r->connect_timeout_ms);
         if (r->url.path)
@@ -279,6 +318,10 @@ fail:
 
 void redis_append(Redis *r, int argc, const char **argv, const size_t *lens)
 {
+        if (r->cl) {
+                rcluster_append(r, argc, argv, lens);
+                return;
+        }
         /* Not queued (no link, no memory): the missing reply is read as an
          * I/O error or a timeout, which drops the link. */
         if (r->ctx && redisAppendCommandArgv(r->ctx, argc, argv, lens) == REDIS_OK)
@@ -288,6 +331,8 @@ void redis_append(Redis *r, int argc, const char **argv, const size_t *lens)
 int redis_get_reply(Redis *r, redisReply **rep)
 {
         void *p = NULL;
+        if (r->cl)
+                return rcluster_get_reply(r, rep);
         if (!r->ctx) {
                 snprintf(r->err, sizeof(r->err), "connection lost");
                 return -EIO;
@@ -323,8 +368,70 @@ static redisReply *check_reply(Redis *r, redisReply *rep)
         return rep;
 }
 
+/* The arguments of a command in the protocol's form (*N $len ...), in
+ * place: argv points into cmd, each argument NUL-terminated there. -EINVAL
+ * when it is not one. */
+static int resp_argv(char *cmd, size_t len, int *argc, const char ***argv, size_t **lens)
+{
+        char *p = cmd, *end = cmd + len;
+        if (p >= end || *p != '*')
+                return -EINVAL;
+        long n = strtol(p + 1, &p, 10);
+        if (n <= 0 || n > 1 << 20 || end - p < 2)
+                return -EINVAL;
+        p += 2;
+        *argv = calloc((size_t)n, sizeof(char *));
+        *lens = calloc((size_t)n, sizeof(size_t));
+        if (!*argv || !*lens)
+                return -ENOMEM;
+        for (long i = 0; i < n; i++) {
+                if (p >= end || *p != '$')
+                        return -EINVAL;
+                long l = strtol(p + 1, &p, 10);
+                if (l < 0 || end - p < l + 4)
+                        return -EINVAL;
+                p += 2;
+                (*argv)[i] = p;
+                (*lens)[i] = (size_t)l;
+                p[l] = 0; /* over its \r: each argument a C string too */
+                p += l + 2;
+        }
+        *argc = (int)n;
+        return 0;
+}
+
+/* redis_command() in cluster mode: formatted, then routed by its key. */
+static redisReply *cluster_vcommand(Redis *r, const char *fmt, va_list ap)
+{
+        char *cmd = NULL;
+        int len = redisvFormatCommand(&cmd, fmt, ap);
+        if (len < 0) {
+                snprintf(r->err, sizeof(r->err), "out of memory");
+                return NULL;
+        }
+        int argc = 0;
+        const char **argv = NULL;
+        size_t *lens = NULL;
+        redisReply *rep = NULL;
+        if (resp_argv(cmd, (size_t)len, &argc, &argv, &lens) == 0)
+                rep = rcluster_command_argv(r, argc, argv, lens);
+        else
+                snprintf(r->err, sizeof(r->err), "cannot format the command");
+        free(argv);
+        free(lens);
+        redisFreeCommand(cmd);
+        return rep;
+}
+
 redisReply *redis_command(Redis *r, const char *fmt, ...)
 {
+        if (r->cl) {
+                va_list ap;
+                va_start(ap, fmt);
+                redisReply *rep = cluster_vcommand(r, fmt, ap);
+                va_end(ap);
+                return rep;
+        }
         if (!r->ctx) {
                 snprintf(r->err, sizeof(r->err), "not connected");
                 return NULL;
@@ -340,6 +447,8 @@ redisReply *redis_command(Redis *r, const char *fmt, ...)
 
 redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size_t *lens)
 {
+        if (r->cl)
+                return rcluster_command_argv(r, argc, argv, lens);
         if (!r->ctx) {
                 snprintf(r->err, sizeof(r->err), "not connected");
                 return NULL;
@@ -356,4 +465,39 @@ int redis_ping(Redis *r)
         if (rep)
                 freeReplyObject(rep);
         return ret;
+}
+
+void redis_flush(Redis *r, size_t min_bytes)
+{
+        if (r->cl) {
+                rcluster_flush(r, min_bytes);
+                return;
+        }
+        int done = 0;
+        if (r->ctx && r->ctx->obuf && sdslen(r->ctx->obuf) >= min_bytes &&
+            redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+                snprintf(r->err, sizeof(r->err), "%s",
+                         r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
+                redis_disconnect(r);
+        }
+}
+
+size_t redis_node_count(const Redis *r)
+{
+        return r->cl ? rcluster_node_count(r) : 1;
+}
+
+redisReply *redis_command_node(Redis *r, size_t node, int argc, const char **argv,
+                               const size_t *lens)
+{
+        if (r->cl)
+                return rcluster_command_node(r, node, argc, argv, lens);
+        return redis_command_argv(r, argc, argv, lens);
+}
+
+int redis_wait_replicas(Redis *r, int replicas, int64_t timeout_ms)
+{
+        if (!r->cl || replicas <= 0)
+                return 0;
+        return rcluster_wait(r, replicas, timeout_ms);
 }

@@ -66,3 +66,28 @@ int redis_ping(Redis *r);
  * be another command's. */
 void redis_append(Redis *r, int argc, const char **argv, const size_t *lens);
 int redis_get_reply(Redis *r, redisReply **rep);
+
+/* Cluster mode (redis.cluster): seeds is "host:port[,host:port...]", the
+ * nodes first asked for the slot map (redis_new()'s URL is one more, and
+ * gives the credentials; its db must be 0). Every command then goes to the
+ * master owning its key's slot (the first key; a hash tag decides), pipelined
+ * per master, following MOVED and ASK and retrying TRYAGAIN; CLUSTERDOWN or
+ * a lost master reads as an I/O error, and the next redis_connect() asks for
+ * the map again. SCRIPT LOAD goes to every master (and to any joining one).
+ * 0, or -EINVAL with a reason in err. */
+int redis_set_cluster(Redis *r, const char *seeds, char *err, size_t errlen);
+bool redis_is_cluster(const Redis *r);
+/* Writes what is queued for any connection past min_bytes (a long pipeline
+ * goes out while it is built). */
+void redis_flush(Redis *r, size_t min_bytes);
+/* Nodes for commands that no key routes (SCAN): 1 for one Redis, the
+ * masters of a cluster. redis_command_node() runs one on node i. */
+size_t redis_node_count(const Redis *r);
+redisReply *redis_command_node(Redis *r, size_t node, int argc, const char **argv,
+                               const size_t *lens);
+/* Cluster mode: WAIT until replicas replicas have every write this process
+ * sent to each master since the last successful call (asynchronous
+ * replication: a failover may lose unacknowledged writes). 0; -EAGAIN when
+ * some master had fewer within timeout_ms (say which in redis_errstr());
+ * -EIO. One Redis, or replicas <= 0: 0 at once. */
+int redis_wait_replicas(Redis *r, int replicas, int64_t timeout_ms);

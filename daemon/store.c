@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
-#include <hiredis/sds.h>
 #include "event.h"
 #include "household.h"
 #include "macro.h"
@@ -77,6 +76,12 @@ Store *store_free(Store *s)
         record_codec_free(s->codec);
         free(s);
         return NULL;
+}
+
+void store_set_wait(Store *s, int replicas, int64_t timeout_ms)
+{
+        s->wait_replicas = replicas;
+        s->wait_timeout_ms = timeout_ms;
 }
 
 void store_set_limits(Store *s, int64_t dedup_max, int64_t ledger_max)
@@ -167,7 +172,7 @@ void store_key(char *buf, size_t len, const Store *s, const char *household, con
 /* Appends one command given as argv with lengths computed by strlen. */
 void store_append_argv(Redis *r, int argc, const char **argv)
 {
-        if (!redis_ctx(r))
+        if (!redis_connected(r))
                 return;
         _cleanup_free_ size_t *lens = calloc((size_t)argc, sizeof(size_t));
         if (!lens) {
@@ -387,8 +392,7 @@ static int append_commit(Store *s, const StoreCommit *c, int64_t now_ms)
 
 void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms)
 {
-        redisContext *ctx = redis_ctx(s->redis);
-        if (!redis_connected(s->redis) || !ctx)
+        if (!redis_connected(s->redis))
                 return; /* the missing replies are read as an I/O error */
         /* The pending index and the due-time hint are written before the
          * commit that needs them, on the same connection: Redis applies them
@@ -407,26 +411,61 @@ void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms)
                 const char *argv[4] = {"ZADD", tk, due, c->household};
                 store_append_argv(s->redis, 4, argv);
         }
+        s->send_ms = now_ms;
+        /* On a cluster the hints live on other masters than the household:
+         * no order holds between connections, so the commits go once every
+         * hint is acknowledged (store_commit_wait). */
+        if (redis_is_cluster(s->redis))
+                return;
         if (append_commit(s, c, now_ms) < 0)
                 return; /* the link was dropped: store_commit_wait() reads an I/O error */
-        int done = 0;
-        if (ctx->obuf && sdslen(ctx->obuf) >= STORE_SEND_CHUNK &&
-            redisBufferWrite(ctx, &done) != REDIS_OK)
-                redis_disconnect(s->redis);
+        redis_flush(s->redis, STORE_SEND_CHUNK);
+}
+
+/* Reads the replies of a commit's hints; -EIO. */
+static int hints_read(Store *s, const StoreCommit *c)
+{
+        size_t before = (c->n_outbox ? 1 : 0) + (c->timer_due > 0 ? 1 : 0);
+        for (size_t k = 0; k < before; k++) {
+                redisReply *rep;
+                if (get_reply(s, &rep) < 0)
+                        return -EIO;
+                bool bad = rep->type == REDIS_REPLY_ERROR;
+                if (bad)
+                        snprintf(s->err, sizeof(s->err), "hint: %s", rep->str);
+                freeReplyObject(rep);
+                /* One Redis: as before, the commit's own reply decides. */
+                if (bad && redis_is_cluster(s->redis))
+                        return -EIO;
+        }
+        return 0;
+}
+
+/* Cluster mode: every hint read, then the commits sent. */
+static int cluster_commits_send(Store *s, StoreCommit *commits, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (hints_read(s, &commits[i]) < 0)
+                        return -EIO;
+        for (size_t i = 0; i < n; i++) {
+                if (append_commit(s, &commits[i], s->send_ms) < 0)
+                        return -EIO;
+                redis_flush(s->redis, STORE_SEND_CHUNK);
+        }
+        return 0;
 }
 
 int store_commit_wait(Store *s, StoreCommit *commits, size_t n)
 {
         redisReply *rep;
         bool noscript = false;
+        bool cluster = redis_is_cluster(s->redis);
+        if (cluster && cluster_commits_send(s, commits, n) < 0)
+                return -EIO;
         for (size_t i = 0; i < n; i++) {
                 StoreCommit *c = &commits[i];
-                size_t before = (c->n_outbox ? 1 : 0) + (c->timer_due > 0 ? 1 : 0);
-                for (size_t k = 0; k < before; k++) {
-                        if (get_reply(s, &rep) < 0)
-                                return -EIO;
-                        freeReplyObject(rep);
-                }
+                if (!cluster && hints_read(s, c) < 0)
+                        return -EIO;
                 if (get_reply(s, &rep) < 0)
                         return -EIO;
                 c->result = -EIO;
@@ -585,6 +624,11 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
 {
         if (n == 0)
                 return 0;
+        int w = redis_wait_replicas(s->redis, s->wait_replicas, s->wait_timeout_ms);
+        if (w < 0) {
+                snprintf(s->err, sizeof(s->err), "positions kept: %s", redis_errstr(s->redis));
+                return w;
+        }
         RCmd c;
         rcmd_init(&c, 2 + 2 * n);
         rcmd_push_str(&c, "HSET");
@@ -875,104 +919,6 @@ void store_dump_done(StoreDump *d)
         json_decref(d->timeline);
         json_decref(d->offsets);
         *d = (StoreDump){0};
-}
-
-/* Writes the MATCH pattern of every household's state key, <p>:{*}:h,
- * escaping glob characters of the prefix. */
-static void households_pattern(const Store *s, char *buf, size_t len)
-{
-        size_t n = 0;
-        for (const char *p = s->prefix; *p && n + 8 < len; p++) {
-                if (strchr("*?[]\\", *p))
-                        buf[n++] = '\\';
-                buf[n++] = *p;
-        }
-        snprintf(buf + n, len - n, ":{*}:h");
-}
-
-int store_scan_households(Store *s, uint64_t *cursor, size_t count, json_t **ids)
-{
-        char pattern[600], cur[24], cnt[24];
-        households_pattern(s, pattern, sizeof(pattern));
-        snprintf(cur, sizeof(cur), "%" PRIu64, *cursor);
-        snprintf(cnt, sizeof(cnt), "%zu", count ? count : 100);
-        const char *argv[6] = {"SCAN", cur, "MATCH", pattern, "COUNT", cnt};
-        *ids = NULL;
-        _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(s->redis, 6, argv, NULL);
-        if (!r)
-                return store_io_error(s, "SCAN");
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-            r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY) {
-                snprintf(s->err, sizeof(s->err), "SCAN: %s",
-                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-                return -EINVAL;
-        }
-        *cursor = strtoull(r->element[0]->str, NULL, 10);
-        json_t *out = json_array();
-        if (!out)
-                return -ENOMEM;
-        size_t plen = strlen(s->prefix);
-        for (size_t i = 0; i < r->element[1]->elements; i++) {
-                const redisReply *k = r->element[1]->element[i];
-                /* <prefix>:{<id>}:h; a key that merely matches the glob (an
-                 * id with "}:" in it cannot exist) is skipped. */
-                if (k->type != REDIS_REPLY_STRING || k->len < plen + 5 ||
-                    memcmp(k->str, s->prefix, plen) != 0 || memcmp(k->str + plen, ":{", 2) != 0 ||
-                    memcmp(k->str + k->len - 3, "}:h", 3) != 0)
-                        continue;
-                size_t idlen = k->len - plen - 5;
-                if (!household_id_valid(k->str + plen + 2, idlen))
-                        continue;
-                json_array_append_new(out, json_stringn(k->str + plen + 2, idlen));
-        }
-        *ids = out;
-        return 0;
-}
-
-int store_docs_get(Store *s, const char *const *households, size_t n, char **docs, size_t *lens)
-{
-        char k[300];
-        for (size_t i = 0; i < n; i++) {
-                docs[i] = NULL;
-                lens[i] = 0;
-                store_key(k, sizeof(k), s, households[i], "h");
-                const char *argv[2] = {"GET", k};
-                store_append_argv(s->redis, 2, argv);
-        }
-        int ret = 0;
-        for (size_t i = 0; i < n; i++) {
-                redisReply *r = NULL;
-                if (redis_get_reply(s->redis, &r) < 0) {
-                        for (size_t j = 0; j < i; j++) {
-                                free(docs[j]);
-                                docs[j] = NULL;
-                        }
-                        return store_io_error(s, "GET household");
-                }
-                Record rec;
-                char why[160];
-                if (r->type == REDIS_REPLY_STRING) {
-                        /* The text, not a parsed document: parsing is the
-                         * caller's costliest step, which it may spread over
-                         * threads. */
-                        if (record_decode(s->codec, r->str, r->len, &rec, why, sizeof(why)) < 0) {
-                                if (!ret)
-                                        snprintf(s->err, sizeof(s->err), "%s: %s", households[i],
-                                                 why);
-                                ret = ret ? ret : -EINVAL;
-                        } else if ((docs[i] = malloc(rec.doc.len + 1))) {
-                                memcpy(docs[i], rec.doc.s, rec.doc.len);
-                                docs[i][rec.doc.len] = '\0';
-                                lens[i] = rec.doc.len;
-                        }
-                        record_done(&rec);
-                } else if (r->type == REDIS_REPLY_ERROR && !ret) {
-                        snprintf(s->err, sizeof(s->err), "GET household: %s", r->str);
-                        ret = -EINVAL;
-                }
-                freeReplyObject(r);
-        }
-        return ret;
 }
 
 int store_audit(Store *s, const char *line)

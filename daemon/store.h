@@ -44,6 +44,10 @@ Store *store_free(Store *s);
  * (default 10000, the oldest go first) and ledger entries (default
  * HOUSEHOLD_LEDGER_MAX). */
 void store_set_limits(Store *s, int64_t dedup_max, int64_t ledger_max);
+/* Cluster mode: store_positions_set() first waits until replicas replicas
+ * hold every write sent (redis.wait_replicas, redis.wait_timeout); a
+ * failover then never loses a write the positions cover. */
+void store_set_wait(Store *s, int replicas, int64_t timeout_ms);
 
 /* After every (re)connect: loads the script and checks the epoch key.
  * Returns 0; -ESTALE when the epoch is missing though Redis holds positions

@@ -15,7 +15,10 @@ struct Store {
         RecordCodec *codec;
         char sha[41];
         char err[256];
-        bool fresh; /* this process created the epoch: Redis held no hearth state */
+        bool fresh;        /* this process created the epoch: Redis held no hearth state */
+        int64_t send_ms;   /* the clock of the commits being sent */
+        int wait_replicas; /* cluster: WAIT before positions move */
+        int64_t wait_timeout_ms;
 };
 
 /* Sets s->err to "what: <Redis's error>"; returns -EIO. */

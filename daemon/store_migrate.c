@@ -98,6 +98,13 @@ static int migrate_one(Store *s, const char *household)
 int store_migrate(Store *s, size_t *done)
 {
         *done = 0;
+        if (redis_is_cluster(s->redis)) {
+                /* MULTI has no key to route it by; a cluster starts new. */
+                snprintf(s->err, sizeof(s->err),
+                         "migrate on the single Redis the older hearth used, then move the "
+                         "data to the cluster");
+                return -EOPNOTSUPP;
+        }
         uint64_t cursor = 0;
         do {
                 json_t *ids = NULL;

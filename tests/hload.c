@@ -197,6 +197,9 @@ static int load(const Job *j, int k, int jobs)
         char err[256] = "bad URL";
         Redis *redis = redis_new(j->cfg->redis_url, j->cfg->redis_password.value, 5000, 30000, err,
                                  sizeof(err));
+        if (redis && j->cfg->redis_cluster[0] &&
+            redis_set_cluster(redis, j->cfg->redis_cluster, err, sizeof(err)) < 0)
+                redis = redis_free(redis);
         if (!redis || redis_connect(redis) < 0) {
                 fprintf(stderr, "hload: redis: %s\n", redis ? redis_errstr(redis) : err);
                 return 1;
