@@ -455,6 +455,19 @@ static int cluster_commits_send(Store *s, StoreCommit *commits, size_t n)
         return 0;
 }
 
+/* An error that says "not now" rather than "never": a master without its
+ * replicas (min-replicas-to-write), loading its data, busy in a script, a
+ * replica that lost its master, a demoted master. */
+static bool transient(const char *err)
+{
+        static const char *const now[] = {"NOREPLICAS", "LOADING", "BUSY", "MASTERDOWN",
+                                          "READONLY"};
+        for (size_t i = 0; i < ELEMENTSOF(now); i++)
+                if (strncmp(err, now[i], strlen(now[i])) == 0)
+                        return true;
+        return false;
+}
+
 int store_commit_wait(Store *s, StoreCommit *commits, size_t n)
 {
         redisReply *rep;
@@ -469,6 +482,14 @@ int store_commit_wait(Store *s, StoreCommit *commits, size_t n)
                 if (get_reply(s, &rep) < 0)
                         return -EIO;
                 c->result = -EIO;
+                if (rep->type == REDIS_REPLY_ERROR && transient(rep->str)) {
+                        /* Nothing was written: the batch is tried again
+                         * after a reconnect, never dead-lettered. */
+                        snprintf(s->err, sizeof(s->err), "commit: %s", rep->str);
+                        freeReplyObject(rep);
+                        redis_disconnect(s->redis);
+                        return -EIO;
+                }
                 if (rep->type == REDIS_REPLY_ERROR) {
                         if (strncmp(rep->str, "NOSCRIPT", 8) == 0) {
                                 noscript = true;
