@@ -161,6 +161,8 @@ static int load_scripts(RedisCluster *cl, Redis *c)
         for (size_t i = 0; i < cl->n_scripts; i++) {
                 redisReply *rep = redis_command(c, "SCRIPT LOAD %s", cl->scripts[i]);
                 bool ok = rep && rep->type == REDIS_REPLY_STRING;
+                if (rep && !ok)
+                        snprintf(c->err, sizeof(c->err), "SCRIPT LOAD: %s", rep->str);
                 if (rep)
                         freeReplyObject(rep);
                 if (!ok)
@@ -342,11 +344,26 @@ static int fifo_push(RedisCluster *cl, int node, int argc, const char **argv, co
         return 0;
 }
 
+/* Reads the map again once no reply is pending, after a MOVED. */
+static void refresh_if_stale(Redis *r)
+{
+        RedisCluster *cl = r->cl;
+        if (!cl->stale || cl->len)
+                return;
+        for (size_t i = 0; i < cl->map.n_nodes; i++)
+                if (cl->conn[i] && redis_connected(cl->conn[i])) {
+                        if (map_refresh(r, cl->conn[i], cl->map.nodes[i].host) == 0)
+                                return;
+                }
+        cl->stale = false; /* the MOVED entries keep routing right meanwhile */
+}
+
 void rcluster_append(Redis *r, int argc, const char **argv, const size_t *lens)
 {
         RedisCluster *cl = r->cl;
         if (!cl->connected)
-                return; /* the missing reply is read as an I/O error */
+                return;      /* the missing reply is read as an I/O error */
+        refresh_if_stale(r); /* at the start of a pipeline only */
         int n = route(cl, argc, argv, lens);
         Redis *c = n >= 0 ? node_link(r, &cl->conn[n], (size_t)n) : NULL;
         if (!c || fifo_push(cl, n, argc, argv, lens) < 0) {
@@ -469,20 +486,8 @@ static redisReply *script_load(Redis *r, int argc, const char **argv, const size
 {
         RedisCluster *cl = r->cl;
         size_t blen = lens ? lens[2] : strlen(argv[2]);
-        bool known = false;
-        for (size_t i = 0; i < cl->n_scripts && !known; i++)
-                known =
-                    strlen(cl->scripts[i]) == blen && memcmp(cl->scripts[i], argv[2], blen) == 0;
-        if (!known) {
-                char **s = realloc(cl->scripts, (cl->n_scripts + 1) * sizeof(char *));
-                if (!s)
-                        return NULL;
-                cl->scripts = s;
-                if (!(s[cl->n_scripts] = strndup(argv[2], blen)))
-                        return NULL;
-                cl->n_scripts++;
-        }
         redisReply *first = NULL;
+        bool loaded = true;
         for (size_t i = 0; i < cl->map.n_nodes; i++) {
                 if (!cl->conn[i])
                         continue;
@@ -493,33 +498,40 @@ static redisReply *script_load(Redis *r, int argc, const char **argv, const size
                                 freeReplyObject(first);
                         return NULL;
                 }
-                if (!first)
+                loaded = loaded && rep->type == REDIS_REPLY_STRING;
+                if (!first ||
+                    (rep->type == REDIS_REPLY_ERROR && first->type != REDIS_REPLY_ERROR)) {
+                        if (first)
+                                freeReplyObject(first);
                         first = rep;
-                else
+                } else
                         freeReplyObject(rep);
         }
-        if (!first)
+        if (!first) {
                 snprintf(r->err, sizeof(r->err), "no master connected");
+                return NULL;
+        }
+        bool known = false;
+        for (size_t i = 0; i < cl->n_scripts && !known; i++)
+                known =
+                    strlen(cl->scripts[i]) == blen && memcmp(cl->scripts[i], argv[2], blen) == 0;
+        if (loaded && !known) {
+                char **s = realloc(cl->scripts, (cl->n_scripts + 1) * sizeof(char *));
+                if (s)
+                        cl->scripts = s;
+                if (!s || !(s[cl->n_scripts] = strndup(argv[2], blen))) {
+                        freeReplyObject(first);
+                        snprintf(r->err, sizeof(r->err), "out of memory");
+                        return NULL;
+                }
+                cl->n_scripts++;
+        }
         return first;
 }
 
 static bool is_script_load(int argc, const char **argv)
 {
         return argc == 3 && strcasecmp(argv[0], "SCRIPT") == 0 && strcasecmp(argv[1], "LOAD") == 0;
-}
-
-/* Reads the map again once no reply is pending, after a MOVED. */
-static void refresh_if_stale(Redis *r)
-{
-        RedisCluster *cl = r->cl;
-        if (!cl->stale || cl->len)
-                return;
-        for (size_t i = 0; i < cl->map.n_nodes; i++)
-                if (cl->conn[i] && redis_connected(cl->conn[i])) {
-                        if (map_refresh(r, cl->conn[i], cl->map.nodes[i].host) == 0)
-                                return;
-                }
-        cl->stale = false; /* the MOVED entries keep routing right meanwhile */
 }
 
 redisReply *rcluster_command_argv(Redis *r, int argc, const char **argv, const size_t *lens)
