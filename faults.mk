@@ -3,10 +3,11 @@
 #   make faults                 every row F1..F29 this machine can run, a table, exit 1 on a failure
 #   FAULTS=F3,F16 make faults   a subset
 #   make faults-quick           F1, F2, F3, F8, F16 with small loads (< 3 minutes; for make test)
+#   make cluster                the scale-out rows C1..C4 on a local Redis Cluster (tests/cluster/)
 FAULTS_CFLAGS := -std=c17 -Wall -Wextra -Wstrict-prototypes -Werror -Wno-format-truncation \
                  -D_GNU_SOURCE -O2 -g
 
-.PHONY: faults faults-quick faults-tools faults-mockcheck
+.PHONY: faults faults-quick faults-tools faults-mockcheck cluster cluster-quick cluster-selftest
 
 build/faults/fgen: tests/faults/fgen.c tests/genutil.h
 	@mkdir -p $(dir $@)
@@ -39,3 +40,16 @@ faults-quick: faults-tools
 	FAULTS_QUICK=1 tests/faults/run.sh F1 F2 F3 F8 F16
 
 comma := ,
+
+# Scale-out rows on a local Redis Cluster, 3 masters + 3 replicas (tests/cluster/).
+cluster: faults-tools
+	$(MAKE) all san
+	tests/cluster/run.sh $(subst $(comma), ,$(CLUSTER_ROWS))
+
+cluster-quick: faults-tools
+	$(MAKE) all san
+	CLUSTER_QUICK=1 tests/cluster/run.sh
+
+cluster-selftest: faults-tools
+	$(MAKE) all san
+	CLUSTER_QUICK=1 tests/cluster/run.sh C0

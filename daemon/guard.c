@@ -63,7 +63,9 @@ static int process_careful(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int
                         r = pipeline_process(p, &msgs[i], 1, now_ms);
                 if (r < 0)
                         return r;
-                if ((r = pipeline_flush_positions(p)) < 0)
+                /* -EAGAIN: a cluster's replicas have not caught up (WAIT);
+                 * the message was processed, its position moves later. */
+                if ((r = pipeline_flush_positions(p)) < 0 && r != -EAGAIN)
                         return -EIO;
         }
         return 0;

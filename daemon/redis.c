@@ -495,9 +495,9 @@ redisReply *redis_command_node(Redis *r, size_t node, int argc, const char **arg
         return redis_command_argv(r, argc, argv, lens);
 }
 
-int redis_wait_replicas(Redis *r, int replicas, int64_t timeout_ms)
+int redis_wait_replicas(Redis *r, const char *prefix, int replicas, int64_t timeout_ms)
 {
         if (!r->cl || replicas <= 0)
                 return 0;
-        return rcluster_wait(r, replicas, timeout_ms);
+        return rcluster_wait(r, prefix, replicas, timeout_ms);
 }

@@ -85,9 +85,10 @@ void redis_flush(Redis *r, size_t min_bytes);
 size_t redis_node_count(const Redis *r);
 redisReply *redis_command_node(Redis *r, size_t node, int argc, const char **argv,
                                const size_t *lens);
-/* Cluster mode: WAIT until replicas replicas have every write this process
- * sent to each master since the last successful call (asynchronous
- * replication: a failover may lose unacknowledged writes). 0; -EAGAIN when
- * some master had fewer within timeout_ms (say which in redis_errstr());
- * -EIO. One Redis, or replicas <= 0: 0 at once. */
-int redis_wait_replicas(Redis *r, int replicas, int64_t timeout_ms);
+/* Cluster mode: WAIT until replicas replicas hold every write each master
+ * has taken so far (asynchronous replication: a failover may lose writes
+ * not yet replicated). A probe key "<prefix>:wait:{wN}" is written on each
+ * master first, so writes of connections dropped since are covered too. 0;
+ * -EAGAIN when some master had fewer within timeout_ms (which, in
+ * redis_errstr()); -EIO. One Redis, or replicas <= 0: 0 at once. */
+int redis_wait_replicas(Redis *r, const char *prefix, int replicas, int64_t timeout_ms);

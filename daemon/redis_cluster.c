@@ -30,7 +30,6 @@ struct RedisCluster {
         ClusterMap map;
         Redis *conn[CLUSTER_MAX_NODES]; /* pipelined, one per node of the map */
         Redis *side[CLUSTER_MAX_NODES]; /* redirections while conn has replies pending */
-        bool written[CLUSTER_MAX_NODES], side_written[CLUSTER_MAX_NODES];
         ClusterNode seeds[CLUSTER_MAX_NODES];
         size_t n_seeds;
         Pending *fifo;
@@ -123,7 +122,6 @@ void rcluster_disconnect(Redis *r)
         for (size_t i = 0; i < CLUSTER_MAX_NODES; i++) {
                 cl->conn[i] = redis_free(cl->conn[i]);
                 cl->side[i] = redis_free(cl->side[i]);
-                cl->written[i] = cl->side_written[i] = false;
         }
         cl->connected = false;
 }
@@ -372,7 +370,6 @@ void rcluster_append(Redis *r, int argc, const char **argv, const size_t *lens)
                 return;
         }
         redis_append(c, argc, argv, lens);
-        cl->written[n] = true;
 }
 
 static void sleep_ms(long ms)
@@ -390,7 +387,6 @@ static redisReply *resend(Redis *r, int node, bool asking, int argc, const char 
         Redis *c = node_link(r, &cl->side[node], (size_t)node);
         if (!c)
                 return NULL;
-        cl->side_written[node] = true;
         if (!asking)
                 return redis_command_argv(c, argc, argv, lens);
         const char *ask[1] = {"ASKING"};
@@ -554,7 +550,6 @@ redisReply *rcluster_command_argv(Redis *r, int argc, const char **argv, const s
                 fail(r, "%s%s", "no master for the command: ", n < 0 ? "slot not served" : r->err);
                 return NULL;
         }
-        cl->written[n] = true;
         redisReply *rep = redis_command_argv(c, argc, argv, lens);
         if (!rep) {
                 fail(r, "%s: %s", c->target, redis_errstr(c));
@@ -601,7 +596,21 @@ redisReply *rcluster_command_node(Redis *r, size_t node, int argc, const char **
         return rep;
 }
 
-int rcluster_wait(Redis *r, int replicas, int64_t timeout_ms)
+/* A key of the form <prefix>:wait:{wN} whose slot master i owns. */
+static bool probe_key(const RedisCluster *cl, int i, const char *prefix, char *buf, size_t len)
+{
+        for (unsigned n = 0; n < 100000; n++) {
+                char tag[16];
+                int tl = snprintf(tag, sizeof(tag), "w%u", n);
+                if (cl->map.owner[cluster_key_slot(tag, (size_t)tl)] == i) {
+                        snprintf(buf, len, "%s:wait:{%s}", prefix, tag);
+                        return true;
+                }
+        }
+        return false;
+}
+
+int rcluster_wait(Redis *r, const char *prefix, int replicas, int64_t timeout_ms)
 {
         RedisCluster *cl = r->cl;
         if (!cl->connected)
@@ -610,41 +619,53 @@ int rcluster_wait(Redis *r, int replicas, int64_t timeout_ms)
                 snprintf(r->err, sizeof(r->err), "%zu pipelined replies not read yet", cl->len);
                 return -EBUSY;
         }
-        char n[16], t[24];
+        /* WAIT counts the replicas holding this connection's last write.
+         * A write of our own on each master first: its replication stream
+         * is one ordered log, so a replica that has the probe has every
+         * earlier write of that master, whichever connection (a redirect's,
+         * one dropped since) sent it. */
+        char n[16], t[24], key[300];
         snprintf(n, sizeof(n), "%d", replicas);
         snprintf(t, sizeof(t), "%lld", (long long)timeout_ms);
-        const char *argv[3] = {"WAIT", n, t};
-        Redis *sent[2 * CLUSTER_MAX_NODES];
-        size_t n_sent = 0;
-        for (size_t i = 0; i < cl->map.n_nodes; i++) {
-                if (cl->written[i] && cl->conn[i] && redis_connected(cl->conn[i])) {
-                        redis_append(cl->conn[i], 3, argv, NULL);
-                        sent[n_sent++] = cl->conn[i];
-                }
-                if (cl->side_written[i] && cl->side[i] && redis_connected(cl->side[i])) {
-                        redis_append(cl->side[i], 3, argv, NULL);
-                        sent[n_sent++] = cl->side[i];
-                }
+        const char *wait[3] = {"WAIT", n, t};
+        int which[CLUSTER_MAX_NODES];
+        size_t n_serving = serving(cl, which);
+        Redis *sent[CLUSTER_MAX_NODES];
+        for (size_t k = 0; k < n_serving; k++) {
+                Redis *c = node_link(r, &cl->conn[which[k]], (size_t)which[k]);
+                if (!c || !probe_key(cl, which[k], prefix, key, sizeof(key)))
+                        return fail(r, "%s%s", "WAIT: ", c ? "no probe key" : r->err);
+                const char *set[3] = {"SET", key, "1"};
+                redis_append(c, 3, set, NULL);
+                redis_append(c, 3, wait, NULL);
+                sent[k] = c;
         }
         int ret = 0;
-        for (size_t i = 0; i < n_sent; i++) {
-                redisReply *rep = NULL;
-                if (redis_get_reply(sent[i], &rep) < 0) {
-                        return fail(r, "WAIT at %s: %s", sent[i]->target, redis_errstr(sent[i]));
+        for (size_t k = 0; k < n_serving; k++) {
+                redisReply *w = NULL, *rep = NULL;
+                if (redis_get_reply(sent[k], &w) < 0 || redis_get_reply(sent[k], &rep) < 0) {
+                        if (w)
+                                freeReplyObject(w);
+                        return fail(r, "WAIT at %s: %s", sent[k]->target, redis_errstr(sent[k]));
                 }
-                if (rep->type != REDIS_REPLY_INTEGER || rep->integer < replicas) {
-                        if (ret == 0)
+                bool ok = w->type != REDIS_REPLY_ERROR && rep->type == REDIS_REPLY_INTEGER &&
+                          rep->integer >= replicas;
+                if (!ok && ret == 0) {
+                        const redisReply *e = w->type == REDIS_REPLY_ERROR ? w : rep;
+                        if (e->type == REDIS_REPLY_ERROR)
+                                snprintf(r->err, sizeof(r->err), "WAIT at %s: %s", sent[k]->target,
+                                         e->str);
+                        else
                                 snprintf(r->err, sizeof(r->err),
                                          "WAIT at %s: %lld of %d replicas acknowledged in %lld ms",
-                                         sent[i]->target,
+                                         sent[k]->target,
                                          rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1LL,
                                          replicas, (long long)timeout_ms);
-                        ret = -EAGAIN;
                 }
+                if (!ok)
+                        ret = -EAGAIN;
+                freeReplyObject(w);
                 freeReplyObject(rep);
         }
-        if (ret == 0)
-                for (size_t i = 0; i < CLUSTER_MAX_NODES; i++)
-                        cl->written[i] = cl->side_written[i] = false;
         return ret;
 }

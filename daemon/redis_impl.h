@@ -35,4 +35,4 @@ void rcluster_flush(Redis *r, size_t min_bytes);
 size_t rcluster_node_count(const Redis *r);
 redisReply *rcluster_command_node(Redis *r, size_t node, int argc, const char **argv,
                                   const size_t *lens);
-int rcluster_wait(Redis *r, int replicas, int64_t timeout_ms);
+int rcluster_wait(Redis *r, const char *prefix, int replicas, int64_t timeout_ms);

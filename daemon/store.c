@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
+#include "clock.h"
 #include "event.h"
 #include "household.h"
 #include "macro.h"
@@ -645,7 +646,13 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
 {
         if (n == 0)
                 return 0;
-        int w = redis_wait_replicas(s->redis, s->wait_replicas, s->wait_timeout_ms);
+        /* After a WAIT that fell short, not again within its timeout: the
+         * loop would spend its time waiting (positions move every 200 ms). */
+        int64_t now = clock_mono_us() / 1000;
+        if (s->wait_failed_ms && now - s->wait_failed_ms < s->wait_timeout_ms)
+                return -EAGAIN;
+        int w = redis_wait_replicas(s->redis, s->prefix, s->wait_replicas, s->wait_timeout_ms);
+        s->wait_failed_ms = w == -EAGAIN ? now : 0;
         if (w < 0) {
                 snprintf(s->err, sizeof(s->err), "positions kept: %s", redis_errstr(s->redis));
                 return w;

@@ -19,6 +19,7 @@ struct Store {
         int64_t send_ms;   /* the clock of the commits being sent */
         int wait_replicas; /* cluster: WAIT before positions move */
         int64_t wait_timeout_ms;
+        int64_t wait_failed_ms; /* monotonic ms of the last WAIT that fell short */
 };
 
 /* Sets s->err to "what: <Redis's error>"; returns -EIO. */
