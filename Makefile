@@ -80,7 +80,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) san
 	$(MAKE) lint-banned lint-refs
-	$(MAKE) bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000
+	$(MAKE) bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000 BENCH_INSTANCES=2
 	$(MAKE) fuzz-replay
 	$(MAKE) faults-tools
 	tests/run.sh

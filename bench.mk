@@ -5,7 +5,8 @@
 # the PNG plot when gnuplot is installed). Other knobs (BENCH_SCALE,
 # BENCH_LAT_SECONDS...) are listed in tests/bench/README.md.
 #   make bench                                             the full run (~30 min)
-#   make bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000    tiny (~35 s)
+#   make bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000    tiny (~2 min)
+#   make bench-scale                                       the scale-out step alone
 # Included anywhere, it leaves the Makefile's default goal alone.
 _bench_default_goal := $(.DEFAULT_GOAL)
 BENCH_EVENTS     ?= 1000000
@@ -16,16 +17,29 @@ BENCH_LIBS        = $(shell pkg-config --libs rdkafka jansson hiredis 2>/dev/nul
 BENCH_BIN        := build/bench/bgen build/bench/bconsume build/bench/bdecode build/bench/blat \
                     build/bench/bdrain
 
-.PHONY: bench bench-build bench-preview
+.PHONY: bench bench-build bench-preview bench-scale
 
 build/bench/%: tests/bench/%.c tests/bench/bcommon.c tests/bench/bcommon.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_FLAGS) $(BENCH_CPPFLAGS) -o $@ $< tests/bench/bcommon.c $(BENCH_LIBS)
 
+# bdrain reads a Redis Cluster through hearth's own client (daemon/redis.h).
+build/bench/bdrain: tests/bench/bdrain.c tests/bench/bcommon.c tests/bench/bcommon.h \
+                    build/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_FLAGS) $(BENCH_CPPFLAGS) -Idaemon -o $@ $< tests/bench/bcommon.c \
+		build/libhearth.a $(LIBS)
+
 bench-build: $(BENCH_BIN)
 
 bench: bench-build hearthd build/testbroker
 	BENCH_EVENTS=$(BENCH_EVENTS) BENCH_HOUSEHOLDS=$(BENCH_HOUSEHOLDS) tests/bench/run.sh
+
+# Step 5 of `make bench` alone: 1, 2, 3 hearthd on one Redis and on a Redis
+# Cluster (BENCH_INSTANCES, BENCH_INST_EVENTS, BENCH_INST_HOUSEHOLDS), with
+# the partitions of a BENCH_EVENTS run.
+bench-scale: bench-build hearthd build/testbroker
+	BENCH_EVENTS=$(BENCH_EVENTS) BENCH_HOUSEHOLDS=$(BENCH_HOUSEHOLDS) tests/bench/scale.sh
 
 # hearthctl preview's rate at 100,000 and 1,000,000 households
 # (PREVIEW_SIZES="100000 1000000"); the table goes to build/bench/preview.txt.

@@ -13,24 +13,21 @@
 #      event-to-alert latency percentiles; hearthd's peak RSS;
 #   4. scaling: fresh broker, Redis and hearthd for each household count of
 #      BENCH_SCALE, BENCH_SCALE_EVENTS events each;
-#   5. a table, a JSON line, build/bench/bench.png (gnuplot, if installed).
+#   5. scale-out (tests/bench/scale.sh): 1, 2, 3 hearthd in one group on one
+#      Redis and on a Redis Cluster, the same load each time;
+#   6. a table, a JSON line, build/bench/bench.png (gnuplot, if installed).
+# What the steps share (settings, services) is in tests/bench/lib.sh.
 # Environment (defaults): BENCH_EVENTS (1000000), BENCH_HOUSEHOLDS (100000),
 # BENCH_LAT_SECONDS (60; 3 below 100,000 events), BENCH_LAT_RATE (half the
 # throughput), BENCH_SCALE ("H/10 H 10H"),
 # BENCH_SCALE_EVENTS (min(BENCH_EVENTS, 200000); half of it below 100,000),
+# BENCH_INSTANCES ("1 2 3"; none skips step 5), BENCH_INST_EVENTS
+# (min(BENCH_EVENTS, 100000)), BENCH_INST_HOUSEHOLDS (min(BENCH_HOUSEHOLDS, 20000)),
 # BENCH_SEED (1), BENCH_BATCH_MAX (500: hearthd's pipeline.batch_max),
 # BENCH_START_DATE (first day of the year of feeds: 400 days ago),
 # BENCH_OUT (build/bench/results-<events>x<households>), HEARTHD (./hearthd),
 # KEEP_TMP (keep the work dir), VERBOSE (progress while draining).
-set -u
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT" || exit 1
-
-EVENTS=${BENCH_EVENTS:-1000000}
-HOUSEHOLDS=${BENCH_HOUSEHOLDS:-100000}
-SEED=${BENCH_SEED:-1}
-BATCH_MAX=${BENCH_BATCH_MAX:-500}
-if [ "$EVENTS" -lt 100000 ]; then tiny=1; else tiny=0; fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LAT_SECONDS=${BENCH_LAT_SECONDS:-$([ $tiny = 1 ] && echo 3 || echo 60)}
 SCALE=${BENCH_SCALE:-"$((HOUSEHOLDS / 10)) $HOUSEHOLDS $((HOUSEHOLDS * 10))"}
 [ "$SCALE" = none ] && SCALE=""
@@ -39,178 +36,13 @@ if [ -z "${BENCH_SCALE_EVENTS:-}" ]; then
         [ $tiny = 1 ] && BENCH_SCALE_EVENTS=$((EVENTS / 2))
 fi
 SCALE_EVENTS=$BENCH_SCALE_EVENTS
-OUT=${BENCH_OUT:-$ROOT/build/bench/results-${EVENTS}x${HOUSEHOLDS}}
-HEARTHD=${HEARTHD:-$ROOT/hearthd}
-BIN=$ROOT/build/bench
-TESTBROKER=${TESTBROKER:-$ROOT/build/testbroker}
-GROUP=hearth-bench
-INPUTS=(civil-affairs.events medical-insurance.events disaster.events household.reports)
-MIB=1048576
-# Per partition, the mock keeps at most 5 MiB: aim at 3 MiB on average
-# (plus 15 % for record overhead and uneven keys), so none comes near it.
-PART_TARGET=$((3 * MIB))
-# Alert bytes per input event, to size hearth.alerts (measured: ~0.11
-# outputs per event, ~840 bytes for an alert, ~340 for an overdue visit,
-# so ~70 bytes per event; doubled).
-ALERT_BYTES_PER_EVENT=${BENCH_ALERT_BYTES_PER_EVENT:-150}
-# The year of feeds ends 35 days ago, so the latency run's events (dated
-# after it) stay in the past. Timers run on the wall clock: anchoring the
-# dates to today keeps every run alike, and hearthd's visits.interval is
-# set to 365d so that replaying a year in minutes does not make nearly
-# every household's visit overdue at once (with the default 31d and ~2.4
-# visits per household a year, it would: a storm of timer work no live
-# feed causes). Visits of the first month not followed by another one still
-# come due: a trickle of overdue-visit outputs, as in life.
-START_DATE=${BENCH_START_DATE:-$(date -d '-400 days' +%F)}
-TCK=$(getconf CLK_TCK)
 
-for f in "$HEARTHD" "$TESTBROKER" "$BIN/bgen" "$BIN/bconsume" "$BIN/bdecode" "$BIN/blat" \
-        "$BIN/bdrain"; do
-        [ -x "$f" ] || { echo "bench: $f is missing: run it as 'make bench'" >&2; exit 1; }
-done
-for c in redis-server redis-cli redis-benchmark kcat; do
-        command -v "$c" >/dev/null || { echo "bench: $c is missing (make deps)" >&2; exit 1; }
-done
-mkdir -p "$OUT"
-source "$ROOT/tests/harness.sh"
-T=$(mktemp -d /tmp/hearth-bench.XXXXXX)
-_OK=0
-cleanup() {
-        reap_all 10
-        if [ "$_OK" = 1 ] && [ -z "${KEEP_TMP:-}" ]; then
-                rm -rf "$T"
-        else
-                echo "bench: work files kept in $T" >&2
-        fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_need "$BIN/bconsume" "$BIN/bdecode" "$BIN/blat"
+bench_need_cmd redis-benchmark kcat
+bench_setup
 
-say() { echo "bench: $*" >&2; }
-die() { say "FAILED: $*"; exit 1; }
-now_us() { date +%s%6N; }
-# kv FILE KEY: the value of KEY=value in FILE.
-kv() { sed -n "s/^$2=//p" "$1" | head -n1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# fmt N: N rounded, with thousands separators (1,000,000).
-fmt() { printf '%.0f' "$1" 2>/dev/null | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
-calc() { awk "BEGIN { printf \"%.${2:-0}f\", $1 }"; }
-
-# --- partitions --------------------------------------------------------------
-# From the plan of the main run's events (bgen plan: bytes per topic); the
-# same layout serves every run (the scaling runs have fewer events).
-"$BIN/bgen" plan -H "$HOUSEHOLDS" -n "$EVENTS" -s "$SEED" -D "$START_DATE" >"$T/plan.events" ||
-        die "bgen plan"
-"$BIN/bgen" plan -g -H 1000 -s "$SEED" -D "$START_DATE" >"$T/plan.reg" || die "bgen plan"
-REG_AVG=$(kv "$T/plan.reg" avg_bytes)
-declare -A PARTS
-# At least 16 partitions per input topic: the mock answers a Fetch with at
-# most one record batch per partition, and a paced producer sends batches
-# of one or two messages, so at the latency run's rate too few partitions
-# would cap what any consumer can read (an artefact of the mock: Kafka
-# returns many batches per partition).
-for t in "${INPUTS[@]}"; do
-        b=$(kv "$T/plan.events" "topic.$t.bytes")
-        p=$(( (b * 115 / 100 + PART_TARGET - 1) / PART_TARGET ))
-        PARTS[$t]=$((p < 16 ? 16 : p))
-done
-p=$(( (EVENTS * ALERT_BYTES_PER_EVENT + PART_TARGET - 1) / PART_TARGET ))
-PARTS[hearth.alerts]=$((p < 4 ? 4 : p))
-PARTS[hearth.dlq]=4
-# Registrations go in chunks that fit civil-affairs.events; hearthd drains
-# each before the next (the dropped front is then already consumed).
-REG_CHUNK=$(( PARTS[civil-affairs.events] * PART_TARGET / (REG_AVG + 20) ))
-
-# --- services ----------------------------------------------------------------
-# start_broker DIR: BOOTSTRAP, BROKER_PID; the topics created with PARTS.
-start_broker() {
-        local d=$1 t n
-        mkdir -p "$d"
-        mkfifo "$d/broker.in"
-        exec 7<>"$d/broker.in"
-        "$TESTBROKER" -b 1 -P "$d/bootstrap" <"$d/broker.in" >"$d/broker.out" \
-                2>"$d/broker.err" &
-        BROKER_PID=$!
-        _PIDS+=("$BROKER_PID")
-        for _ in $(seq 200); do [ -s "$d/bootstrap" ] && break; sleep 0.05; done
-        [ -s "$d/bootstrap" ] || die "test broker did not start ($(tail -n3 "$d/broker.err"))"
-        BOOTSTRAP=$(head -n1 "$d/bootstrap")
-        n=0
-        for t in "${INPUTS[@]}" hearth.alerts hearth.dlq; do
-                echo "create $t ${PARTS[$t]}" >&7
-                n=$((n + 1))
-        done
-        echo ping >&7
-        for _ in $(seq 200); do
-                [ "$(grep -c . "$d/broker.out")" -ge $((n + 2)) ] && break
-                sleep 0.05
-        done
-        grep -q '^error' "$d/broker.out" && die "broker: $(grep '^error' "$d/broker.out")"
-}
-# start_redis DIR: REDIS_PORT, REDIS_PID (tests/harness.sh's settings).
-start_redis() {
-        REDIS_PORT=$(free_port) || die "no free port"
-        redis_spawn "$1" --port "$REDIS_PORT" --bind 127.0.0.1
-        wait_for 10 bash -c "[ \"\$(redis-cli -p $REDIS_PORT PING 2>/dev/null)\" = PONG ]" ||
-                die "redis-server did not start"
-}
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 used_memory() { rcli INFO memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
-
-# start_hearthd DIR: HEARTHD_PID (config as tests/lib.sh write_config).
-start_hearthd() {
-        local d=$1
-        cat >"$d/hearth.yaml" <<YAML
-kafka:
-  brokers: "$BOOTSTRAP"
-  group: "$GROUP"
-  topics:
-    inputs: [civil-affairs.events, medical-insurance.events, disaster.events, household.reports]
-    alerts: hearth.alerts
-    dead_letter: hearth.dlq
-  properties:
-    fetch.wait.max.ms: "10"
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "500"
-redis:
-  url: "redis://127.0.0.1:$REDIS_PORT/0"
-rules:
-  dir: $ROOT/rules
-schemas:
-  dir: $ROOT/schemas
-metrics:
-  listen: ""
-pipeline:
-  batch_max: $BATCH_MAX
-visits:
-  interval: 365d
-YAML
-        "$HEARTHD" --config "$d/hearth.yaml" 2>>"$d/hearthd.log" &
-        HEARTHD_PID=$!
-        _PIDS+=("$HEARTHD_PID")
-}
-
-# drain DIR MESSAGES: waits until hearthd is fully drained; DRAINED_US.
-drain() {
-        local timeout=$(( 300 + $2 / 200 ))
-        "$BIN/bdrain" -p "$REDIS_PORT" -g "$GROUP" -n "$2" -P "$HEARTHD_PID" -t "$timeout" \
-                ${VERBOSE:+-v} >"$1/drain.out" 2>>"$1/drain.err" ||
-                die "hearthd did not drain: $(tail -n1 "$1/drain.err"); hearthd log: $(tail -n3 "$1/hearthd.log")"
-        DRAINED_US=$(kv "$1/drain.out" drained_us)
-}
-
-# register DIR N: registers N households in chunks, each drained.
-register() {
-        local d=$1 n=$2 first=0 c
-        while [ "$first" -lt "$n" ]; do
-                c=$((n - first < REG_CHUNK ? n - first : REG_CHUNK))
-                "$BIN/bgen" reg -H "$n" -S "$first" -n "$c" -s "$SEED" -D "$START_DATE" \
-                        -b "$BOOTSTRAP" -q ||
-                        die "bgen reg"
-                first=$((first + c))
-                drain "$d" "$first"
-        done
-}
 
 # throughput DIR HOUSEHOLDS EVENTS: registered households, then EVENTS
 # produced at once; sets TP (events/s), CPU1K (hearthd CPU s per 1,000
@@ -220,6 +52,7 @@ throughput() {
         start_broker "$d"
         start_redis "$d"
         mem0=$(used_memory)
+        hearthd_config "$d"
         start_hearthd "$d"
         register "$d" "$h"
         c0=$(cpu_ticks "$HEARTHD_PID")
@@ -415,9 +248,26 @@ for h in $SCALE; do
         SCALE_JSON+="${SCALE_JSON:+,}{\"households\":$h,\"events\":$SCALE_EVENTS,\"events_per_s\":$TP,\"cpu_s_per_1000\":$CPU1K,\"redis_bytes_per_household\":$MEMHH}"
         say "  $(fmt "$TP") events/s"
 done
+
+# --- 5. scale-out: instances on one Redis and on a cluster -----------------------
+# tests/bench/scale.sh, a process of its own with the same settings; it
+# writes scale_out.dat and scale_out.txt (its table) into OUT. When it fails
+# the report still comes, with the rows it finished, and the run fails.
+SCALE_OUT_RC=0
+if [ -z "$INSTANCES" ] || [ -z "$SCALE_REDIS" ]; then
+        echo "# redis instances events households events_per_s hearthd_us_per_event redis_us_per_event drain_s" \
+                >"$OUT/scale_out.dat"
+        : >"$OUT/scale_out.txt"
+        : >"$OUT/scale_out.notes"
+else
+        BENCH_START_DATE=$START_DATE BENCH_OUT=$OUT BENCH_WORK=$T/scale-out \
+                "$ROOT/tests/bench/scale.sh" >"$T/scale_out.log"
+        SCALE_OUT_RC=$?
+        [ "$SCALE_OUT_RC" = 0 ] || say "scale-out step failed (exit $SCALE_OUT_RC); the report has the rows it finished"
+fi
 TOTAL_S=$(calc "($(now_us) - $START_ALL) / 1e6")
 
-# --- 5. report ---------------------------------------------------------------------
+# --- 6. report ---------------------------------------------------------------------
 L() { kv "$T/blat.out" "$1"; }
 ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; }
 {
@@ -453,6 +303,11 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
                 [ "$h" = "#" ] && continue
                 printf '%-52s %16s %12s\n' "$(fmt "$h") households ($(fmt "$m") Redis bytes each)" "$(fmt "$tp")" "$c"
         done <"$OUT/scale.dat"
+        if [ -s "$OUT/scale_out.txt" ]; then
+                echo
+                echo "scale-out: hearthd instances in one group; CPU per event summed over the processes"
+                cat "$OUT/scale_out.txt"
+        fi
 } >"$OUT/results.txt"
 JSON="{\"events\":$EVENTS,\"households\":$HOUSEHOLDS,\"seed\":$SEED,\"avg_event_bytes\":$AVG,\"duplicates\":$DUPS,\"malformed\":$BAD,\"dead_letters\":$DLQ,\"outputs\":$OUTPUTS,\"batch_max\":$BATCH_MAX"
 JSON+=",\"throughput_events_per_s\":$M_TP,\"latency_rate_events_per_s\":$RATE,\"latency_alerts\":$(L matched),\"latency_unmatched\":$(L unmatched)"
@@ -466,7 +321,8 @@ JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_pe
 JSON+=",\"kafka_latency_ms\":{\"p50\":$(L kafka_p50_ms),\"p90\":$(L kafka_p90_ms),\"p99\":$(L kafka_p99_ms),\"p999\":$(L kafka_p999_ms),\"max\":$(L kafka_max_ms)}}"
 q() { if [ "${2:-0}" = 0 ]; then echo null; else calc "$1 / $2" 4; fi; }
 JSON+=",\"ratios\":{\"kafka\":$(q "$M_TP" "$L_KAFKA"),\"json\":$(q "$M_TP" "$L_JSON"),\"redis\":$(q "$M_TP" "$L_REDIS"),\"reference\":$(q "$M_TP" "$L_REF")}"
-JSON+=",\"scale\":[$SCALE_JSON],\"seconds\":$TOTAL_S}"
+SCALE_OUT_JSON=$(awk '!/^#/ && NF >= 8 { printf "%s{\"redis\":\"%s\",\"instances\":%s,\"events\":%s,\"households\":%s,\"events_per_s\":%s,\"hearthd_us\":%s,\"redis_us\":%s,\"drain_s\":%s}", sep, $1, $2, $3, $4, $5, $6, $7, $8; sep = "," }' "$OUT/scale_out.dat")
+JSON+=",\"scale\":[$SCALE_JSON],\"scale_out\":[$SCALE_OUT_JSON],\"seconds\":$TOTAL_S}"
 echo "$JSON" >"$OUT/results.json"
 {
         echo "script: from $SCRIPT_SRC, sha $SHA, $([ "$SAME" = 1 ] && echo "identical to hearthd's" || echo "NOT hearthd's"); record of $MED_HH, $DOC_LEN bytes; $(fmt "$RB_N") calls, $RB_OK keys written"
@@ -475,6 +331,7 @@ echo "$JSON" >"$OUT/results.json"
         echo "load average (1/5/15 min) at start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "redis: $MAIN_AOF AOF rewrites during registration and the throughput run, $LAT_AOF during the latency run; events dated from $START_DATE"
         echo "blat: $(tr '\n' ' ' <"$T/blat.out" | cut -c1-200)"
+        sed 's/^/scale-out: /' "$OUT/scale_out.notes"
 } >"$OUT/notes.txt"
 
 cat "$OUT/results.txt"
@@ -535,4 +392,5 @@ else
         echo "plot: skipped, gnuplot is not installed (apt-get install gnuplot-nox)"
 fi
 echo "results: $OUT/results.txt, $OUT/results.json"
+[ "$SCALE_OUT_RC" = 0 ] || die "the scale-out step (tests/bench/scale.sh): see $T/scale-out"
 _OK=1
