@@ -47,7 +47,7 @@ INSTANCES=${BENCH_INSTANCES:-1 2 3}
 [ "$INSTANCES" = none ] && INSTANCES=""
 INST_EVENTS=${BENCH_INST_EVENTS:-$((EVENTS < 100000 ? EVENTS : 100000))}
 INST_HOUSEHOLDS=${BENCH_INST_HOUSEHOLDS:-$((HOUSEHOLDS < 20000 ? HOUSEHOLDS : 20000))}
-SCALE_REDIS=${BENCH_SCALE_REDIS:-single cluster}
+SCALE_REDIS=${BENCH_SCALE_REDIS:-single cluster cluster-nowait}
 for _n in $INSTANCES; do
         [[ $_n =~ ^[1-9][0-9]?$ ]] || { echo "bench: BENCH_INSTANCES: '$_n' is not 1..99" >&2; exit 2; }
 done
@@ -56,8 +56,8 @@ for _n in "$INST_EVENTS" "$INST_HOUSEHOLDS"; do
                 { echo "bench: BENCH_INST_EVENTS, BENCH_INST_HOUSEHOLDS: '$_n' is not a count" >&2; exit 2; }
 done
 for _n in $SCALE_REDIS; do
-        [[ $_n = single || $_n = cluster ]] ||
-                { echo "bench: BENCH_SCALE_REDIS: '$_n' is neither single nor cluster" >&2; exit 2; }
+        [[ $_n = single || $_n = cluster || $_n = cluster-nowait ]] ||
+                { echo "bench: BENCH_SCALE_REDIS: '$_n' is not single, cluster or cluster-nowait" >&2; exit 2; }
 done
 # Set by scale.sh for a Redis Cluster: drain() asks bdrain -c, and
 # hearthd's config gets these lines under redis: (redis.cluster).

@@ -16,7 +16,7 @@
 # hearthd's own counts).
 # Environment (defaults): BENCH_INSTANCES ("1 2 3"), BENCH_INST_EVENTS
 # (min(BENCH_EVENTS, 100000)), BENCH_INST_HOUSEHOLDS (min(BENCH_HOUSEHOLDS,
-# 20000)), BENCH_SCALE_REDIS ("single cluster"); read and checked in
+# 20000)), BENCH_SCALE_REDIS ("single cluster cluster-nowait"); read and checked in
 # lib.sh. The rest as run.sh (BENCH_EVENTS and BENCH_HOUSEHOLDS size the
 # partitions).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -120,8 +120,10 @@ scale_run() {
         REDIS_EXTRA=""
         mkdir -p "$d"
         start_broker "$d"
-        if [ "$redis" = cluster ]; then
+        if [[ $redis = cluster* ]]; then
                 start_cluster "$d"
+                # cluster-nowait: the same without WAIT, to show its cost.
+                [ "$redis" = cluster-nowait ] && REDIS_EXTRA+="  wait_replicas: 0"$'\n'
         else
                 start_redis "$d"
                 REDIS_PIDS=("$REDIS_PID")
@@ -168,10 +170,10 @@ scale_run() {
 # table: OUT/scale_out.txt from OUT/scale_out.dat.
 table() {
         {
-                echo "| Redis   | instances | events/s | hearthd µs/event | redis µs/event |"
-                echo "|---------|----------:|---------:|-----------------:|---------------:|"
+                echo "| Redis          | instances | events/s | hearthd µs/event | redis µs/event |"
+                echo "|----------------|----------:|---------:|-----------------:|---------------:|"
                 awk '!/^#/ && NF >= 8' "$OUT/scale_out.dat" | while read -r r n _ _ tp hus rus _; do
-                        printf '| %-7s | %9s | %8s | %16s | %14s |\n' "$r" "$n" "$(fmt "$tp")" "$hus" "$rus"
+                        printf '| %-14s | %9s | %8s | %16s | %14s |\n' "$r" "$n" "$(fmt "$tp")" "$hus" "$rus"
                 done
         } >"$OUT/scale_out.txt"
 }
