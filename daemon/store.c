@@ -474,8 +474,11 @@ int store_commit_wait(Store *s, StoreCommit *commits, size_t n)
         redisReply *rep;
         bool noscript = false;
         bool cluster = redis_is_cluster(s->redis);
-        if (cluster && cluster_commits_send(s, commits, n) < 0)
+        if (cluster && cluster_commits_send(s, commits, n) < 0) {
+                /* Replies may be left unread: start afresh. */
+                redis_disconnect(s->redis);
                 return -EIO;
+        }
         for (size_t i = 0; i < n; i++) {
                 StoreCommit *c = &commits[i];
                 if (!cluster && hints_read(s, c) < 0)
