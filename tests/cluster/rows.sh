@@ -322,10 +322,4 @@ row_C0() {
         verify_report
 }
 
-fn=row_$ROW
-if ! declare -F "$fn" >/dev/null; then
-        echo "ROW $ROW - - - - - - - FAIL 0"
-        echo "NOTES $ROW no such row"
-        exit 1
-fi
-"$fn"
+row_run "$ROW"

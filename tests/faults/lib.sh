@@ -339,3 +339,15 @@ produce_part() {
         done
         [ ${#pids[@]} = 0 ] || wait "${pids[@]}"
 }
+
+# row_run ROW: the row's function (row_<ROW>), or a failing ROW line when
+# there is none. The last line of every rows file (tests/faults, tests/cluster).
+row_run() {
+        local fn=row_$1
+        if ! declare -F "$fn" >/dev/null; then
+                echo "ROW $1 - - - - - - - FAIL 0"
+                echo "NOTES $1 no such row"
+                exit 1
+        fi
+        "$fn"
+}

@@ -891,10 +891,4 @@ row_F29() {
         verify_row
 }
 
-fn=row_$ROW
-if ! declare -F "$fn" >/dev/null; then
-        echo "ROW $ROW - - - - - - - FAIL 0"
-        echo "NOTES $ROW no such row"
-        exit 1
-fi
-"$fn"
+row_run "$ROW"
