@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "clock.h"
 #include "household.h"
+#include "jsonfast.h"
 #include "log.h"
 #include "pipeline_impl.h"
 #include "testhooks.h"
@@ -161,9 +162,9 @@ static bool commit_fill(GroupCommit *gc, const char *household, const StoreRead 
         size_t i;
         json_t *e;
         json_array_foreach (gc->ledger, i, e)
-                gc->ledger_s[gc->c.n_ledger++] = json_dumps(e, JSON_COMPACT);
+                gc->ledger_s[gc->c.n_ledger++] = jsonfast_dump(e);
         json_array_foreach (gc->timeline, i, e)
-                gc->timeline_s[gc->c.n_timeline++] = json_dumps(e, JSON_COMPACT);
+                gc->timeline_s[gc->c.n_timeline++] = jsonfast_dump(e);
         gc->c.household = household;
         gc->c.prev = &rd->rec;
         gc->c.expected_version = rd->version;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "calendar.h"
+#include "jsonfast.h"
 #include "macro.h"
 #include "money.h"
 
@@ -606,9 +607,14 @@ static json_t *value_parse(const void *value, size_t len, bool any, const char *
                          (size_t)(nul - (const char *)value));
                 return NULL;
         }
+        /* jsonfast takes what jansson takes (tests/fuzz/fuzz_jsonfast.c),
+         * faster; what it refuses is parsed again by jansson, whose message
+         * the reason quotes. */
+        size_t flags = JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0);
         json_error_t je;
-        json_t *root =
-            json_loadb(value, len, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
+        json_t *root = jsonfast_loadf(value, len, flags, NULL);
+        if (!root)
+                root = json_loadb(value, len, flags, &je);
         if (!root) {
                 snprintf(err, errlen, "%snot JSON: %s at line %d column %d", what, je.text, je.line,
                          je.column);

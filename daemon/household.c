@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include "jsonfast.h"
 #include "macro.h"
 #include "money.h"
 
@@ -15,10 +16,10 @@ char *household_dump(json_t *doc)
         json_t *alert = json_object_get(doc, "alert");
         json_t *reasons = json_object_get(alert, "reasons");
         if (!reasons || reasons != json_object_get(json_object_get(doc, "eval"), "reasons"))
-                return json_dumps(doc, JSON_COMPACT);
+                return jsonfast_dump(doc);
         json_incref(reasons);
         json_object_set_new(alert, "reasons", json_string("eval"));
-        char *text = json_dumps(doc, JSON_COMPACT);
+        char *text = jsonfast_dump(doc);
         json_object_set_new(alert, "reasons", reasons);
         return text;
 }

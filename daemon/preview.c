@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "clock.h"
 #include "facts.h"
+#include "jsonfast.h"
 #include "household.h"
 #include "macro.h"
 
@@ -414,7 +415,7 @@ static void *slice_run(void *u)
         for (size_t i = sl->t; i < sl->n && sl->r == 0; i += sl->nth) {
                 if (!sl->texts[i])
                         continue; /* no state (gone since the SCAN): not counted */
-                json_t *doc = json_loadb(sl->texts[i], sl->lens[i], 0, NULL);
+                json_t *doc = jsonfast_load(sl->texts[i], sl->lens[i], NULL);
                 if (!doc) {
                         sl->out[i] = (Assessment){.unreadable = true};
                         continue;

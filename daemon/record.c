@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zstd.h>
 #include "macro.h"
+#include "jsonfast.h"
 #include "record_dict.h"
 
 #define BODY_FORMAT 1
@@ -269,7 +270,7 @@ json_t *record_list_json(const RecordText *t, size_t n)
 {
         json_t *a = json_array();
         for (size_t j = 0; a && j < n; j++) {
-                json_t *e = json_loadb(t[j].s, t[j].len, 0, NULL);
+                json_t *e = jsonfast_load(t[j].s, t[j].len, NULL);
                 if (json_array_append_new(a, e ? e : json_stringn(t[j].s, t[j].len)) < 0) {
                         json_decref(a);
                         return NULL;

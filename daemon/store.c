@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "event.h"
 #include "household.h"
+#include "jsonfast.h"
 #include "macro.h"
 #include "rcmd.h"
 #include "record.h"
@@ -257,7 +258,7 @@ static void read_state(Store *s, StoreRead *r, const char *val, size_t len)
         }
         r->version = r->rec.version;
         json_error_t je;
-        r->doc = json_loadb(r->rec.doc.s, r->rec.doc.len, 0, &je);
+        r->doc = jsonfast_load(r->rec.doc.s, r->rec.doc.len, &je);
         household_loaded(r->doc);
         if (!r->doc) {
                 r->err = -EINVAL;
@@ -924,7 +925,7 @@ int store_household_dump(Store *s, const char *household, StoreDump *d)
         if (r < 0)
                 return r;
         d->version = rec.version;
-        d->doc = json_loadb(rec.doc.s, rec.doc.len, 0, NULL);
+        d->doc = jsonfast_load(rec.doc.s, rec.doc.len, NULL);
         household_loaded(d->doc);
         d->ledger = record_list_json(rec.ledger, rec.n_ledger);
         d->timeline = record_list_json(rec.timeline, rec.n_timeline);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "household.h"
+#include "jsonfast.h"
 #include "log.h"
 #include "pipeline_impl.h"
 #include "supervise.h"
@@ -250,7 +251,7 @@ void inputs_count(Pipeline *p, const Item *items, const GroupCommit *gc)
  * that deleted the outbox entry counts it. */
 void outputs_count(Pipeline *p, const void *payload, size_t len)
 {
-        json_t *ce = json_loadb(payload, len, 0, NULL);
+        json_t *ce = jsonfast_load(payload, len, NULL);
         const char *type = json_string_value(json_object_get(ce, "type"));
         const json_t *data = json_object_get(ce, "data");
         const char *code = json_string_value(json_object_get(data, "code"));
