@@ -18,7 +18,8 @@
  * 2026-01-01), -d DUP_PPM (10000 = 1 %), -x BAD_PPM (1000 =
  * 0.1 %), -r RATE (messages/s, paced; default as fast as possible), -l
  * LINGER_MS, -L SENDLOG (binary SendRecords of every valid event, for blat),
- * -R RANGES (the offsets delivered: "topic partition first last"), -q.
+ * -R RANGES (the offsets delivered: "topic partition first last"), -T
+ * TOPIC_PREFIX (produce to PREFIX<topic>: the latency floor's topics), -q.
  * linger.ms is 200 at full speed (big batches: the backlog a consumer
  * catches up on) and librdkafka's default 5 when paced. */
 #include <errno.h>
@@ -589,6 +590,9 @@ static int kconf(rd_kafka_conf_t *c, const char *k, const char *v)
         return 0;
 }
 
+/* -T: a prefix for the topics' names (the latency floor's own topics). */
+static const char *topic_prefix = "";
+
 static int sink_kafka(Sink *s, const char *brokers, long linger_ms)
 {
         rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -609,8 +613,11 @@ static int sink_kafka(Sink *s, const char *brokers, long linger_ms)
                 fprintf(stderr, "bgen: producer: %s\n", e);
                 return -1;
         }
-        for (int i = 0; i < N_TOPICS; i++)
-                s->rkt[i] = rd_kafka_topic_new(s->rk, topics[i], NULL);
+        for (int i = 0; i < N_TOPICS; i++) {
+                char name[256];
+                snprintf(name, sizeof(name), "%s%s", topic_prefix, topics[i]);
+                s->rkt[i] = rd_kafka_topic_new(s->rk, name, NULL);
+        }
         return 0;
 }
 
@@ -666,7 +673,7 @@ static void usage(void)
         fprintf(stderr, "usage: bgen reg|events|plan -H HOUSEHOLDS [-n COUNT] [-S FIRST] [-s SEED] "
                         "[-y EVENTS_PER_YEAR] [-D START_DATE] [-d DUP_PPM] [-x BAD_PPM] "
                         "[-b BROKERS | -o DIR] [-r RATE] "
-                        "[-l LINGER_MS] [-L SENDLOG] [-R RANGES] [-q]\n");
+                        "[-l LINGER_MS] [-L SENDLOG] [-R RANGES] [-T TOPIC_PREFIX] [-q]\n");
         exit(2);
 }
 
@@ -685,7 +692,7 @@ int main(int argc, char **argv)
         int c;
         optind = 2;
         start_day = days_from_civil(2026, 1, 1);
-        while ((c = getopt(argc, argv, "H:n:S:s:y:d:x:b:o:r:l:L:R:D:qg")) >= 0) {
+        while ((c = getopt(argc, argv, "H:n:S:s:y:d:x:b:o:r:l:L:R:D:T:qg")) >= 0) {
                 switch (c) {
                 case 'D': {
                         int y, m, d;
@@ -733,6 +740,9 @@ int main(int argc, char **argv)
                         break;
                 case 'R':
                         ranges = optarg;
+                        break;
+                case 'T':
+                        topic_prefix = optarg;
                         break;
                 case 'q':
                         quiet = true;

@@ -385,12 +385,12 @@ int main(int argc, char **argv)
                 return 1;
         }
         fprintf(cdf, "# fraction received_ms created_ms kafka_ms\n");
-        for (int i = 1; i < 1000 && matched; i++) {
+        for (int i = 1; i < 1000 && (matched || nk); i++) {
                 double q = i / 1000.0;
                 fprintf(cdf, "%.4f %.3f %.3f %.3f\n", q, pct(lr, matched, q), pct(lc, nc, q),
                         pct(lk, nk, q));
         }
-        for (int i = 0; i <= 10 && matched; i++) {
+        for (int i = 0; i <= 10 && (matched || nk); i++) {
                 double q = 0.999 + i / 10000.0;
                 fprintf(cdf, "%.4f %.3f %.3f %.3f\n", q, pct(lr, matched, q), pct(lc, nc, q),
                         pct(lk, nk, q));
