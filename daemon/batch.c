@@ -266,7 +266,19 @@ static int group_dead_letter(Pipeline *p, Item *items, const size_t *idx, size_t
 }
 
 /* What became of each commit: done, raced (read again), or refused. */
+static int pass_results_run(Pipeline *p, Pass *ps, Item *items, Group *groups, int64_t now);
+
+/* The open-alert sets and counters of the pass go in one round trip after
+ * its outputs are produced (store_defer()). */
 static int pass_results(Pipeline *p, Pass *ps, Item *items, Group *groups, int64_t now)
+{
+        store_defer(p->store, true);
+        int r = pass_results_run(p, ps, items, groups, now);
+        store_defer(p->store, false);
+        return r;
+}
+
+static int pass_results_run(Pipeline *p, Pass *ps, Item *items, Group *groups, int64_t now)
 {
         for (size_t c = 0; c < ps->n_commits; c++) {
                 size_t w = ps->commit_group[c];

@@ -77,6 +77,9 @@ void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, int64_t n
                 const json_t *alert = json_object_get(gc->doc, "alert");
                 store_open_alert_set(p->store, household,
                                      json_string_value(json_object_get(alert, "code")));
+                /* Deferred (pass_results): written now, its reply read
+                 * after the pass, so the output is produced at once. */
+                store_deferred_send(p->store);
         }
         crash_point(crash_name);
         for (size_t k = 0; k < gc->c.n_outbox; k++)
@@ -165,6 +168,8 @@ int pipeline_drain_deliveries(Pipeline *p)
                 int r = store_outbox_delete_many(p->store, hh, ids, n, deleted);
                 if (r < 0)
                         return r;
+                /* The counters of the chunk in one round trip. */
+                store_defer(p->store, true);
                 for (size_t i = 0; i < n; i++) {
                         Delivered *u = &p->delivered[i];
                         if (deleted[i])
@@ -174,6 +179,7 @@ int pipeline_drain_deliveries(Pipeline *p)
                         strset_remove(p->in_flight, key);
                         delivered_clear(u);
                 }
+                store_defer(p->store, false);
                 memmove(p->delivered, p->delivered + n, (p->n_delivered - n) * sizeof(Delivered));
                 p->n_delivered -= n;
         }

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "household.h"
 #include "jsonfast.h"
+#include "log.h"
 #include "macro.h"
 #include "rcmd.h"
 #include "record.h"
@@ -188,8 +189,12 @@ void store_append_argv(Redis *r, int argc, const char **argv)
         redis_append(r, argc, argv, lens);
 }
 
+static int deferred_read(Store *s);
+
 static int get_reply(Store *s, redisReply **rep)
 {
+        if (s->deferred && deferred_read(s) == -EIO)
+                return -EIO;
         if (redis_get_reply(s->redis, rep) < 0) {
                 snprintf(s->err, sizeof(s->err), "%s", redis_errstr(s->redis));
                 return -EIO;
@@ -699,16 +704,81 @@ int store_outbox_delete_many(Store *s, const char *const *households, const char
         return 0;
 }
 
+/* The replies of the deferred commands, in order: 0, -EINVAL (one was an
+ * error, named in s->err), -EIO. */
+static int deferred_read(Store *s)
+{
+        int ret = 0;
+        while (s->deferred) {
+                redisReply *rep;
+                if (redis_get_reply(s->redis, &rep) < 0) {
+                        snprintf(s->err, sizeof(s->err), "%s", redis_errstr(s->redis));
+                        s->deferred = 0;
+                        return -EIO;
+                }
+                s->deferred--;
+                if (rep->type == REDIS_REPLY_ERROR) {
+                        snprintf(s->err, sizeof(s->err), "counter: %s", rep->str);
+                        ret = -EINVAL;
+                }
+                freeReplyObject(rep);
+        }
+        return ret;
+}
+
+int store_deferred_wait(Store *s)
+{
+        if (!s->deferred)
+                return 0;
+        redis_flush(s->redis, 0);
+        return deferred_read(s);
+}
+
+void store_deferred_send(Store *s)
+{
+        if (s->deferred)
+                redis_flush(s->redis, 0);
+}
+
+void store_defer(Store *s, bool on)
+{
+        if (!on && s->defer && store_deferred_wait(s) < 0)
+                log_ratelimited(LOG_WARNING, "redis: counters or open alerts not written: %s",
+                                s->err);
+        s->defer = on;
+}
+
+/* Appends argv; reads its reply now (0, -EIO, -EINVAL on a Redis error),
+ * or in deferred mode later (0). */
+static int counter_command(Store *s, int argc, const char **argv)
+{
+        if (!redis_connected(s->redis))
+                return store_io_error(s, "counters");
+        store_append_argv(s->redis, argc, argv);
+        if (s->defer) {
+                s->deferred++;
+                return 0;
+        }
+        redisReply *rep;
+        if (get_reply(s, &rep) < 0)
+                return -EIO;
+        int ret = rep->type == REDIS_REPLY_ERROR ? -EINVAL : 0;
+        if (ret)
+                snprintf(s->err, sizeof(s->err), "counter: %s", rep->str);
+        freeReplyObject(rep);
+        return ret;
+}
+
 int store_open_alert_set(Store *s, const char *household, const char *code)
 {
         static const char *const codes[] = {"red", "yellow"};
         for (size_t i = 0; i < ELEMENTSOF(codes); i++) {
                 bool in = code && streq(code, codes[i]);
-                _cleanup_(freeReplyObjectp) redisReply *r =
-                    redis_command(s->redis, "%s %s:open:%s %s", in ? "SADD" : "SREM", s->prefix,
-                                  codes[i], household);
-                if (!r)
-                        return store_io_error(s, "open alerts");
+                char k[200];
+                snprintf(k, sizeof(k), "%s:open:%s", s->prefix, codes[i]);
+                const char *argv[3] = {in ? "SADD" : "SREM", k, household};
+                if (counter_command(s, 3, argv) == -EIO)
+                        return -EIO;
         }
         return 0;
 }
@@ -733,13 +803,8 @@ int store_stats_incr(Store *s, const char *const *fields, size_t n, int64_t by)
         snprintf(v, sizeof(v), "%" PRId64, by);
         for (size_t i = 0; i < n; i++) {
                 const char *argv[4] = {"HINCRBY", k, fields[i], v};
-                store_append_argv(s->redis, 4, argv);
-        }
-        for (size_t i = 0; i < n; i++) {
-                redisReply *rep;
-                if (get_reply(s, &rep) < 0)
+                if (counter_command(s, 4, argv) == -EIO)
                         return -EIO;
-                freeReplyObject(rep);
         }
         return 0;
 }
@@ -748,19 +813,15 @@ int store_outcomes_incr(Store *s, const char *const *fields, const int64_t *by, 
 {
         char k[200], v[24];
         snprintf(k, sizeof(k), "%s:rule_outcomes", s->prefix);
+        int ret = 0;
         for (size_t i = 0; i < n; i++) {
                 snprintf(v, sizeof(v), "%" PRId64, by[i]);
                 const char *argv[4] = {"HINCRBY", k, fields[i], v};
-                store_append_argv(s->redis, 4, argv);
-        }
-        int ret = 0;
-        for (size_t i = 0; i < n; i++) {
-                redisReply *rep;
-                if (get_reply(s, &rep) < 0)
+                int r = counter_command(s, 4, argv);
+                if (r == -EIO)
                         return -EIO;
-                if (rep->type == REDIS_REPLY_ERROR)
-                        ret = -EINVAL;
-                freeReplyObject(rep);
+                if (r < 0)
+                        ret = r;
         }
         return ret;
 }

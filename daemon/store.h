@@ -156,6 +156,21 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
 int store_outbox_delete_many(Store *s, const char *const *households, const char *const *ids,
                              size_t n, int *deleted);
 
+/* Deferred mode (the pipeline, around a pass's results and a drain of
+ * deliveries): store_open_alert_set(), store_stats_incr() and
+ * store_outcomes_incr() queue their commands and return 0 at once, so the
+ * outputs of a batch go to Kafka without a Redis round trip each; their
+ * replies are read by store_deferred_wait(), or before the next reply the
+ * store reads. Turning it off waits for them. */
+void store_defer(Store *s, bool on);
+/* Sends what deferred mode queued and reads its replies: 0; -EINVAL when
+ * Redis refused one (s->err says which; the counters are figures, nothing
+ * is lost); -EIO. */
+int store_deferred_wait(Store *s);
+/* Writes what deferred mode queued, without waiting for the replies (Redis
+ * applies it even if this process dies next). */
+void store_deferred_send(Store *s);
+
 /* Open alerts by colour (sets <p>:open:red and <p>:open:yellow, kept
  * idempotently after each transition): code NULL means none open. */
 int store_open_alert_set(Store *s, const char *household, const char *code);

@@ -20,6 +20,8 @@ struct Store {
         int wait_replicas; /* cluster: WAIT before positions move */
         int64_t wait_timeout_ms;
         int64_t wait_failed_ms; /* monotonic ms of the last WAIT that fell short */
+        bool defer;             /* counters and open-alert sets: replies read later */
+        size_t deferred;        /* replies of those still to read, before any other */
 };
 
 /* Sets s->err to "what: <Redis's error>"; returns -EIO. */
