@@ -17,7 +17,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?= 0
 FUZZ_NICE    ?= nice -n 10
-FUZZ_TARGETS ?= event headers schema rules expr config record
+FUZZ_TARGETS ?= event headers schema rules expr config record jsonfast
 FUZZ_TIMEOUT ?= 25
 
 FZ        := build/fuzz
@@ -30,7 +30,8 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 
 # Largest input per target: an event message, its headers with the message,
 # a schema with its instance, a rule file, an expression (EXPR_MAX_SOURCE)
-# with its environment bytes, a config file.
+# with its environment bytes, a config file, a record, a JSON text (room
+# for jansson's 2048 levels of nesting).
 FUZZ_MAXLEN_event  := 8192
 FUZZ_MAXLEN_headers := 8192
 FUZZ_MAXLEN_schema := 16384
@@ -38,6 +39,7 @@ FUZZ_MAXLEN_rules  := 16384
 FUZZ_MAXLEN_expr   := 4400
 FUZZ_MAXLEN_config := 8192
 FUZZ_MAXLEN_record := 16384
+FUZZ_MAXLEN_jsonfast := 16384
 
 .PHONY: fuzz fuzz-build fuzz-replay
 
@@ -75,12 +77,14 @@ fuzz: fuzz-build
 	  case $$t in event) ml=$(FUZZ_MAXLEN_event);; headers) ml=$(FUZZ_MAXLEN_headers);; \
 	    schema) ml=$(FUZZ_MAXLEN_schema);; \
 	    rules) ml=$(FUZZ_MAXLEN_rules);; expr) ml=$(FUZZ_MAXLEN_expr);; \
-	    record) ml=$(FUZZ_MAXLEN_record);; *) ml=$(FUZZ_MAXLEN_config);; esac; \
+	    record) ml=$(FUZZ_MAXLEN_record);; jsonfast) ml=$(FUZZ_MAXLEN_jsonfast);; \
+	    *) ml=$(FUZZ_MAXLEN_config);; esac; \
 	  echo "== fuzz_$$t: $(FUZZ_SECONDS)s, -max_len=$$ml, log $(FZ)/log/$$t.log"; \
 	  touch $(FZ)/log/$$t.start; \
 	  HEARTH_ROOT=$(CURDIR) $(FUZZ_NICE) $(FZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=$$ml -timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 -print_final_stats=1 \
-	    -dict=tests/fuzz/$$t.dict -artifact_prefix=$(FZ)/artifacts/$$t/ \
+	    $$([ -s tests/fuzz/$$t.dict ] && echo -dict=tests/fuzz/$$t.dict) \
+	    -artifact_prefix=$(FZ)/artifacts/$$t/ \
 	    $(FZ)/new/$$t tests/fuzz/corpus/$$t >$(FZ)/log/$$t.log 2>&1; rc=$$?; \
 	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FZ)/log/$$t.log | tail -1); \
 	  cov=$$(grep -o 'cov: [0-9]*' $(FZ)/log/$$t.log | tail -1 | cut -d' ' -f2); \

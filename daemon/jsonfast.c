@@ -489,7 +489,7 @@ bad:
         return NULL;
 }
 
-static json_t *parse_value(Parser *ps)
+static json_t *parse_token(Parser *ps)
 {
         skip_ws(ps);
         if (ps->p >= ps->end) {
@@ -498,15 +498,9 @@ static json_t *parse_value(Parser *ps)
         }
         switch (*ps->p) {
         case '{':
-        case '[': {
-                if (++ps->depth > MAX_DEPTH) {
-                        fail(ps, "maximum parsing depth reached");
-                        return NULL;
-                }
-                json_t *v = *ps->p == '{' ? parse_object(ps) : parse_array(ps);
-                ps->depth--;
-                return v;
-        }
+                return parse_object(ps);
+        case '[':
+                return parse_array(ps);
         case '"': {
                 ps->p++;
                 const char *s;
@@ -532,6 +526,20 @@ static json_t *parse_value(Parser *ps)
                 fail(ps, "invalid token");
                 return NULL;
         }
+}
+
+/* jansson counts every value against its depth, a scalar as well as an
+ * object or array: a number inside 2048 arrays is level 2049. */
+static json_t *parse_value(Parser *ps)
+{
+        if (++ps->depth > MAX_DEPTH) {
+                skip_ws(ps);
+                fail(ps, "maximum parsing depth reached");
+                return NULL;
+        }
+        json_t *v = parse_token(ps);
+        ps->depth--;
+        return v;
 }
 
 json_t *jsonfast_loadf(const char *s, size_t len, size_t flags, json_error_t *err)

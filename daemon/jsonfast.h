@@ -8,12 +8,20 @@
  * Same language as jansson with no flags: RFC 8259 text whose top level is
  * an object or an array; strings valid UTF-8 with no \u0000; integers that
  * fit json_int_t; reals that do not overflow; later duplicate keys replace
- * earlier ones; at most JSON_PARSER_MAX_DEPTH (2048) levels. Input from
- * outside (events) still goes through jansson (event.c), whose messages the
- * dead letters quote.
+ * earlier ones; at most JSON_PARSER_MAX_DEPTH (2048) levels, every value
+ * counted as jansson counts it (a number inside 2048 arrays is level 2049).
+ * One difference, on purpose: jansson skips a NUL byte right after a number
+ * or a literal ([1<NUL>] reads as [1]); jsonfast refuses it. Events try
+ * jsonfast first and what it refuses is parsed again by jansson, whose
+ * messages the dead letters quote (event.c refuses NUL bytes before either).
+ * tests/fuzz/fuzz_jsonfast.c checks all of this against jansson.
  *
  * jsonfast_dump() writes exactly what json_dumps(v, JSON_COMPACT) writes,
- * byte for byte (tests/unit/test_jsonfast.c compares them). */
+ * byte for byte (tests/unit/test_jsonfast.c compares them), for any value
+ * either parser builds. Values built in code differ in two corners: deeper
+ * than 2048 levels (NULL here: the guard against cycles) and an object key
+ * that is not UTF-8 (only possible through jansson's _nocheck setters; NULL
+ * here, json_dumps writes it broken). */
 #pragma once
 
 #include <jansson.h>
@@ -27,6 +35,6 @@ json_t *jsonfast_load(const char *s, size_t len, json_error_t *err);
 json_t *jsonfast_loadf(const char *s, size_t len, size_t flags, json_error_t *err);
 
 /* The compact text of an object or array (malloc'ed, free() it), or NULL
- * on memory failure, a nesting deeper than 2048 or a string that is not
- * UTF-8 (as json_dumps). */
+ * on memory failure, a nesting deeper than 2048 or a string or key that is
+ * not UTF-8. */
 char *jsonfast_dump(const json_t *v);
