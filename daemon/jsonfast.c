@@ -358,10 +358,19 @@ static json_t *parse_number(Parser *ps)
         memcpy(txt, start, n);
         txt[n] = '\0';
         errno = 0;
-        double d = strtod(txt, NULL);
+        char *stop;
+        double d = strtod(txt, &stop);
         bool overflow = errno == ERANGE && isinf(d);
+        /* hearth never calls setlocale(): strtod reads '.' (a locale with
+         * another decimal point would stop early, refused here). */
+        bool whole = stop == txt + n;
         if (txt != small)
                 free(txt);
+        if (!whole) {
+                ps->p = start;
+                fail(ps, "invalid real number");
+                return NULL;
+        }
         if (overflow) {
                 ps->p = start;
                 fail(ps, "real number overflow");
