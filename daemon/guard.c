@@ -95,20 +95,18 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
         if (batch == p->guard_batch)
                 return p->guard_suspect ? process_careful(p, msgs, n, now_ms)
                                         : pipeline_process(p, msgs, n, now_ms);
-        if (store_attempts(p->store, tps, offs, k, counts) < 0)
-                return -EIO;
-        bool suspect = false;
-        for (size_t j = 0; j < k; j++)
-                suspect = suspect || counts[j] > 1;
         /* A batch that starts at a message hearthd already died on alone
-         * stays in the careful mode. */
+         * stays in the careful mode: its single-message counters are read
+         * in the same round trip. */
         for (size_t j = 0; j < k; j++) {
                 snprintf(single[j], POSITIONS_TP_LEN, "1:%s", names[j]);
                 singles[j] = single[j];
         }
-        if (!suspect && store_attempts_peek(p->store, singles, offs, k, alone) == 0)
-                for (size_t j = 0; j < k; j++)
-                        suspect = suspect || alone[j] > 0;
+        if (store_attempts_and_peek(p->store, tps, offs, k, counts, singles, alone) < 0)
+                return -EIO;
+        bool suspect = false;
+        for (size_t j = 0; j < k; j++)
+                suspect = suspect || counts[j] > 1 || alone[j] > 0;
         p->guard_batch = batch;
         p->guard_suspect = suspect;
         if (!suspect)

@@ -573,6 +573,28 @@ int store_timer_set(Store *s, const char *household, int64_t due_ms)
 
 int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n, int64_t *counts)
 {
+        return store_attempts_and_peek(s, tps, offsets, n, counts, NULL, NULL);
+}
+
+/* counts[i] of an HMGET reply of "<offset>:<count>" fields, 0 for another
+ * offset or none. -EIO when the reply is not one. */
+static int peek_counts(const redisReply *r, const int64_t *offsets, size_t n, int64_t *counts)
+{
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+                return -EIO;
+        for (size_t i = 0; i < n; i++) {
+                long long off = -1, c = 0;
+                counts[i] = 0;
+                if (r->element[i]->type == REDIS_REPLY_STRING &&
+                    sscanf(r->element[i]->str, "%lld:%lld", &off, &c) == 2 && off == offsets[i])
+                        counts[i] = c;
+        }
+        return 0;
+}
+
+int store_attempts_and_peek(Store *s, const char **tps, const int64_t *offsets, size_t n,
+                            int64_t *counts, const char **peek, int64_t *peeked)
+{
         if (n == 0)
                 return 0;
         RCmd c;
@@ -585,10 +607,41 @@ int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n,
                 rcmd_push_str(&c, tps[i]);
                 rcmd_push_int(&c, offsets[i]);
         }
-        int built = c.err;
-        _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "attempts");
-        if (!r)
-                return built ? built : -EIO;
+        if (!peek) {
+                int built = c.err;
+                _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "attempts");
+                if (!r)
+                        return built ? built : -EIO;
+                if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+                        snprintf(s->err, sizeof(s->err), "attempts: %s",
+                                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                        return -EIO;
+                }
+                for (size_t i = 0; i < n; i++)
+                        counts[i] = r->element[i]->integer;
+                return 0;
+        }
+        /* With the peek: both in one round trip. */
+        RCmd h;
+        rcmd_init(&h, 2 + n);
+        rcmd_push_str(&h, "HMGET");
+        rcmd_push_fmt(&h, "%s:attempts", s->prefix);
+        for (size_t i = 0; i < n; i++)
+                rcmd_push_str(&h, peek[i]);
+        if (cmd_append(s, &c) < 0) {
+                rcmd_done(&h);
+                return -EIO;
+        }
+        if (cmd_append(s, &h) < 0) {
+                redisReply *r;
+                if (get_reply(s, &r) == 0)
+                        freeReplyObject(r);
+                return -EIO;
+        }
+        _cleanup_(freeReplyObjectp) redisReply *r = NULL;
+        _cleanup_(freeReplyObjectp) redisReply *p = NULL;
+        if (get_reply(s, &r) < 0 || get_reply(s, &p) < 0)
+                return -EIO;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
                 snprintf(s->err, sizeof(s->err), "attempts: %s",
                          r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
@@ -596,6 +649,8 @@ int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n,
         }
         for (size_t i = 0; i < n; i++)
                 counts[i] = r->element[i]->integer;
+        if (peek_counts(p, offsets, n, peeked) < 0)
+                memset(peeked, 0, n * sizeof(int64_t));
         return 0;
 }
 
@@ -622,16 +677,7 @@ int store_attempts_peek(Store *s, const char **tps, const int64_t *offsets, size
         _cleanup_(freeReplyObjectp) redisReply *r = hmget(s, "attempts", tps, n, &err);
         if (!r)
                 return err;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
-                return -EIO;
-        for (size_t i = 0; i < n; i++) {
-                long long off = -1, c = 0;
-                counts[i] = 0;
-                if (r->element[i]->type == REDIS_REPLY_STRING &&
-                    sscanf(r->element[i]->str, "%lld:%lld", &off, &c) == 2 && off == offsets[i])
-                        counts[i] = c;
-        }
-        return 0;
+        return peek_counts(r, offsets, n, counts);
 }
 
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret)

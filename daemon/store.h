@@ -144,6 +144,12 @@ int store_attempts(Store *s, const char **tps, const int64_t *offsets, size_t n,
  * offset or none. */
 int store_attempts_peek(Store *s, const char **tps, const int64_t *offsets, size_t n,
                         int64_t *counts);
+/* Both in one round trip: counts the attempts of tps (as store_attempts)
+ * and peeks at the fields peek[i] for the same offsets (as
+ * store_attempts_peek, into peeked; zeros if that reply is not readable).
+ * peek NULL: store_attempts. */
+int store_attempts_and_peek(Store *s, const char **tps, const int64_t *offsets, size_t n,
+                            int64_t *counts, const char **peek, int64_t *peeked);
 
 /* Per-partition resume positions. */
 int store_positions_get(Store *s, const char **tps, size_t n, int64_t *ret);
