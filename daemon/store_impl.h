@@ -24,6 +24,11 @@ struct Store {
         size_t deferred;        /* replies of those still to read, before any other */
 };
 
+/* Reads the next reply (the deferred ones first); 0, or -EIO with s->err. */
+int store_get_reply(Store *s, redisReply **rep);
+/* Reads the replies of the deferred commands, in order: 0, -EINVAL (one
+ * was an error, named in s->err), -EIO. */
+int store_deferred_read(Store *s);
 /* Sets s->err to "what: <Redis's error>"; returns -EIO. */
 int store_io_error(Store *s, const char *what);
 /* "<prefix>:{<household>}:<what>" into buf. */
