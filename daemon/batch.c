@@ -162,9 +162,11 @@ static bool commit_fill(GroupCommit *gc, const char *household, const StoreRead 
         size_t i;
         json_t *e;
         json_array_foreach (gc->ledger, i, e)
-                gc->ledger_s[gc->c.n_ledger++] = jsonfast_dump(e);
+                if (!(gc->ledger_s[gc->c.n_ledger++] = jsonfast_dump(e)))
+                        return false;
         json_array_foreach (gc->timeline, i, e)
-                gc->timeline_s[gc->c.n_timeline++] = jsonfast_dump(e);
+                if (!(gc->timeline_s[gc->c.n_timeline++] = jsonfast_dump(e)))
+                        return false;
         gc->c.household = household;
         gc->c.prev = &rd->rec;
         gc->c.expected_version = rd->version;
@@ -265,7 +267,6 @@ static int group_dead_letter(Pipeline *p, Item *items, const size_t *idx, size_t
         return 0;
 }
 
-/* What became of each commit: done, raced (read again), or refused. */
 static int pass_results_run(Pipeline *p, Pass *ps, Item *items, Group *groups, int64_t now);
 
 /* The open-alert sets and counters of the pass go in one round trip after
@@ -278,6 +279,7 @@ static int pass_results(Pipeline *p, Pass *ps, Item *items, Group *groups, int64
         return r;
 }
 
+/* What became of each commit: done, raced (read again), or refused. */
 static int pass_results_run(Pipeline *p, Pass *ps, Item *items, Group *groups, int64_t now)
 {
         for (size_t c = 0; c < ps->n_commits; c++) {
