@@ -526,10 +526,23 @@ static int store_ensure(Daemon *d, int64_t now)
                 redis_disconnect(d->redis);
                 return -EAGAIN;
         }
+        /* After a reconnect: Redis may have lost its last writes. Until
+         * its positions are read back (and the consumer sought to them),
+         * nothing is processed: a kept batch retried past writes Redis
+         * lost would skip the events in between for good. */
+        if (d->consumer) {
+                int rs = pipeline_resync(d->pipeline);
+                if (rs < 0) {
+                        log_warning("redis: positions not read back after the reconnect (%s), "
+                                    "reconnecting",
+                                    rs == -ENOMEM ? "out of memory" : store_errstr(d->store));
+                        redis_disconnect(d->redis);
+                        return -EAGAIN;
+                }
+                if (rs == 1)
+                        d->resynced = true;
+        }
         d->store_ready = true;
-        /* After a reconnect: Redis may have lost its last writes. */
-        if (d->consumer && pipeline_resync(d->pipeline) == 1)
-                d->resynced = true;
         return 0;
 }
 
