@@ -105,12 +105,23 @@ int store_io_error(Store *s, const char *what)
         return -EIO;
 }
 
+/* An unexpected reply to what: s->err says which; -EIO (the caller drops
+ * the link and tries again). */
+static int store_reply_error(Store *s, const char *what, const redisReply *r)
+{
+        snprintf(s->err, sizeof(s->err), "%s: %s", what,
+                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        return -EIO;
+}
+
 int store_format_check(Store *s)
 {
         _cleanup_(freeReplyObjectp) redisReply *f =
             redis_command(s->redis, "GET %s:format", s->prefix);
         if (!f)
                 return store_io_error(s, "GET format");
+        if (f->type == REDIS_REPLY_ERROR)
+                return store_reply_error(s, "GET format", f);
         if (f->type == REDIS_REPLY_STRING && strtol(f->str, NULL, 10) == STORE_FORMAT)
                 return 0;
         snprintf(s->err, sizeof(s->err),
@@ -142,13 +153,19 @@ int store_prepare(Store *s)
             redis_command(s->redis, "EXISTS %s:epoch", s->prefix);
         if (!e)
                 return store_io_error(s, "EXISTS epoch");
-        if (e->type == REDIS_REPLY_INTEGER && e->integer == 1)
+        /* An error reply (LOADING, a replica that lost its master) says
+         * nothing about the state: not "absent". */
+        if (e->type != REDIS_REPLY_INTEGER)
+                return store_reply_error(s, "EXISTS epoch", e);
+        if (e->integer == 1)
                 return store_format_check(s);
         _cleanup_(freeReplyObjectp) redisReply *p =
             redis_command(s->redis, "EXISTS %s:pos:{%s}", s->prefix, s->group);
         if (!p)
                 return store_io_error(s, "EXISTS positions");
-        if (p->type == REDIS_REPLY_INTEGER && p->integer == 1) {
+        if (p->type != REDIS_REPLY_INTEGER)
+                return store_reply_error(s, "EXISTS positions", p);
+        if (p->integer == 1) {
                 snprintf(s->err, sizeof(s->err),
                          "%s:epoch is missing but positions exist: Redis lost hearth's state",
                          s->prefix);
@@ -158,10 +175,14 @@ int store_prepare(Store *s)
             redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
         if (!f)
                 return store_io_error(s, "SET format");
+        if (f->type == REDIS_REPLY_ERROR)
+                return store_reply_error(s, "SET format", f);
         _cleanup_(freeReplyObjectp) redisReply *set =
             redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
         if (!set)
                 return store_io_error(s, "SET epoch");
+        if (set->type == REDIS_REPLY_ERROR)
+                return store_reply_error(s, "SET epoch", set);
         s->fresh = true;
         return 0;
 }
