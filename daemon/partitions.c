@@ -67,14 +67,13 @@ int pipeline_resync(Pipeline *p)
                             "): reading again from there",
                             t->tp, pos[i], mine);
                 /* Asynchronous: messages fetched before it are dropped by
-                 * the client; the loop drops the batch it kept. */
-                if (consumer_seek(p->consumer, t->topic, t->partition, pos[i]) < 0) {
-                        ret = -EIO;
+                 * the client; the loop drops the batch it kept. A refused
+                 * seek (logged) is a state a retry would not change, e.g.
+                 * a partition revoked meanwhile: not an error to retry. */
+                if (consumer_seek(p->consumer, t->topic, t->partition, pos[i]) < 0)
                         continue;
-                }
                 track_reset(t, pos[i]);
-                if (ret == 0)
-                        ret = 1;
+                ret = 1;
         }
         return ret;
 }
