@@ -394,6 +394,38 @@ static bool literal(Parser *ps, const char *word, size_t n)
 
 static json_t *parse_value(Parser *ps);
 
+/* Consumes the opening character of a container; true when it is empty
+ * (its closing character consumed too). */
+static bool open_empty(Parser *ps, char close)
+{
+        ps->p++;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == close) {
+                ps->p++;
+                return true;
+        }
+        return false;
+}
+
+/* After a member or an element: 1 at ',' (more follow), 0 at the closing
+ * character (consumed), -1 on anything else (failed). */
+static int next_member(Parser *ps, char close)
+{
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+                ps->p++;
+                return 1;
+        }
+        if (ps->p < ps->end && *ps->p == close) {
+                ps->p++;
+                return 0;
+        }
+        fail(ps, ps->p >= ps->end ? "premature end of input"
+                 : close == '}'   ? "'}' expected"
+                                  : "']' expected");
+        return -1;
+}
+
 static json_t *parse_object(Parser *ps)
 {
         json_t *obj = json_object();
@@ -401,12 +433,8 @@ static json_t *parse_object(Parser *ps)
                 fail(ps, "out of memory");
                 return NULL;
         }
-        ps->p++; /* { */
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == '}') {
-                ps->p++;
+        if (open_empty(ps, '}'))
                 return obj;
-        }
         for (;;) {
                 skip_ws(ps);
                 if (ps->p >= ps->end || *ps->p != '"') {
@@ -443,17 +471,11 @@ static json_t *parse_object(Parser *ps)
                         fail(ps, "out of memory");
                         goto bad;
                 }
-                skip_ws(ps);
-                if (ps->p < ps->end && *ps->p == ',') {
-                        ps->p++;
-                        continue;
-                }
-                if (ps->p < ps->end && *ps->p == '}') {
-                        ps->p++;
+                int more = next_member(ps, '}');
+                if (more == 0)
                         return obj;
-                }
-                fail(ps, ps->p >= ps->end ? "premature end of input" : "'}' expected");
-                goto bad;
+                if (more < 0)
+                        goto bad;
         }
 bad:
         json_decref(obj);
@@ -467,12 +489,8 @@ static json_t *parse_array(Parser *ps)
                 fail(ps, "out of memory");
                 return NULL;
         }
-        ps->p++; /* [ */
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ']') {
-                ps->p++;
+        if (open_empty(ps, ']'))
                 return arr;
-        }
         for (;;) {
                 json_t *v = parse_value(ps);
                 if (!v)
@@ -481,17 +499,11 @@ static json_t *parse_array(Parser *ps)
                         fail(ps, "out of memory");
                         goto bad;
                 }
-                skip_ws(ps);
-                if (ps->p < ps->end && *ps->p == ',') {
-                        ps->p++;
-                        continue;
-                }
-                if (ps->p < ps->end && *ps->p == ']') {
-                        ps->p++;
+                int more = next_member(ps, ']');
+                if (more == 0)
                         return arr;
-                }
-                fail(ps, ps->p >= ps->end ? "premature end of input" : "']' expected");
-                goto bad;
+                if (more < 0)
+                        goto bad;
         }
 bad:
         json_decref(arr);

@@ -610,6 +610,19 @@ static int peek_counts(const redisReply *r, const int64_t *offsets, size_t n, in
         return 0;
 }
 
+/* counts[i] of the attempts script's reply; -EIO when it is not one. */
+static int attempt_counts(Store *s, const redisReply *r, size_t n, int64_t *counts)
+{
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+                snprintf(s->err, sizeof(s->err), "attempts: %s",
+                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+                return -EIO;
+        }
+        for (size_t i = 0; i < n; i++)
+                counts[i] = r->element[i]->integer;
+        return 0;
+}
+
 int store_attempts_and_peek(Store *s, const char **tps, const int64_t *offsets, size_t n,
                             int64_t *counts, const char **peek, int64_t *peeked)
 {
@@ -630,14 +643,7 @@ int store_attempts_and_peek(Store *s, const char **tps, const int64_t *offsets, 
                 _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "attempts");
                 if (!r)
                         return built ? built : -EIO;
-                if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-                        snprintf(s->err, sizeof(s->err), "attempts: %s",
-                                 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-                        return -EIO;
-                }
-                for (size_t i = 0; i < n; i++)
-                        counts[i] = r->element[i]->integer;
-                return 0;
+                return attempt_counts(s, r, n, counts);
         }
         /* With the peek: both in one round trip. */
         RCmd h;
@@ -660,13 +666,8 @@ int store_attempts_and_peek(Store *s, const char **tps, const int64_t *offsets, 
         _cleanup_(freeReplyObjectp) redisReply *p = NULL;
         if (store_get_reply(s, &r) < 0 || store_get_reply(s, &p) < 0)
                 return -EIO;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-                snprintf(s->err, sizeof(s->err), "attempts: %s",
-                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        if (attempt_counts(s, r, n, counts) < 0)
                 return -EIO;
-        }
-        for (size_t i = 0; i < n; i++)
-                counts[i] = r->element[i]->integer;
         if (peek_counts(p, offsets, n, peeked) < 0)
                 memset(peeked, 0, n * sizeof(int64_t));
         return 0;
