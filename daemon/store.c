@@ -138,11 +138,8 @@ int store_prepare(Store *s)
             redis_command(s->redis, "SCRIPT LOAD %s", commit_lua);
         if (!r)
                 return store_io_error(s, "SCRIPT LOAD");
-        if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-                snprintf(s->err, sizeof(s->err), "SCRIPT LOAD: %s",
-                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-                return -EIO;
-        }
+        if (r->type != REDIS_REPLY_STRING || r->len != 40)
+                return store_reply_error(s, "SCRIPT LOAD", r);
         memcpy(s->sha, r->str, 40);
         s->sha[40] = 0;
 
@@ -613,11 +610,8 @@ static int peek_counts(const redisReply *r, const int64_t *offsets, size_t n, in
 /* counts[i] of the attempts script's reply; -EIO when it is not one. */
 static int attempt_counts(Store *s, const redisReply *r, size_t n, int64_t *counts)
 {
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-                snprintf(s->err, sizeof(s->err), "attempts: %s",
-                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-                return -EIO;
-        }
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+                return store_reply_error(s, "attempts", r);
         for (size_t i = 0; i < n; i++)
                 counts[i] = r->element[i]->integer;
         return 0;
@@ -638,37 +632,27 @@ int store_attempts_and_peek(Store *s, const char **tps, const int64_t *offsets, 
                 rcmd_push_str(&c, tps[i]);
                 rcmd_push_int(&c, offsets[i]);
         }
-        if (!peek) {
-                int built = c.err;
-                _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "attempts");
-                if (!r)
-                        return built ? built : -EIO;
-                return attempt_counts(s, r, n, counts);
-        }
-        /* With the peek: both in one round trip. */
+        /* The peek rides in the same round trip. */
         RCmd h;
-        rcmd_init(&h, 2 + n);
-        rcmd_push_str(&h, "HMGET");
-        rcmd_push_fmt(&h, "%s:attempts", s->prefix);
-        for (size_t i = 0; i < n; i++)
-                rcmd_push_str(&h, peek[i]);
-        if (cmd_append(s, &c) < 0) {
-                rcmd_done(&h);
-                return -EIO;
+        if (peek) {
+                rcmd_init(&h, 2 + n);
+                rcmd_push_str(&h, "HMGET");
+                rcmd_push_fmt(&h, "%s:attempts", s->prefix);
+                for (size_t i = 0; i < n; i++)
+                        rcmd_push_str(&h, peek[i]);
         }
-        if (cmd_append(s, &h) < 0) {
-                redisReply *r;
-                if (store_get_reply(s, &r) == 0)
-                        freeReplyObject(r);
-                return -EIO;
-        }
+        /* A command that cannot be built drops the link (cmd_append): the
+         * reads below fail. */
+        cmd_append(s, &c);
+        if (peek)
+                cmd_append(s, &h);
         _cleanup_(freeReplyObjectp) redisReply *r = NULL;
         _cleanup_(freeReplyObjectp) redisReply *p = NULL;
-        if (store_get_reply(s, &r) < 0 || store_get_reply(s, &p) < 0)
+        if (store_get_reply(s, &r) < 0 || (peek && store_get_reply(s, &p) < 0))
                 return -EIO;
         if (attempt_counts(s, r, n, counts) < 0)
                 return -EIO;
-        if (peek_counts(p, offsets, n, peeked) < 0)
+        if (peek && peek_counts(p, offsets, n, peeked) < 0)
                 memset(peeked, 0, n * sizeof(int64_t));
         return 0;
 }
