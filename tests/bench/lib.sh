@@ -168,14 +168,20 @@ start_broker() {
         for _ in $(seq 200); do [ -s "$d/bootstrap" ] && break; sleep 0.05; done
         [ -s "$d/bootstrap" ] || die "test broker did not start ($(tail -n3 "$d/broker.err"))"
         BOOTSTRAP=$(head -n1 "$d/bootstrap")
-        n=0
-        for t in "${INPUTS[@]}" hearth.alerts hearth.dlq; do
-                echo "create $t ${PARTS[$t]}" >&7
-                n=$((n + 1))
-        done
+        # Its first line (the bootstrap servers) before the answers are counted.
+        for _ in $(seq 200); do [ -s "$d/broker.out" ] && break; sleep 0.05; done
+        create_topics "$d" "" "${INPUTS[@]}" hearth.alerts hearth.dlq
+}
+# create_topics DIR PREFIX TOPIC...: PREFIX<topic> on the broker started in
+# DIR, with PARTS[topic] partitions each; waits until the broker has answered.
+create_topics() {
+        local d=$1 prefix=$2 t lines
+        shift 2
+        lines=$(grep -c . "$d/broker.out")
+        for t in "$@"; do echo "create $prefix$t ${PARTS[$t]}" >&7; done
         echo ping >&7
         for _ in $(seq 200); do
-                [ "$(grep -c . "$d/broker.out")" -ge $((n + 2)) ] && break
+                [ "$(grep -c . "$d/broker.out")" -ge $((lines + $# + 1)) ] && break
                 sleep 0.05
         done
         grep -q '^error' "$d/broker.out" && die "broker: $(grep '^error' "$d/broker.out")"

@@ -207,18 +207,9 @@ LAT_N=$((RATE * LAT_SECONDS))
 FLOOR_SECONDS=$((LAT_SECONDS < 20 ? LAT_SECONDS : 20))
 FLOOR_N=$((RATE * FLOOR_SECONDS))
 say "latency floor: $(fmt "$FLOOR_N") events at $(fmt "$RATE")/s to the broker alone"
+create_topics "$M" floor. "${INPUTS[@]}"
 floor_in=()
-lines=$(grep -c . "$M/broker.out")
-for t in "${INPUTS[@]}"; do
-        echo "create floor.$t ${PARTS[$t]}" >&7
-        floor_in+=(-i "floor.$t")
-done
-echo ping >&7
-for _ in $(seq 200); do
-        [ "$(grep -c . "$M/broker.out")" -ge $((lines + ${#INPUTS[@]} + 1)) ] && break
-        sleep 0.05
-done
-grep -q '^error' "$M/broker.out" && die "broker: $(grep '^error' "$M/broker.out")"
+for t in "${INPUTS[@]}"; do floor_in+=(-i "floor.$t"); done
 rm -f "$T/blat.ready"
 "$BIN/blat" -b "$MAIN_BOOTSTRAP" -L "$T/sendlog.floor" -o "$T/floor" -r "$T/blat.ready" \
         "${floor_in[@]}" >"$T/blat.floor.out" 2>"$T/blat.floor.err" &
