@@ -611,7 +611,7 @@ static bool room(Out *o, size_t n)
 {
         if (o->len + n <= o->cap)
                 return true;
-        size_t cap = o->cap ? o->cap : 1024;
+        size_t cap = o->cap ? o->cap : 4096; /* a household document in one go */
         while (cap < o->len + n)
                 cap *= 2;
         char *s = realloc(o->s, cap);
