@@ -51,6 +51,22 @@ free_port() {
         return 1
 }
 
+# cluster_port TAKEN...: a free loopback port P below 20000 whose cluster
+# bus port (P + 10000) is free as well (both below the kernel's ephemeral
+# range), not among TAKEN.
+cluster_port() {
+        local p
+        for _ in $(seq 200); do
+                p=$((10000 + RANDOM % 10000))
+                [[ " $* " = *" $p "* ]] && continue
+                (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+                (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null && continue
+                echo "$p"
+                return 0
+        done
+        return 1
+}
+
 # redis_spawn DIR ARGS...: redis-server in the background with its data in
 # DIR/redis and its log appended to DIR/redis.log; ARGS give the address
 # (--port N --bind 127.0.0.1, or --port 0 --unixsocket PATH) and anything

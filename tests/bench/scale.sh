@@ -23,21 +23,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_setup
 
 # --- a Redis Cluster -----------------------------------------------------------
-# cluster_port TAKEN...: a free loopback port P below 20000 whose cluster
-# bus port (P + 10000) is free as well (both below the kernel's ephemeral
-# range), not among TAKEN.
-cluster_port() {
-        local p
-        for _ in $(seq 200); do
-                p=$((10000 + RANDOM % 10000))
-                [[ " $* " = *" $p "* ]] && continue
-                (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-                (exec 3<>"/dev/tcp/127.0.0.1/$((p + 10000))") 2>/dev/null && continue
-                echo "$p"
-                return 0
-        done
-        return 1
-}
 # cluster_ready PORT...: every node says cluster_state:ok, and 3 masters
 # and 3 replicas hold replication links that are up.
 cluster_ready() {
