@@ -194,15 +194,18 @@ start_redis() {
                 die "redis-server did not start"
 }
 
-# hearthd_config DIR: DIR/hearth.yaml (config as tests/lib.sh write_config),
-# on the Redis at REDIS_PORT, plus REDIS_EXTRA under redis:.
+# hearthd_config DIR [PREFIX]: DIR/hearth.yaml (config as tests/lib.sh
+# write_config), on the Redis at REDIS_PORT, plus REDIS_EXTRA under redis:;
+# the input topics are PREFIX<input> (the latency run's fresh topics).
 hearthd_config() {
+        local inputs="" t
+        for t in "${INPUTS[@]}"; do inputs+="${2:-}$t, "; done
         cat >"$1/hearth.yaml" <<YAML
 kafka:
   brokers: "$BOOTSTRAP"
   group: "$GROUP"
   topics:
-    inputs: [civil-affairs.events, medical-insurance.events, disaster.events, household.reports]
+    inputs: [${inputs%, }]
     alerts: hearth.alerts
     dead_letter: hearth.dlq
   properties:

@@ -26,7 +26,8 @@
 # BENCH_SEED (1), BENCH_BATCH_MAX (500: hearthd's pipeline.batch_max),
 # BENCH_START_DATE (first day of the year of feeds: 400 days ago),
 # BENCH_OUT (build/bench/results-<events>x<households>), HEARTHD (./hearthd),
-# KEEP_TMP (keep the work dir), VERBOSE (progress while draining).
+# BENCH_LAT_BARE (unset; 1: a bare consumer on the inputs during the latency
+# run too), KEEP_TMP (keep the work dir), VERBOSE (progress while draining).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LAT_SECONDS=${BENCH_LAT_SECONDS:-$([ $tiny = 1 ] && echo 3 || echo 60)}
 SCALE=${BENCH_SCALE:-"$((HOUSEHOLDS / 10)) $HOUSEHOLDS $((HOUSEHOLDS * 10))"}
@@ -199,13 +200,27 @@ stop_pid "$RB_PID"
 RATE=${BENCH_LAT_RATE:-$(calc "$M_TP / 2")}
 LAT_N=$((RATE * LAT_SECONDS))
 
+# The test broker (librdkafka's mock cluster) finds a fetch's position by
+# walking the partition's message sets from the oldest (rdkafka_mock.c,
+# rd_kafka_mock_msgset_find: "FIXME: Maintain an index"), and returns one
+# message set per partition per Fetch. A producer that lingers 5 ms over 64
+# partitions at a few thousand events/s writes about one message per set,
+# so every consumed message costs a walk over everything produced to that
+# partition before it: the broker's CPU grows with the length of the run
+# and of the topic (a real broker looks offsets up in an index). The floor
+# and hearth therefore run for the same time, each on fresh topics, and only
+# one consumer reads each topic; BENCH_LAT_BARE=1 adds the bare consumer on
+# hearth's input topics during its run (another walk per message).
+FLOOR_N=$LAT_N
+# cores TICKS SECONDS: the cores' worth of CPU TICKS were over SECONDS.
+cores() { calc "$1 / $TCK / $2" 2; }
+TIMEFORMAT='%U %S'
+
 # 3a. The floor: the broker alone at the same rate, with bgen's and blat's
 # client settings (a paced producer lingering 5 ms, a consumer fetching with
 # fetch.wait.max.ms 10 from the end), on topics of their own (floor.<input>,
 # the same partitions) that hearthd does not read, so hearthd and Redis sit
 # idle: what the test broker and the clients cost, not the machine's load.
-FLOOR_SECONDS=$((LAT_SECONDS < 20 ? LAT_SECONDS : 20))
-FLOOR_N=$((RATE * FLOOR_SECONDS))
 say "latency floor: $(fmt "$FLOOR_N") events at $(fmt "$RATE")/s to the broker alone"
 create_topics "$M" floor. "${INPUTS[@]}"
 floor_in=()
@@ -217,31 +232,59 @@ BLAT_PID=$!
 _PIDS+=("$BLAT_PID")
 for _ in $(seq 300); do [ -e "$T/blat.ready" ] && break; sleep 0.05; done
 [ -e "$T/blat.ready" ] || die "blat did not start: $(cat "$T/blat.floor.err")"
-"$BIN/bgen" events -H "$HOUSEHOLDS" -S "$EVENTS" -n "$FLOOR_N" -y "$EVENTS" -s "$SEED" \
+b0=$(cpu_ticks "$BROKER_PID")
+t0=$(now_us)
+{ time "$BIN/bgen" events -H "$HOUSEHOLDS" -S "$EVENTS" -n "$FLOOR_N" -y "$EVENTS" -s "$SEED" \
         -D "$START_DATE" -r "$RATE" -L "$T/sendlog.floor" -T floor. -b "$MAIN_BOOTSTRAP" \
-        >"$T/gen.floor" || die "bgen (floor)"
+        >"$T/gen.floor" 2>"$T/gen.floor.err"; } 2>"$T/gen.floor.time" || die "bgen (floor): $(cat "$T/gen.floor.err")"
 sleep 1
+F_SECS=$(calc "($(now_us) - $t0) / 1e6" 3)
+F_BROKER_CORES=$(cores $(($(cpu_ticks "$BROKER_PID") - b0)) "$F_SECS")
+F_CLIENTS_CORES=$(calc "($(awk '{ print $1 + $2 }' "$T/gen.floor.time") + $(cpu_ticks "$BLAT_PID") / $TCK) / $F_SECS" 2)
 kill -TERM "$BLAT_PID"
 wait "$BLAT_PID" || die "blat (floor): $(cat "$T/blat.floor.err")"
 forget "$BLAT_PID"
 
-# 3b. hearth at that rate.
+# 3b. hearth at that rate, on fresh input topics (lat.<input>, the same
+# partitions), for the reason above: hearthd restarts on them with the
+# households' state of the main run in Redis (a year of history each).
 say "latency: $(fmt "$LAT_N") events at $(fmt "$RATE")/s"
+MAIN_RSS_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HEARTHD_PID/status")
+# The peak of either hearthd (the main run's, the latency run's).
+[ "${MAIN_RSS_KB:-0}" -gt "${RSS_KB:-0}" ] && RSS_KB=$MAIN_RSS_KB
+stop_pid "$HEARTHD_PID"
+create_topics "$M" lat. "${INPUTS[@]}"
+hearthd_config "$M" lat.
+assigned=$(grep -c 'kafka: assigned' "$M/hearthd.log")
+start_hearthd "$M"
+wait_for 60 bash -c "[ \$(grep -c 'kafka: assigned' '$M/hearthd.log') -gt $assigned ]" ||
+        die "hearthd did not join the group again: $(tail -n3 "$M/hearthd.log")"
+lat_in=()
+if [ -n "${BENCH_LAT_BARE:-}" ]; then
+        for t in "${INPUTS[@]}"; do lat_in+=(-i "lat.$t"); done
+fi
 rm -f "$T/blat.ready"
 "$BIN/blat" -b "$MAIN_BOOTSTRAP" -L "$T/sendlog" -o "$T/latency" -r "$T/blat.ready" \
-        -i civil-affairs.events -i medical-insurance.events -i disaster.events \
-        -i household.reports >"$T/blat.out" 2>"$T/blat.err" &
+        "${lat_in[@]}" >"$T/blat.out" 2>"$T/blat.err" &
 BLAT_PID=$!
 _PIDS+=("$BLAT_PID")
 for _ in $(seq 300); do [ -e "$T/blat.ready" ] && break; sleep 0.05; done
 [ -e "$T/blat.ready" ] || die "blat did not start: $(cat "$T/blat.err")"
 c0=$(cpu_ticks "$HEARTHD_PID")
+r0=$(cpu_ticks "$REDIS_PID")
+b0=$(cpu_ticks "$BROKER_PID")
+t0=$(now_us)
 aof0=$(grep -c 'rewriting started' "$M/redis.log")
-"$BIN/bgen" events -H "$HOUSEHOLDS" -S "$EVENTS" -n "$LAT_N" -y "$EVENTS" -s "$SEED" \
-        -D "$START_DATE" -r "$RATE" -L "$T/sendlog" -b "$MAIN_BOOTSTRAP" >"$T/gen.lat" ||
-        die "bgen (latency)"
+{ time "$BIN/bgen" events -H "$HOUSEHOLDS" -S "$EVENTS" -n "$LAT_N" -y "$EVENTS" -s "$SEED" \
+        -D "$START_DATE" -r "$RATE" -L "$T/sendlog" -T lat. -b "$MAIN_BOOTSTRAP" \
+        >"$T/gen.lat" 2>"$T/gen.lat.err"; } 2>"$T/gen.lat.time" || die "bgen (latency): $(cat "$T/gen.lat.err")"
 drain "$M" $((HOUSEHOLDS + EVENTS + LAT_N))
+L_SECS=$(calc "($(now_us) - $t0) / 1e6" 3)
 LAT_CPU1K=$(calc "($(cpu_ticks "$HEARTHD_PID") - $c0) / $TCK / ($LAT_N / 1000)" 4)
+L_HEARTHD_CORES=$(cores $(($(cpu_ticks "$HEARTHD_PID") - c0)) "$L_SECS")
+L_REDIS_CORES=$(cores $(($(cpu_ticks "$REDIS_PID") - r0)) "$L_SECS")
+L_BROKER_CORES=$(cores $(($(cpu_ticks "$BROKER_PID") - b0)) "$L_SECS")
+L_CLIENTS_CORES=$(calc "($(awk '{ print $1 + $2 }' "$T/gen.lat.time") + $(cpu_ticks "$BLAT_PID") / $TCK) / $L_SECS" 2)
 # How long hearthd took to drain after the last event: near zero when it
 # kept up with the rate.
 LAT_TAIL=$(calc "($DRAINED_US - $(kv "$T/gen.lat" last_send_us)) / 1e6" 2)
@@ -251,8 +294,11 @@ kill -TERM "$BLAT_PID"
 wait "$BLAT_PID" || die "blat: $(cat "$T/blat.err")"
 forget "$BLAT_PID"
 RSS_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HEARTHD_PID/status")
+# The peak of either hearthd (the main run's, the latency run's).
+[ "${MAIN_RSS_KB:-0}" -gt "${RSS_KB:-0}" ] && RSS_KB=$MAIN_RSS_KB
 stop_pid "$HEARTHD_PID"
-STOPPED=$(grep -o 'hearthd stopped: .*' "$M/hearthd.log" | tail -n1)
+# The main run's hearthd, then the latency run's.
+STOPPED=$(grep -o 'hearthd stopped: .*' "$M/hearthd.log" | tail -n2 | paste -sd'|' | sed 's/|/; then /')
 stop_pid "$REDIS_PID"
 stop_pid "$BROKER_PID"
 exec 7>&-
@@ -328,7 +374,10 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
         printf '%-52s %16s %12s\n' "latency floor: event sent -> bare consumer (blat)" "ms" "hearth/floor"
         printf '%-52s %16s %12s\n' "  broker alone, $(fmt "$(F kafka_events)") events at $(fmt "$RATE")/s, p50/p99/p99.9" "$(F kafka_p50_ms) / $(F kafka_p99_ms) / $(F kafka_p999_ms)" "$(calc "$(L received_p50_ms) / ($(F kafka_p50_ms) + 0.001)" 1)x p50"
         printf '%-52s %16s\n' "  hearth's p99 - the floor's p99 (target <= 20 ms)" "$(calc "$(L received_p99_ms) - $(F kafka_p99_ms)" 2)"
-        printf '%-52s %16s\n' "  during the latency run, $(fmt "$(L kafka_events)") input events" "$(L kafka_p50_ms) / $(L kafka_p99_ms) / $(L kafka_p999_ms)"
+        [ -n "${BENCH_LAT_BARE:-}" ] &&
+                printf '%-52s %16s\n' "  during the latency run, $(fmt "$(L kafka_events)") input events" "$(L kafka_p50_ms) / $(L kafka_p99_ms) / $(L kafka_p999_ms)"
+        printf '%-52s %16s\n' "cores busy, floor: test broker / bgen+blat" "$F_BROKER_CORES / $F_CLIENTS_CORES"
+        printf '%-52s %16s\n' "cores busy, latency run: hearthd / redis / broker / bgen+blat" "$L_HEARTHD_CORES / $L_REDIS_CORES / $L_BROKER_CORES / $L_CLIENTS_CORES"
         echo
         printf '%-52s %16s %12s\n' "scaling ($(fmt "$SCALE_EVENTS") events each)" "events/s" "CPU s/1000"
         while read -r h n tp c m; do
@@ -351,7 +400,10 @@ JSON+=",\"redis_bytes_per_household_by_key\":{\"record\":$(kv "$T/mem.kv" mem_h)
 JSON+=",\"cpu_us_per_event\":{\"hearthd\":$(calc "$M_CPU1K * 1000" 1),\"redis_server\":$(calc "$M_RCPU1K * 1000" 1)}"
 JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS,\"reference_calls_per_s\":$L_REF"
 JSON+=",\"kafka_latency_ms\":{\"p50\":$(F kafka_p50_ms),\"p90\":$(F kafka_p90_ms),\"p99\":$(F kafka_p99_ms),\"p999\":$(F kafka_p999_ms),\"max\":$(F kafka_max_ms)}"
-JSON+=",\"kafka_latency_during_run_ms\":{\"p50\":$(L kafka_p50_ms),\"p90\":$(L kafka_p90_ms),\"p99\":$(L kafka_p99_ms),\"p999\":$(L kafka_p999_ms),\"max\":$(L kafka_max_ms)}}"
+[ -n "${BENCH_LAT_BARE:-}" ] &&
+        JSON+=",\"kafka_latency_during_run_ms\":{\"p50\":$(L kafka_p50_ms),\"p90\":$(L kafka_p90_ms),\"p99\":$(L kafka_p99_ms),\"p999\":$(L kafka_p999_ms),\"max\":$(L kafka_max_ms)}"
+JSON+="}"
+JSON+=",\"latency_cores\":{\"floor\":{\"broker\":$F_BROKER_CORES,\"clients\":$F_CLIENTS_CORES},\"run\":{\"hearthd\":$L_HEARTHD_CORES,\"redis_server\":$L_REDIS_CORES,\"broker\":$L_BROKER_CORES,\"clients\":$L_CLIENTS_CORES}}"
 q() { if [ "${2:-0}" = 0 ]; then echo null; else calc "$1 / $2" 4; fi; }
 JSON+=",\"ratios\":{\"kafka\":$(q "$M_TP" "$L_KAFKA"),\"json\":$(q "$M_TP" "$L_JSON"),\"redis\":$(q "$M_TP" "$L_REDIS"),\"reference\":$(q "$M_TP" "$L_REF")}"
 SCALE_OUT_JSON=$(awk '!/^#/ && NF >= 8 { printf "%s{\"redis\":\"%s\",\"instances\":%s,\"events\":%s,\"households\":%s,\"events_per_s\":%s,\"hearthd_us\":%s,\"redis_us\":%s,\"drain_s\":%s}", sep, $1, $2, $3, $4, $5, $6, $7, $8; sep = "," }' "$OUT/scale_out.dat")
@@ -379,6 +431,9 @@ if command -v gnuplot >/dev/null; then
         n_scale=$(grep -vc '^#' "$OUT/scale.dat")
         panels=2
         [ "$n_scale" -gt 0 ] && panels=3
+        bare_plot=""
+        [ -n "${BENCH_LAT_BARE:-}" ] &&
+                bare_plot='     "'$OUT'/latency.cdf" using 4:1 with lines lw 2 dt 3 title "event sent -> bare consumer, during the run", \'$'\n'
         cat >"$T/plot.gp" <<GP
 set terminal pngcairo size $((600 * panels)),560 font ",10" noenhanced
 set output "$OUT/bench.png"
@@ -392,8 +447,7 @@ set key bottom right
 set yrange [0:1]
 plot "$OUT/latency.cdf" using 2:1 with lines lw 2 title "sent -> received: p50 $(L received_p50_ms), p99 $(L received_p99_ms), p99.9 $(L received_p999_ms) ms", \
      "$OUT/latency.cdf" using 3:1 with lines lw 2 title "sent -> alert CreateTime", \\
-     "$OUT/latency.cdf" using 4:1 with lines lw 2 dt 3 title "event sent -> bare consumer, during the run", \\
-     "$OUT/floor.cdf" using 4:1 with lines lw 2 dt 2 title "floor: event sent -> bare consumer, broker alone"
+$bare_plot     "$OUT/floor.cdf" using 4:1 with lines lw 2 dt 2 title "floor: event sent -> bare consumer, broker alone"
 set title "latency over the latency run"
 set xlabel "seconds since its first event"
 set ylabel "sent -> received (ms)"
