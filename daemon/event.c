@@ -215,38 +215,44 @@ static size_t utf8_length(const json_t *v)
 }
 
 /* Bounds nesting depth and string sizes beyond what jansson enforces, so
- * that no later step meets an absurd value. */
+ * that no later step meets an absurd value. path NULL: only whether the
+ * value is within them (no paths built, err untouched); a path ("" at the
+ * root): the first value beyond them named in err. */
 static int walk_limits(const json_t *v, unsigned depth, const char *path, char *err, size_t errlen)
 {
         char p[256];
         int r;
         if (depth > EVENT_MAX_DEPTH) {
-                snprintf(err, errlen, "%s: nested deeper than %d levels", *path ? path : "event",
-                         EVENT_MAX_DEPTH);
+                if (path)
+                        snprintf(err, errlen, "%s: nested deeper than %d levels",
+                                 *path ? path : "event", EVENT_MAX_DEPTH);
                 return -EINVAL;
         }
         /* Counted in characters, as the schemas' maxLength is: a valid text
          * of 2000 Chinese characters is 6000 bytes and was refused in bytes. */
         if (json_is_string(v) && json_string_length(v) > EVENT_MAX_STRING &&
             utf8_length(v) > EVENT_MAX_STRING) {
-                snprintf(err, errlen, "%s: string longer than %d characters",
-                         *path ? path : "event", EVENT_MAX_STRING);
+                if (path)
+                        snprintf(err, errlen, "%s: string longer than %d characters",
+                                 *path ? path : "event", EVENT_MAX_STRING);
                 return -EINVAL;
         }
         if (json_is_object(v)) {
                 const char *k;
                 json_t *c;
                 json_object_foreach ((json_t *)v, k, c) {
-                        snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", k);
-                        if ((r = walk_limits(c, depth + 1, p, err, errlen)) < 0)
+                        if (path)
+                                snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", k);
+                        if ((r = walk_limits(c, depth + 1, path ? p : NULL, err, errlen)) < 0)
                                 return r;
                 }
         } else if (json_is_array(v)) {
                 size_t i;
                 json_t *c;
                 json_array_foreach (v, i, c) {
-                        snprintf(p, sizeof(p), "%s[%zu]", path, i);
-                        if ((r = walk_limits(c, depth + 1, p, err, errlen)) < 0)
+                        if (path)
+                                snprintf(p, sizeof(p), "%s[%zu]", path, i);
+                        if ((r = walk_limits(c, depth + 1, path ? p : NULL, err, errlen)) < 0)
                                 return r;
                 }
         }
@@ -261,7 +267,9 @@ int event_from_json(const EventDecoder *d, json_t *root, Event *ev, char *err, s
                 snprintf(err, errlen, "not a CloudEvent: the message is not a JSON object");
                 goto fail;
         }
-        if (walk_limits(root, 1, "", err, errlen) < 0)
+        /* The common case builds no paths; a refusal walks again to name
+         * the value. */
+        if (walk_limits(root, 1, NULL, NULL, 0) < 0 && walk_limits(root, 1, "", err, errlen) < 0)
                 goto fail;
         if (schema_validate(d->envelope, root, "", e, sizeof(e)) < 0) {
                 snprintf(err, errlen, "not a CloudEvent: %s", e);

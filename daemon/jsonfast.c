@@ -701,6 +701,22 @@ static void put_string(Out *o, const char *str, size_t len)
         putc_(o, '"');
 }
 
+/* json_dumps's "%" JSON_INTEGER_FORMAT, without printf: digits written
+ * backwards into a buffer (the magnitude as unsigned, so INT64_MIN too). */
+static void put_integer(Out *o, json_int_t v)
+{
+        char b[24];
+        size_t i = sizeof(b);
+        uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+        do {
+                b[--i] = (char)('0' + m % 10);
+                m /= 10;
+        } while (m);
+        if (v < 0)
+                b[--i] = '-';
+        put(o, b + i, sizeof(b) - i);
+}
+
 /* jansson's jsonp_dtostr at precision 17: "%.17g", ".0" when it would read
  * as an integer, no '+' or leading zeros in the exponent. */
 static void put_real(Out *o, double d)
@@ -775,12 +791,9 @@ static void put_value(Out *o, const json_t *v, int depth)
         case JSON_STRING:
                 put_string(o, json_string_value(v), json_string_length(v));
                 return;
-        case JSON_INTEGER: {
-                char b[32];
-                int n = snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                put(o, b, (size_t)n);
+        case JSON_INTEGER:
+                put_integer(o, json_integer_value(v));
                 return;
-        }
         case JSON_REAL:
                 put_real(o, json_real_value(v));
                 return;
