@@ -18,7 +18,7 @@
 #   6. a table, a JSON line, build/bench/bench.png (gnuplot, if installed).
 # What the steps share (settings, services) is in tests/bench/lib.sh.
 # Environment (defaults): BENCH_EVENTS (1000000), BENCH_HOUSEHOLDS (100000),
-# BENCH_LAT_SECONDS (60; 3 below 100,000 events), BENCH_LAT_RATE (half the
+# BENCH_LAT_SECONDS (20; 3 below 100,000 events), BENCH_LAT_RATE (half the
 # throughput), BENCH_SCALE ("H/10 H 10H"),
 # BENCH_SCALE_EVENTS (min(BENCH_EVENTS, 200000); half of it below 100,000),
 # BENCH_INSTANCES ("1 2 3"; none skips step 5), BENCH_INST_EVENTS
@@ -29,7 +29,7 @@
 # BENCH_LAT_BARE (unset; 1: a bare consumer on the inputs during the latency
 # run too), KEEP_TMP (keep the work dir), VERBOSE (progress while draining).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-LAT_SECONDS=${BENCH_LAT_SECONDS:-$([ $tiny = 1 ] && echo 3 || echo 60)}
+LAT_SECONDS=${BENCH_LAT_SECONDS:-$([ $tiny = 1 ] && echo 3 || echo 20)}
 SCALE=${BENCH_SCALE:-"$((HOUSEHOLDS / 10)) $HOUSEHOLDS $((HOUSEHOLDS * 10))"}
 [ "$SCALE" = none ] && SCALE=""
 if [ -z "${BENCH_SCALE_EVENTS:-}" ]; then
