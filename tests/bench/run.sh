@@ -250,8 +250,6 @@ forget "$BLAT_PID"
 # households' state of the main run in Redis (a year of history each).
 say "latency: $(fmt "$LAT_N") events at $(fmt "$RATE")/s"
 MAIN_RSS_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HEARTHD_PID/status")
-# The peak of either hearthd (the main run's, the latency run's).
-[ "${MAIN_RSS_KB:-0}" -gt "${RSS_KB:-0}" ] && RSS_KB=$MAIN_RSS_KB
 stop_pid "$HEARTHD_PID"
 create_topics "$M" lat. "${INPUTS[@]}"
 hearthd_config "$M" lat.

@@ -63,7 +63,7 @@ wave() {
                 event medical.claim.settled "HC$i" "claim-$3-$i"
         done | produce household.reports
 }
-events_of() { hh_c "$1" | jq -r '.state.events // 0' 2>/dev/null | grep -x '[0-9]*' || echo 0; }
+events_of() { hh_c "$1" | jq -r '.state.events // 0' 2>/dev/null | grep -x '[0-9]\+' || echo 0; }
 all_applied() {
         local i
         for i in $(seq "$1" "$2"); do [ "$(events_of "HC$i")" -ge "$3" ] || return 1; done
