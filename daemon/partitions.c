@@ -57,25 +57,35 @@ int pipeline_resync(Pipeline *p)
                 return 0;
         if (store_positions_get(p->store, tps, n, pos) < 0)
                 return -EIO;
-        int ret = 0;
+        bool lost = false;
         for (size_t i = 0; i < n; i++) {
                 Track *t = which[i];
                 int64_t mine = t->recorded > t->processed_end ? t->recorded : t->processed_end;
-                if (mine < 0 || pos[i] >= mine)
-                        continue;
-                log_warning("redis lost writes of %s (its position %" PRId64 ", ours %" PRId64
-                            "): reading again from there",
-                            t->tp, pos[i], mine);
-                /* Asynchronous: messages fetched before it are dropped by
-                 * the client; the loop drops the batch it kept. A refused
-                 * seek (logged) is a state a retry would not change, e.g.
-                 * a partition revoked meanwhile: not an error to retry. */
-                if (consumer_seek(p->consumer, t->topic, t->partition, pos[i]) < 0)
+                if (mine >= 0 && pos[i] < mine) {
+                        log_warning("redis lost writes of %s (its position %" PRId64
+                                    ", ours %" PRId64 "): reading again from there",
+                                    t->tp, pos[i], mine);
+                        lost = true;
+                }
+        }
+        if (!lost)
+                return 0;
+        /* The loop drops the batch it kept, whose messages may come from
+         * every partition: each one is sought back, those that lost writes
+         * to Redis's position, the others to where hearthd's own work ends
+         * (what the kept batch held after it is read again, not skipped).
+         * Asynchronous: messages fetched before it are dropped by the
+         * client. A refused seek (logged) is a state a retry would not
+         * change, e.g. a partition revoked meanwhile: not an error to retry. */
+        for (size_t i = 0; i < n; i++) {
+                Track *t = which[i];
+                int64_t mine = t->recorded > t->processed_end ? t->recorded : t->processed_end;
+                int64_t at = mine >= 0 && pos[i] >= mine ? mine : pos[i];
+                if (consumer_seek(p->consumer, t->topic, t->partition, at) < 0)
                         continue;
                 track_reset(t, pos[i]);
-                ret = 1;
         }
-        return ret;
+        return 1;
 }
 
 /* Redis had no hearth state at start. If the group has committed offsets,

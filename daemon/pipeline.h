@@ -71,7 +71,10 @@ int pipeline_process_guarded(Pipeline *p, rd_kafka_message_t **msgs, size_t n, i
 /* After Redis came back: if Redis's position of an assigned partition is
  * behind what this instance recorded (Redis lost its last writes: a power
  * loss with AOF everysec), the consumer seeks back there so that nothing
- * is lost. Returns 1 when it sought (the caller drops any batch it kept),
+ * is lost, and every other assigned partition back to where this
+ * instance's work ends (the batch the caller kept is dropped, and its
+ * messages are read again). Returns 1 when it sought (the caller drops any
+ * batch it kept),
  * 0 when nothing was lost, -EIO when the positions could not be read (the
  * caller processes nothing until a retry succeeds), -ENOMEM. */
 int pipeline_resync(Pipeline *p);
