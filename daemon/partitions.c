@@ -60,7 +60,7 @@ int pipeline_resync(Pipeline *p)
         bool lost = false;
         for (size_t i = 0; i < n; i++) {
                 Track *t = which[i];
-                int64_t mine = t->recorded > t->processed_end ? t->recorded : t->processed_end;
+                int64_t mine = track_resume(t);
                 if (mine >= 0 && pos[i] < mine) {
                         log_warning("redis lost writes of %s (its position %" PRId64
                                     ", ours %" PRId64 "): reading again from there",
@@ -79,7 +79,7 @@ int pipeline_resync(Pipeline *p)
          * change, e.g. a partition revoked meanwhile: not an error to retry. */
         for (size_t i = 0; i < n; i++) {
                 Track *t = which[i];
-                int64_t mine = t->recorded > t->processed_end ? t->recorded : t->processed_end;
+                int64_t mine = track_resume(t);
                 int64_t at = mine >= 0 && pos[i] >= mine ? mine : pos[i];
                 if (consumer_seek(p->consumer, t->topic, t->partition, at) < 0)
                         continue;

@@ -109,6 +109,11 @@ int64_t track_position(const Track *t)
         return pos;
 }
 
+int64_t track_resume(const Track *t)
+{
+        return t->recorded > t->processed_end ? t->recorded : t->processed_end;
+}
+
 void track_reset(Track *t, int64_t recorded)
 {
         t->processed_end = -1;

@@ -40,6 +40,9 @@ void track_release(Track *t, int64_t offset);
 /* Where the partition may be recorded: processed_end, or the lowest
  * held offset before it; -1 when nothing is done yet. */
 int64_t track_position(const Track *t);
+/* Where this instance's own work on the partition ends: the larger of
+ * what it recorded and what it processed; -1 when neither. */
+int64_t track_resume(const Track *t);
 /* Forgets what was done (a seek, an assignment or a revocation). */
 void track_reset(Track *t, int64_t recorded);
 
