@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aid.h"
+#include "arena.h"
 #include "departments.h"
 #include "household.h"
 #include "lifecycle.h"
@@ -180,7 +181,7 @@ static int offer_register(AidStore *a, const Event *ev, const char *seen, int64_
         char cap[24], exp[24], nows[24], maxev[24];
         int64_t expire = expiry_of(event_str(ev, "valid_until"));
         _cleanup_free_ char *provider =
-            json_dumps(json_object_get(ev->data, "provider"), JSON_COMPACT);
+            arena_json_dumps(json_object_get(ev->data, "provider"), JSON_COMPACT);
         snprintf(cap, sizeof(cap), "%" PRId64, event_int(ev, "capacity"));
         snprintf(exp, sizeof(exp), "%" PRId64, expire);
         snprintf(nows, sizeof(nows), "%" PRId64, now);

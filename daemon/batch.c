@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include "arena.h"
 #include "clock.h"
 #include "household.h"
 #include "jsonfast.h"
@@ -482,7 +483,21 @@ static int batch_finish(Pipeline *p, rd_kafka_message_t **msgs, size_t n, const 
         return 0;
 }
 
+static int process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms);
+
+/* Every jansson value of the batch lives and dies in the batch arena
+ * (arena.h): the events decoded, the documents read, stepped, dumped and
+ * freed, the outputs rendered. What outlives the batch is copied out
+ * (texts from malloc, counters, positions). */
 int pipeline_process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
+{
+        arena_enter();
+        int r = process(p, msgs, n, now_ms);
+        arena_leave();
+        return r;
+}
+
+static int process(Pipeline *p, rd_kafka_message_t **msgs, size_t n, int64_t now_ms)
 {
         int64_t started = clock_mono_us();
         if (p->state_lost)

@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "arena.h"
 #include "clock.h"
 #include "config.h"
 #include "consumer.h"
@@ -943,9 +944,9 @@ static void daemon_stop(Daemon *d)
                 const PipelineStats *st = pipeline_stats(d->pipeline);
                 log_notice("hearthd stopped: %" PRIu64 " consumed, %" PRIu64 " applied, %" PRIu64
                            " duplicates, %" PRIu64 " dead letters; longest loop turn %" PRId64
-                           " ms",
+                           " ms; batch arena peak %zu KiB",
                            st->consumed, st->applied, st->duplicates, st->dead_letters,
-                           d->turn_max_us / 1000);
+                           d->turn_max_us / 1000, arena_peak() / 1024);
         }
 }
 

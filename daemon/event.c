@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "arena.h"
 #include "calendar.h"
 #include "jsonfast.h"
 #include "macro.h"
@@ -99,8 +100,7 @@ EventDecoder *event_decoder_free(EventDecoder *d)
 
 void event_done(Event *ev)
 {
-        if (ev->root)
-                json_decref(ev->root);
+        arena_decref(ev->root);
         *ev = (Event){0};
 }
 

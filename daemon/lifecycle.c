@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include "aid.h"
+#include "arena.h"
 #include "config.h"
 #include "departments.h"
 #include "household.h"
@@ -907,7 +908,7 @@ char *lifecycle_render(const json_t *output, const char *household)
             "dataschema", schema, "data", json_object_get(output, "data"));
         if (!ce)
                 return NULL;
-        char *s = json_dumps(ce, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        char *s = arena_json_dumps(ce, JSON_COMPACT | JSON_REAL_PRECISION(15));
         json_decref(ce);
         return s;
 }

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "arena.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
          * the environment still decides. */
         if (!getenv("MALLOC_ARENA_MAX"))
                 mallopt(M_ARENA_MAX, 2);
+        /* jansson's values of a batch from a bump region (arena.h). */
+        arena_install();
         DaemonArgs args = {0};
         char **sets = calloc((size_t)argc, sizeof(char *));
         bool check = false;
@@ -88,5 +91,6 @@ out:
         for (size_t i = 0; i < args.n_sets; i++)
                 free(sets[i]);
         free(sets);
+        arena_shutdown();
         return ret;
 }

@@ -1,6 +1,7 @@
 /* The pipeline object: what its parts share (pipeline_impl.h), its
  * settings, and the delivery reports routed to the part they concern. */
 #include <errno.h>
+#include "arena.h"
 #include "pipeline_impl.h"
 
 Pipeline *pipeline_new(const Config *cfg, Store *store, const EventDecoder *dec)
@@ -79,7 +80,7 @@ StepContext pipeline_step_context(const Pipeline *p, bool defer_candidate)
 
 void group_commit_done(GroupCommit *gc)
 {
-        json_decref(gc->doc);
+        arena_decref(gc->doc);
         free(gc->doc_text);
         free(gc->off_fields);
         free(gc->offsets);
@@ -90,15 +91,15 @@ void group_commit_done(GroupCommit *gc)
                 free((char *)gc->timeline_s[i]);
         free(gc->ledger_s);
         free(gc->timeline_s);
-        json_decref(gc->ledger);
-        json_decref(gc->timeline);
+        arena_decref(gc->ledger);
+        arena_decref(gc->timeline);
         free(gc->applied);
         for (size_t i = 0; i < gc->c.n_outbox; i++)
                 free((char *)gc->out_vals[i]);
         free(gc->out_ids);
         free(gc->out_vals);
-        json_decref(gc->outputs);
-        json_decref(gc->outcomes);
+        arena_decref(gc->outputs);
+        arena_decref(gc->outcomes);
         *gc = (GroupCommit){0};
 }
 

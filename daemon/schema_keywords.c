@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "schema_impl.h"
 
 /* ---- keyword compilers ---------------------------------------------------
@@ -163,7 +164,7 @@ static void out_value(Out *o, const json_t *v, bool quote_strings)
                 schema_out_escaped(o, json_string_value(v), json_string_length(v), 0);
                 return;
         }
-        _cleanup_free_ char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        _cleanup_free_ char *s = arena_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
         schema_out_str(o, s ? s : "?");
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
+#include "arena.h"
 #include "clock.h"
 #include "event.h"
 #include "household.h"
@@ -318,7 +319,7 @@ static int read_receive(Store *s, StoreRead *r)
 
 void store_read_done(StoreRead *r)
 {
-        json_decref(r->doc);
+        arena_decref(r->doc);
         r->doc = NULL;
         record_done(&r->rec);
 }

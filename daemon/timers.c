@@ -2,6 +2,7 @@
  * monitoring, erasure after retention, and candidates whose grace passed.
  * Each household due is read, stepped and committed like a batch's. */
 #include <errno.h>
+#include "arena.h"
 #include "household.h"
 #include "log.h"
 #include "pipeline_impl.h"
@@ -54,7 +55,18 @@ static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int6
         return 1;
 }
 
+static int timers_run(Pipeline *p, int64_t now_ms, size_t max);
+
+/* The jansson values of the slice live in the batch arena (arena.h). */
 int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
+{
+        arena_enter();
+        int r = timers_run(p, now_ms, max);
+        arena_leave();
+        return r;
+}
+
+static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
 {
         json_t *due = store_timers_due(p->store, now_ms, max);
         if (!due)
