@@ -1,10 +1,8 @@
 /* The batch arena for jansson's values (arena.h). The sanitizer build
- * poisons what a scope handed out when the scope ends (not the whole
- * reservation up front: its shadow alone would be 64 MiB). */
+ * poisons what a scope handed out when the scope ends. */
 #include "arena.h"
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -17,30 +15,29 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-/* Address space reserved once (pages are only backed when touched); a
- * scope that needs more takes the rest from malloc. */
-#define ARENA_RESERVE (512u * 1024 * 1024)
-/* After a scope, pages touched beyond this are given back to the kernel,
- * so one large batch does not keep its memory for good. */
-#define ARENA_KEEP (16u * 1024 * 1024)
+/* The region's size. A scope that needs more takes the rest from malloc
+ * (whose frees then work as ever), so the region adds at most this much to
+ * hearthd's memory: make bench's batches of 500 households need 16-20 MiB,
+ * and its peak RSS must stay under 64 MiB. */
+#define ARENA_SIZE (16u * 1024 * 1024)
 #define ALIGN 16u
 
 static char *base;
-static size_t top, peak, high; /* high: the most touched since the last trim */
+static size_t top, peak;
 static bool installed;
 static _Thread_local unsigned depth;
 static _Thread_local bool suspended;
 
 static inline bool in_arena(const void *p)
 {
-        return base && (const char *)p >= base && (const char *)p < base + ARENA_RESERVE;
+        return base && (const char *)p >= base && (const char *)p < base + ARENA_SIZE;
 }
 
 static void *arena_malloc(size_t n)
 {
         if (depth && !suspended && base) {
                 size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-                if (need >= n && need <= ARENA_RESERVE - top) {
+                if (need >= n && need <= ARENA_SIZE - top) {
                         void *p = base + top;
                         top += need;
                         UNPOISON(p, n);
@@ -60,8 +57,8 @@ void arena_install(void)
 {
         if (installed)
                 return;
-        void *m = mmap(NULL, ARENA_RESERVE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        void *m =
+            mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
                 return; /* jansson keeps malloc: slower, not wrong */
         base = m;
@@ -80,14 +77,8 @@ void arena_leave(void)
                 return;
         if (top > peak)
                 peak = top;
-        if (top > high)
-                high = top;
         POISON(base, top);
         top = 0;
-        if (high > ARENA_KEEP) {
-                madvise(base + ARENA_KEEP, high - ARENA_KEEP, MADV_DONTNEED);
-                high = ARENA_KEEP;
-        }
 }
 
 void arena_decref(json_t *v)
@@ -120,7 +111,7 @@ void arena_shutdown(void)
         if (!base || depth)
                 return;
         json_set_alloc_funcs(malloc, free);
-        munmap(base, ARENA_RESERVE);
+        munmap(base, ARENA_SIZE);
         base = NULL;
         installed = false;
 }
