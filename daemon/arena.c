@@ -24,6 +24,9 @@
 
 static char *base;
 static size_t top, peak;
+/* The scope took memory from malloc: a tree of the region may now hold
+ * values from malloc, so arena_decref() walks trees again. */
+static bool spilled;
 static bool installed;
 static _Thread_local unsigned depth;
 static _Thread_local bool suspended;
@@ -43,6 +46,7 @@ static void *arena_malloc(size_t n)
                         UNPOISON(p, n);
                         return p;
                 }
+                spilled = true;
         }
         return malloc(n);
 }
@@ -79,11 +83,12 @@ void arena_leave(void)
                 peak = top;
         POISON(base, top);
         top = 0;
+        spilled = false;
 }
 
 void arena_decref(json_t *v)
 {
-        if (v && !in_arena(v))
+        if (v && (spilled || !in_arena(v)))
                 json_decref(v);
 }
 

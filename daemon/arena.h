@@ -32,8 +32,10 @@ void arena_enter(void);
 void arena_leave(void);
 /* json_decref, except for a value from the region: the scope's end takes
  * it whole, so walking its tree to free it would be work for nothing
- * (perf: a tenth of hearthd's CPU). Only for values that hold nothing made
- * outside the scope (their references would never be dropped). */
+ * (perf: a tenth of hearthd's CPU). Once a scope took memory from malloc
+ * (the region was full), it walks as json_decref does: the tree may hold
+ * values from malloc. Only for values that hold nothing made outside the
+ * scope (their references would never be dropped). */
 void arena_decref(json_t *v);
 /* json_dumps, its text from malloc (the caller free()s it). */
 char *arena_json_dumps(const json_t *v, size_t flags);
