@@ -2,11 +2,12 @@
  *
  * Why: a batch parses every household document it touches into jansson
  * values, steps and evaluates them, and frees them all at its end. With
- * malloc, allocating and freeing those values was a fifth of hearthd's CPU
- * (perf, `make bench`). Inside arena_enter()/arena_leave() jansson takes
- * its memory from one region by moving a pointer; its frees there do
- * nothing; the last arena_leave() takes the region back in one step. The region is
- 16 MiB; what a scope needs beyond it comes from malloc as before.
+ * malloc, allocating and freeing those values was a quarter of hearthd's
+ * CPU (perf, `make bench`). Inside arena_enter()/arena_leave() jansson
+ * takes its memory from one region by moving a pointer; its frees there do
+ * nothing; the last arena_leave() takes the region back in one step. The
+ * region is 16 MiB; what a scope needs beyond it comes from malloc as
+ * before.
  *
  * The rule that makes it safe: a jansson value made inside the scope dies
  * with it. Nothing made there may be kept afterwards (copy it out: a C
@@ -16,9 +17,12 @@
  * malloc even inside the scope.
  *
  * Values made outside the scope are untouched: their frees, also inside
- * it, go to free(). Only the thread that entered uses the region (the
- * scope is per thread). The sanitizer build poisons the region's free
- * part, so a value used after its scope ended is reported. */
+ * it, go to free(). One thread only enters scopes: hearthd's loop. Other
+ * threads (librdkafka's) are never in a scope, so their jansson values, if
+ * any, come from malloc; two threads in scopes at once would share the
+ * region and must not be. The sanitizer build poisons what a scope took
+ * from the region when the scope ends, so a value used after its scope
+ * ended is reported. */
 #pragma once
 
 #include <jansson.h>

@@ -1,9 +1,10 @@
 /* Unit tests of the batch arena (arena.c): jansson's values made inside a
  * scope come from the region and go with it; values made outside are
  * freed by free() also inside a scope; json_dumps's text from
- * arena_json_dumps() is free()d safely anywhere; scopes nest; what a
- * scope needs beyond the region's 16 MiB comes from malloc. Under AddressSanitizer (the build that
- * runs these tests), a value read after its scope ended is poisoned. */
+ * arena_json_dumps() is free()d safely anywhere; scopes nest; what a scope
+ * needs beyond the region's 16 MiB comes from malloc, and arena_decref()
+ * frees it. Under AddressSanitizer (the build that runs these tests), a
+ * value read after its scope ended is poisoned. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
