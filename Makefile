@@ -116,6 +116,11 @@ lint-banned:
 	@if grep -nPr '$(BANNED)' daemon tests --include='*.c' --include='*.h'; then \
 	  echo "lint: banned functions above (use snprintf, checked parsers)"; exit 1; \
 	else echo "lint: OK"; fi
+	@# hearthd's batch arena (daemon/arena.h): text json_dumps allocates
+	@# inside a batch would come from the region, and free() of it crashes.
+	@if grep -nP '(?<![a-z_])json_dumps\(' daemon/*.c | grep -v '^daemon/arena\.c:'; then \
+	  echo "lint: json_dumps in daemon/ above (use arena_json_dumps, arena.h)"; exit 1; \
+	else echo "lint: no json_dumps in daemon/ outside arena.c"; fi
 
 # schemas/asyncapi.yaml names every schema file, and every file it names exists.
 lint-refs:
