@@ -6,7 +6,7 @@
  * CPU (perf, `make bench`). Inside arena_enter()/arena_leave() jansson
  * takes its memory from one region by moving a pointer; its frees there do
  * nothing; the last arena_leave() takes the region back in one step. The
- * region is 16 MiB; what a scope needs beyond it comes from malloc as
+ * region is 32 MiB; what a scope needs beyond it comes from malloc as
  * before.
  *
  * The rule that makes it safe: a jansson value made inside the scope dies
