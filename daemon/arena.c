@@ -17,12 +17,11 @@
 
 /* The region's size. A scope that needs more takes the rest from malloc
  * (whose frees then work as ever), and from then on arena_decref() walks
- * trees again. Only the pages a scope touched take memory. make bench's
- * batches of 500 households need 17-22 MiB (a household's document read
- * into jansson is about 21 KiB); with a 16 MiB region most batches spilled,
- * and hearthd's peak RSS was higher (60.2-60.6 MiB against 54.4-59.0 with
- * 32 MiB, 200,000 events over 100,000 households): the spilled values
- * fragment malloc's heap. */
+ * trees again. Only the pages a scope touched take memory. The largest
+ * batches of make bench (500 households of a year) need 17-19 MiB: a
+ * household's document read into jansson is about 21 KiB. With 16 MiB
+ * those spilled; hearthd's peak RSS moved by a few MiB between runs with
+ * either size (54.4-61.5 MiB), within the 64 MiB target. */
 #define ARENA_SIZE (32u * 1024 * 1024)
 #define ALIGN 16u
 
