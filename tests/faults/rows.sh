@@ -580,14 +580,17 @@ row_F21() {
         KAFKA_EXTRA='    auto.commit.interval.ms: "200"' fconfig
         gen_load -H 200 -n 16000 -s 21
         start_and_register
-        produce_load
-        dump_inputs
+        # The errors are in place before the load: a hearthd that applies
+        # the 16,000 events in under a second would otherwise commit its
+        # last offsets before the first injected error.
         ( while :; do
                 broker_cmd "errors OffsetCommit REBALANCE_IN_PROGRESS COORDINATOR_NOT_AVAILABLE NOT_COORDINATOR REBALANCE_IN_PROGRESS COORDINATOR_NOT_AVAILABLE"
                 sleep 1
           done ) &
         injector=$!
         _PIDS+=("$injector")
+        produce_load
+        dump_inputs
         last=$(positions); tlast=$(date +%s%N)
         while [ "$(positions)" -lt "$INPUT_END" ]; do
                 sleep 0.5
