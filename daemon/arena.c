@@ -30,7 +30,6 @@ static size_t top, peak;
 /* The scope took memory from malloc: a tree of the region may now hold
  * values from malloc, so arena_decref() walks trees again. */
 static bool spilled;
-static bool installed;
 static _Thread_local unsigned depth;
 static _Thread_local bool suspended;
 
@@ -62,14 +61,13 @@ static void arena_free(void *p)
 
 void arena_install(void)
 {
-        if (installed)
+        if (base)
                 return;
         void *m =
             mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
                 return; /* jansson keeps malloc: slower, not wrong */
         base = m;
-        installed = true;
         json_set_alloc_funcs(arena_malloc, arena_free);
 }
 
@@ -121,5 +119,4 @@ void arena_shutdown(void)
         json_set_alloc_funcs(malloc, free);
         munmap(base, ARENA_SIZE);
         base = NULL;
-        installed = false;
 }
