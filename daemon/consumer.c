@@ -93,11 +93,18 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
         /* librdkafka pre-fetches up to 64 MiB by default, and one Fetch
          * response may bring 50 MiB more (fetch.max.bytes) on top of what
          * is queued: hearthd's peak RSS in make bench was 80 MiB during a
-         * backlog, 57 MiB with 4 MiB of each at the same throughput (4 MiB
-         * is two seconds of input at hearth's rate). */
+         * backlog, 57 MiB with 4 MiB of each at the same throughput.
+         * Why 8 MiB queued and 2 MiB per Fetch, not 4 and 4: librdkafka
+         * 2.0.2 stops fetching while the queue is over its limit and looks
+         * again only when its broker thread wakes, up to a second later; at
+         * hearth's rate (12,000 events/s of 421 bytes, 5 MB/s) 4 MiB ran dry
+         * before that, and the loop sat idle for 24-360 ms about every 2 s
+         * (0.9-2.0 s of a 10 s drain, `make bench`'s main run at 100,000
+         * events; 0.5 s with 8 MiB, which is the pause between registration
+         * and events). 2 MiB per Fetch keeps the total at 10 MiB, not 12. */
         if ((!queue_given &&
-             kafka_conf_set(conf, "queued.max.messages.kbytes", "4096", err, errlen) < 0) ||
-            (!fetch_given && kafka_conf_set(conf, "fetch.max.bytes", "4194304", err, errlen) < 0)) {
+             kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, errlen) < 0) ||
+            (!fetch_given && kafka_conf_set(conf, "fetch.max.bytes", "2097152", err, errlen) < 0)) {
                 rd_kafka_conf_destroy(conf);
                 goto fail;
         }
