@@ -94,17 +94,17 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
          * response may bring 50 MiB more (fetch.max.bytes) on top of what
          * is queued: hearthd's peak RSS in make bench was 80 MiB during a
          * backlog, 57 MiB with 4 MiB of each at the same throughput.
-         * Why 8 MiB queued and 2 MiB per Fetch, not 4 and 4: librdkafka
-         * 2.0.2 stops fetching while the queue is over its limit and looks
-         * again only when its broker thread wakes, up to a second later; at
-         * hearth's rate (12,000 events/s of 421 bytes, 5 MB/s) 4 MiB ran dry
-         * before that, and the loop sat idle for 24-360 ms about every 2 s
-         * (0.9-2.0 s of a 10 s drain, `make bench`'s main run at 100,000
-         * events; 0.5 s with 8 MiB, which is the pause between registration
-         * and events). 2 MiB per Fetch keeps the total at 10 MiB, not 12. */
+         * The price: librdkafka 2.0.2 stops fetching while the queue is
+         * over its limit and looks again only when its broker thread
+         * wakes, up to a second later; 4 MiB is 0.8 s of input at 12,000
+         * events/s, so the loop idles 24-360 ms about every 2 s of a
+         * backlog. 8 MiB queued and 2 MiB per Fetch removed those pauses
+         * (main run +16 %) but took hearthd to 65.4 MiB in the full
+         * `make bench`, over its 64 MiB: an operator with the memory sets
+         * them in kafka.properties. */
         if ((!queue_given &&
-             kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, errlen) < 0) ||
-            (!fetch_given && kafka_conf_set(conf, "fetch.max.bytes", "2097152", err, errlen) < 0)) {
+             kafka_conf_set(conf, "queued.max.messages.kbytes", "4096", err, errlen) < 0) ||
+            (!fetch_given && kafka_conf_set(conf, "fetch.max.bytes", "4194304", err, errlen) < 0)) {
                 rd_kafka_conf_destroy(conf);
                 goto fail;
         }
