@@ -15,14 +15,6 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-/* The region's size. A scope that needs more takes the rest from malloc
- * (whose frees then work as ever), and from then on arena_decref() walks
- * trees again. Only the pages a scope touched take memory. The largest
- * batches of make bench (500 households of a year) need 17-19 MiB: a
- * household's document read into jansson is about 21 KiB. With 16 MiB
- * those spilled; hearthd's peak RSS moved by a few MiB between runs with
- * either size (54.4-61.5 MiB), within the 64 MiB target. */
-#define ARENA_SIZE (32u * 1024 * 1024)
 #define ALIGN 16u
 
 static char *base;
@@ -35,14 +27,14 @@ static _Thread_local bool suspended;
 
 static inline bool in_arena(const void *p)
 {
-        return base && (const char *)p >= base && (const char *)p < base + ARENA_SIZE;
+        return base && (const char *)p >= base && (const char *)p < base + ARENA_REGION_BYTES;
 }
 
 static void *arena_malloc(size_t n)
 {
         if (depth && !suspended && base) {
                 size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-                if (need >= n && need <= ARENA_SIZE - top) {
+                if (need >= n && need <= ARENA_REGION_BYTES - top) {
                         void *p = base + top;
                         top += need;
                         UNPOISON(p, n);
@@ -63,8 +55,8 @@ void arena_install(void)
 {
         if (base)
                 return;
-        void *m =
-            mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *m = mmap(NULL, ARENA_REGION_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
                 return; /* jansson keeps malloc: slower, not wrong */
         base = m;
@@ -117,6 +109,6 @@ void arena_shutdown(void)
         if (!base || depth)
                 return;
         json_set_alloc_funcs(malloc, free);
-        munmap(base, ARENA_SIZE);
+        munmap(base, ARENA_REGION_BYTES);
         base = NULL;
 }
