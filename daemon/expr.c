@@ -48,14 +48,30 @@ const char *expr_strerror(int r)
  * 45000.5, -0.25. */
 static void num_format(int64_t v, char buf[static 32])
 {
-        /* Via unsigned so that INT64_MIN has a magnitude too. */
+        /* Via unsigned so that INT64_MIN has a magnitude too. Digits are
+         * written backwards, without printf (this runs for every figure of
+         * every message). */
         uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
-        int k = snprintf(buf, 32, "%s%" PRIu64, v < 0 ? "-" : "", m / 100);
         unsigned f = (unsigned)(m % 100);
-        if (f % 10)
-                snprintf(buf + k, 32 - (size_t)k, ".%02u", f);
-        else if (f)
-                snprintf(buf + k, 32 - (size_t)k, ".%u", f / 10);
+        char t[32];
+        size_t i = sizeof(t);
+        if (f % 10) {
+                t[--i] = (char)('0' + f % 10);
+                t[--i] = (char)('0' + f / 10);
+                t[--i] = '.';
+        } else if (f) {
+                t[--i] = (char)('0' + f / 10);
+                t[--i] = '.';
+        }
+        m /= 100;
+        do {
+                t[--i] = (char)('0' + m % 10);
+                m /= 10;
+        } while (m);
+        if (v < 0)
+                t[--i] = '-';
+        memcpy(buf, t + i, sizeof(t) - i);
+        buf[sizeof(t) - i] = '\0';
 }
 
 /* --- printing ---------------------------------------------------------- */

@@ -721,6 +721,15 @@ static void put_integer(Out *o, json_int_t v)
  * as an integer, no '+' or leading zeros in the exponent. */
 static void put_real(Out *o, double d)
 {
+        /* A whole number below 2^53 (amounts stored as reals, counts):
+         * "%.17g" writes its digits exactly, so write them without printf,
+         * then ".0". Not -0.0, which reads "-0.0". */
+        if (d > -9007199254740992.0 && d < 9007199254740992.0 && d == (double)(int64_t)d &&
+            (d != 0 || !signbit(d))) {
+                put_integer(o, (json_int_t)d);
+                put(o, ".0", 2);
+                return;
+        }
         char b[64];
         int n = snprintf(b, sizeof(b), "%.17g", d);
         if (n < 0 || (size_t)n >= sizeof(b) - 3) {

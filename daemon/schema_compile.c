@@ -5,6 +5,8 @@
 #include <locale.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +155,10 @@ int schema_node_new(Compiler *c, Node **ret)
         return 0;
 }
 
+/* Every compiled pattern gets a new id, never reused (0: none), so that a
+ * memo entry can never answer for a later pattern at the same address. */
+static atomic_uint_fast64_t regex_ids;
+
 /* Compiles regex source (an ECMA pattern) into rx, in the C locale so that
  * the translated byte classes mean bytes whatever the process locale. */
 int schema_regex_compile(Compiler *c, const char *src, size_t len, Regex *rx)
@@ -179,22 +185,60 @@ int schema_regex_compile(Compiler *c, const char *src, size_t len, Regex *rx)
                                        : schema_cerr(c, "unsupported regex: %s", b);
         }
         rx->compiled = true;
+        rx->id = atomic_fetch_add(&regex_ids, 1) + 1;
         rx->source = strndup(src, len);
         if (!rx->source)
                 return schema_cerr_nomem(c);
         return 0;
 }
 
+/* The answers for short strings are remembered, per thread (preview
+ * validates on several): the strings a schema's patterns meet mostly repeat
+ * (the envelope's attribute names, checked against patternProperties for
+ * every event), and glibc's regexec costs microseconds a call. A slot holds
+ * one (pattern id, string) pair; a collision replaces it. */
+#define REGEX_MEMO_SLOTS 64
+#define REGEX_MEMO_TEXT 32
+typedef struct {
+        uint64_t id; /* 0: empty */
+        uint8_t len;
+        bool match;
+        char s[REGEX_MEMO_TEXT];
+} RegexMemo;
+static _Thread_local RegexMemo regex_memo[REGEX_MEMO_SLOTS];
+
+static RegexMemo *regex_memo_slot(uint64_t id, const char *s, size_t len)
+{
+        uint64_t h = 1469598103934665603ull ^ id;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+        return &regex_memo[(h ^ (h >> 29)) % REGEX_MEMO_SLOTS];
+}
+
 /* Returns 1 when rx matches somewhere in s[0..len), 0 when not, -ENOMEM. */
 int schema_regex_search(const Regex *rx, const char *s, size_t len)
 {
         regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
+        RegexMemo *slot = NULL;
         int r;
 
         if (len > INT32_MAX)
                 return -ENOMEM;
+        if (rx->id && len <= REGEX_MEMO_TEXT) {
+                slot = regex_memo_slot(rx->id, s, len);
+                if (slot->id == rx->id && slot->len == len && memcmp(slot->s, s, len) == 0)
+                        return slot->match;
+        }
         r = regexec(&rx->re, s, 1, &m, REG_STARTEND);
-        return r == 0 ? 1 : r == REG_NOMATCH ? 0 : -ENOMEM;
+        if (r != 0 && r != REG_NOMATCH)
+                return -ENOMEM;
+        if (slot) {
+                slot->id = rx->id;
+                slot->len = (uint8_t)len;
+                slot->match = r == 0;
+                memcpy(slot->s, s, len);
+        }
+        return r == 0;
 }
 
 /* Decodes %XX escapes of a URI fragment in place; -EINVAL on a bad one. */

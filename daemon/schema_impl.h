@@ -100,6 +100,7 @@ static inline int hex_value(char c)
 typedef struct Regex {
         regex_t re;
         bool compiled;
+        uint64_t id;  /* unique per compiled pattern, for the search memo */
         char *source; /* the ECMA pattern, for messages */
 } Regex;
 

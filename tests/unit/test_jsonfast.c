@@ -582,11 +582,34 @@ static void test_dump_values(void **state)
         json_array_append_new(a, json_string(controls));
         json_array_append_new(a, json_integer(INT64_MIN));
         json_array_append_new(a, json_integer(INT64_MAX));
-        static const double reals[] = {
-            0.0,           -0.0,     0.1,      1.0 / 3, 2.0 / 3, 1e-7,
-            1e15,          1e16,     1e17,     1e22,    1e23,    DBL_MIN,
-            DBL_MAX,       -DBL_MAX, 5e-324,   4.35,    0.3,     9007199254740993.0,
-            123456789.125, 1e-300,   -1.5e-300};
+        static const double reals[] = {0.0,
+                                       -0.0,
+                                       0.1,
+                                       1.0 / 3,
+                                       2.0 / 3,
+                                       1e-7,
+                                       1e15,
+                                       1e16,
+                                       1e17,
+                                       1e22,
+                                       1e23,
+                                       DBL_MIN,
+                                       DBL_MAX,
+                                       -DBL_MAX,
+                                       5e-324,
+                                       4.35,
+                                       0.3,
+                                       9007199254740993.0,
+                                       123456789.125,
+                                       1e-300,
+                                       -1.5e-300,
+                                       565000.0,
+                                       -3.0,
+                                       9007199254740991.0,
+                                       9007199254740992.0,
+                                       -9007199254740991.0,
+                                       1e14,
+                                       -1e15};
         for (size_t i = 0; i < ELEMENTSOF(reals); i++)
                 json_array_append_new(a, json_real(reals[i]));
         json_t *o = json_object();

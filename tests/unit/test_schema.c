@@ -309,6 +309,39 @@ static void test_error_quoting(void **state)
         assert_string_equal(err, "data: unexpected property 'a\"\\u000a.'");
 }
 
+/* Pattern answers are remembered per (pattern, string): asking again gives
+ * the same answer, two patterns never share one, and a schema compiled
+ * after another is freed (its pattern perhaps at the same address) gets
+ * answers of its own. */
+static void test_pattern_memo(void **state)
+{
+        static const struct {
+                const char *schema, *value;
+                bool valid;
+        } t[] = {
+            {"{\"pattern\":\"^a$\"}", "\"a\"", true},
+            {"{\"pattern\":\"^b$\"}", "\"a\"", false},
+            {"{\"pattern\":\"^a$\"}", "\"b\"", false},
+            {"{\"patternProperties\":{\"^x\":{\"type\":\"string\"}}}", "{\"xy\":1}", false},
+            {"{\"patternProperties\":{\"^y\":{\"type\":\"string\"}}}", "{\"xy\":1}", true},
+            {"{\"patternProperties\":{\"^x\":{\"type\":\"string\"}}}", "{\"xy\":\"s\"}", true},
+            /* Longer than what is remembered: asked every time. */
+            {"{\"pattern\":\"^a+$\"}", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"", true},
+            {"{\"pattern\":\"^a+$\"}", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"", false},
+        };
+        char err[256];
+
+        (void)state;
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_schema_ Schema *s = compile_text(t[i].schema, err, sizeof(err));
+                json_auto_t *v = parse(t[i].value);
+                assert_non_null(s);
+                for (int k = 0; k < 3; k++)
+                        assert_int_equal(schema_validate(s, v, "data", err, sizeof(err)),
+                                         t[i].valid ? 0 : -EINVAL);
+        }
+}
+
 /* Short buffers truncate on a UTF-8 boundary; NULL buffers are fine. */
 static void test_error_truncation(void **state)
 {
@@ -769,6 +802,7 @@ int main(void)
             cmocka_unit_test(test_keywords),
             cmocka_unit_test(test_error_paths),
             cmocka_unit_test(test_error_quoting),
+            cmocka_unit_test(test_pattern_memo),
             cmocka_unit_test(test_error_truncation),
             cmocka_unit_test(test_refusals),
             cmocka_unit_test(test_dates),
