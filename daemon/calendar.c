@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
  * algorithm: exact for every year, no tables). */
@@ -136,6 +137,24 @@ void calendar_date_format(int32_t days, char *buf, size_t len)
         unsigned m, d;
 
         calendar_civil_from_days(days, &y, &m, &d);
+        if (y >= 0 && y <= 9999 && len >= 11) {
+                /* Every date of the feeds: digits by hand (dates are written
+                 * for every event, timeline entry and alert time). */
+                unsigned yy = (unsigned)y;
+                char t[11] = {(char)('0' + yy / 1000),
+                              (char)('0' + yy / 100 % 10),
+                              (char)('0' + yy / 10 % 10),
+                              (char)('0' + yy % 10),
+                              '-',
+                              (char)('0' + m / 10),
+                              (char)('0' + m % 10),
+                              '-',
+                              (char)('0' + d / 10),
+                              (char)('0' + d % 10),
+                              '\0'};
+                memcpy(buf, t, sizeof(t));
+                return;
+        }
         snprintf(buf, len, "%04" PRId64 "-%02u-%02u", y, m, d);
 }
 

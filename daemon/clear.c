@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,6 @@ typedef struct {
         ExprEnv env;
         ExprValue vars[MAX_VARS];
         ExprRows colls[MAX_COLLS];
-        ExprValue rowbuf[MAX_ROWS * 8];
         bool in_scope[EXPR_MAX_NODES]; /* the node is outside every collection function */
         bool english;
         /* what clear_explain found, and the nodes to describe it with */
@@ -110,6 +110,10 @@ typedef struct {
         unsigned rows_node[CLEAR_MAX_OPTIONS];
         unsigned num_cmp[CLEAR_MAX_OPTIONS];
         unsigned coll_slot; /* of the rows being described */
+        /* Last and not zeroed (16 KiB, for every firing rule of every
+         * evaluation): solve_rows() writes the rows it keeps before the
+         * evaluation reads them. */
+        ExprValue rowbuf[MAX_ROWS * 8];
 } Ctx;
 
 static void reset(Ctx *x)
@@ -938,9 +942,10 @@ int clear_explain(const ClearSet *c, size_t self, const bool *firing, const Expr
         ClearOption local[CLEAR_MAX_OPTIONS];
         if (!c || self >= c->n || !firing || !env || !env->vars || !text || len == 0)
                 return -EINVAL;
-        Ctx *x = calloc(1, sizeof(Ctx));
+        Ctx *x = malloc(sizeof(Ctx));
         if (!x)
                 return -ENOMEM;
+        memset(x, 0, offsetof(Ctx, rowbuf));
         x->cs = c;
         x->self = self;
         x->firing = firing;

@@ -485,8 +485,13 @@ static void fill_sums(Facts *f, const json_t *doc, int32_t today)
             {V_ACCIDENT_MEDICAL, "accident_medical"},
             {V_RELIEF, "relief"},
         };
+        const char *names[ELEMENTSOF(b)];
+        int64_t sums[ELEMENTSOF(b)];
         for (size_t i = 0; i < ELEMENTSOF(b); i++)
-                f->vars[b[i].slot] = v_num(household_sum_12m(doc, b[i].bucket, today));
+                names[i] = b[i].bucket;
+        household_sums_12m(doc, today, names, ELEMENTSOF(b), sums);
+        for (size_t i = 0; i < ELEMENTSOF(b); i++)
+                f->vars[b[i].slot] = v_num(sums[i]);
         /* money_add saturates, so these sums cannot overflow. */
         f->vars[V_ILLNESS] =
             v_num(money_add(f->vars[V_MEDICAL].num, f->vars[V_ACCIDENT_MEDICAL].num));

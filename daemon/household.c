@@ -123,21 +123,38 @@ static void bucket_add(json_t *doc, int32_t date, const char *bucket, int64_t fe
         json_object_set_new(m, bucket, json_integer(v));
 }
 
-int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date)
+void household_sums_12m(const json_t *doc, int32_t date, const char *const *buckets, size_t n,
+                        int64_t *sums)
 {
         const json_t *months = json_object_get(doc, "months");
         int end = month_index(date);
-        int64_t sum = 0;
-        const char *k;
-        json_t *m;
+        const char *k, *b;
+        json_t *m, *v;
+        for (size_t i = 0; i < n; i++)
+                sums[i] = 0;
+        /* One pass over the months and each month's few entries: every
+         * bucket gets its values in month order, as one lookup per bucket
+         * and month would add them. */
         json_object_foreach ((json_t *)months, k, m) {
                 int idx = month_key_parse(k);
                 if (idx < 0 || idx > end || idx <= end - HOUSEHOLD_WINDOW_MONTHS)
                         continue;
-                json_t *v = json_object_get(m, bucket);
-                if (json_is_integer(v))
-                        sum = money_add(sum, json_integer_value(v));
+                json_object_foreach (m, b, v) {
+                        if (!json_is_integer(v))
+                                continue;
+                        for (size_t i = 0; i < n; i++)
+                                if (buckets[i][0] == b[0] && streq(buckets[i], b)) {
+                                        sums[i] = money_add(sums[i], json_integer_value(v));
+                                        break;
+                                }
+                }
         }
+}
+
+int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date)
+{
+        int64_t sum;
+        household_sums_12m(doc, date, &bucket, 1, &sum);
         return sum;
 }
 

@@ -98,6 +98,9 @@ const char *household_benefit_label(const char *kind);
 
 /* 12-month sum of a month bucket ending at the month of `date` (days). */
 int64_t household_sum_12m(const json_t *doc, const char *bucket, int32_t date);
+/* The same for n buckets at once (distinct names), into sums[0..n). */
+void household_sums_12m(const json_t *doc, int32_t date, const char *const *buckets, size_t n,
+                        int64_t *sums);
 /* Number of members (0 when not registered). */
 size_t household_size(const json_t *doc);
 bool household_registered(const json_t *doc);

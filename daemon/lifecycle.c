@@ -51,8 +51,32 @@ void lifecycle_format_time(int64_t ms, char *buf, size_t len)
         int64_t rem = local - days * DAY_MS;
         char date[16];
         date_format((int32_t)days, date, sizeof(date));
-        snprintf(buf, len, "%sT%02d:%02d:%02d+08:00", date, (int)(rem / 3600000),
-                 (int)(rem / 60000 % 60), (int)(rem / 1000 % 60));
+        int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60);
+        if (strlen(date) == 10 && len >= 26) {
+                /* Digits by hand: every output and alert carries times. */
+                char t[26];
+                memcpy(t, date, 10);
+                char hms[15] = {'T',
+                                (char)('0' + h / 10),
+                                (char)('0' + h % 10),
+                                ':',
+                                (char)('0' + mi / 10),
+                                (char)('0' + mi % 10),
+                                ':',
+                                (char)('0' + s / 10),
+                                (char)('0' + s % 10),
+                                '+',
+                                '0',
+                                '8',
+                                ':',
+                                '0',
+                                '0'};
+                memcpy(t + 10, hms, sizeof(hms));
+                t[25] = '\0';
+                memcpy(buf, t, sizeof(t));
+                return;
+        }
+        snprintf(buf, len, "%sT%02d:%02d:%02d+08:00", date, h, mi, s);
 }
 
 /* Midnight (China Standard Time) of a YYYY-MM-DD date, in wall ms. */

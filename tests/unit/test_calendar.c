@@ -169,6 +169,13 @@ static void test_every_day(void **state)
         assert_string_equal(buf, "1970-01-01");
         calendar_date_format(-1, buf, sizeof(buf));
         assert_string_equal(buf, "1969-12-31");
+        /* Beyond four-digit years, and into a short buffer, as snprintf. */
+        calendar_date_format(last + 1, buf, sizeof(buf));
+        assert_string_equal(buf, "10000-01-01");
+        calendar_date_format(first - 1, buf, sizeof(buf));
+        assert_string_equal(buf, "-001-12-31");
+        calendar_date_format(0, buf, 5);
+        assert_string_equal(buf, "1970");
         /* A day past the month's end counts on into the next month. */
         assert_int_equal(calendar_days_from_civil(2023, 2, 29),
                          calendar_days_from_civil(2023, 3, 1));

@@ -442,6 +442,39 @@ static void test_measures_and_alerts(void **state)
         json_decref(fx.timeline);
 }
 
+/* Several buckets at once give what each gives alone: values in the
+ * window only, integers only, names that share a first letter kept apart,
+ * an absent bucket 0. */
+static void test_sums_at_once(void **state)
+{
+        (void)state;
+        json_auto_t *doc = json_loads("{\"months\":{"
+                                      "\"2025-02\":{\"medical\":1,\"relief\":2},"
+                                      "\"2025-03\":{\"medical\":10,\"medicine\":5,"
+                                      "\"relief\":\"20\",\"other\":7},"
+                                      "\"2026-02\":{\"medical\":100,\"relief\":200,"
+                                      "\"education\":3},"
+                                      "\"bad\":{\"medical\":1000}}}",
+                                      0, NULL);
+        static const char *const names[] = {"medical", "relief", "other", "education",
+                                            "disaster_loss"};
+        static const char *const dates[] = {"2025-02-01", "2025-03-31", "2026-02-28", "2026-03-01",
+                                            "2027-01-01"};
+        int64_t sums[ELEMENTSOF(names)];
+        assert_non_null(doc);
+        for (size_t d = 0; d < ELEMENTSOF(dates); d++) {
+                household_sums_12m(doc, day(dates[d]), names, ELEMENTSOF(names), sums);
+                for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                        assert_int_equal(sums[i], household_sum_12m(doc, names[i], day(dates[d])));
+        }
+        household_sums_12m(doc, day("2026-02-28"), names, ELEMENTSOF(names), sums);
+        assert_int_equal(sums[0], 110); /* 2025-03 and 2026-02; not 2025-02 */
+        assert_int_equal(sums[1], 200); /* the string "20" is not a figure */
+        assert_int_equal(sums[2], 7);
+        assert_int_equal(sums[3], 3);
+        assert_int_equal(sums[4], 0);
+}
+
 /* The window is the month of the date and the 11 before it: on 2026-03-15
  * 2025-04 (the 12th month) counts, 2025-03 (13 months back) does not but is
  * kept for a window ending a month earlier, and older months are dropped. */
@@ -722,6 +755,7 @@ int main(void)
             cmocka_unit_test(test_needs),
             cmocka_unit_test(test_visits),
             cmocka_unit_test(test_measures_and_alerts),
+            cmocka_unit_test(test_sums_at_once),
             cmocka_unit_test(test_window),
             cmocka_unit_test(test_pending),
             cmocka_unit_test(test_pending_full),

@@ -377,6 +377,12 @@ static void test_format_time(void **state)
         memset(small, 'x', sizeof(small));
         lifecycle_format_time(T0, small, sizeof(small));
         assert_string_equal(small, "2026-03-02");
+        /* Just enough room, and one byte short of it. */
+        char exact[26], short1[25];
+        lifecycle_format_time(T0 + 13 * HOUR + 45 * 60 * SEC + 7 * SEC, exact, sizeof(exact));
+        assert_string_equal(exact, "2026-03-02T21:45:07+08:00");
+        lifecycle_format_time(T0, short1, sizeof(short1));
+        assert_string_equal(short1, "2026-03-02T08:00:00+08:0");
 }
 
 /* ---- raise, change, eliminate ------------------------------------------- */
