@@ -29,7 +29,8 @@
 #include <stddef.h>
 
 /* The region's size. Only the pages a scope touched take memory. The
- * largest batches of make bench (500 households of a year) need 17-19 MiB:
+ * largest batches of make bench (500 households of a year, the default
+ * pipeline.batch_max until 2026-12-06; 250 since) need 17-19 MiB:
  * a household's document read into jansson is about 21 KiB. With 16 MiB
  * those spilled; hearthd's peak RSS moved by a few MiB between runs with
  * either size (54.4-61.5 MiB), within the 64 MiB target. */

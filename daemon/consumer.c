@@ -94,17 +94,18 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
          * response may bring 50 MiB more (fetch.max.bytes) on top of what
          * is queued: hearthd's peak RSS in make bench was 80 MiB during a
          * backlog, 57 MiB with 4 MiB of each at the same throughput.
-         * The price: librdkafka 2.0.2 stops fetching while the queue is
-         * over its limit and looks again only when its broker thread
-         * wakes, up to a second later; 4 MiB is 0.8 s of input at 12,000
-         * events/s, so the loop idles 24-360 ms about every 2 s of a
-         * backlog. 8 MiB queued and 2 MiB per Fetch removed those pauses
-         * (main run +16 %) but took hearthd to 65.4 MiB in the full
-         * `make bench`, over its 64 MiB: an operator with the memory sets
-         * them in kafka.properties. */
+         * librdkafka 2.0.2 stops fetching while the queue is over its
+         * limit and looks again only when its broker thread wakes, up to
+         * a second later: with 4 MiB queued (0.8 s of input at 12,000
+         * events/s) the loop idled 24-360 ms about every 2 s of a
+         * backlog. 8 MiB queued and 2 MiB per Fetch remove those pauses;
+         * they fit in 64 MiB since pipeline.batch_max is 250 (config.c):
+         * three alternating pairs of 300,000 events, 11,443-11,869
+         * events/s at 51-56 MiB against 10,296-12,346 at 59-66 MiB with
+         * 4 MiB and batches of 500. kafka.properties overrides both. */
         if ((!queue_given &&
-             kafka_conf_set(conf, "queued.max.messages.kbytes", "4096", err, errlen) < 0) ||
-            (!fetch_given && kafka_conf_set(conf, "fetch.max.bytes", "4194304", err, errlen) < 0)) {
+             kafka_conf_set(conf, "queued.max.messages.kbytes", "8192", err, errlen) < 0) ||
+            (!fetch_given && kafka_conf_set(conf, "fetch.max.bytes", "2097152", err, errlen) < 0)) {
                 rd_kafka_conf_destroy(conf);
                 goto fail;
         }

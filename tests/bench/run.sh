@@ -23,7 +23,7 @@
 # BENCH_SCALE_EVENTS (min(BENCH_EVENTS, 200000); half of it below 100,000),
 # BENCH_INSTANCES ("1 2 3"; none skips step 5), BENCH_INST_EVENTS
 # (min(BENCH_EVENTS, 100000)), BENCH_INST_HOUSEHOLDS (min(BENCH_HOUSEHOLDS, 20000)),
-# BENCH_SEED (1), BENCH_BATCH_MAX (500: hearthd's pipeline.batch_max),
+# BENCH_SEED (1), BENCH_BATCH_MAX (250: hearthd's pipeline.batch_max),
 # BENCH_START_DATE (first day of the year of feeds: 400 days ago),
 # BENCH_OUT (build/bench/results-<events>x<households>), HEARTHD (./hearthd),
 # BENCH_LAT_BARE (unset; 1: a bare consumer on the inputs during the latency
