@@ -63,15 +63,12 @@ static void num_format(int64_t v, char buf[static 32])
                 t[--i] = (char)('0' + f / 10);
                 t[--i] = '.';
         }
-        m /= 100;
-        do {
-                t[--i] = (char)('0' + m % 10);
-                m /= 10;
-        } while (m);
+        char *p = digits_before(t + i, m / 100);
         if (v < 0)
-                t[--i] = '-';
-        memcpy(buf, t + i, sizeof(t) - i);
-        buf[sizeof(t) - i] = '\0';
+                *--p = '-';
+        size_t n = (size_t)(t + sizeof(t) - p);
+        memcpy(buf, p, n);
+        buf[n] = '\0';
 }
 
 /* --- printing ---------------------------------------------------------- */

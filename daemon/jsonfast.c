@@ -706,15 +706,10 @@ static void put_string(Out *o, const char *str, size_t len)
 static void put_integer(Out *o, json_int_t v)
 {
         char b[24];
-        size_t i = sizeof(b);
-        uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-        do {
-                b[--i] = (char)('0' + m % 10);
-                m /= 10;
-        } while (m);
+        char *p = digits_before(b + sizeof(b), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
         if (v < 0)
-                b[--i] = '-';
-        put(o, b + i, sizeof(b) - i);
+                *--p = '-';
+        put(o, p, (size_t)(b + sizeof(b) - p));
 }
 
 /* jansson's jsonp_dtostr at precision 17: "%.17g", ".0" when it would read

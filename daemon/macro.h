@@ -2,6 +2,7 @@
  * hand-off, array sizes. Nothing here allocates or logs. */
 #pragma once
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,17 @@ static inline void freep(void *p)
                 if (*p)                                                                            \
                         func(*p);                                                                  \
         }
+
+/* Writes m's decimal digits so that they end just before end (room for 20
+ * is enough); returns where they start. Without printf, for the hot path. */
+static inline char *digits_before(char *end, uint64_t m)
+{
+        do {
+                *--end = (char)('0' + m % 10);
+                m /= 10;
+        } while (m);
+        return end;
+}
 
 static inline int streq_ptr(const char *a, const char *b)
 {
