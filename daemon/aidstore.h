@@ -57,3 +57,12 @@ int aidstore_offer_apply(AidStore *a, const Event *ev, int64_t now, char *err, s
  * document got (0: nothing to commit), or -EIO. */
 int aidstore_household(AidStore *a, json_t *doc, const char *household, int64_t now,
                        json_t *outputs);
+
+/* Batches of aidstore_household() calls (the pipeline's): while on, its
+ * writes of the waiting index are queued on the connection rather than
+ * answered one by one (not on a cluster: there they go as before), and
+ * aidstore_flush() reads their replies, as any other call of the
+ * household's that asks Redis does first. Turn it off after the flush. */
+void aidstore_defer(AidStore *a, bool on);
+/* 0, or -EIO when the connection failed. */
+int aidstore_flush(AidStore *a);

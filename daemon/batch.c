@@ -371,6 +371,7 @@ static void pass_send(Pipeline *p, Pass *ps, Group *groups, size_t w, int64_t no
 static int pass_aid(Pipeline *p, Pass *ps, Group *groups, int64_t now, int *failed)
 {
         size_t first = ps->n_commits, done = 0;
+        aidstore_defer(p->aid, true);
         for (; done < ps->n_aid; done++) {
                 size_t w = ps->aid_work[done];
                 int r = aidstore_household(p->aid, ps->gcs[w].doc, groups[ps->work[w]].household,
@@ -379,6 +380,14 @@ static int pass_aid(Pipeline *p, Pass *ps, Group *groups, int64_t now, int *fail
                         *failed = r;
                         break;
                 }
+        }
+        /* The queued writes of the waiting index, answered in one round
+         * trip before the commits that record them. */
+        int r = aidstore_flush(p->aid);
+        aidstore_defer(p->aid, false);
+        if (r < 0) {
+                *failed = r;
+                done = 0;
         }
         for (size_t a = 0; a < done; a++)
                 pass_send(p, ps, groups, ps->aid_work[a], now);
