@@ -1,6 +1,6 @@
 /* Social aid offers in Redis (REQ-12): offer events applied once, capacity
  * reserved atomically on the offer's own keys, and a household's matching
- * step on the timer path (aid.h has the pure rules).
+ * step (aid.h has the pure rules).
  *
  * Keys (the offer's share the hash tag {<offer-id>}, so each script touches
  * one slot):
@@ -49,8 +49,9 @@ bool aidstore_handles(const Event *ev);
  * -ENOSPC or -EINVAL with a dead-letter reason in err. */
 int aidstore_offer_apply(AidStore *a, const Event *ev, int64_t now, char *err, size_t errlen);
 
-/* The matching step of one household (doc, borrowed and edited) on the
- * timer path, before its commit: moves the capacity of answered matches,
+/* The matching step of one household (doc, borrowed and edited) before
+ * its commit (in the batch that made it due, or on the timer path when an
+ * offer woke it): moves the capacity of answered matches,
  * then for each want (aid_wants()) tries the fitting offers in order
  * (aid_order()) until one reserves a place, appending aid.match.proposed
  * to outputs, and keeps the waiting index. Returns how many changes the
