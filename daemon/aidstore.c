@@ -90,7 +90,7 @@ static bool memo_empty(AidStore *a, const char *category, int64_t now)
 static void memo_note_empty(AidStore *a, const char *category)
 {
         if (a->n_empty < EMPTY_MEMO && strlen(category) < sizeof(a->empty[0]))
-                strcpy(a->empty[a->n_empty++], category);
+                snprintf(a->empty[a->n_empty++], sizeof(a->empty[0]), "%s", category);
 }
 
 /* KEYS offer, reserved, used; ARGV seen, category, town, capacity,
