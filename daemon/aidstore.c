@@ -17,13 +17,81 @@
 #define DAY_MS (24LL * 3600 * 1000)
 #define CST_MS (8LL * 3600 * 1000)
 
+/* Categories found without an open offer at one instant: a batch's aid
+ * checks share their now, so a category is asked once per batch, not once
+ * per household (a household waits in the category's index either way,
+ * and an offer registered later wakes it). */
+#define EMPTY_MEMO 16
+
 struct AidStore {
         Redis *redis;
         Store *store;
         char *prefix;
         const ConfigDepartment *departments;
         size_t n_departments;
+        int64_t empty_now; /* the instant the memo holds */
+        size_t n_empty;
+        char empty[EMPTY_MEMO][24];
+        bool defer;    /* aidstore_defer(): waiting index writes are queued */
+        size_t queued; /* their replies not read yet */
 };
+
+void aidstore_defer(AidStore *a, bool on)
+{
+        a->defer = on && !redis_is_cluster(a->redis);
+}
+
+int aidstore_flush(AidStore *a)
+{
+        int r = 0;
+        for (; a->queued > 0; a->queued--) {
+                redisReply *rep;
+                if (redis_get_reply(a->redis, &rep) < 0)
+                        r = -EIO; /* disconnected: the other replies are gone too */
+                else
+                        freeReplyObject(rep); /* an error reply: as redis_command()'s, ignored */
+        }
+        return r;
+}
+
+/* A write of the waiting index: queued when deferred, else sent and
+ * answered. 0 or -EIO. */
+static int waiting_cmd(AidStore *a, const char *cmd, const char *category, const char *score,
+                       const char *household)
+{
+        char key[256];
+        snprintf(key, sizeof(key), "%s:aid:waiting:%s", a->prefix, category);
+        const char *argv[4] = {cmd, key, score ? score : household, household};
+        int argc = score ? 4 : 3;
+        size_t lens[4];
+        for (int i = 0; i < argc; i++)
+                lens[i] = strlen(argv[i]);
+        if (a->defer) {
+                redis_append(a->redis, argc, argv, lens);
+                a->queued++;
+                return 0;
+        }
+        _cleanup_(freeReplyObjectp) redisReply *r = redis_command_argv(a->redis, argc, argv, lens);
+        return r ? 0 : -EIO;
+}
+
+static bool memo_empty(AidStore *a, const char *category, int64_t now)
+{
+        if (now != a->empty_now) {
+                a->empty_now = now;
+                a->n_empty = 0;
+        }
+        for (size_t i = 0; i < a->n_empty; i++)
+                if (streq(a->empty[i], category))
+                        return true;
+        return false;
+}
+
+static void memo_note_empty(AidStore *a, const char *category)
+{
+        if (a->n_empty < EMPTY_MEMO && strlen(category) < sizeof(a->empty[0]))
+                snprintf(a->empty[a->n_empty++], sizeof(a->empty[0]), "%s", category);
+}
 
 /* KEYS offer, reserved, used; ARGV seen, category, town, capacity,
  * valid_until, provider, expire_ms, now, max events. 1 applied, 0 seen
@@ -234,6 +302,7 @@ static int offer_register(AidStore *a, const Event *ev, const char *seen, int64_
 
 int aidstore_offer_apply(AidStore *a, const Event *ev, int64_t now, char *err, size_t errlen)
 {
+        a->n_empty = 0; /* a category may have an offer from now on */
         char seen[24];
         snprintf(seen, sizeof(seen), "%016" PRIx64, event_dedup_hash(ev->source, ev->id));
         if (ev->type == EV_AID_OFFER_REGISTERED)
@@ -265,12 +334,18 @@ static int offers_load(AidStore *a, const char *category, const char *household,
 {
         char nows[24];
         snprintf(nows, sizeof(nows), "%" PRId64, now);
+        *n = 0;
+        if (memo_empty(a, category, now))
+                return 0;
+        if (aidstore_flush(a) < 0)
+                return -EIO;
         _cleanup_(freeReplyObjectp) redisReply *ids =
             redis_command(a->redis, "ZRANGEBYSCORE %s:aid:cat:%s (%lld +inf LIMIT 0 %d", a->prefix,
                           category, (long long)now, AIDSTORE_CATEGORY_READ);
         if (!ids)
                 return -EIO;
-        *n = 0;
+        if (ids->type == REDIS_REPLY_ARRAY && ids->elements == 0)
+                memo_note_empty(a, category);
         for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements && *n < max; i++) {
                 const char *args[2] = {household, nows};
                 _cleanup_(freeReplyObjectp) redisReply *r =
@@ -316,6 +391,8 @@ static int sync_answers(AidStore *a, json_t *doc, const char *household, int64_t
                 if (json_is_true(json_object_get(m, "synced")) || streq_ptr(st, "proposed") ||
                     !offer)
                         continue;
+                if (aidstore_flush(a) < 0)
+                        return -EIO;
                 const char *args[1] = {household};
                 if (streq_ptr(st, "accepted")) {
                         _cleanup_(freeReplyObjectp) redisReply *r =
@@ -394,13 +471,10 @@ static int waiting_set(AidStore *a, json_t *doc, const char *household, json_t *
                 for (j = 0; j < json_array_size(now_waiting); j++)
                         still = still || json_equal(json_array_get(before, i),
                                                     json_array_get(now_waiting, j));
-                if (!still) {
-                        _cleanup_(freeReplyObjectp) redisReply *r =
-                            redis_command(a->redis, "ZREM %s:aid:waiting:%s %s", a->prefix,
-                                          json_string_value(json_array_get(before, i)), household);
-                        if (!r)
-                                return -EIO;
-                }
+                if (!still &&
+                    waiting_cmd(a, "ZREM", json_string_value(json_array_get(before, i)) ?: "", NULL,
+                                household) < 0)
+                        return -EIO;
         }
         for (i = 0; i < n; i++) {
                 bool waits = false;
@@ -410,10 +484,9 @@ static int waiting_set(AidStore *a, json_t *doc, const char *household, json_t *
                                                wants[i].category);
                 if (!waits)
                         continue;
-                _cleanup_(freeReplyObjectp) redisReply *r =
-                    redis_command(a->redis, "ZADD %s:aid:waiting:%s %.0f %s", a->prefix,
-                                  wants[i].category, aid_priority(&wants[i]), household);
-                if (!r)
+                char score[32];
+                snprintf(score, sizeof(score), "%.0f", aid_priority(&wants[i]));
+                if (waiting_cmd(a, "ZADD", wants[i].category, score, household) < 0)
                         return -EIO;
         }
         if ((before && json_equal(before, now_waiting)) ||

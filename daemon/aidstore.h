@@ -1,6 +1,6 @@
 /* Social aid offers in Redis (REQ-12): offer events applied once, capacity
  * reserved atomically on the offer's own keys, and a household's matching
- * step on the timer path (aid.h has the pure rules).
+ * step (aid.h has the pure rules).
  *
  * Keys (the offer's share the hash tag {<offer-id>}, so each script touches
  * one slot):
@@ -49,11 +49,21 @@ bool aidstore_handles(const Event *ev);
  * -ENOSPC or -EINVAL with a dead-letter reason in err. */
 int aidstore_offer_apply(AidStore *a, const Event *ev, int64_t now, char *err, size_t errlen);
 
-/* The matching step of one household (doc, borrowed and edited) on the
- * timer path, before its commit: moves the capacity of answered matches,
+/* The matching step of one household (doc, borrowed and edited) before
+ * its commit (in the batch that made it due, or on the timer path when an
+ * offer woke it): moves the capacity of answered matches,
  * then for each want (aid_wants()) tries the fitting offers in order
  * (aid_order()) until one reserves a place, appending aid.match.proposed
  * to outputs, and keeps the waiting index. Returns how many changes the
  * document got (0: nothing to commit), or -EIO. */
 int aidstore_household(AidStore *a, json_t *doc, const char *household, int64_t now,
                        json_t *outputs);
+
+/* Batches of aidstore_household() calls (the pipeline's): while on, its
+ * writes of the waiting index are queued on the connection rather than
+ * answered one by one (not on a cluster: there they go as before), and
+ * aidstore_flush() reads their replies, as any other call of the
+ * household's that asks Redis does first. Turn it off after the flush. */
+void aidstore_defer(AidStore *a, bool on);
+/* 0, or -EIO when the connection failed. */
+int aidstore_flush(AidStore *a);
