@@ -13,7 +13,11 @@
 #include "jsonfast.h"
 #include "record_dict.h"
 
-#define BODY_FORMAT 1
+/* The body's first byte: 1 (one frame), 2 (the history frame's length
+ * at the end); the history frame's body starts with HIST_FORMAT. */
+#define BODY_FORMAT_1 1
+#define BODY_FORMAT 2
+#define HIST_FORMAT 3
 /* Fast, and with the dictionary within a few percent of level 3. */
 #define RECORD_LEVEL 1
 
@@ -168,12 +172,15 @@ static RecordText *rd_texts(Reader *r, size_t *n)
 
 /* --- decode ---------------------------------------------------------------- */
 
-static int parse_body(Record *rec, size_t len)
+/* The body (format 1 or 2) in rec->body; *hist_len the history frame's
+ * length it declares (0 in format 1). */
+static int parse_body(Record *rec, size_t len, uint64_t *hist_len)
 {
         Reader r = {(const unsigned char *)rec->body, (const unsigned char *)rec->body + len,
                     false};
-        if (len < 1 || *r.p++ != BODY_FORMAT)
+        if (len < 1 || (*r.p != BODY_FORMAT && *r.p != BODY_FORMAT_1))
                 return -EINVAL;
+        bool format_2 = *r.p++ == BODY_FORMAT;
         rec->doc = rd_text(&r);
         rec->n_off = rd_count(&r, 2);
         rec->off_tps = calloc(rec->n_off ? rec->n_off : 1, sizeof(RecordText));
@@ -202,10 +209,110 @@ static int parse_body(Record *rec, size_t len)
         if (!(rec->ledger = rd_texts(&r, &rec->n_ledger)) ||
             !(rec->timeline = rd_texts(&r, &rec->n_timeline)))
                 return -ENOMEM;
+        rec->n_recent_ledger = rec->n_ledger;
+        rec->n_recent_timeline = rec->n_timeline;
+        *hist_len = format_2 ? rd_varint(&r) : 0;
         return r.bad || r.p != r.end ? -EINVAL : 0;
 }
 
-int record_decode(RecordCodec *c, const char *val, size_t len, Record *rec, char *err,
+/* Decompresses one frame z (zlen bytes, exactly one frame) into a new
+ * buffer *out of *size bytes. 0, -EINVAL with the reason in err, -ENOMEM. */
+static int frame_decompress(RecordCodec *c, const char *z, size_t zlen, char **out, size_t *size,
+                            char *err, size_t errlen)
+{
+        *out = NULL;
+        unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
+        if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > RECORD_BODY_MAX) {
+                snprintf(err, errlen, "household record: damaged header or frame");
+                return -EINVAL;
+        }
+        unsigned dict = ZSTD_getDictID_fromFrame(z, zlen);
+        if (dict != 0 && dict != RECORD_DICT_1_ID) {
+                snprintf(err, errlen, "household record: unknown dictionary %u (a newer hearth?)",
+                         dict);
+                return -EINVAL;
+        }
+        if (!(*out = malloc(n ? n : 1)))
+                return -ENOMEM;
+        size_t got = dict ? ZSTD_decompress_usingDDict(c->dctx, *out, n, z, zlen, c->ddict)
+                          : ZSTD_decompressDCtx(c->dctx, *out, n, z, zlen);
+        if (ZSTD_isError(got) || got != n) {
+                snprintf(err, errlen, "household record: %s",
+                         ZSTD_isError(got) ? ZSTD_getErrorName(got) : "damaged body");
+                free(*out);
+                *out = NULL;
+                return -EINVAL;
+        }
+        *size = (size_t)n;
+        return 0;
+}
+
+/* The history frame's lists (hist, in hist_body once decompressed). */
+typedef struct {
+        char *body;
+        RecordText *ledger, *timeline;
+        size_t n_ledger, n_timeline;
+} Hist;
+
+static void hist_done(Hist *h)
+{
+        free(h->body);
+        free(h->ledger);
+        free(h->timeline);
+        *h = (Hist){0};
+}
+
+static int hist_decode(RecordCodec *c, const char *z, size_t zlen, Hist *h, char *err,
+                       size_t errlen)
+{
+        *h = (Hist){0};
+        size_t len = 0;
+        int r = frame_decompress(c, z, zlen, &h->body, &len, err, errlen);
+        if (r < 0)
+                return r;
+        Reader rd = {(const unsigned char *)h->body, (const unsigned char *)h->body + len, false};
+        if (len < 1 || *rd.p++ != HIST_FORMAT)
+                rd.bad = true;
+        else if (!(h->ledger = rd_texts(&rd, &h->n_ledger)) ||
+                 !(h->timeline = rd_texts(&rd, &h->n_timeline)))
+                r = -ENOMEM;
+        if (!r && (rd.bad || rd.p != rd.end)) {
+                snprintf(err, errlen, "household record: damaged history");
+                r = -EINVAL;
+        }
+        if (r < 0)
+                hist_done(h);
+        return r;
+}
+
+/* The lists of rec with the history's entries: its ledger before the
+ * body's, its timeline after. Takes h's body. */
+static int lists_merge(Record *rec, Hist *h)
+{
+        RecordText *led = calloc(h->n_ledger + rec->n_ledger + 1, sizeof(RecordText));
+        RecordText *tl = calloc(h->n_timeline + rec->n_timeline + 1, sizeof(RecordText));
+        if (!led || !tl) {
+                free(led);
+                free(tl);
+                return -ENOMEM;
+        }
+        memcpy(led, h->ledger, h->n_ledger * sizeof(RecordText));
+        memcpy(led + h->n_ledger, rec->ledger, rec->n_ledger * sizeof(RecordText));
+        memcpy(tl, rec->timeline, rec->n_timeline * sizeof(RecordText));
+        memcpy(tl + rec->n_timeline, h->timeline, h->n_timeline * sizeof(RecordText));
+        free(rec->ledger);
+        free(rec->timeline);
+        rec->ledger = led;
+        rec->timeline = tl;
+        rec->n_ledger += h->n_ledger;
+        rec->n_timeline += h->n_timeline;
+        rec->hist_body = h->body;
+        h->body = NULL;
+        hist_done(h);
+        return 0;
+}
+
+static int decode(RecordCodec *c, const char *val, size_t len, Record *rec, bool history, char *err,
                   size_t errlen)
 {
         *rec = (Record){0};
@@ -220,31 +327,62 @@ int record_decode(RecordCodec *c, const char *val, size_t len, Record *rec, char
         rec->version = strtoll(digits, NULL, 10);
         const char *z = val + RECORD_HEADER;
         size_t zlen = len - RECORD_HEADER;
-        unsigned long long size = ZSTD_getFrameContentSize(z, zlen);
-        if (*end || size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
-            size > RECORD_BODY_MAX) {
+        size_t body_z = ZSTD_findFrameCompressedSize(z, zlen);
+        if (*end || ZSTD_isError(body_z)) {
                 snprintf(err, errlen, "household record: damaged header or frame");
                 return -EINVAL;
         }
-        unsigned dict = ZSTD_getDictID_fromFrame(z, zlen);
-        if (dict != 0 && dict != RECORD_DICT_1_ID) {
-                snprintf(err, errlen, "household record: unknown dictionary %u (a newer hearth?)",
-                         dict);
-                return -EINVAL;
-        }
-        if (!(rec->body = malloc(size ? size : 1)))
-                return -ENOMEM;
-        size_t got = dict ? ZSTD_decompress_usingDDict(c->dctx, rec->body, size, z, zlen, c->ddict)
-                          : ZSTD_decompressDCtx(c->dctx, rec->body, size, z, zlen);
-        int r = ZSTD_isError(got) || got != size ? -EINVAL : parse_body(rec, got);
-        if (r < 0) {
+        size_t size = 0;
+        uint64_t hist_len = 0;
+        int r = frame_decompress(c, z, body_z, &rec->body, &size, err, errlen);
+        if (r == 0 && (r = parse_body(rec, size, &hist_len)) < 0)
                 snprintf(err, errlen, "household record: %s",
-                         ZSTD_isError(got) ? ZSTD_getErrorName(got)
-                         : r == -ENOMEM    ? "out of memory"
-                                           : "damaged body");
-                record_done(rec);
+                         r == -ENOMEM ? "out of memory" : "damaged body");
+        /* The history frame fills the rest exactly: a value cut at the
+         * frames' seam is damaged, not a household without history. */
+        if (r == 0 && hist_len != zlen - body_z) {
+                snprintf(err, errlen, "household record: damaged body");
+                r = -EINVAL;
         }
+        const char *hz = z + body_z;
+        if (r == 0 && hist_len &&
+            (ZSTD_findFrameCompressedSize(hz, hist_len) != hist_len ||
+             ZSTD_getFrameContentSize(hz, hist_len) > RECORD_BODY_MAX)) {
+                snprintf(err, errlen, "household record: damaged history");
+                r = -EINVAL;
+        }
+        if (r == 0 && hist_len) {
+                if (!(rec->hist = malloc(hist_len)))
+                        r = -ENOMEM;
+                else {
+                        memcpy(rec->hist, hz, hist_len);
+                        rec->hist_len = hist_len;
+                }
+        }
+        if (r == 0 && hist_len && history) {
+                Hist h;
+                if ((r = hist_decode(c, hz, hist_len, &h, err, errlen)) == 0 &&
+                    (r = lists_merge(rec, &h)) < 0)
+                        hist_done(&h);
+        }
+        rec->partial = hist_len && !history;
+        if (r == -ENOMEM)
+                snprintf(err, errlen, "household record: out of memory");
+        if (r < 0)
+                record_done(rec);
         return r;
+}
+
+int record_decode(RecordCodec *c, const char *val, size_t len, Record *rec, char *err,
+                  size_t errlen)
+{
+        return decode(c, val, len, rec, true, err, errlen);
+}
+
+int record_decode_recent(RecordCodec *c, const char *val, size_t len, Record *rec, char *err,
+                         size_t errlen)
+{
+        return decode(c, val, len, rec, false, err, errlen);
 }
 
 void record_done(Record *r)
@@ -257,6 +395,8 @@ void record_done(Record *r)
         free(r->seen);
         free(r->ledger);
         free(r->timeline);
+        free(r->hist);
+        free(r->hist_body);
         *r = (Record){0};
 }
 
@@ -344,37 +484,64 @@ static void put_seen(Buf *b, const Record *prev, const RecordChange *ch)
         }
 }
 
-/* The ledger: prev's entries then the new ones, the newest ledger_max. */
-static void put_ledger(Buf *b, const Record *prev, const RecordChange *ch)
+/* The lists of a commit, each in parts: the entries of prev's history,
+ * prev's recent ones, the change's. */
+typedef struct {
+        const RecordText *hist_ledger, *hist_timeline; /* prev's history */
+        size_t n_hist_ledger, n_hist_timeline;
+        const RecordText *ledger, *timeline; /* prev's recent entries */
+        size_t n_ledger, n_timeline;
+        const char *const *new_ledger, *const *new_timeline; /* the change's */
+        size_t n_new_ledger, n_new_timeline;
+} Lists;
+
+/* The ledger, oldest first: the history's, prev's recent, the new ones;
+ * with all, the newest max of them, else the recent and new ones. */
+static void put_ledger(Buf *b, const Lists *l, bool all, size_t max)
 {
-        size_t n_prev = prev && !ch->erase ? prev->n_ledger : 0;
-        size_t n_new = ch->erase ? 0 : ch->n_ledger, total = n_prev + n_new;
-        size_t skip = total > ch->ledger_max ? total - ch->ledger_max : 0;
+        size_t n_hist = all ? l->n_hist_ledger : 0;
+        size_t total = n_hist + l->n_ledger + l->n_new_ledger;
+        size_t skip = all && total > max ? total - max : 0;
         buf_varint(b, total - skip);
         for (size_t i = skip; i < total; i++) {
-                if (i < n_prev)
-                        buf_text(b, prev->ledger[i].s, prev->ledger[i].len);
-                else
-                        buf_text(b, ch->ledger[i - n_prev], strlen(ch->ledger[i - n_prev]));
+                if (i < n_hist)
+                        buf_text(b, l->hist_ledger[i].s, l->hist_ledger[i].len);
+                else if (i < n_hist + l->n_ledger)
+                        buf_text(b, l->ledger[i - n_hist].s, l->ledger[i - n_hist].len);
+                else {
+                        const char *t = l->new_ledger[i - n_hist - l->n_ledger];
+                        buf_text(b, t, strlen(t));
+                }
         }
 }
 
-/* The timeline, newest first: the new entries (the last first), then
- * prev's, at most timeline_max. */
-static void put_timeline(Buf *b, const Record *prev, const RecordChange *ch)
+/* The timeline, newest first: the new entries (the last first), prev's
+ * recent, with all the history's; with all at most max. */
+static void put_timeline(Buf *b, const Lists *l, bool all, size_t max)
 {
-        size_t n_prev = prev && !ch->erase ? prev->n_timeline : 0;
-        size_t n_new = ch->erase ? 0 : ch->n_timeline, total = n_prev + n_new;
-        if (total > ch->timeline_max)
-                total = ch->timeline_max;
+        size_t n_new = l->n_new_timeline, n_rec = l->n_timeline;
+        size_t total = n_new + n_rec + (all ? l->n_hist_timeline : 0);
+        if (all && total > max)
+                total = max;
         buf_varint(b, total);
         for (size_t i = 0; i < total; i++) {
                 if (i < n_new) {
-                        const char *t = ch->timeline[n_new - 1 - i];
+                        const char *t = l->new_timeline[n_new - 1 - i];
                         buf_text(b, t, strlen(t));
-                } else
-                        buf_text(b, prev->timeline[i - n_new].s, prev->timeline[i - n_new].len);
+                } else if (i < n_new + n_rec)
+                        buf_text(b, l->timeline[i - n_new].s, l->timeline[i - n_new].len);
+                else
+                        buf_text(b, l->hist_timeline[i - n_new - n_rec].s,
+                                 l->hist_timeline[i - n_new - n_rec].len);
         }
+}
+
+/* Compresses b into v + at (room for ZSTD_compressBound); its size, or 0
+ * on error. */
+static size_t compress_into(RecordCodec *c, char *v, size_t at, size_t cap, const Buf *b)
+{
+        size_t z = ZSTD_compress2(c->cctx, v + at, cap - at, b->p, b->len);
+        return ZSTD_isError(z) ? 0 : z;
 }
 
 int record_encode(RecordCodec *c, const Record *prev, const RecordChange *ch, char **out,
@@ -383,32 +550,100 @@ int record_encode(RecordCodec *c, const Record *prev, const RecordChange *ch, ch
         *out = NULL;
         if (ch->version < 0 || ch->version >= 1000000000000LL)
                 return -EINVAL;
+        bool keep = prev && !ch->erase;
+        Lists l = {0};
+        if (!ch->erase) {
+                l.new_ledger = ch->ledger;
+                l.n_new_ledger = ch->n_ledger;
+                l.new_timeline = ch->timeline;
+                l.n_new_timeline = ch->n_timeline;
+        }
+        if (keep) {
+                l.n_ledger = prev->n_recent_ledger;
+                l.ledger = prev->ledger + (prev->n_ledger - prev->n_recent_ledger);
+                l.n_timeline = prev->n_recent_timeline;
+                l.timeline = prev->timeline;
+                if (!prev->partial) {
+                        l.hist_ledger = prev->ledger;
+                        l.n_hist_ledger = prev->n_ledger - prev->n_recent_ledger;
+                        l.hist_timeline = prev->timeline + prev->n_recent_timeline;
+                        l.n_hist_timeline = prev->n_timeline - prev->n_recent_timeline;
+                }
+        }
+        /* The history frame is written again when the body's entries would
+         * exceed RECORD_RECENT_MAX, else prev's is copied. */
+        bool rewrite =
+            l.n_ledger + l.n_timeline + l.n_new_ledger + l.n_new_timeline > RECORD_RECENT_MAX;
+        /* Older entries without a frame to copy (a Record built by hand, as
+         * hearthctl migrate does): written. */
+        if (keep && !prev->hist && l.n_hist_ledger + l.n_hist_timeline)
+                rewrite = true;
+        Hist h = {0};
+        char err[64];
+        if (rewrite && keep && prev->partial && prev->hist) {
+                if (hist_decode(c, prev->hist, prev->hist_len, &h, err, sizeof(err)) == 0) {
+                        l.hist_ledger = h.ledger;
+                        l.n_hist_ledger = h.n_ledger;
+                        l.hist_timeline = h.timeline;
+                        l.n_hist_timeline = h.n_timeline;
+                } else
+                        rewrite = false; /* damaged: copied, never lost here */
+        }
+        Buf hb = {0};
+        if (rewrite) {
+                unsigned char format = HIST_FORMAT;
+                buf_put(&hb, &format, 1);
+                put_ledger(&hb, &l, true, ch->ledger_max);
+                put_timeline(&hb, &l, true, ch->timeline_max);
+        }
         Buf b = {0};
         unsigned char format = BODY_FORMAT;
         buf_put(&b, &format, 1);
         buf_text(&b, ch->doc, strlen(ch->doc));
         put_offsets(&b, prev, ch);
         put_seen(&b, prev, ch);
-        put_ledger(&b, prev, ch);
-        put_timeline(&b, prev, ch);
-        if (b.oom) {
-                free(b.p);
-                return -ENOMEM;
+        Lists none = {0};
+        put_ledger(&b, rewrite ? &none : &l, false, 0);
+        put_timeline(&b, rewrite ? &none : &l, false, 0);
+        hist_done(&h);
+        /* An empty history (erased, or bounds of 0) is no frame. */
+        bool hist_empty = rewrite && hb.len == 3;
+        size_t copy_len = !rewrite && keep && prev->hist ? prev->hist_len : 0;
+        size_t cap = RECORD_HEADER + ZSTD_compressBound(b.len + 10) +
+                     (rewrite ? ZSTD_compressBound(hb.len) : copy_len);
+        char *v = hb.oom || b.oom ? NULL : malloc(cap);
+        int ret = v ? 0 : -ENOMEM;
+        size_t hist_z = copy_len, body_z = 0;
+        char *hz = NULL;
+        if (!ret && rewrite && !hist_empty) {
+                /* Compressed first: the body ends with its length. */
+                if (!(hz = malloc(ZSTD_compressBound(hb.len))))
+                        ret = -ENOMEM;
+                else if (!(hist_z = compress_into(c, hz, 0, ZSTD_compressBound(hb.len), &hb)))
+                        ret = -ENOMEM;
         }
-        size_t cap = RECORD_HEADER + ZSTD_compressBound(b.len);
-        char *v = malloc(cap);
-        if (!v) {
-                free(b.p);
-                return -ENOMEM;
+        if (!ret) {
+                /* Before the body: snprintf's NUL lands where the frame goes. */
+                snprintf(v, RECORD_HEADER + 1, "%0*" PRId64 "z", RECORD_VERSION_DIGITS,
+                         ch->version);
+                buf_varint(&b, hist_z);
+                if (b.oom || !(body_z = compress_into(c, v, RECORD_HEADER, cap, &b)))
+                        ret = -ENOMEM;
         }
-        snprintf(v, RECORD_HEADER + 1, "%0*" PRId64 "z", RECORD_VERSION_DIGITS, ch->version);
-        size_t z = ZSTD_compress2(c->cctx, v + RECORD_HEADER, cap - RECORD_HEADER, b.p, b.len);
+        if (!ret) {
+                if (hz)
+                        memcpy(v + RECORD_HEADER + body_z, hz, hist_z);
+                else if (copy_len)
+                        memcpy(v + RECORD_HEADER + body_z, prev->hist, copy_len);
+        }
+        free(hz);
+        free(hb.p);
         free(b.p);
-        if (ZSTD_isError(z)) {
+        if (ret < 0) {
                 free(v);
-                return -ENOMEM;
+                return ret;
         }
         *out = v;
-        *out_len = RECORD_HEADER + z;
+        *out_len = RECORD_HEADER + body_z + hist_z;
         return 0;
 }

@@ -2,14 +2,28 @@
  * string, so that a household costs one key. The value is the version as
  * 12 ASCII digits (the commit script compares it with GETRANGE 0 11, never
  * decoding the rest), the letter 'z', then one zstd frame (compressed with
- * hearth's dictionary, record_dict.h) of the body:
+ * hearth's dictionary, record_dict.h) of the body, then (format 2) the
+ * history frame, when there is one:
  *
- *   u8 1 (body format), doc (varint length, JSON text),
+ *   body: u8 format (1 or 2), doc (varint length, JSON text),
  *   offsets (varint n; n times: varint length, "topic/partition", varint
  *   last applied offset), dedup ids (varint n; n times: 8 bytes of the
  *   source+id hash, little-endian, varint milliseconds when seen; oldest
  *   first), ledger (varint n; n times: varint length, JSON text; oldest
- *   first), timeline (the same; newest first).
+ *   first), timeline (the same; newest first), and in format 2 only: the
+ *   history frame's length in bytes (varint; 0: none).
+ *   history frame: a zstd frame (the same dictionary) of u8 3, ledger,
+ *   timeline (as above): the entries before the body's.
+ *
+ * Why two frames: a commit adds a few ledger and timeline entries, and the
+ * lists hold up to RECORD_RECENT_MAX of them in the body; the older ones
+ * are compressed once into the history frame and copied as they are by
+ * the commits after, until the body's exceed RECORD_RECENT_MAX and the
+ * next commit writes the history frame again (with the bounds applied).
+ * So an event's commit costs the same whether the household has 5 or 500
+ * entries, and the commit path reads the body only (record_decode_recent).
+ * A format 1 value (one frame) is read as before and written as format 2
+ * by its next commit.
  *
  * Pure code (no I/O): store.c reads and writes the values. */
 #pragma once
@@ -23,6 +37,9 @@
 #define RECORD_HEADER (RECORD_VERSION_DIGITS + 1)
 /* A body larger than this is refused as damaged, not allocated. */
 #define RECORD_BODY_MAX (256u * 1024 * 1024)
+/* Ledger and timeline entries kept in the body before a commit writes them
+ * into the history frame. The lists hold at most their bound plus these. */
+#define RECORD_RECENT_MAX 8
 
 typedef struct {
         const char *s;
@@ -47,6 +64,15 @@ typedef struct {
         size_t n_ledger;
         RecordText *timeline; /* newest first */
         size_t n_timeline;
+        /* The history frame as stored (NULL: none), kept for the next
+         * commit to copy, and its body when the lists include it. */
+        char *hist;
+        size_t hist_len;
+        char *hist_body;
+        /* The body's entries: the last of ledger[], the first of
+         * timeline[]. */
+        size_t n_recent_ledger, n_recent_timeline;
+        bool partial; /* the lists hold the body's entries only */
 } Record;
 
 /* What one commit changes. */
@@ -80,10 +106,18 @@ RecordCodec *record_codec_free(RecordCodec *c);
 /* Decodes a stored value into r (record_done() frees it). 0, or -EINVAL
  * with the reason in err (a damaged value, an unknown dictionary), -ENOMEM. */
 int record_decode(RecordCodec *c, const char *val, size_t len, Record *r, char *err, size_t errlen);
+/* The same without decompressing the history frame: r's ledger and
+ * timeline hold the body's entries only (r->partial), which is all a
+ * commit needs (record_encode() copies the frame or reads it itself). */
+int record_decode_recent(RecordCodec *c, const char *val, size_t len, Record *r, char *err,
+                         size_t errlen);
 void record_done(Record *r);
 
 /* Encodes prev (NULL: a new household) with ch applied into a new value
- * in *out (malloc'd, *out_len bytes). 0 or -ENOMEM, -EINVAL. */
+ * in *out (malloc'd, *out_len bytes), always in format 2. 0 or -ENOMEM,
+ * -EINVAL. A history frame of prev that cannot be decompressed when it is
+ * due to be written again is copied as it is instead (the body keeps the
+ * newer entries): a damaged frame never stops a household's commits. */
 int record_encode(RecordCodec *c, const Record *prev, const RecordChange *ch, char **out,
                   size_t *out_len);
 

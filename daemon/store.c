@@ -271,7 +271,8 @@ static void read_state(Store *s, StoreRead *r, const char *val, size_t len)
         if (!val)
                 return;
         char why[160];
-        int e = record_decode(s->codec, val, len, &r->rec, why, sizeof(why));
+        int e = r->history ? record_decode(s->codec, val, len, &r->rec, why, sizeof(why))
+                           : record_decode_recent(s->codec, val, len, &r->rec, why, sizeof(why));
         if (e < 0) {
                 r->err = e == -ENOMEM ? -ENOMEM : -EINVAL;
                 snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", why);

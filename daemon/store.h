@@ -73,6 +73,8 @@ typedef struct {
         size_t n_tps;
         const char **seen; /* in: dedup hashes (hex) to look up */
         size_t n_seen;
+        bool history;     /* in: rec's ledger and timeline complete (record_decode) rather
+                             than the recent entries only (record_decode_recent) */
         int64_t version;  /* out: 0 when the household has no state */
         json_t *doc;      /* out: owned by the caller, NULL when none */
         int64_t *applied; /* out: n_tps offsets, -1 when none (caller allocates) */

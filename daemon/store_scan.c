@@ -103,7 +103,8 @@ int store_docs_get(Store *s, const char *const *households, size_t n, char **doc
                         /* The text, not a parsed document: parsing is the
                          * caller's costliest step, which it may spread over
                          * threads. */
-                        if (record_decode(s->codec, r->str, r->len, &rec, why, sizeof(why)) < 0) {
+                        if (record_decode_recent(s->codec, r->str, r->len, &rec, why, sizeof(why)) <
+                            0) {
                                 if (!ret)
                                         snprintf(s->err, sizeof(s->err), "%s: %s", households[i],
                                                  why);

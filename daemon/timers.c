@@ -82,8 +82,11 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
                 ret = -ENOMEM;
                 goto out;
         }
-        for (size_t i = 0; i < n; i++)
+        /* The whole ledger: a benefits statement (statement_fire) lists it. */
+        for (size_t i = 0; i < n; i++) {
                 reads[i].household = json_string_value(json_array_get(due, i));
+                reads[i].history = true;
+        }
         if (n && (ret = store_read(p->store, reads, n)) < 0)
                 goto out;
         for (size_t i = 0; i < n; i++) {
