@@ -1,12 +1,13 @@
 /* Household state in Redis. Every key of a household shares the hash tag
  * {<household-id>} so that each atomic step touches one slot:
- *   <p>:{H}:h         HASH  v (version), doc (JSON), o:<topic>/<partition> (last applied offset)
- *   <p>:{H}:seen      ZSET  dedup hashes of source+id, scored by apply time (ms); bounded by
- *                           the dedup window and a count
+ *   <p>:{H}:h         STRING the household's record (record.h): its version, document,
+ *                           last applied offset of each partition, dedup ids (bounded by the
+ *                           dedup window and a count), ledger (benefits, REQ-13, oldest
+ *                           first, the latest HOUSEHOLD_LEDGER_MAX; yearly totals are in the
+ *                           document) and timeline (recent events, newest first,
+ *                           STORE_TIMELINE_MAX); each list holds up to RECORD_RECENT_MAX
+ *                           more between the commits that write its history frame
  *   <p>:{H}:outbox    HASH  output event id -> "<ms> <CloudEvent JSON>"
- *   <p>:{H}:ledger    LIST  benefits (REQ-13), JSON, oldest first, the latest
- *                           HOUSEHOLD_LEDGER_MAX kept (yearly totals are in the document)
- *   <p>:{H}:timeline  LIST  recent events, newest first, STORE_TIMELINE_MAX kept
  * and outside any household:
  *   <p>:pending:{N}   SET   households with outbox entries (16 shards)
  *   <p>:pos:{group}   HASH  <topic>/<partition> -> next offset to read
@@ -17,9 +18,10 @@
  *   <p>:rule_outcomes HASH  per-rule outcomes of alerts (outcome.h): "<rule>|<outcome>" and
  *                           the time-to-elimination histogram, counted after each commit
  *   <p>:audit         LIST  operators' erasures (hearthctl forget): time, household id, who
- * The commit script checks before it writes (version, offsets, seen ids,
- * key types), so a failed check or a wrong-typed key leaves nothing half
- * written. */
+ * The commit script checks before it writes (the record's version, key
+ * types), so a failed check or a wrong-typed key leaves nothing half
+ * written; the offsets and dedup ids were checked on the record read, which
+ * an unchanged version proves current. */
 #pragma once
 
 #include <jansson.h>
