@@ -235,11 +235,9 @@ start_hearthd() {
 }
 
 # drain DIR MESSAGES: waits until hearthd (DRAIN_PIDS, or HEARTHD_PID) is
-# fully drained (input, outputs and due timers: bdrain.c), on the Redis at
-# REDIS_PORT or the cluster at CLUSTER_SEEDS; DRAINED_US, and TIMERS_DUE
-# (households due when input and outputs were done), TIMERS_WAIT_S (the
-# seconds more until none was due), TIMERS_LEFT (still due after bdrain's
-# limit on that wait, normally 0).
+# fully drained (bdrain.c), on the Redis at REDIS_PORT or the cluster at
+# CLUSTER_SEEDS; DRAINED_US, and TIMERS_DUE (households due in the timer
+# index then, not waited for).
 drain() {
         local timeout=$(( 300 + $2 / 200 )) p target pids=()
         for p in ${DRAIN_PIDS:-$HEARTHD_PID}; do pids+=(-P "$p"); done
@@ -249,8 +247,6 @@ drain() {
                 die "hearthd did not drain: $(tail -n1 "$1/drain.err"); hearthd log: $(tail -qn3 "$1"/hearthd*.log)"
         DRAINED_US=$(kv "$1/drain.out" drained_us)
         TIMERS_DUE=$(kv "$1/drain.out" timers_due)
-        TIMERS_LEFT=$(kv "$1/drain.out" timers_left)
-        TIMERS_WAIT_S=$(calc "($DRAINED_US - $(kv "$1/drain.out" input_us)) / 1e6" 1)
 }
 
 # register DIR N: registers N households in chunks, each drained.
