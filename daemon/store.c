@@ -123,8 +123,25 @@ int store_format_check(Store *s)
                 return store_io_error(s, "GET format");
         if (f->type == REDIS_REPLY_ERROR)
                 return store_reply_error(s, "GET format", f);
-        if (f->type == REDIS_REPLY_STRING && strtol(f->str, NULL, 10) == STORE_FORMAT)
+        long v = f->type == REDIS_REPLY_STRING ? strtol(f->str, NULL, 10) : 0;
+        if (v == STORE_FORMAT)
                 return 0;
+        if (v == STORE_FORMAT_RECORD) {
+                /* Readable as it is; from now on a format 2 hearth must
+                 * not start on it (store.h). */
+                _cleanup_(freeReplyObjectp) redisReply *up =
+                    redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
+                if (!up)
+                        return store_io_error(s, "SET format");
+                return up->type == REDIS_REPLY_ERROR ? store_reply_error(s, "SET format", up) : 0;
+        }
+        if (v > STORE_FORMAT) {
+                snprintf(s->err, sizeof(s->err),
+                         "%s:format is %ld, this hearth reads up to %d: Redis holds household "
+                         "state written by a newer hearth",
+                         s->prefix, v, STORE_FORMAT);
+                return -EPROTO;
+        }
         snprintf(s->err, sizeof(s->err),
                  "%s:format is %s, this hearth needs %d: Redis holds household state in the "
                  "layout of an older hearth; stop every hearthd and run `hearthctl migrate` once",

@@ -34,8 +34,14 @@
 #define STORE_TIMELINE_MAX 50
 /* The layout of household state in Redis (record.h), kept in <p>:format.
  * 2: one record per household (2026-12-06); before it, a hash, a sorted
- * set and two lists per household (`hearthctl migrate` converts). */
-#define STORE_FORMAT 2
+ * set and two lists per household (`hearthctl migrate` converts).
+ * 3: records may hold a history frame (record.h, body format 2; 2026-12-07),
+ * which a hearth of format 2 cannot read. Format 2 Redis needs no
+ * conversion (its records are read as they are and rewritten by their next
+ * commit): store_prepare() sets 3, so that an older hearthd started on it
+ * afterwards refuses to start rather than refuse every household. */
+#define STORE_FORMAT 3
+#define STORE_FORMAT_RECORD 2 /* the first format with one record per household */
 
 typedef struct Store Store;
 
@@ -57,9 +63,9 @@ void store_set_wait(Store *s, int replicas, int64_t timeout_ms);
  * layout (store_format_check()); -EIO on a connection error. */
 int store_prepare(Store *s);
 /* -EPROTO (with the words in store_errstr()) unless <p>:format is
- * STORE_FORMAT. */
+ * STORE_FORMAT, or STORE_FORMAT_RECORD (then set to STORE_FORMAT). */
 int store_format_check(Store *s);
-/* Converts every household of the older layout (before STORE_FORMAT 2)
+/* Converts every household of the older layout (before STORE_FORMAT_RECORD)
  * into a record, then sets <p>:format. For hearthctl migrate, with every
  * hearthd stopped. *done counts the households converted. */
 int store_migrate(Store *s, size_t *done);

@@ -121,6 +121,20 @@ static void test_prepare(void **state)
         assert_non_null(again);
         assert_int_equal(store_prepare(again), 0);
         assert_false(store_fresh(again));
+        /* A Redis of format 2 (records without a history frame) is read as
+         * it is and marked 3, so that a format 2 hearth refuses it now; a
+         * newer format is refused with words that say so. */
+        rint_(f->redis, "SET t:format %s", "2");
+        assert_int_equal(store_prepare(again), 0);
+        redisReply *fmt = redis_command(f->redis, "GET t:format");
+        assert_non_null(fmt);
+        assert_int_equal(fmt->type, REDIS_REPLY_STRING);
+        assert_int_equal(strtol(fmt->str, NULL, 10), STORE_FORMAT);
+        freeReplyObject(fmt);
+        rint_(f->redis, "SET t:format %s", "4");
+        assert_int_equal(store_prepare(again), -EPROTO);
+        assert_non_null(strstr(store_errstr(again), "newer hearth"));
+        rint_(f->redis, "SET t:format %s", "3");
         /* Positions without the epoch: Redis lost hearth's state. */
         const char *tp[] = {"in/0"};
         const int64_t off[] = {7};
