@@ -300,6 +300,14 @@ static void test_history(void **state)
         Record cut;
         for (size_t n = 0; n < len; n++)
                 assert_int_equal(record_decode(c, v, n, &cut, err, sizeof(err)), -EINVAL);
+        /* Nor does a byte after the history frame pass. */
+        char *longer = malloc(len + 1);
+        assert_non_null(longer);
+        memcpy(longer, v, len);
+        longer[len] = 0;
+        assert_int_equal(record_decode(c, longer, len + 1, &cut, err, sizeof(err)), -EINVAL);
+        assert_int_equal(record_decode_recent(c, longer, len + 1, &cut, err, sizeof(err)), -EINVAL);
+        free(longer);
         /* Erasure drops the history frame too. */
         RecordChange er = change(42, "{}");
         er.erase = true;
