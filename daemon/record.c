@@ -216,9 +216,10 @@ static int parse_body(Record *rec, size_t len, uint64_t *hist_len)
 }
 
 /* Decompresses one frame z (zlen bytes, exactly one frame) into a new
- * buffer *out of *size bytes. 0, -EINVAL with the reason in err, -ENOMEM. */
-static int frame_decompress(RecordCodec *c, const char *z, size_t zlen, char **out, size_t *size,
-                            char *err, size_t errlen)
+ * buffer *out of *size bytes, with extra bytes of room after them. 0,
+ * -EINVAL with the reason in err, -ENOMEM. */
+static int frame_decompress(RecordCodec *c, const char *z, size_t zlen, size_t extra, char **out,
+                            size_t *size, char *err, size_t errlen)
 {
         *out = NULL;
         unsigned long long n = ZSTD_getFrameContentSize(z, zlen);
@@ -232,7 +233,7 @@ static int frame_decompress(RecordCodec *c, const char *z, size_t zlen, char **o
                          dict);
                 return -EINVAL;
         }
-        if (!(*out = malloc(n ? n : 1)))
+        if (!(*out = malloc(n + extra + 1)))
                 return -ENOMEM;
         size_t got = dict ? ZSTD_decompress_usingDDict(c->dctx, *out, n, z, zlen, c->ddict)
                           : ZSTD_decompressDCtx(c->dctx, *out, n, z, zlen);
@@ -267,7 +268,7 @@ static int hist_decode(RecordCodec *c, const char *z, size_t zlen, Hist *h, char
 {
         *h = (Hist){0};
         size_t len = 0;
-        int r = frame_decompress(c, z, zlen, &h->body, &len, err, errlen);
+        int r = frame_decompress(c, z, zlen, 0, &h->body, &len, err, errlen);
         if (r < 0)
                 return r;
         Reader rd = {(const unsigned char *)h->body, (const unsigned char *)h->body + len, false};
@@ -334,7 +335,8 @@ static int decode(RecordCodec *c, const char *val, size_t len, Record *rec, bool
         }
         size_t size = 0;
         uint64_t hist_len = 0;
-        int r = frame_decompress(c, z, body_z, &rec->body, &size, err, errlen);
+        /* Room after the body for the history frame: one allocation. */
+        int r = frame_decompress(c, z, body_z, zlen - body_z, &rec->body, &size, err, errlen);
         if (r == 0 && (r = parse_body(rec, size, &hist_len)) < 0)
                 snprintf(err, errlen, "household record: %s",
                          r == -ENOMEM ? "out of memory" : "damaged body");
@@ -352,12 +354,9 @@ static int decode(RecordCodec *c, const char *val, size_t len, Record *rec, bool
                 r = -EINVAL;
         }
         if (r == 0 && hist_len) {
-                if (!(rec->hist = malloc(hist_len)))
-                        r = -ENOMEM;
-                else {
-                        memcpy(rec->hist, hz, hist_len);
-                        rec->hist_len = hist_len;
-                }
+                rec->hist = rec->body + size;
+                memcpy(rec->hist, hz, hist_len);
+                rec->hist_len = hist_len;
         }
         if (r == 0 && hist_len && history) {
                 Hist h;
@@ -395,7 +394,6 @@ void record_done(Record *r)
         free(r->seen);
         free(r->ledger);
         free(r->timeline);
-        free(r->hist);
         free(r->hist_body);
         *r = (Record){0};
 }

@@ -64,8 +64,9 @@ typedef struct {
         size_t n_ledger;
         RecordText *timeline; /* newest first */
         size_t n_timeline;
-        /* The history frame as stored (NULL: none), kept for the next
-         * commit to copy, and its body when the lists include it. */
+        /* The history frame as stored (NULL: none; in body's allocation,
+         * after the body), kept for the next commit to copy, and its body
+         * when the lists include it. */
         char *hist;
         size_t hist_len;
         char *hist_body;
