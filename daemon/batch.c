@@ -348,8 +348,9 @@ static int pass_wait(Pipeline *p, Pass *ps, size_t first)
         return ret;
 }
 
-/* Finishes the commit of group w (applied) and sends it. */
-static void pass_send(Pipeline *p, Pass *ps, Group *groups, size_t w, int64_t now)
+/* Finishes the commit of group w (applied) and sends it; at most left
+ * more follow before the pass waits for them. */
+static void pass_send(Pipeline *p, Pass *ps, Group *groups, size_t w, int64_t now, size_t left)
 {
         GroupCommit *gc = &ps->gcs[w];
         if (!group_finish(gc, groups[ps->work[w]].household, &ps->reads[w], now))
@@ -358,7 +359,7 @@ static void pass_send(Pipeline *p, Pass *ps, Group *groups, size_t w, int64_t no
         /* Sent now: Redis runs it while the next household is prepared
          * (perf: a strict read-prepare-commit sequence left Redis idle half
          * of each batch). */
-        store_commit_send(p->store, &ps->commits[ps->n_commits], now);
+        store_commit_send(p->store, &ps->commits[ps->n_commits], now, left);
         ps->commit_group[ps->n_commits++] = w;
 }
 
@@ -390,7 +391,7 @@ static int pass_aid(Pipeline *p, Pass *ps, Group *groups, int64_t now, int *fail
                 done = 0;
         }
         for (size_t a = 0; a < done; a++)
-                pass_send(p, ps, groups, ps->aid_work[a], now);
+                pass_send(p, ps, groups, ps->aid_work[a], now, done - a - 1);
         return pass_wait(p, ps, first);
 }
 
@@ -433,7 +434,7 @@ static int process_groups(Pipeline *p, Item *items, Group *groups, size_t n_grou
                         if (aid_due(p, &ps.gcs[w], now))
                                 ps.aid_work[ps.n_aid++] = w;
                         else
-                                pass_send(p, &ps, groups, w, now);
+                                pass_send(p, &ps, groups, w, now, ps.n_work - w - 1);
                 }
         }
         if ((ret = pass_wait(p, &ps, 0)) < 0)

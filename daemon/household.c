@@ -11,17 +11,14 @@ json_t *household_new(void)
         return json_pack("{s:b, s:i}", "registered", 0, "events", 0);
 }
 
-char *household_dump(json_t *doc)
+char *household_dump(const json_t *doc)
 {
-        json_t *alert = json_object_get(doc, "alert");
-        json_t *reasons = json_object_get(alert, "reasons");
+        const json_t *alert = json_object_get(doc, "alert");
+        const json_t *reasons = json_object_get(alert, "reasons");
         if (!reasons || reasons != json_object_get(json_object_get(doc, "eval"), "reasons"))
                 return jsonfast_dump(doc);
-        json_incref(reasons);
-        json_object_set_new(alert, "reasons", json_string("eval"));
-        char *text = jsonfast_dump(doc);
-        json_object_set_new(alert, "reasons", reasons);
-        return text;
+        /* Written as "eval", without changing doc (encoder.h). */
+        return jsonfast_dump_replacing(doc, alert, "reasons", "\"eval\"");
 }
 
 void household_loaded(json_t *doc)

@@ -67,7 +67,7 @@ json_t *household_new(void);
 /* The stored form of a document (compact JSON, malloc'ed). An open alert's
  * reasons are the latest evaluation's (one array, shared by the lifecycle):
  * they are stored once, the alert's as the string "eval". */
-char *household_dump(json_t *doc);
+char *household_dump(const json_t *doc);
 /* A document read from storage: gives an open alert its reasons back. */
 void household_loaded(json_t *doc);
 

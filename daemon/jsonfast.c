@@ -605,6 +605,10 @@ typedef struct {
         char *s;
         size_t len, cap;
         bool failed;
+        /* jsonfast_dump_replacing(): inside this object, this member's
+         * value is written as this text. */
+        const json_t *sub_in;
+        const char *sub_key, *sub_text;
 } Out;
 
 static bool room(Out *o, size_t n)
@@ -770,9 +774,13 @@ static void put_value(Out *o, const json_t *v, int depth)
                         if (!first)
                                 putc_(o, ',');
                         first = false;
-                        put_string(o, json_object_iter_key(it), json_object_iter_key_len(it));
+                        const char *key = json_object_iter_key(it);
+                        put_string(o, key, json_object_iter_key_len(it));
                         putc_(o, ':');
-                        put_value(o, json_object_iter_value(it), depth + 1);
+                        if (v == o->sub_in && streq(key, o->sub_key))
+                                put(o, o->sub_text, strlen(o->sub_text));
+                        else
+                                put_value(o, json_object_iter_value(it), depth + 1);
                         if (o->failed)
                                 return;
                 }
@@ -815,9 +823,14 @@ static void put_value(Out *o, const json_t *v, int depth)
 
 char *jsonfast_dump(const json_t *v)
 {
+        return jsonfast_dump_replacing(v, NULL, NULL, NULL);
+}
+
+char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key, const char *text)
+{
         if (!json_is_object(v) && !json_is_array(v))
                 return NULL;
-        Out o = {0};
+        Out o = {.sub_in = in && key && text ? in : NULL, .sub_key = key, .sub_text = text};
         put_value(&o, v, 1);
         putc_(&o, '\0');
         if (o.failed) {

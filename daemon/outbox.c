@@ -5,6 +5,7 @@
  * at one point of the loop (pipeline_drain_deliveries()). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "log.h"
 #include "pipeline_impl.h"
@@ -186,14 +187,39 @@ int pipeline_drain_deliveries(Pipeline *p)
         return 0;
 }
 
-/* The outboxes of one chunk of households: sends what is not in flight;
- * collects the empty ones into empty. */
+/* An entry's write time ("<ms> <output>"); false when the value is not
+ * such. */
+static bool entry_ms(const char *value, int64_t *ms)
+{
+        char *end;
+        long long written = value ? strtoll(value, &end, 10) : 0;
+        if (!value || end == value || *end != ' ')
+                return false;
+        *ms = written;
+        return true;
+}
+
+/* The outboxes of one chunk of households: claims (store_outbox_claim())
+ * and sends the entries old enough and not in flight here; collects the
+ * empty outboxes into empty. */
 static int relay_chunk(Pipeline *p, const char **hh, size_t m, const char **empty, size_t *n_empty,
                        int64_t now_ms, int64_t older_than_ms)
 {
         json_t *all = store_outbox_get_many(p->store, hh, m);
         if (!all)
                 return -EIO;
+        size_t cap = 1;
+        for (size_t i = 0; i < m; i++)
+                cap += json_object_size(json_array_get(all, i));
+        const char **owner = calloc(m + 1, sizeof(char *));
+        size_t *first = calloc(m + 1, sizeof(size_t));
+        const char **ids = calloc(cap, sizeof(char *)), **vals = calloc(cap, sizeof(char *));
+        int64_t *ms = calloc(cap, sizeof(int64_t));
+        int *claimed = calloc(cap, sizeof(int));
+        int ret = -ENOMEM;
+        if (!owner || !first || !ids || !vals || !ms || !claimed)
+                goto out;
+        size_t n = 0, n_owner = 0;
         for (size_t i = 0; i < m; i++) {
                 json_t *entries = json_array_get(all, i);
                 if (!json_is_object(entries))
@@ -202,18 +228,50 @@ static int relay_chunk(Pipeline *p, const char **hh, size_t m, const char **empt
                         empty[(*n_empty)++] = hh[i];
                         continue;
                 }
+                size_t from = n;
                 const char *id;
                 json_t *v;
                 json_object_foreach (entries, id, v) {
+                        char key[PIPELINE_KEY_LEN];
+                        key_of(key, hh[i], id);
+                        if (!entry_ms(json_string_value(v), &ms[n]) ||
+                            now_ms - ms[n] < older_than_ms || strset_contains(p->in_flight, key))
+                                continue;
+                        ids[n] = id;
+                        vals[n++] = json_string_value(v);
+                }
+                if (n > from) {
+                        owner[n_owner] = hh[i];
+                        first[n_owner++] = from;
+                }
+        }
+        first[n_owner] = n;
+        ret = 0;
+        if (n == 0)
+                goto out;
+        /* Claimed first: another instance's relay may have read the same
+         * entries (F23 of make faults saw two relays send one entry). */
+        if (store_outbox_claim(p->store, owner, n_owner, first, ids, ms, now_ms, claimed) < 0) {
+                ret = -EIO;
+                goto out;
+        }
+        for (size_t h = 0; h < n_owner; h++)
+                for (size_t i = first[h]; i < first[h + 1]; i++) {
                         size_t before = strset_size(p->in_flight);
-                        if (outbox_send(p, hh[i], id, json_string_value(v), now_ms,
-                                        older_than_ms) == 0 &&
+                        if (claimed[i] &&
+                            outbox_send(p, owner[h], ids[i], vals[i], now_ms, INT64_MIN) == 0 &&
                             strset_size(p->in_flight) > before)
                                 p->stats.outputs_resent++;
                 }
-        }
+out:
+        free(owner);
+        free(first);
+        free(ids);
+        free(vals);
+        free(ms);
+        free(claimed);
         json_decref(all);
-        return 0;
+        return ret;
 }
 
 int pipeline_relay(Pipeline *p, int64_t now_ms, int64_t older_than_ms)

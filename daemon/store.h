@@ -132,9 +132,12 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms);
 /* The same in two halves, so that Redis runs the first commits while the
  * caller still prepares the next: store_commit_send() queues one commit's
  * commands (its pending-index SADD and timer ZADD first) and writes the
- * queue to Redis once it is large; store_commit_wait() reads the replies of
- * the n commits sent since the last wait, in order, like store_commit(). */
-void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms);
+ * queue to Redis once it is large, or, with left (at most) more commits to
+ * send before the wait, once it is a fair share of what is left, so the
+ * wait does not find a large last write still running; store_commit_wait()
+ * reads the replies of the n commits sent since the last wait, in order,
+ * like store_commit(). */
+void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms, size_t left);
 int store_commit_wait(Store *s, StoreCommit *commits, size_t n);
 
 /* The due-time index <p>:timers (a hint: the household's state is the
@@ -171,6 +174,17 @@ int store_positions_set(Store *s, const char **tps, const int64_t *offsets, size
  * when deleted again. */
 int store_outbox_delete_many(Store *s, const char *const *households, const char *const *ids,
                              size_t n, int *deleted);
+
+/* The relay's claim before it re-sends outbox entries, in one round trip:
+ * the entries first[h]..first[h + 1] - 1 of ids belong to households[h];
+ * entry i is claimed (claimed[i] = 1) when its value in Redis still carries
+ * the write time ms[i], which becomes now_ms. So two instances' relays that
+ * read the same stranded entry do not both send it: the second finds it
+ * claimed (a new time, too young to relay) and leaves it. An entry gone
+ * (delivered meanwhile) or not in a hash is not claimed. -EIO. */
+int store_outbox_claim(Store *s, const char *const *households, size_t n_households,
+                       const size_t *first, const char *const *ids, const int64_t *ms,
+                       int64_t now_ms, int *claimed);
 
 /* Deferred mode (the pipeline, around a pass's results and a drain of
  * deliveries): store_open_alert_set(), store_stats_incr() and

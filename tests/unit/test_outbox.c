@@ -199,6 +199,70 @@ static void test_drain_while_redis_down(void **state)
         group_commit_done(&gc);
 }
 
+/* Two instances' relays read the same stranded entries: the first claim
+ * takes them (their write time becomes its now, the output unchanged), the
+ * second finds them claimed; a gone entry, a stale time and a key that is
+ * not a hash are not claimed. */
+static void test_claim(void **state)
+{
+        Fixture *f = *state;
+        GroupCommit gc = {0};
+        gc.outputs = json_array();
+        json_array_append_new(gc.outputs, output("a-1:raised:0", "risk.alert.raised"));
+        json_array_append_new(gc.outputs, output("a-1:reminder:1", "risk.alert.reminder"));
+        assert_true(outbox_prepare(&gc, "H5", 1000));
+        assert_int_equal(commit_outbox(f, "H5", &gc), 0);
+        json_t *before = entries(f, "H5");
+        char err[256];
+        Redis *r2 = redis_new(redis_server_url, NULL, 1000, 5000, err, sizeof(err));
+        assert_non_null(r2);
+        assert_int_equal(redis_connect(r2), 0);
+        Store *s2 = store_new(r2, "t", "grp", 86400000);
+        assert_non_null(s2);
+        const char *hh[1] = {"H5"};
+        size_t first[2] = {0, 3};
+        const char *ids[3] = {"a-1:raised:0", "a-1:reminder:1", "a-9:gone:0"};
+        int64_t ms[3] = {1000, 1000, 1000};
+        int won[3] = {-1, -1, -1}, lost[3] = {-1, -1, -1};
+        assert_int_equal(store_outbox_claim(f->store, hh, 1, first, ids, ms, 20000, won), 0);
+        assert_int_equal(store_outbox_claim(s2, hh, 1, first, ids, ms, 20001, lost), 0);
+        assert_int_equal(won[0], 1);
+        assert_int_equal(won[1], 1);
+        assert_int_equal(won[2], 0);
+        assert_int_equal(lost[0], 0);
+        assert_int_equal(lost[1], 0);
+        assert_int_equal(lost[2], 0);
+        json_t *after = entries(f, "H5");
+        for (size_t i = 0; i < 2; i++) {
+                const char *b = json_string_value(json_object_get(before, ids[i]));
+                const char *a = json_string_value(json_object_get(after, ids[i]));
+                assert_non_null(a);
+                assert_int_equal(strncmp(a, "20000 ", 6), 0);
+                assert_string_equal(strchr(a, ' '), strchr(b, ' '));
+        }
+        /* The claimed time is the one to present next time. */
+        ms[0] = ms[1] = 20000;
+        first[1] = 2;
+        assert_int_equal(store_outbox_claim(s2, hh, 1, first, ids, ms, 40000, lost), 0);
+        assert_int_equal(lost[0], 1);
+        assert_int_equal(lost[1], 1);
+        /* A key that is not a hash: nothing claimed, the reason kept. */
+        redisReply *rep = redis_command(f->redis, "SET t:{H6}:outbox x");
+        assert_non_null(rep);
+        freeReplyObject(rep);
+        const char *h6[1] = {"H6"};
+        first[1] = 1;
+        won[0] = -1;
+        assert_int_equal(store_outbox_claim(f->store, h6, 1, first, ids, ms, 40000, won), 0);
+        assert_int_equal(won[0], 0);
+        assert_non_null(strstr(store_errstr(f->store), "outbox claim"));
+        json_decref(before);
+        json_decref(after);
+        store_free(s2);
+        redis_free(r2);
+        group_commit_done(&gc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -206,6 +270,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_delivery_drained, setup, teardown),
             cmocka_unit_test_setup_teardown(test_delivery_failed, setup, teardown),
             cmocka_unit_test_setup_teardown(test_drain_while_redis_down, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
         };
         return cmocka_run_group_tests(tests, redis_server_start, redis_server_stop);
 }
