@@ -17,7 +17,7 @@ char *household_dump(const json_t *doc)
         const json_t *reasons = json_object_get(alert, "reasons");
         if (!reasons || reasons != json_object_get(json_object_get(doc, "eval"), "reasons"))
                 return jsonfast_dump(doc);
-        /* Written as "eval", without changing doc (encoder.h). */
+        /* Written as "eval" without changing doc: a dump only reads. */
         return jsonfast_dump_replacing(doc, alert, "reasons", "\"eval\"");
 }
 

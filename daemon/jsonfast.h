@@ -40,6 +40,5 @@ json_t *jsonfast_loadf(const char *s, size_t len, size_t flags, json_error_t *er
  * not UTF-8. */
 char *jsonfast_dump(const json_t *v);
 /* The same, with the member key of the object in (inside v) written as
- * text, a JSON value the caller vouches for; v is not changed, so a
- * thread that does not own v may dump it (encoder.h). */
+ * text, a JSON value the caller vouches for; v is not changed. */
 char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key, const char *text);
