@@ -1,7 +1,8 @@
-/* What store.c and store_migrate.c share: the Store object and the
+/* What store.c and its companions (store_*.c) share: the Store object and the
  * helpers every Redis command of the store goes through. */
 #pragma once
 
+#include "rcmd.h"
 #include "record.h"
 #include "store.h"
 
@@ -38,3 +39,9 @@ void store_append_argv(Redis *r, int argc, const char **argv);
 /* Reads n pipelined replies; counts[i] the integer of each (-1 otherwise)
  * when counts is not NULL. 0 or -EIO. */
 int store_drain_replies(Store *s, size_t n, int64_t *counts);
+/* Queues c on the pipeline and frees it. A command that could not be
+ * built is not queued and the link is dropped, so the pipeline is never
+ * short of a reply: the caller's next read fails. Returns c->err. */
+int store_cmd_append(Store *s, RCmd *c);
+/* The shard of the pending-outbox index a household belongs to. */
+unsigned store_shard_of(const char *household);
