@@ -115,6 +115,22 @@ static int store_reply_error(Store *s, const char *what, const redisReply *r)
         return -EIO;
 }
 
+/* store_impl.h */
+int store_format_set(Store *s)
+{
+        _cleanup_(freeReplyObjectp) redisReply *f =
+            redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
+        if (!f)
+                return store_io_error(s, "SET format");
+        return f->type == REDIS_REPLY_ERROR ? store_reply_error(s, "SET format", f) : 0;
+}
+
+/* store_impl.h */
+void store_pending_key(char *buf, size_t len, const Store *s, unsigned shard)
+{
+        snprintf(buf, len, "%s:pending:{%u}", s->prefix, shard);
+}
+
 int store_format_check(Store *s)
 {
         _cleanup_(freeReplyObjectp) redisReply *f =
@@ -129,11 +145,7 @@ int store_format_check(Store *s)
         if (v == STORE_FORMAT_RECORD) {
                 /* Readable as it is; from now on a format 2 hearth must
                  * not start on it (store.h). */
-                _cleanup_(freeReplyObjectp) redisReply *up =
-                    redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
-                if (!up)
-                        return store_io_error(s, "SET format");
-                return up->type == REDIS_REPLY_ERROR ? store_reply_error(s, "SET format", up) : 0;
+                return store_format_set(s);
         }
         if (v > STORE_FORMAT) {
                 snprintf(s->err, sizeof(s->err),
@@ -186,12 +198,9 @@ int store_prepare(Store *s)
                          s->prefix);
                 return -ESTALE;
         }
-        _cleanup_(freeReplyObjectp) redisReply *f =
-            redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
-        if (!f)
-                return store_io_error(s, "SET format");
-        if (f->type == REDIS_REPLY_ERROR)
-                return store_reply_error(s, "SET format", f);
+        int fr = store_format_set(s);
+        if (fr < 0)
+                return fr;
         _cleanup_(freeReplyObjectp) redisReply *set =
             redis_command(s->redis, "SET %s:epoch %lld NX", s->prefix, (long long)time(NULL));
         if (!set)
@@ -456,8 +465,7 @@ void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms, size_t le
          * lost output or timer. */
         if (c->n_outbox) {
                 char pk[200];
-                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix,
-                         store_shard_of(c->household));
+                store_pending_key(pk, sizeof(pk), s, store_shard_of(c->household));
                 const char *argv[3] = {"SADD", pk, c->household};
                 store_append_argv(s->redis, 3, argv);
         }

@@ -45,3 +45,7 @@ int store_drain_replies(Store *s, size_t n, int64_t *counts);
 int store_cmd_append(Store *s, RCmd *c);
 /* The shard of the pending-outbox index a household belongs to. */
 unsigned store_shard_of(const char *household);
+/* "<prefix>:pending:{<shard>}": one set of the pending-outbox index. */
+void store_pending_key(char *buf, size_t len, const Store *s, unsigned shard);
+/* Sets <p>:format to STORE_FORMAT: 0, or -EIO with s->err. */
+int store_format_set(Store *s);

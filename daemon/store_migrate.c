@@ -132,7 +132,5 @@ int store_migrate(Store *s, size_t *done)
                 }
                 json_decref(ids);
         } while (cursor != 0);
-        _cleanup_(freeReplyObjectp) redisReply *f =
-            redis_command(s->redis, "SET %s:format %d", s->prefix, STORE_FORMAT);
-        return f ? 0 : store_io_error(s, "SET format");
+        return store_format_set(s);
 }

@@ -56,8 +56,10 @@ json_t *store_pending_list(Store *s)
 {
         json_t *list = json_array();
         for (unsigned i = 0; i < STORE_PENDING_SHARDS && list; i++) {
+                char pk[200];
+                store_pending_key(pk, sizeof(pk), s, i);
                 _cleanup_(freeReplyObjectp) redisReply *r =
-                    redis_command(s->redis, "SMEMBERS %s:pending:{%u}", s->prefix, i);
+                    redis_command(s->redis, "SMEMBERS %s", pk);
                 if (!r || r->type != REDIS_REPLY_ARRAY) {
                         json_decref(list);
                         return NULL;
@@ -161,8 +163,7 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
          * between is seen, and the household goes back in the index. */
         for (size_t i = 0; i < n; i++) {
                 store_key(k, sizeof(k), s, households[i], "outbox");
-                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix,
-                         store_shard_of(households[i]));
+                store_pending_key(pk, sizeof(pk), s, store_shard_of(households[i]));
                 const char *srem[3] = {"SREM", pk, households[i]};
                 const char *hlen[2] = {"HLEN", k};
                 store_append_argv(s->redis, 3, srem);
@@ -174,8 +175,7 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
         for (size_t i = 0; i < n; i++) {
                 if (after[2 * i + 1] == 0)
                         continue;
-                snprintf(pk, sizeof(pk), "%s:pending:{%u}", s->prefix,
-                         store_shard_of(households[i]));
+                store_pending_key(pk, sizeof(pk), s, store_shard_of(households[i]));
                 const char *sadd[3] = {"SADD", pk, households[i]};
                 store_append_argv(s->redis, 3, sadd);
                 readd++;
