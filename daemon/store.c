@@ -607,17 +607,58 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
         return store_commit_wait(s, commits, n);
 }
 
-json_t *store_timers_due(Store *s, int64_t now_ms, size_t max)
+json_t *store_timers_due(Store *s, int64_t now_ms, size_t max, json_t **scores)
 {
         _cleanup_(freeReplyObjectp) redisReply *r =
-            redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld LIMIT 0 %lld", s->prefix,
-                          (long long)now_ms, (long long)max);
-        if (!r || r->type != REDIS_REPLY_ARRAY)
+            redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld WITHSCORES LIMIT 0 %lld",
+                          s->prefix, (long long)now_ms, (long long)max);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements % 2)
                 return NULL;
-        json_t *a = json_array();
-        for (size_t i = 0; i < r->elements; i++)
-                json_array_append_new(a, json_stringn(r->element[i]->str, r->element[i]->len));
+        json_t *a = json_array(), *sc = scores ? json_array() : NULL;
+        for (size_t i = 0; a && i + 1 < r->elements; i += 2) {
+                const redisReply *m = r->element[i], *v = r->element[i + 1];
+                if (m->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+                        json_decref(a);
+                        json_decref(sc);
+                        return NULL;
+                }
+                json_array_append_new(a, json_stringn(m->str, m->len));
+                if (sc)
+                        json_array_append_new(sc, json_stringn(v->str, v->len));
+        }
+        if (scores)
+                *scores = sc;
         return a;
+}
+
+/* KEYS: the due-time index. ARGV: household, the score seen, the new due
+ * time (0: remove). Numbers compared, not texts. */
+static const char timer_move_lua[] =
+    "local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+    "if not cur or tonumber(cur) ~= tonumber(ARGV[2]) then return 0 end\n"
+    "if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])\n"
+    "else redis.call('ZREM', KEYS[1], ARGV[1]) end\n"
+    "return 1\n";
+
+int store_timer_move(Store *s, const char *household, const char *seen, int64_t due_ms)
+{
+        if (!seen)
+                return store_timer_set(s, household, due_ms) < 0 ? -EIO : 1;
+        RCmd c;
+        rcmd_init(&c, 7);
+        rcmd_push_str(&c, "EVAL");
+        rcmd_push_str(&c, timer_move_lua);
+        rcmd_push_str(&c, "1");
+        rcmd_push_fmt(&c, "%s:timers", s->prefix);
+        rcmd_push_str(&c, household);
+        rcmd_push_str(&c, seen);
+        rcmd_push_int(&c, due_ms > 0 ? due_ms : 0);
+        _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "timers");
+        if (!r)
+                return -EIO;
+        if (r->type != REDIS_REPLY_INTEGER)
+                return store_reply_error(s, "timers", r);
+        return (int)r->integer;
 }
 
 int store_timer_set(Store *s, const char *household, int64_t due_ms)

@@ -142,10 +142,17 @@ int store_commit_wait(Store *s, StoreCommit *commits, size_t n);
 
 /* The due-time index <p>:timers (a hint: the household's state is the
  * truth). Households due at or before now_ms, at most max, as a JSON array
- * of strings (new reference), or NULL on error. */
-json_t *store_timers_due(Store *s, int64_t now_ms, size_t max);
+ * of strings (new reference), or NULL on error. With scores non-NULL,
+ * *scores gets each one's due time in the index as Redis wrote it (an
+ * array of strings, new reference), for store_timer_move(). */
+json_t *store_timers_due(Store *s, int64_t now_ms, size_t max, json_t **scores);
 /* Sets the household's next due time in the index (0 removes it). */
 int store_timer_set(Store *s, const char *household, int64_t due_ms);
+/* Sets it (0 removes it) only if the index still holds the due time seen
+ * (store_timers_due()'s score): a commit of another instance may have
+ * written a newer one meanwhile, from a newer state, and the timer path
+ * must not put back one from the state it read. 1 moved, 0 left, -EIO. */
+int store_timer_move(Store *s, const char *household, const char *seen, int64_t due_ms);
 
 /* Poison-message guard: counts the attempts at processing a batch that
  * starts at offsets[i] of partition tps[i] (hash <p>:attempts, one field per

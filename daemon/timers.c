@@ -8,13 +8,19 @@
 #include "pipeline_impl.h"
 #include "statement_fire.h"
 
-/* Fires the timers of one household read; 1 when there is a commit to
- * send, 0 when nothing fired (the due time is put back), -ENOMEM. */
-static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int64_t now_ms)
+/* Fires the timers of one household read (seen: its due time in the
+ * index when it was picked); 1 when there is a commit to send, 0 when
+ * nothing fired (the due time is put back), -ENOMEM. The index is changed
+ * here only where it still holds seen (store_timer_move()): an event's
+ * commit on another instance may have written a sooner due time
+ * meanwhile, and putting back the one of the state read here would delay
+ * that household's reminder or escalation until then, or lose it. */
+static int timer_prepare(Pipeline *p, const StoreRead *rd, const char *seen, GroupCommit *gc,
+                         int64_t now_ms)
 {
         const char *h = rd->household;
         if (rd->err || !rd->doc) {
-                store_timer_set(p->store, h, 0);
+                store_timer_move(p->store, h, seen, 0);
                 return 0;
         }
         gc->doc = json_incref(rd->doc);
@@ -40,7 +46,7 @@ static int timer_prepare(Pipeline *p, const StoreRead *rd, GroupCommit *gc, int6
         int64_t next = lifecycle_next_due(gc->doc);
         if (fired == 0) {
                 /* A stale hint: put the real due time back. */
-                store_timer_set(p->store, h, next);
+                store_timer_move(p->store, h, seen, next);
                 return 0;
         }
         gc->doc_text = household_dump(gc->doc);
@@ -68,7 +74,8 @@ int pipeline_timers(Pipeline *p, int64_t now_ms, size_t max)
 
 static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
 {
-        json_t *due = store_timers_due(p->store, now_ms, max);
+        json_t *seen = NULL;
+        json_t *due = store_timers_due(p->store, now_ms, max, &seen);
         if (!due)
                 return -EIO;
         size_t n = json_array_size(due);
@@ -90,7 +97,8 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
         if (n && (ret = store_read(p->store, reads, n)) < 0)
                 goto out;
         for (size_t i = 0; i < n; i++) {
-                int r = timer_prepare(p, &reads[i], &gcs[i], now_ms);
+                int r = timer_prepare(p, &reads[i], json_string_value(json_array_get(seen, i)),
+                                      &gcs[i], now_ms);
                 if (r < 0) {
                         ret = r;
                         goto out;
@@ -108,8 +116,11 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
                         continue; /* someone else changed it: next round sees it */
                 p->stats.timers_fired++;
                 outputs_send(p, reads[i].household, &gcs[i], now_ms, "before_produce_timer");
+                /* Nothing due any more: out of the index, unless a
+                 * newer commit put a due time there since. */
                 if (commits[c].timer_due <= 0)
-                        store_timer_set(p->store, reads[i].household, 0);
+                        store_timer_move(p->store, reads[i].household,
+                                         json_string_value(json_array_get(seen, i)), 0);
         }
         ret = (int)n;
 out:
@@ -122,5 +133,6 @@ out:
         free(commits);
         free(which);
         json_decref(due);
+        json_decref(seen);
         return ret;
 }

@@ -208,10 +208,10 @@ static void test_commit_and_read(void **state)
         assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), ids[0])),
                             vals[0]);
         json_decref(out);
-        json_t *due = store_timers_due(f->store, 5000, 10);
+        json_t *due = store_timers_due(f->store, 5000, 10, NULL);
         assert_int_equal(json_array_size(due), 1);
         json_decref(due);
-        due = store_timers_due(f->store, 4999, 10);
+        due = store_timers_due(f->store, 4999, 10, NULL);
         assert_int_equal(json_array_size(due), 0);
         json_decref(due);
         /* Delivered: the entry goes once, and the index is pruned. */
@@ -541,6 +541,66 @@ static void test_counters(void **state)
         assert_int_equal(store_outcomes_incr(f->store, bad, by, 1), -EINVAL);
 }
 
+/* The score of a household in the due-time index (-1: none). */
+static long long timer_score(Fixture *f, const char *h)
+{
+        redisReply *r = redis_command(f->redis, "ZSCORE t:timers %s", h);
+        long long v = r && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
+        if (r)
+                freeReplyObject(r);
+        return v;
+}
+
+/* The timer path moves a due time only where the index still holds the
+ * one it saw: a commit of another instance that wrote a sooner one
+ * meanwhile wins. */
+static void test_timer_move(void **state)
+{
+        Fixture *f = *state;
+        assert_int_equal(store_timer_set(f->store, "H1", 1796605070036), 0);
+        assert_int_equal(store_timer_set(f->store, "H2", 4000), 0);
+        assert_int_equal(store_timer_set(f->store, "H3", 9000), 0);
+        json_t *scores = NULL;
+        json_t *due = store_timers_due(f->store, 1796605070036, 10, &scores);
+        assert_non_null(due);
+        assert_non_null(scores);
+        assert_int_equal(json_array_size(due), 3);
+        assert_int_equal(json_array_size(scores), 3);
+        /* Lowest first: H2 at 4000, H3 at 9000, H1. */
+        assert_string_equal(json_string_value(json_array_get(due, 0)), "H2");
+        assert_string_equal(json_string_value(json_array_get(due, 2)), "H1");
+        const char *seen1 = json_string_value(json_array_get(scores, 2));
+        const char *seen2 = json_string_value(json_array_get(scores, 0));
+        const char *seen3 = json_string_value(json_array_get(scores, 1));
+
+        /* Still as seen: moved (a 13-digit time survives the double). */
+        assert_int_equal(store_timer_move(f->store, "H1", seen1, 1796605099999), 1);
+        assert_int_equal(timer_score(f, "H1"), 1796605099999);
+        /* A commit wrote 5000 since H2 was seen at 4000: left as it is. */
+        assert_int_equal(store_timer_set(f->store, "H2", 5000), 0);
+        assert_int_equal(store_timer_move(f->store, "H2", seen2, 90000), 0);
+        assert_int_equal(timer_score(f, "H2"), 5000);
+        /* ... and a removal is refused the same way. */
+        assert_int_equal(store_timer_move(f->store, "H2", seen2, 0), 0);
+        assert_int_equal(timer_score(f, "H2"), 5000);
+        /* As seen, 0 removes it. */
+        assert_int_equal(store_timer_move(f->store, "H3", seen3, 0), 1);
+        assert_int_equal(timer_score(f, "H3"), -1);
+        /* Gone meanwhile: not put back. */
+        assert_int_equal(store_timer_move(f->store, "H3", seen3, 7000), 0);
+        assert_int_equal(timer_score(f, "H3"), -1);
+        /* Without a seen score it sets, as before. */
+        assert_int_equal(store_timer_move(f->store, "H3", NULL, 7000), 1);
+        assert_int_equal(timer_score(f, "H3"), 7000);
+        json_decref(due);
+        json_decref(scores);
+        /* The index holds something else than a sorted set: an error. */
+        redisReply *rep = redis_command(f->redis, "SET t:timers x");
+        freeReplyObject(rep);
+        assert_int_equal(store_timer_move(f->store, "H1", "1", 2), -EIO);
+        assert_null(store_timers_due(f->store, 1, 10, NULL));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -554,6 +614,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_noscript, setup, teardown),
             cmocka_unit_test_setup_teardown(test_attempts_positions, setup, teardown),
             cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_timer_move, setup, teardown),
         };
         return cmocka_run_group_tests(tests, redis_server_start, redis_server_stop);
 }
