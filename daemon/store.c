@@ -615,16 +615,17 @@ json_t *store_timers_due(Store *s, int64_t now_ms, size_t max, json_t **scores)
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements % 2)
                 return NULL;
         json_t *a = json_array(), *sc = scores ? json_array() : NULL;
-        for (size_t i = 0; a && i + 1 < r->elements; i += 2) {
+        bool ok = a && (!scores || sc);
+        for (size_t i = 0; ok && i + 1 < r->elements; i += 2) {
                 const redisReply *m = r->element[i], *v = r->element[i + 1];
-                if (m->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
-                        json_decref(a);
-                        json_decref(sc);
-                        return NULL;
-                }
-                json_array_append_new(a, json_stringn(m->str, m->len));
-                if (sc)
-                        json_array_append_new(sc, json_stringn(v->str, v->len));
+                ok = m->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+                     json_array_append_new(a, json_stringn(m->str, m->len)) == 0 &&
+                     (!sc || json_array_append_new(sc, json_stringn(v->str, v->len)) == 0);
+        }
+        if (!ok) {
+                json_decref(a);
+                json_decref(sc);
+                return NULL;
         }
         if (scores)
                 *scores = sc;
