@@ -233,7 +233,7 @@ YAML
 # that holds the data set once: otherwise where the registration's writes
 # left Redis's auto-aof-rewrite cycle (the AOF is rewritten each time it
 # doubles) decides whether a fork and a rewrite of the whole data set fall
-# into the measured window (at 1,000,000 households: 1.4 GB, several
+# into the measured window (at 1,000,000 households: about 500 MB, several
 # seconds). The rewrites that the step's own events cause stay in it.
 aof_idle() {
         local i
