@@ -118,12 +118,14 @@ int store_outbox_claim(Store *s, const char *const *households, size_t n_househo
                 return -EIO;
         }
         for (size_t h = 0; h < n_households; h++) {
+                char k[300];
+                store_key(k, sizeof(k), s, households[h], "outbox");
                 RCmd c;
                 rcmd_init(&c, 5 + 2 * (first[h + 1] - first[h]));
                 rcmd_push_str(&c, "EVAL");
                 rcmd_push_str(&c, claim_lua);
                 rcmd_push_str(&c, "1");
-                rcmd_push_fmt(&c, "%s:{%s}:outbox", s->prefix, households[h]);
+                rcmd_push_str(&c, k);
                 rcmd_push_int(&c, now_ms);
                 for (size_t i = first[h]; i < first[h + 1]; i++) {
                         rcmd_push_str(&c, ids[i]);
