@@ -644,7 +644,7 @@ static const char timer_move_lua[] =
 int store_timer_move(Store *s, const char *household, const char *seen, int64_t due_ms)
 {
         if (!seen)
-                return store_timer_set(s, household, due_ms) < 0 ? -EIO : 1;
+                return -EINVAL; /* nothing written: the next pick has a score */
         RCmd c;
         rcmd_init(&c, 7);
         rcmd_push_str(&c, "EVAL");
@@ -660,6 +660,15 @@ int store_timer_move(Store *s, const char *household, const char *seen, int64_t 
         if (r->type != REDIS_REPLY_INTEGER)
                 return store_reply_error(s, "timers", r);
         return (int)r->integer;
+}
+
+int store_timer_soon(Store *s, const char *household, int64_t now_ms)
+{
+        _cleanup_(freeReplyObjectp) redisReply *r = redis_command(
+            s->redis, "ZADD %s:timers LT %lld %s", s->prefix, (long long)now_ms, household);
+        if (!r)
+                return store_io_error(s, "timers");
+        return r->type == REDIS_REPLY_ERROR ? store_reply_error(s, "timers", r) : 0;
 }
 
 int store_timer_set(Store *s, const char *household, int64_t due_ms)

@@ -151,8 +151,14 @@ int store_timer_set(Store *s, const char *household, int64_t due_ms);
 /* Sets it (0 removes it) only if the index still holds the due time seen
  * (store_timers_due()'s score): a commit of another instance may have
  * written a newer one meanwhile, from a newer state, and the timer path
- * must not put back one from the state it read. 1 moved, 0 left, -EIO. */
+ * must not put back one from the state it read. 1 moved, 0 left, -EIO;
+ * -EINVAL (nothing written) without seen. */
 int store_timer_move(Store *s, const char *household, const char *seen, int64_t due_ms);
+/* Brings the household's due time in the index forward to now_ms, never
+ * later (ZADD LT; added when missing): the next pick reads it again and
+ * puts its real due time back. For a commit that lost to another one after
+ * its hint was written from the state it read. 0 or -EIO. */
+int store_timer_soon(Store *s, const char *household, int64_t now_ms);
 
 /* Poison-message guard: counts the attempts at processing a batch that
  * starts at offsets[i] of partition tps[i] (hash <p>:attempts, one field per

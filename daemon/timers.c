@@ -112,6 +112,15 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
                 goto out;
         for (size_t c = 0; c < n_commits; c++) {
                 size_t i = which[c];
+                if (commits[c].result == -ESTALE && commits[c].timer_due > 0) {
+                        /* Lost to a commit of another instance, after this
+                         * one's hint (written first) put the due time of
+                         * the state read here in the index, maybe over a
+                         * sooner one of the state that won: brought forward
+                         * to now, the next round reads it again. */
+                        store_timer_soon(p->store, reads[i].household, now_ms);
+                        continue;
+                }
                 if (commits[c].result != 0)
                         continue; /* someone else changed it: next round sees it */
                 p->stats.timers_fired++;

@@ -589,8 +589,15 @@ static void test_timer_move(void **state)
         /* Gone meanwhile: not put back. */
         assert_int_equal(store_timer_move(f->store, "H3", seen3, 7000), 0);
         assert_int_equal(timer_score(f, "H3"), -1);
-        /* Without a seen score it sets, as before. */
-        assert_int_equal(store_timer_move(f->store, "H3", NULL, 7000), 1);
+        /* Without a seen score nothing is written. */
+        assert_int_equal(store_timer_move(f->store, "H3", NULL, 7000), -EINVAL);
+        assert_int_equal(timer_score(f, "H3"), -1);
+        /* Brought forward, never back; added when missing. */
+        assert_int_equal(store_timer_soon(f->store, "H1", 6000), 0);
+        assert_int_equal(timer_score(f, "H1"), 6000);
+        assert_int_equal(store_timer_soon(f->store, "H1", 8000), 0);
+        assert_int_equal(timer_score(f, "H1"), 6000);
+        assert_int_equal(store_timer_soon(f->store, "H3", 7000), 0);
         assert_int_equal(timer_score(f, "H3"), 7000);
         json_decref(due);
         json_decref(scores);
@@ -598,6 +605,7 @@ static void test_timer_move(void **state)
         redisReply *rep = redis_command(f->redis, "SET t:timers x");
         freeReplyObject(rep);
         assert_int_equal(store_timer_move(f->store, "H1", "1", 2), -EIO);
+        assert_int_equal(store_timer_soon(f->store, "H1", 2), -EIO);
         assert_null(store_timers_due(f->store, 1, 10, NULL));
 }
 
