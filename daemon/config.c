@@ -153,6 +153,11 @@ static const KeyDef keys[] = {
      "messages per batch (per Redis round trip)"},
     {"pipeline.poll_timeout", T_DURATION, F(poll_ms), NOCOUNT, "100ms", 1, 1000, NULL, false,
      "longest wait for Kafka in one loop turn"},
+    /* 5ms: below full speed a batch otherwise holds the few events that
+     * arrived during the last one, and pays its round trips and wake-ups
+     * for them; librdkafka's producer lingers as long by default. */
+    {"pipeline.batch_linger", T_DURATION, F(batch_linger_ms), NOCOUNT, "5ms", 0, 1000, NULL, false,
+     "after a batch's first message, how long to wait for more (up to batch_max)"},
     {"pipeline.max_message_bytes", T_INT, F(max_message_bytes), NOCOUNT, "262144", 1024,
      16 * 1024 * 1024, NULL, false, "larger input messages are dead-lettered"},
     {"pipeline.dedup_window", T_DURATION, F(dedup_window_ms), NOCOUNT, "90d", 60000, 3650 * DAY,

@@ -96,6 +96,7 @@ typedef struct Config {
         /* pipeline */
         int64_t batch_max;
         int64_t poll_ms;
+        int64_t batch_linger_ms;
         int64_t max_message_bytes;
         int64_t dedup_window_ms;
         int64_t outbox_max_pending;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
+#include "clock.h"
 #include "log.h"
 
 struct Consumer {
@@ -159,13 +160,23 @@ int consumer_subscribe(Consumer *co, char *err, size_t errlen)
         return 0;
 }
 
-size_t consumer_poll(Consumer *co, rd_kafka_message_t **msgs, size_t max, int timeout_ms)
+size_t consumer_poll(Consumer *co, rd_kafka_message_t **msgs, size_t max, int timeout_ms,
+                     int linger_ms)
 {
         size_t n = 0;
+        int64_t until = 0;
         while (n < max) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(co->rk, n ? 0 : timeout_ms);
-                if (!m)
+                int wait = timeout_ms;
+                if (n) {
+                        int64_t left = until - clock_mono_us();
+                        wait = left > 0 ? (int)((left + 999) / 1000) : 0;
+                }
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(co->rk, wait);
+                if (!m) {
+                        if (n && wait > 0)
+                                continue;
                         break;
+                }
                 if (m->err) {
                         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                                 log_warning("kafka: consume error on %s/%d: %s",
@@ -174,6 +185,8 @@ size_t consumer_poll(Consumer *co, rd_kafka_message_t **msgs, size_t max, int ti
                         rd_kafka_message_destroy(m);
                         continue;
                 }
+                if (!n)
+                        until = clock_mono_us() + (int64_t)linger_ms * 1000;
                 msgs[n++] = m;
         }
         return n;

@@ -30,11 +30,13 @@ Consumer *consumer_new(const Config *c, const char *bootstrap, KafkaHealth *heal
 Consumer *consumer_free(Consumer *co);
 
 int consumer_subscribe(Consumer *co, char *err, size_t errlen);
-/* Waits up to timeout_ms for the first message, then takes what is
- * immediately there, up to max. Returns the number of messages put in
- * msgs; the caller destroys each with rd_kafka_message_destroy(). Error
- * events are logged here and never returned. */
-size_t consumer_poll(Consumer *co, rd_kafka_message_t **msgs, size_t max, int timeout_ms);
+/* Waits up to timeout_ms for the first message, then takes what arrives
+ * within linger_ms of it (0: what is immediately there), up to max.
+ * Returns the number of messages put in msgs; the caller destroys each
+ * with rd_kafka_message_destroy(). Error events are logged here and never
+ * returned. */
+size_t consumer_poll(Consumer *co, rd_kafka_message_t **msgs, size_t max, int timeout_ms,
+                     int linger_ms);
 /* Records that every message of topic/partition before next_offset is
  * done; committed to Kafka in the background (a hint). */
 int consumer_store(Consumer *co, const char *topic, int32_t partition, int64_t next_offset);

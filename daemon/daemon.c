@@ -861,7 +861,7 @@ static int daemon_batch(Daemon *d)
         }
         if (!d->n_batch)
                 d->n_batch = consumer_poll(d->consumer, d->msgs, (size_t)d->cfg->batch_max,
-                                           (int)d->cfg->poll_ms);
+                                           (int)d->cfg->poll_ms, (int)d->cfg->batch_linger_ms);
         if (!d->n_batch)
                 return 0;
         int r = pipeline_process_guarded(d->pipeline, d->msgs, d->n_batch, clock_wall_ms());

@@ -48,6 +48,7 @@ static void test_defaults(void **state)
         assert_int_equal(c->floor_lines[0].fen, 1000000);
         assert_int_equal(c->monitor_factor, 120);
         assert_int_equal(c->respond_within_red_ms, 24LL * 3600 * 1000);
+        assert_int_equal(c->batch_linger_ms, 5);
         /* relative paths resolve against the config file's folder */
         assert_string_equal(c->rules_dir, "/etc/hearth/rules");
         assert_string_equal(c->schemas_dir, "/etc/hearth/schemas");
@@ -76,7 +77,8 @@ static void test_full_file(void **state)
                         "  monitor_factor: 1.5\n"
                         "pipeline:\n"
                         "  batch_max: 64\n"
-                        "  poll_timeout: 50ms\n";
+                        "  poll_timeout: 50ms\n"
+                        "  batch_linger: 0ms\n";
         Config *c;
         Diag *d;
         assert_int_equal(load(y, NULL, 0, &c, &d), 0);
@@ -92,6 +94,7 @@ static void test_full_file(void **state)
         assert_int_equal(c->monitor_factor, 150);
         assert_int_equal(c->batch_max, 64);
         assert_int_equal(c->poll_ms, 50);
+        assert_int_equal(c->batch_linger_ms, 0);
         config_free(c);
         diag_free(d);
 }
