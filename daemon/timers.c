@@ -7,6 +7,7 @@
 #include "log.h"
 #include "pipeline_impl.h"
 #include "statement_fire.h"
+#include "testhooks.h"
 
 /* Fires the timers of one household read (seen: its due time in the
  * index when it was picked); 1 when there is a commit to send, 0 when
@@ -96,6 +97,8 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
         }
         if (n && (ret = store_read(p->store, reads, n)) < 0)
                 goto out;
+        if (n)
+                pause_point("timers_read");
         for (size_t i = 0; i < n; i++) {
                 int r = timer_prepare(p, &reads[i], json_string_value(json_array_get(seen, i)),
                                       &gcs[i], now_ms);
