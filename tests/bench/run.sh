@@ -296,6 +296,13 @@ L_CLIENTS_CORES=$(calc "($(awk '{ print $1 + $2 }' "$T/gen.lat.time") + $(cpu_ti
 # kept up with the rate.
 LAT_TAIL=$(calc "($DRAINED_US - $(kv "$T/gen.lat" last_send_us)) / 1e6" 2)
 LAT_AOF=$(( $(grep -c 'rewriting started' "$M/redis.log") - aof0 ))
+# When each of them started, in seconds from the latency run's first event
+# (redis.log's "DD Mon YYYY HH:MM:SS.mmm"), to read beside its latency over time.
+LAT_AOF_AT=$(grep 'rewriting started' "$M/redis.log" | tail -n +$((aof0 + 1)) |
+        while read -r _ d mon y hms _; do
+                at=$(date -d "$d $mon $y $hms" +%s%6N 2>/dev/null) &&
+                        printf '%s s, ' "$(calc "($at - $t0) / 1e6" 1)"
+        done)
 MAIN_AOF=$aof0
 kill -TERM "$BLAT_PID"
 wait "$BLAT_PID" || die "blat: $(cat "$T/blat.err")"
@@ -424,7 +431,7 @@ echo "$JSON" >"$OUT/results.json"
         echo "reference: $(fmt "$RB_N") calls of the naive script over $(fmt "$HOUSEHOLDS") households (tests/bench/README.md)"
         echo "hearthd: $STOPPED"
         echo "load average (1/5/15 min) at start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-        echo "redis: $MAIN_AOF AOF rewrites during registration and the throughput run ($M_AOF_EVENTS of them during its events, after the one that compacted the AOF once registered), $LAT_AOF during the latency run; events dated from $START_DATE"
+        echo "redis: $MAIN_AOF AOF rewrites during registration and the throughput run ($M_AOF_EVENTS of them during its events, after the one that compacted the AOF once registered), $LAT_AOF during the latency run${LAT_AOF_AT:+ (started at ${LAT_AOF_AT%, })}; events dated from $START_DATE"
         echo "redis: AOF rewrites during the events of each scaling step: ${SCALE_AOF:-none}"
         echo "blat: $(tr '\n' ' ' <"$T/blat.out" | cut -c1-200)"
         sed 's/^/scale-out: /' "$OUT/scale_out.notes"
