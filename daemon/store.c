@@ -609,26 +609,26 @@ int store_commit(Store *s, StoreCommit *commits, size_t n, int64_t now_ms)
 
 json_t *store_timers_due(Store *s, int64_t now_ms, size_t max, json_t **scores)
 {
+        *scores = NULL;
         _cleanup_(freeReplyObjectp) redisReply *r =
             redis_command(s->redis, "ZRANGEBYSCORE %s:timers -inf %lld WITHSCORES LIMIT 0 %lld",
                           s->prefix, (long long)now_ms, (long long)max);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements % 2)
                 return NULL;
-        json_t *a = json_array(), *sc = scores ? json_array() : NULL;
-        bool ok = a && (!scores || sc);
+        json_t *a = json_array(), *sc = json_array();
+        bool ok = a && sc;
         for (size_t i = 0; ok && i + 1 < r->elements; i += 2) {
                 const redisReply *m = r->element[i], *v = r->element[i + 1];
                 ok = m->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
                      json_array_append_new(a, json_stringn(m->str, m->len)) == 0 &&
-                     (!sc || json_array_append_new(sc, json_stringn(v->str, v->len)) == 0);
+                     json_array_append_new(sc, json_stringn(v->str, v->len)) == 0;
         }
         if (!ok) {
                 json_decref(a);
                 json_decref(sc);
                 return NULL;
         }
-        if (scores)
-                *scores = sc;
+        *scores = sc;
         return a;
 }
 
@@ -641,25 +641,47 @@ static const char timer_move_lua[] =
     "else redis.call('ZREM', KEYS[1], ARGV[1]) end\n"
     "return 1\n";
 
+int store_timer_moves(Store *s, const StoreTimerMove *m, size_t n, int *moved)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!m[i].seen)
+                        return -EINVAL; /* nothing written: the next pick has a score */
+        if (!redis_connected(s->redis)) {
+                snprintf(s->err, sizeof(s->err), "timers: not connected");
+                return -EIO;
+        }
+        for (size_t i = 0; i < n; i++) {
+                RCmd c;
+                rcmd_init(&c, 7);
+                rcmd_push_str(&c, "EVAL");
+                rcmd_push_str(&c, timer_move_lua);
+                rcmd_push_str(&c, "1");
+                rcmd_push_fmt(&c, "%s:timers", s->prefix);
+                rcmd_push_str(&c, m[i].household);
+                rcmd_push_str(&c, m[i].seen);
+                rcmd_push_int(&c, m[i].due_ms > 0 ? m[i].due_ms : 0);
+                if (store_cmd_append(s, &c) < 0)
+                        return -EIO; /* dropped the link: the replies go with it */
+        }
+        int ret = 0;
+        for (size_t i = 0; i < n; i++) {
+                redisReply *r;
+                if (store_get_reply(s, &r) < 0)
+                        return -EIO;
+                if (r->type != REDIS_REPLY_INTEGER && ret == 0)
+                        ret = store_reply_error(s, "timers", r);
+                if (moved)
+                        moved[i] = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+                freeReplyObject(r);
+        }
+        return ret;
+}
+
 int store_timer_move(Store *s, const char *household, const char *seen, int64_t due_ms)
 {
-        if (!seen)
-                return -EINVAL; /* nothing written: the next pick has a score */
-        RCmd c;
-        rcmd_init(&c, 7);
-        rcmd_push_str(&c, "EVAL");
-        rcmd_push_str(&c, timer_move_lua);
-        rcmd_push_str(&c, "1");
-        rcmd_push_fmt(&c, "%s:timers", s->prefix);
-        rcmd_push_str(&c, household);
-        rcmd_push_str(&c, seen);
-        rcmd_push_int(&c, due_ms > 0 ? due_ms : 0);
-        _cleanup_(freeReplyObjectp) redisReply *r = cmd_run(s, &c, "timers");
-        if (!r)
-                return -EIO;
-        if (r->type != REDIS_REPLY_INTEGER)
-                return store_reply_error(s, "timers", r);
-        return (int)r->integer;
+        int moved = 0;
+        int r = store_timer_moves(s, &(StoreTimerMove){household, seen, due_ms}, 1, &moved);
+        return r < 0 ? r : moved;
 }
 
 int store_timer_soon(Store *s, const char *household, int64_t now_ms)

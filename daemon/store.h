@@ -142,9 +142,9 @@ int store_commit_wait(Store *s, StoreCommit *commits, size_t n);
 
 /* The due-time index <p>:timers (a hint: the household's state is the
  * truth). Households due at or before now_ms, at most max, as a JSON array
- * of strings (new reference), or NULL on error. With scores non-NULL,
- * *scores gets each one's due time in the index as Redis wrote it (an
- * array of strings, new reference), for store_timer_move(). */
+ * of strings (new reference), or NULL on error; *scores gets each one's due
+ * time in the index as Redis wrote it (an array of strings, new reference;
+ * NULL on error), for store_timer_move(). */
 json_t *store_timers_due(Store *s, int64_t now_ms, size_t max, json_t **scores);
 /* Sets the household's next due time in the index (0 removes it). */
 int store_timer_set(Store *s, const char *household, int64_t due_ms);
@@ -154,6 +154,15 @@ int store_timer_set(Store *s, const char *household, int64_t due_ms);
  * must not put back one from the state it read. 1 moved, 0 left, -EIO;
  * -EINVAL (nothing written) without seen. */
 int store_timer_move(Store *s, const char *household, const char *seen, int64_t due_ms);
+typedef struct {
+        const char *household;
+        const char *seen; /* its score when picked (store_timers_due()) */
+        int64_t due_ms;   /* the due time to set; 0 removes it */
+} StoreTimerMove;
+/* store_timer_move() of n households in one round trip; moved[i] (moved
+ * may be NULL) says which applied. 0; -EIO (s->err: the first error reply,
+ * or the link); -EINVAL (nothing written) when one has no seen. */
+int store_timer_moves(Store *s, const StoreTimerMove *m, size_t n, int *moved);
 /* Brings the household's due time in the index forward to now_ms, never
  * later (ZADD LT; added when missing): the next pick reads it again and
  * puts its real due time back. For a commit that lost to another one after

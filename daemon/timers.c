@@ -11,19 +11,18 @@
 
 /* Fires the timers of one household read (seen: its due time in the
  * index when it was picked); 1 when there is a commit to send, 0 when
- * nothing fired (the due time is put back), -ENOMEM. The index is changed
- * here only where it still holds seen (store_timer_move()): an event's
+ * nothing fired (*mv: the due time to put back), -ENOMEM. The index is
+ * changed only where it still holds seen (store_timer_moves()): an event's
  * commit on another instance may have written a sooner due time
  * meanwhile, and putting back the one of the state read here would delay
  * that household's reminder or escalation until then, or lose it. */
 static int timer_prepare(Pipeline *p, const StoreRead *rd, const char *seen, GroupCommit *gc,
-                         int64_t now_ms)
+                         StoreTimerMove *mv, int64_t now_ms)
 {
         const char *h = rd->household;
-        if (rd->err || !rd->doc) {
-                store_timer_move(p->store, h, seen, 0);
+        *mv = (StoreTimerMove){h, seen, 0};
+        if (rd->err || !rd->doc)
                 return 0;
-        }
         gc->doc = json_incref(rd->doc);
         gc->outputs = json_array();
         bool erased = household_erased(gc->doc);
@@ -47,7 +46,7 @@ static int timer_prepare(Pipeline *p, const StoreRead *rd, const char *seen, Gro
         int64_t next = lifecycle_next_due(gc->doc);
         if (fired == 0) {
                 /* A stale hint: put the real due time back. */
-                store_timer_move(p->store, h, seen, next);
+                mv->due_ms = next;
                 return 0;
         }
         gc->doc_text = household_dump(gc->doc);
@@ -85,8 +84,9 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
         GroupCommit *gcs = calloc(n ? n : 1, sizeof(GroupCommit));
         StoreCommit *commits = calloc(n ? n : 1, sizeof(StoreCommit));
         size_t *which = calloc(n ? n : 1, sizeof(size_t));
-        size_t n_commits = 0;
-        if (!reads || !gcs || !commits || !which) {
+        StoreTimerMove *moves = calloc(n ? n : 1, sizeof(StoreTimerMove));
+        size_t n_commits = 0, n_moves = 0;
+        if (!reads || !gcs || !commits || !which || !moves) {
                 ret = -ENOMEM;
                 goto out;
         }
@@ -101,7 +101,7 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
                 pause_point("timers_read");
         for (size_t i = 0; i < n; i++) {
                 int r = timer_prepare(p, &reads[i], json_string_value(json_array_get(seen, i)),
-                                      &gcs[i], now_ms);
+                                      &gcs[i], &moves[n_moves], now_ms);
                 if (r < 0) {
                         ret = r;
                         goto out;
@@ -109,7 +109,8 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
                 if (r == 1) {
                         commits[n_commits] = gcs[i].c;
                         which[n_commits++] = i;
-                }
+                } else
+                        n_moves++;
         }
         if (n_commits && (ret = store_commit(p->store, commits, n_commits, now_ms)) < 0)
                 goto out;
@@ -131,9 +132,16 @@ static int timers_run(Pipeline *p, int64_t now_ms, size_t max)
                 /* Nothing due any more: out of the index, unless a
                  * newer commit put a due time there since. */
                 if (commits[c].timer_due <= 0)
-                        store_timer_move(p->store, reads[i].household,
-                                         json_string_value(json_array_get(seen, i)), 0);
+                        moves[n_moves++] = (StoreTimerMove){
+                            reads[i].household, json_string_value(json_array_get(seen, i)), 0};
         }
+        /* All of the round's index changes in one round trip. One that
+         * fails leaves the index as it was: the household is picked and
+         * read again, never lost. */
+        if (n_moves && store_timer_moves(p->store, moves, n_moves, NULL) < 0)
+                log_warning("redis: due-time index not updated (%s); those households are read "
+                            "again",
+                            store_errstr(p->store));
         ret = (int)n;
 out:
         for (size_t i = 0; reads && gcs && i < n; i++) {
@@ -144,6 +152,7 @@ out:
         free(gcs);
         free(commits);
         free(which);
+        free(moves);
         json_decref(due);
         json_decref(seen);
         return ret;

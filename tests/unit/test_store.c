@@ -208,12 +208,17 @@ static void test_commit_and_read(void **state)
         assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), ids[0])),
                             vals[0]);
         json_decref(out);
-        json_t *due = store_timers_due(f->store, 5000, 10, NULL);
+        json_t *scores;
+        json_t *due = store_timers_due(f->store, 5000, 10, &scores);
         assert_int_equal(json_array_size(due), 1);
+        assert_string_equal(json_string_value(json_array_get(scores, 0)), "5000");
         json_decref(due);
-        due = store_timers_due(f->store, 4999, 10, NULL);
+        json_decref(scores);
+        due = store_timers_due(f->store, 4999, 10, &scores);
         assert_int_equal(json_array_size(due), 0);
+        assert_int_equal(json_array_size(scores), 0);
         json_decref(due);
+        json_decref(scores);
         /* Delivered: the entry goes once, and the index is pruned. */
         int one;
         assert_int_equal(store_outbox_delete_many(f->store, hs, ids, 1, &one), 0);
@@ -599,6 +604,22 @@ static void test_timer_move(void **state)
         assert_int_equal(timer_score(f, "H1"), 6000);
         assert_int_equal(store_timer_soon(f->store, "H3", 7000), 0);
         assert_int_equal(timer_score(f, "H3"), 7000);
+        /* Several in one round trip, each on its own: H1 and H3 as seen
+         * (6000, 7000), H2 not (5000 since). */
+        int moved[3] = {-1, -1, -1};
+        StoreTimerMove m[3] = {{"H1", "6000", 61000}, {"H2", "4000", 0}, {"H3", "7000", 0}};
+        assert_int_equal(store_timer_moves(f->store, m, 3, moved), 0);
+        assert_int_equal(moved[0], 1);
+        assert_int_equal(moved[1], 0);
+        assert_int_equal(moved[2], 1);
+        assert_int_equal(timer_score(f, "H1"), 61000);
+        assert_int_equal(timer_score(f, "H2"), 5000);
+        assert_int_equal(timer_score(f, "H3"), -1);
+        /* One without a seen score: none of them is written. */
+        m[1].seen = NULL;
+        m[0].seen = "61000";
+        assert_int_equal(store_timer_moves(f->store, m, 3, NULL), -EINVAL);
+        assert_int_equal(timer_score(f, "H1"), 61000);
         json_decref(due);
         json_decref(scores);
         /* The index holds something else than a sorted set: an error. */
@@ -606,7 +627,11 @@ static void test_timer_move(void **state)
         freeReplyObject(rep);
         assert_int_equal(store_timer_move(f->store, "H1", "1", 2), -EIO);
         assert_int_equal(store_timer_soon(f->store, "H1", 2), -EIO);
-        assert_null(store_timers_due(f->store, 1, 10, NULL));
+        assert_int_equal(store_timer_moves(f->store, m, 1, NULL), -EIO);
+        assert_null(store_timers_due(f->store, 1, 10, &scores));
+        assert_null(scores);
+        /* The connection is still in step: the next command gets its own reply. */
+        assert_int_equal(store_timer_soon(f->store, "H1", 2), -EIO);
 }
 
 int main(void)
