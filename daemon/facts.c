@@ -1,8 +1,10 @@
 #include "facts.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "event.h"
 #include "household.h"
 #include "money.h"
@@ -309,9 +311,18 @@ struct Facts {
         ExprValue claims[FACTS_MAX_INCIDENTS][N_K];
 };
 
+/* Only the head is cleared (the variables and the collections' rows):
+ * facts_fill() sets every variable it knows and each collection's rows
+ * (count and table), and writes every column of each row it counts, so the
+ * tables (most of the 30 KiB) are never read past what it wrote. Clearing
+ * them all cost 6.6 % of hearthd's instructions per event (callgrind, the
+ * bench's throughput step). */
 Facts *facts_new(void)
 {
-        return calloc(1, sizeof(Facts));
+        Facts *f = malloc(sizeof(Facts));
+        if (f)
+                memset(f, 0, offsetof(Facts, members));
+        return f;
 }
 
 Facts *facts_free(Facts *f)

@@ -605,6 +605,7 @@ typedef struct {
         char *s;
         size_t len, cap;
         bool failed;
+        int precision; /* of reals: 17 (jansson's default) or 1..17 */
         /* jsonfast_dump_replacing(): inside this object, this member's
          * value is written as this text. */
         const json_t *sub_in;
@@ -716,21 +717,22 @@ static void put_integer(Out *o, json_int_t v)
         put(o, p, (size_t)(b + sizeof(b) - p));
 }
 
-/* jansson's jsonp_dtostr at precision 17: "%.17g", ".0" when it would read
- * as an integer, no '+' or leading zeros in the exponent. */
+/* jansson's jsonp_dtostr at o->precision: "%.<precision>g", ".0" when it
+ * would read as an integer, no '+' or leading zeros in the exponent. */
 static void put_real(Out *o, double d)
 {
-        /* A whole number below 2^53 (amounts stored as reals, counts):
-         * "%.17g" writes its digits exactly, so write them without printf,
-         * then ".0". Not -0.0, which reads "-0.0". */
-        if (d > -9007199254740992.0 && d < 9007199254740992.0 && d == (double)(int64_t)d &&
-            (d != 0 || !signbit(d))) {
+        /* A whole number below 2^53 and 10^precision (amounts stored as
+         * reals, counts): "%.<precision>g" writes its digits exactly, so
+         * write them without printf, then ".0". Not -0.0, which reads
+         * "-0.0". Below precision 15, printf decides every number. */
+        double below = o->precision >= 16 ? 9007199254740992.0 : o->precision == 15 ? 1e15 : 0;
+        if (d > -below && d < below && d == (double)(int64_t)d && (d != 0 || !signbit(d))) {
                 put_integer(o, (json_int_t)d);
                 put(o, ".0", 2);
                 return;
         }
         char b[64];
-        int n = snprintf(b, sizeof(b), "%.17g", d);
+        int n = snprintf(b, sizeof(b), "%.*g", o->precision, d);
         if (n < 0 || (size_t)n >= sizeof(b) - 3) {
                 o->failed = true;
                 return;
@@ -821,16 +823,15 @@ static void put_value(Out *o, const json_t *v, int depth)
         }
 }
 
-char *jsonfast_dump(const json_t *v)
-{
-        return jsonfast_dump_replacing(v, NULL, NULL, NULL);
-}
-
-char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key, const char *text)
+static char *dump(const json_t *v, int precision, const json_t *in, const char *key,
+                  const char *text)
 {
         if (!json_is_object(v) && !json_is_array(v))
                 return NULL;
-        Out o = {.sub_in = in && key && text ? in : NULL, .sub_key = key, .sub_text = text};
+        Out o = {.precision = precision,
+                 .sub_in = in && key && text ? in : NULL,
+                 .sub_key = key,
+                 .sub_text = text};
         put_value(&o, v, 1);
         putc_(&o, '\0');
         if (o.failed) {
@@ -838,4 +839,21 @@ char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key
                 return NULL;
         }
         return o.s;
+}
+
+char *jsonfast_dump(const json_t *v)
+{
+        return dump(v, 17, NULL, NULL, NULL);
+}
+
+char *jsonfast_dump_precision(const json_t *v, int precision)
+{
+        if (precision < 1 || precision > 17)
+                return NULL;
+        return dump(v, precision, NULL, NULL, NULL);
+}
+
+char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key, const char *text)
+{
+        return dump(v, 17, in, key, text);
 }

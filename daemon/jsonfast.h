@@ -39,6 +39,9 @@ json_t *jsonfast_loadf(const char *s, size_t len, size_t flags, json_error_t *er
  * on memory failure, a nesting deeper than 2048 or a string or key that is
  * not UTF-8. */
 char *jsonfast_dump(const json_t *v);
-/* The same, with the member key of the object in (inside v) written as
+/* The same as json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(precision))
+ * (1..17; NULL otherwise). */
+char *jsonfast_dump_precision(const json_t *v, int precision);
+/* The same as jsonfast_dump(), with the member key of the object in (inside v) written as
  * text, a JSON value the caller vouches for; v is not changed. */
 char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key, const char *text);

@@ -70,6 +70,15 @@ static char *dump_same(const json_t *v, const char *what)
                 fail_msg("%s: jsonfast_dump gives %.200s, json_dumps %.200s", what,
                          got ? got : "NULL", want ? want : "NULL");
         free(got);
+        /* And at each precision of reals, as JSON_REAL_PRECISION. */
+        for (int prec = 1; prec <= 17; prec++) {
+                _cleanup_free_ char *pw = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(prec));
+                _cleanup_free_ char *pg = jsonfast_dump_precision(v, prec);
+                if (!streq_ptr(pw, pg))
+                        fail_msg("%s: at precision %d jsonfast_dump_precision gives %.200s, "
+                                 "json_dumps %.200s",
+                                 what, prec, pg ? pg : "NULL", pw ? pw : "NULL");
+        }
         return want;
 }
 
@@ -634,6 +643,13 @@ static void test_dump_values(void **state)
         assert_non_null(strstr(d, "\\u001E\\u001F\x7f\",-9223372036854775808,"
                                   "9223372036854775807,0.0,-0.0,0.10000000000000001,"));
         assert_non_null(strstr(d, "{\"k\\u0000ey\":true,"));
+        /* Alerts' precision: amounts in yuan read as written. */
+        _cleanup_free_ char *d15 = jsonfast_dump_precision(a, 15);
+        assert_non_null(d15);
+        assert_non_null(strstr(d15, ",0.0,-0.0,0.1,0.333333333333333,"));
+        assert_non_null(strstr(d15, ",4.35,0.3,9.00719925474099e15,"));
+        assert_null(jsonfast_dump_precision(a, 0));
+        assert_null(jsonfast_dump_precision(a, 18));
         json_decref(a);
 
         /* Text that is not UTF-8 (only _nocheck makes it): no dump, as
