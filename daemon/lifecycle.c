@@ -932,8 +932,8 @@ char *lifecycle_render(const json_t *output, const char *household)
             "dataschema", schema, "data", json_object_get(output, "data"));
         if (!ce)
                 return NULL;
-        /* jsonfast writes what json_dumps(ce, JSON_COMPACT |
-         * JSON_REAL_PRECISION(15)) writes, in a third of the instructions
+        /* jsonfast writes what jansson writes with JSON_COMPACT |
+         * JSON_REAL_PRECISION(15), in a third of the instructions
          * (callgrind, the bench's throughput step: this render went from
          * 3.3 % of hearthd's instructions to 1.4 %). */
         char *s = jsonfast_dump_precision(ce, 15);
