@@ -7,6 +7,7 @@
 #   make bench                                             the full run (~30 min)
 #   make bench BENCH_EVENTS=10000 BENCH_HOUSEHOLDS=1000    tiny (~2 min)
 #   make bench-scale                                       the scale-out step alone
+#   make bench-callgrind                                   hearthd's instructions per event
 # Included anywhere, it leaves the Makefile's default goal alone.
 _bench_default_goal := $(.DEFAULT_GOAL)
 BENCH_EVENTS     ?= 1000000
@@ -17,7 +18,7 @@ BENCH_LIBS        = $(shell pkg-config --libs rdkafka jansson hiredis 2>/dev/nul
 BENCH_BIN        := build/bench/bgen build/bench/bconsume build/bench/bdecode build/bench/blat \
                     build/bench/bdrain
 
-.PHONY: bench bench-build bench-preview bench-scale
+.PHONY: bench bench-build bench-callgrind bench-preview bench-scale
 
 build/bench/%: tests/bench/%.c tests/bench/bcommon.c tests/bench/bcommon.h
 	@mkdir -p $(dir $@)
@@ -40,6 +41,12 @@ bench: bench-build hearthd build/testbroker
 # the partitions of a BENCH_EVENTS run.
 bench-scale: bench-build hearthd build/testbroker
 	BENCH_EVENTS=$(BENCH_EVENTS) BENCH_HOUSEHOLDS=$(BENCH_HOUSEHOLDS) tests/bench/scale.sh
+
+# hearthd's instructions per event under callgrind, from the first event to
+# drained (BENCH_CG_EVENTS, 20000; ~2 min): a figure that repeats, for
+# weighing a change to the hot path (tests/bench/README.md).
+bench-callgrind: bench-build hearthd build/testbroker
+	tests/bench/callgrind.sh
 
 # hearthctl preview's rate at 100,000 and 1,000,000 households
 # (PREVIEW_SIZES="100000 1000000"); the table goes to build/bench/preview.txt.

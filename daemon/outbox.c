@@ -43,9 +43,11 @@ bool outbox_prepare(GroupCommit *gc, const char *household, int64_t now)
 }
 
 /* Produces one outbox entry ("<ms> <json>") unless it is in flight or
- * younger than older_than_ms. */
+ * younger than older_than_ms. output (may be NULL: the relay has only the
+ * text) is the output the entry renders: its supervision counts travel
+ * with the delivery, which then need not parse the text. */
 int outbox_send(Pipeline *p, const char *household, const char *id, const char *value, int64_t now,
-                int64_t older_than_ms)
+                int64_t older_than_ms, const json_t *output)
 {
         char key[PIPELINE_KEY_LEN];
         key_of(key, household, id);
@@ -61,6 +63,12 @@ int outbox_send(Pipeline *p, const char *household, const char *id, const char *
         if (!d || !(d->household = strdup(household)) || !(d->entry_id = strdup(id))) {
                 delivery_free(d);
                 return -ENOMEM;
+        }
+        if (output && outputs_count_of(output, d) < 0) {
+                /* Out of memory: the delivery reads the text instead. */
+                free(d->count[0]);
+                free(d->count[1]);
+                d->count[0] = d->count[1] = NULL;
         }
         int r = producer_send_alert(p->producer, household, end + 1, strlen(end + 1), d);
         if (r == 0)
@@ -84,7 +92,8 @@ void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, int64_t n
         }
         crash_point(crash_name);
         for (size_t k = 0; k < gc->c.n_outbox; k++)
-                if (outbox_send(p, household, gc->out_ids[k], gc->out_vals[k], now, 0) < 0)
+                if (outbox_send(p, household, gc->out_ids[k], gc->out_vals[k], now, 0,
+                                json_array_get(gc->outputs, k)) < 0)
                         log_warning("kafka: cannot produce alert %s now; the outbox keeps it",
                                     gc->out_ids[k]);
 }
@@ -93,6 +102,8 @@ static void delivered_clear(Delivered *u)
 {
         free(u->household);
         free(u->id);
+        free(u->counts.count[0]);
+        free(u->counts.count[1]);
         free(u->payload);
         *u = (Delivered){0};
 }
@@ -106,9 +117,9 @@ void pipeline_delivered_free(Pipeline *p)
         p->n_delivered = p->cap_delivered = 0;
 }
 
-/* Queues a delivered output whose outbox entry is to delete. */
-static int delivered_queue(Pipeline *p, const char *household, const char *id, const void *payload,
-                           size_t len)
+/* Queues a delivered output whose outbox entry is to delete: d's counts,
+ * or when it has none the payload. */
+static int delivered_queue(Pipeline *p, const Delivery *d, const void *payload, size_t len)
 {
         if (p->n_delivered == p->cap_delivered) {
                 size_t cap = p->cap_delivered ? 2 * p->cap_delivered : 64;
@@ -118,12 +129,22 @@ static int delivered_queue(Pipeline *p, const char *household, const char *id, c
                 p->delivered = u;
                 p->cap_delivered = cap;
         }
-        Delivered u = {strdup(household), strdup(id), malloc(len ? len : 1), len};
-        if (!u.household || !u.id || !u.payload) {
+        Delivered u = {.household = strdup(d->household), .id = strdup(d->entry_id)};
+        bool counted = d->count[0] != NULL;
+        if (counted) {
+                u.counts.count[0] = strdup(d->count[0]);
+                u.counts.count[1] = d->count[1] ? strdup(d->count[1]) : NULL;
+                u.counts.has_open_for = d->has_open_for;
+                u.counts.open_for = d->open_for;
+        } else if ((u.payload = malloc(len ? len : 1))) {
+                memcpy(u.payload, payload, len);
+                u.len = len;
+        }
+        if (!u.household || !u.id ||
+            (counted ? !u.counts.count[0] || (d->count[1] && !u.counts.count[1]) : !u.payload)) {
                 delivered_clear(&u);
                 return -ENOMEM;
         }
-        memcpy(u.payload, payload, len);
         p->delivered[p->n_delivered++] = u;
         return 0;
 }
@@ -142,7 +163,7 @@ void outbox_delivered(Pipeline *p, const Delivery *d, bool ok, const char *error
         }
         p->stats.outputs_delivered++;
         crash_point("after_delivery");
-        if (delivered_queue(p, d->household, d->entry_id, m->payload, m->len) < 0) {
+        if (delivered_queue(p, d, m->payload, m->len) < 0) {
                 strset_remove(p->in_flight, key);
                 log_warning("out of memory: delivered outbox entry %s stays in Redis; it may be "
                             "sent again with the same id",
@@ -173,7 +194,9 @@ int pipeline_drain_deliveries(Pipeline *p)
                 store_defer(p->store, true);
                 for (size_t i = 0; i < n; i++) {
                         Delivered *u = &p->delivered[i];
-                        if (deleted[i])
+                        if (deleted[i] && u->counts.count[0])
+                                outputs_count_delivered(p, &u->counts);
+                        else if (deleted[i])
                                 outputs_count(p, u->payload, u->len);
                         char key[PIPELINE_KEY_LEN];
                         key_of(key, u->household, u->id);
@@ -259,7 +282,8 @@ static int relay_chunk(Pipeline *p, const char **hh, size_t m, const char **empt
                 for (size_t i = first[h]; i < first[h + 1]; i++) {
                         size_t before = strset_size(p->in_flight);
                         if (claimed[i] &&
-                            outbox_send(p, owner[h], ids[i], vals[i], now_ms, INT64_MIN) == 0 &&
+                            outbox_send(p, owner[h], ids[i], vals[i], now_ms, INT64_MIN, NULL) ==
+                                0 &&
                             strset_size(p->in_flight) > before)
                                 p->stats.outputs_resent++;
                 }

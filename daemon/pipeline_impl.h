@@ -17,7 +17,11 @@
  * report is queued; the entry is deleted at one point of the loop). */
 typedef struct {
         char *household, *id;
-        char *payload; /* the output, for the supervision counts */
+        /* The supervision counts: the delivery's (outputs_count_of()),
+         * or, when it had none (the relay's), the output to read them
+         * from. */
+        Delivery counts;
+        char *payload;
         size_t len;
 } Delivered;
 
@@ -92,7 +96,7 @@ void dead_letter_delivered(Pipeline *p, const Delivery *d, bool ok, const char *
 /* outbox.c */
 bool outbox_prepare(GroupCommit *gc, const char *household, int64_t now);
 int outbox_send(Pipeline *p, const char *household, const char *id, const char *value, int64_t now,
-                int64_t older_than_ms);
+                int64_t older_than_ms, const json_t *output);
 void outbox_delivered(Pipeline *p, const Delivery *d, bool ok, const char *error,
                       const rd_kafka_message_t *m);
 
@@ -106,6 +110,11 @@ void outputs_log(Pipeline *p, const char *household, const GroupCommit *gc);
 void outcomes_count(Pipeline *p, const GroupCommit *gc);
 void inputs_count(Pipeline *p, const Item *items, const GroupCommit *gc);
 void outputs_count(Pipeline *p, const void *payload, size_t len);
+/* The counts of an output (a CloudEvent or the output it renders: "type"
+ * and "data" at the top) into d's count fields; 0 or -ENOMEM. */
+int outputs_count_of(const json_t *output, Delivery *d);
+/* What outputs_count() counts, from those fields. */
+void outputs_count_delivered(Pipeline *p, const Delivery *d);
 
 /* After a commit: log lines and metrics, the open-alert sets, then the
  * outbox entries produced. */

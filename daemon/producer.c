@@ -30,6 +30,8 @@ void delivery_free(Delivery *d)
         free(d->entry_id);
         free(d->topic);
         free(d->reason);
+        free(d->count[0]);
+        free(d->count[1]);
         free(d);
 }
 

@@ -20,6 +20,12 @@ typedef struct Delivery {
         int32_t partition;
         int64_t offset;
         char *reason; /* DELIVERY_DEAD_LETTER: the hearth.error header */
+        /* DELIVERY_OUTBOX: the supervision counts of the output, taken from
+         * it before it was written (outputs_count_of()), so the delivery
+         * need not parse the payload; count[0] NULL: parse it. */
+        char *count[2];
+        bool has_open_for;
+        int64_t open_for;
 } Delivery;
 
 /* Called for each delivery report from producer_poll(): ok says whether the

@@ -1,8 +1,11 @@
 /* What the pipeline tells operators: log lines of transitions, metrics, the
  * supervision counts (REQ-14) and the rule outcomes kept in Redis. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "household.h"
 #include "jsonfast.h"
 #include "log.h"
@@ -247,37 +250,54 @@ void inputs_count(Pipeline *p, const Item *items, const GroupCommit *gc)
         }
 }
 
-/* Supervision figures (REQ-14), counted once per output: only the delivery
- * that deleted the outbox entry counts it. */
-void outputs_count(Pipeline *p, const void *payload, size_t len)
+int outputs_count_of(const json_t *output, Delivery *d)
 {
-        json_t *ce = jsonfast_load(payload, len, NULL);
-        const char *type = json_string_value(json_object_get(ce, "type"));
-        const json_t *data = json_object_get(ce, "data");
+        const char *type = json_string_value(json_object_get(output, "type"));
+        const json_t *data = json_object_get(output, "data");
         const char *code = json_string_value(json_object_get(data, "code"));
         const char *prev = json_string_value(json_object_get(data, "previous_code"));
         const char *town = json_string_value(json_object_get(data, "town"));
-        if (!type) {
-                json_decref(ce);
-                return;
-        }
-        char f[3][300];
-        const char *fields[3];
-        size_t n = 0;
-        const char *colour = code ? code : prev ? prev : "-";
-        snprintf(f[n], sizeof(f[n]), "%s:%s", type, colour);
-        fields[n] = f[n];
-        n++;
-        if (town && *town) {
-                snprintf(f[n], sizeof(f[n]), "%s:%s:%s", type, colour, town);
-                fields[n] = f[n];
-                n++;
-        }
-        store_stats_incr(p->store, fields, n, 1);
         const json_t *open_for = json_object_get(data, "open_for");
-        if (json_is_integer(open_for)) {
-                const char *sum[1] = {"eliminate_seconds_sum"};
-                store_stats_incr(p->store, sum, 1, json_integer_value(open_for));
+        /* An output with no type counts nothing: "" says so (NULL would
+         * send the delivery back to the payload). */
+        const char *colour = code ? code : prev ? prev : "-";
+        char f[300];
+        if (type)
+                snprintf(f, sizeof(f), "%s:%s", type, colour);
+        if (!(d->count[0] = strdup(type ? f : "")))
+                return -ENOMEM;
+        if (type && town && *town) {
+                snprintf(f, sizeof(f), "%s:%s:%s", type, colour, town);
+                if (!(d->count[1] = strdup(f)))
+                        return -ENOMEM;
         }
+        d->has_open_for = type && json_is_integer(open_for);
+        d->open_for = d->has_open_for ? json_integer_value(open_for) : 0;
+        return 0;
+}
+
+void outputs_count_delivered(Pipeline *p, const Delivery *d)
+{
+        if (!d->count[0] || !*d->count[0])
+                return;
+        const char *fields[2] = {d->count[0], d->count[1]};
+        store_stats_incr(p->store, fields, d->count[1] ? 2 : 1, 1);
+        if (d->has_open_for) {
+                const char *sum[1] = {"eliminate_seconds_sum"};
+                store_stats_incr(p->store, sum, 1, d->open_for);
+        }
+}
+
+/* Supervision figures (REQ-14), counted once per output: only the delivery
+ * that deleted the outbox entry counts it. The CloudEvent has the output's
+ * type and data at its top level, as the output itself. */
+void outputs_count(Pipeline *p, const void *payload, size_t len)
+{
+        json_t *ce = jsonfast_load(payload, len, NULL);
+        Delivery d = {0};
+        if (ce && outputs_count_of(ce, &d) == 0)
+                outputs_count_delivered(p, &d);
+        free(d.count[0]);
+        free(d.count[1]);
         json_decref(ce);
 }
