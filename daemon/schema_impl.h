@@ -102,6 +102,11 @@ typedef struct Regex {
         bool compiled;
         uint64_t id;  /* unique per compiled pattern, for the search memo */
         char *source; /* the ECMA pattern, for messages */
+        /* A pattern ^[class]{min,max}$ of ASCII letters, digits, _ and -
+         * (the schemas' ids): matched by this table, not regexec. */
+        bool run;
+        uint8_t run_set[16]; /* bit c: byte c (< 128) is in the class */
+        size_t run_min, run_max;
 } Regex;
 
 typedef struct Node Node;

@@ -342,6 +342,58 @@ static void test_pattern_memo(void **state)
         }
 }
 
+/* A pattern of the form ^[class]{m,n}$ is answered by a table (the
+ * schemas' ids), not by regexec: the same verdicts as the same pattern in
+ * a group, which regexec answers, on strings at and around its edges. */
+static void test_pattern_run(void **state)
+{
+        static const char *const patterns[] = {
+            "^[A-Za-z0-9_-]{1,64}$", "^[a-z]{2,3}$", "^[-0-9]+$",  "^[a_]*$",    "^[0-9]{4}$",
+            "^[A-Z0-9-]{0,2}$",      "^[x]$",        "^[a-]{1,}$", "^[z-a]{1}$",
+        };
+        static const char *const values[] = {
+            "",    "a",   "ab",  "abc",   "abcd", "A",           "-",     "_",          "0123",
+            "012", "a-b", "a b", "a\\nb", "é",    "H3311210001", "aa\\n", "\\n",        "--",
+            "ZZ-", "x",   "xx",  "a_",    "z",    "[",           "a]",    "0-1-2-3-4-5"};
+        char err[256], text[96];
+
+        (void)state;
+        for (size_t i = 0; i < ELEMENTSOF(patterns); i++) {
+                /* The group makes regexec answer: not of the table's form. */
+                snprintf(text, sizeof(text), "{\"pattern\":\"%s\"}", patterns[i]);
+                _cleanup_schema_ Schema *run = compile_text(text, err, sizeof(err));
+                snprintf(text, sizeof(text), "{\"pattern\":\"(%s)\"}", patterns[i]);
+                _cleanup_schema_ Schema *re = compile_text(text, err, sizeof(err));
+                if (!run || !re) {
+                        /* A pattern regcomp refuses is refused either way. */
+                        assert_true(!run && !re);
+                        continue;
+                }
+                for (size_t k = 0; k < ELEMENTSOF(values); k++) {
+                        snprintf(text, sizeof(text), "\"%s\"", values[k]);
+                        json_auto_t *v = parse(text);
+                        int a = schema_validate(run, v, "data", err, sizeof(err));
+                        int b = schema_validate(re, v, "data", err, sizeof(err));
+                        if (a != b)
+                                fail_msg("pattern %s on %s: table %d, regexec %d", patterns[i],
+                                         text, a, b);
+                }
+        }
+        /* The schemas' id pattern, to its bound. */
+        _cleanup_schema_ Schema *id =
+            compile_text("{\"pattern\":\"^[A-Za-z0-9_-]{1,64}$\"}", err, sizeof(err));
+        assert_non_null(id);
+        char s64[70] = "\"", s65[70] = "\"";
+        memset(s64 + 1, 'a', 64);
+        memcpy(s64 + 65, "\"", 2);
+        memset(s65 + 1, 'b', 65);
+        memcpy(s65 + 66, "\"", 2);
+        json_auto_t *v64 = parse(s64);
+        json_auto_t *v65 = parse(s65);
+        assert_int_equal(schema_validate(id, v64, "data", err, sizeof(err)), 0);
+        assert_int_equal(schema_validate(id, v65, "data", err, sizeof(err)), -EINVAL);
+}
+
 /* Short buffers truncate on a UTF-8 boundary; NULL buffers are fine. */
 static void test_error_truncation(void **state)
 {
@@ -803,6 +855,7 @@ int main(void)
             cmocka_unit_test(test_error_paths),
             cmocka_unit_test(test_error_quoting),
             cmocka_unit_test(test_pattern_memo),
+            cmocka_unit_test(test_pattern_run),
             cmocka_unit_test(test_error_truncation),
             cmocka_unit_test(test_refusals),
             cmocka_unit_test(test_dates),
