@@ -355,7 +355,12 @@ int expr_node(const Expr *e, unsigned i, ExprNode *out)
         *out = (ExprNode){.kind = kind, .type = n->type, .n_kids = n->n_kids, .slot = n->slot};
         for (unsigned k = 0; k < n->n_kids; k++)
                 out->kids[k] = n->kid[k];
-        out->op = op_info[n->op].text ? op_info[n->op].text : func_name(n->op);
+        /* Only functions (every op from OP_MIN on, and date()) are in
+         * funcs[]: the leaves are "?" without searching it (expr_node() is
+         * called for every node of every firing rule's explanation). */
+        out->op = op_info[n->op].text                   ? op_info[n->op].text
+                  : n->op >= OP_MIN || n->op == OP_DATE ? func_name(n->op)
+                                                        : "?";
         if (kind == EXPR_NODE_VAR || kind == EXPR_NODE_FIELD || kind == EXPR_NODE_COLL)
                 out->name = e->pool + n->str;
         if (kind == EXPR_NODE_IN) {
