@@ -91,11 +91,16 @@ void outputs_send(Pipeline *p, const char *household, GroupCommit *gc, int64_t n
                 store_deferred_send(p->store);
         }
         crash_point(crash_name);
-        for (size_t k = 0; k < gc->c.n_outbox; k++)
-                if (outbox_send(p, household, gc->out_ids[k], gc->out_vals[k], now, 0,
-                                json_array_get(gc->outputs, k)) < 0)
+        for (size_t k = 0; k < gc->c.n_outbox; k++) {
+                /* The output entry k renders (outbox_prepare()), when it is
+                 * still there: otherwise the delivery parses the text. */
+                const json_t *o = json_array_get(gc->outputs, k);
+                if (json_string_value(json_object_get(o, "id")) != gc->out_ids[k])
+                        o = NULL;
+                if (outbox_send(p, household, gc->out_ids[k], gc->out_vals[k], now, 0, o) < 0)
                         log_warning("kafka: cannot produce alert %s now; the outbox keeps it",
                                     gc->out_ids[k]);
+        }
 }
 
 static void delivered_clear(Delivered *u)
