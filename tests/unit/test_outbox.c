@@ -153,6 +153,54 @@ static void test_delivery_drained(void **state)
         group_commit_done(&gc);
 }
 
+/* The counts an output's delivery carries (outputs_count_of(), taken from
+ * the output before it is rendered) count what the rendered text counts:
+ * one delivery of each kind, the same output, twice the figures. */
+static void test_delivery_counts_travel(void **state)
+{
+        Fixture *f = *state;
+        const char *hh[2] = {"H5", "H6"};
+        for (int k = 0; k < 2; k++) {
+                GroupCommit gc = {0};
+                gc.outputs = json_array();
+                json_t *o = json_pack(
+                    "{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:i}}", "id", "a-2:eliminated:1", "type",
+                    "risk.eliminated", "time", "2026-03-02T08:00:00+08:00", "data", "alert_id",
+                    "a-2", "previous_code", "yellow", "town", "船寮镇", "open_for", 3600);
+                assert_non_null(o);
+                json_array_append_new(gc.outputs, o);
+                assert_true(outbox_prepare(&gc, hh[k], 1000));
+                assert_int_equal(commit_outbox(f, hh[k], &gc), 0);
+                char key[64];
+                snprintf(key, sizeof(key), "%s\na-2:eliminated:1", hh[k]);
+                assert_int_equal(strset_add(f->p->in_flight, key), 0);
+                Delivery d = {.kind = DELIVERY_OUTBOX,
+                              .household = (char *)hh[k],
+                              .entry_id = "a-2:eliminated:1"};
+                /* k 0: the counts travel; k 1: the text is read (the relay). */
+                if (k == 0) {
+                        assert_int_equal(outputs_count_of(o, &d), 0);
+                        assert_string_equal(d.count[0], "risk.eliminated:yellow");
+                        assert_string_equal(d.count[1], "risk.eliminated:yellow:船寮镇");
+                        assert_true(d.has_open_for);
+                }
+                const char *payload = strchr(gc.c.outbox_vals[0], ' ') + 1;
+                rd_kafka_message_t m = {.payload = (void *)payload, .len = strlen(payload)};
+                pipeline_on_delivery(&d, true, NULL, &m, f->p);
+                free(d.count[0]);
+                free(d.count[1]);
+                assert_int_equal(pipeline_drain_deliveries(f->p), 0);
+                group_commit_done(&gc);
+        }
+        json_t *stats = store_stats_get(f->store);
+        assert_non_null(stats);
+        assert_int_equal(json_integer_value(json_object_get(stats, "risk.eliminated:yellow")), 2);
+        assert_int_equal(
+            json_integer_value(json_object_get(stats, "risk.eliminated:yellow:船寮镇")), 2);
+        assert_int_equal(json_integer_value(json_object_get(stats, "eliminate_seconds_sum")), 7200);
+        json_decref(stats);
+}
+
 /* A failed delivery leaves the entry in Redis and out of flight (the relay
  * sends it again); nothing is queued. */
 static void test_delivery_failed(void **state)
@@ -268,6 +316,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_prepare),
             cmocka_unit_test_setup_teardown(test_delivery_drained, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_delivery_counts_travel, setup, teardown),
             cmocka_unit_test_setup_teardown(test_delivery_failed, setup, teardown),
             cmocka_unit_test_setup_teardown(test_drain_while_redis_down, setup, teardown),
             cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
