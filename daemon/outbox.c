@@ -64,12 +64,9 @@ int outbox_send(Pipeline *p, const char *household, const char *id, const char *
                 delivery_free(d);
                 return -ENOMEM;
         }
-        if (output && outputs_count_of(output, d) < 0) {
-                /* Out of memory: the delivery reads the text instead. */
-                free(d->count[0]);
-                free(d->count[1]);
-                d->count[0] = d->count[1] = NULL;
-        }
+        /* Out of memory there: not known, the delivery reads the text. */
+        if (output)
+                (void)outputs_count_of(output, &d->counts);
         int r = producer_send_alert(p->producer, household, end + 1, strlen(end + 1), d);
         if (r == 0)
                 strset_add(p->in_flight, key);
@@ -107,8 +104,7 @@ static void delivered_clear(Delivered *u)
 {
         free(u->household);
         free(u->id);
-        free(u->counts.count[0]);
-        free(u->counts.count[1]);
+        output_counts_clear(&u->counts);
         free(u->payload);
         *u = (Delivered){0};
 }
@@ -135,18 +131,22 @@ static int delivered_queue(Pipeline *p, const Delivery *d, const void *payload, 
                 p->cap_delivered = cap;
         }
         Delivered u = {.household = strdup(d->household), .id = strdup(d->entry_id)};
-        bool counted = d->count[0] != NULL;
-        if (counted) {
-                u.counts.count[0] = strdup(d->count[0]);
-                u.counts.count[1] = d->count[1] ? strdup(d->count[1]) : NULL;
-                u.counts.has_open_for = d->has_open_for;
-                u.counts.open_for = d->open_for;
+        bool ok = u.household && u.id;
+        if (d->counts.known) {
+                const OutputCounts *c = &d->counts;
+                u.counts = (OutputCounts){.known = true,
+                                          .field[0] = c->field[0] ? strdup(c->field[0]) : NULL,
+                                          .field[1] = c->field[1] ? strdup(c->field[1]) : NULL,
+                                          .has_open_for = c->has_open_for,
+                                          .open_for = c->open_for};
+                ok = ok && !c->field[0] == !u.counts.field[0] && !c->field[1] == !u.counts.field[1];
         } else if ((u.payload = malloc(len ? len : 1))) {
                 memcpy(u.payload, payload, len);
                 u.len = len;
+        } else {
+                ok = false;
         }
-        if (!u.household || !u.id ||
-            (counted ? !u.counts.count[0] || (d->count[1] && !u.counts.count[1]) : !u.payload)) {
+        if (!ok) {
                 delivered_clear(&u);
                 return -ENOMEM;
         }
@@ -199,7 +199,7 @@ int pipeline_drain_deliveries(Pipeline *p)
                 store_defer(p->store, true);
                 for (size_t i = 0; i < n; i++) {
                         Delivered *u = &p->delivered[i];
-                        if (deleted[i] && u->counts.count[0])
+                        if (deleted[i] && u->counts.known)
                                 outputs_count_delivered(p, &u->counts);
                         else if (deleted[i])
                                 outputs_count(p, u->payload, u->len);

@@ -20,7 +20,7 @@ typedef struct {
         /* The supervision counts: the delivery's (outputs_count_of()),
          * or, when it had none (the relay's), the output to read them
          * from. */
-        Delivery counts;
+        OutputCounts counts;
         char *payload;
         size_t len;
 } Delivered;
@@ -111,10 +111,10 @@ void outcomes_count(Pipeline *p, const GroupCommit *gc);
 void inputs_count(Pipeline *p, const Item *items, const GroupCommit *gc);
 void outputs_count(Pipeline *p, const void *payload, size_t len);
 /* The counts of an output (a CloudEvent or the output it renders: "type"
- * and "data" at the top) into d's count fields; 0 or -ENOMEM. */
-int outputs_count_of(const json_t *output, Delivery *d);
-/* What outputs_count() counts, from those fields. */
-void outputs_count_delivered(Pipeline *p, const Delivery *d);
+ * and "data" at the top) into *c (known); 0, or -ENOMEM (*c cleared). */
+int outputs_count_of(const json_t *output, OutputCounts *c);
+/* What outputs_count() counts, from *c. */
+void outputs_count_delivered(Pipeline *p, const OutputCounts *c);
 
 /* After a commit: log lines and metrics, the open-alert sets, then the
  * outbox entries produced. */

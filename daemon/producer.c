@@ -30,9 +30,15 @@ void delivery_free(Delivery *d)
         free(d->entry_id);
         free(d->topic);
         free(d->reason);
-        free(d->count[0]);
-        free(d->count[1]);
+        output_counts_clear(&d->counts);
         free(d);
+}
+
+void output_counts_clear(OutputCounts *c)
+{
+        free(c->field[0]);
+        free(c->field[1]);
+        *c = (OutputCounts){0};
 }
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)

@@ -11,6 +11,18 @@
 
 typedef enum { DELIVERY_OUTBOX, DELIVERY_DEAD_LETTER } DeliveryKind;
 
+/* The supervision counts of one output (supervision.c): the stats fields
+ * "type:colour" and "type:colour:town" (NULL: none) and the seconds the
+ * alert was open. known false: not taken, read them from the text. */
+typedef struct {
+        bool known;
+        char *field[2];
+        bool has_open_for;
+        int64_t open_for;
+} OutputCounts;
+/* Frees the fields and forgets them (known false). */
+void output_counts_clear(OutputCounts *c);
+
 /* What a delivery report is about. Owned by the producer while in flight. */
 typedef struct Delivery {
         DeliveryKind kind;
@@ -20,12 +32,10 @@ typedef struct Delivery {
         int32_t partition;
         int64_t offset;
         char *reason; /* DELIVERY_DEAD_LETTER: the hearth.error header */
-        /* DELIVERY_OUTBOX: the supervision counts of the output, taken from
-         * it before it was written (outputs_count_of()), so the delivery
-         * need not parse the payload; count[0] NULL: parse it. */
-        char *count[2];
-        bool has_open_for;
-        int64_t open_for;
+        /* DELIVERY_OUTBOX: the output's counts, taken from it before it was
+         * written (outputs_count_of()), so the delivery need not parse the
+         * payload (not known: parse it). */
+        OutputCounts counts;
 } Delivery;
 
 /* Called for each delivery report from producer_poll(): ok says whether the

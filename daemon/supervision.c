@@ -250,7 +250,7 @@ void inputs_count(Pipeline *p, const Item *items, const GroupCommit *gc)
         }
 }
 
-int outputs_count_of(const json_t *output, Delivery *d)
+int outputs_count_of(const json_t *output, OutputCounts *c)
 {
         const char *type = json_string_value(json_object_get(output, "type"));
         const json_t *data = json_object_get(output, "data");
@@ -258,33 +258,36 @@ int outputs_count_of(const json_t *output, Delivery *d)
         const char *prev = json_string_value(json_object_get(data, "previous_code"));
         const char *town = json_string_value(json_object_get(data, "town"));
         const json_t *open_for = json_object_get(data, "open_for");
-        /* An output with no type counts nothing: "" says so (NULL would
-         * send the delivery back to the payload). */
         const char *colour = code ? code : prev ? prev : "-";
         char f[300];
-        if (type)
-                snprintf(f, sizeof(f), "%s:%s", type, colour);
-        if (!(d->count[0] = strdup(type ? f : "")))
-                return -ENOMEM;
-        if (type && town && *town) {
+        *c = (OutputCounts){.known = true}; /* no type: counts nothing */
+        if (!type)
+                return 0;
+        snprintf(f, sizeof(f), "%s:%s", type, colour);
+        if (!(c->field[0] = strdup(f)))
+                goto nomem;
+        if (town && *town) {
                 snprintf(f, sizeof(f), "%s:%s:%s", type, colour, town);
-                if (!(d->count[1] = strdup(f)))
-                        return -ENOMEM;
+                if (!(c->field[1] = strdup(f)))
+                        goto nomem;
         }
-        d->has_open_for = type && json_is_integer(open_for);
-        d->open_for = d->has_open_for ? json_integer_value(open_for) : 0;
+        c->has_open_for = json_is_integer(open_for);
+        c->open_for = c->has_open_for ? json_integer_value(open_for) : 0;
         return 0;
+nomem:
+        output_counts_clear(c);
+        return -ENOMEM;
 }
 
-void outputs_count_delivered(Pipeline *p, const Delivery *d)
+void outputs_count_delivered(Pipeline *p, const OutputCounts *c)
 {
-        if (!d->count[0] || !*d->count[0])
+        if (!c->field[0])
                 return;
-        const char *fields[2] = {d->count[0], d->count[1]};
-        store_stats_incr(p->store, fields, d->count[1] ? 2 : 1, 1);
-        if (d->has_open_for) {
+        const char *fields[2] = {c->field[0], c->field[1]};
+        store_stats_incr(p->store, fields, c->field[1] ? 2 : 1, 1);
+        if (c->has_open_for) {
                 const char *sum[1] = {"eliminate_seconds_sum"};
-                store_stats_incr(p->store, sum, 1, d->open_for);
+                store_stats_incr(p->store, sum, 1, c->open_for);
         }
 }
 
@@ -294,10 +297,9 @@ void outputs_count_delivered(Pipeline *p, const Delivery *d)
 void outputs_count(Pipeline *p, const void *payload, size_t len)
 {
         json_t *ce = jsonfast_load(payload, len, NULL);
-        Delivery d = {0};
-        if (ce && outputs_count_of(ce, &d) == 0)
-                outputs_count_delivered(p, &d);
-        free(d.count[0]);
-        free(d.count[1]);
+        OutputCounts c = {0};
+        if (ce && outputs_count_of(ce, &c) == 0)
+                outputs_count_delivered(p, &c);
+        output_counts_clear(&c);
         json_decref(ce);
 }

@@ -179,16 +179,15 @@ static void test_delivery_counts_travel(void **state)
                               .entry_id = "a-2:eliminated:1"};
                 /* k 0: the counts travel; k 1: the text is read (the relay). */
                 if (k == 0) {
-                        assert_int_equal(outputs_count_of(o, &d), 0);
-                        assert_string_equal(d.count[0], "risk.eliminated:yellow");
-                        assert_string_equal(d.count[1], "risk.eliminated:yellow:船寮镇");
-                        assert_true(d.has_open_for);
+                        assert_int_equal(outputs_count_of(o, &d.counts), 0);
+                        assert_string_equal(d.counts.field[0], "risk.eliminated:yellow");
+                        assert_string_equal(d.counts.field[1], "risk.eliminated:yellow:船寮镇");
+                        assert_true(d.counts.has_open_for);
                 }
                 const char *payload = strchr(gc.c.outbox_vals[0], ' ') + 1;
                 rd_kafka_message_t m = {.payload = (void *)payload, .len = strlen(payload)};
                 pipeline_on_delivery(&d, true, NULL, &m, f->p);
-                free(d.count[0]);
-                free(d.count[1]);
+                output_counts_clear(&d.counts);
                 assert_int_equal(pipeline_drain_deliveries(f->p), 0);
                 group_commit_done(&gc);
         }
