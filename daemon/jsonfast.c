@@ -90,6 +90,64 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
         return n;
 }
 
+/* What a byte can be inside a JSON string, for plain_run(): PLAIN, ASCII
+ * that stands for itself; LEAD3, E1..EC and EE..EF, which begin a valid
+ * three-byte sequence with any two continuation bytes (E0 and ED limit
+ * the second: overlong forms, surrogates); HIGH, any other byte >= 0x80
+ * (utf8_len() decides); 0, a quote, a backslash or a control character. */
+enum { PLAIN = 1, LEAD3 = 2, HIGH = 4 };
+#define P PLAIN
+#define L LEAD3
+#define H HIGH
+static const unsigned char byte_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    P, P, 0, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 0x20 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 0x30 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 0x40 */
+    P, P, P, P, P, P, P, P, P, P, P, P, 0, P, P, P, /* 0x50 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 0x60 */
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, /* 0x70 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x80 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x90 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xA0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xB0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xC0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xD0 */
+    H, L, L, L, L, L, L, L, L, L, L, L, L, H, L, L, /* 0xE0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xF0 */
+};
+#undef P
+#undef L
+#undef H
+
+/* The first byte at or after p (up to end) that a JSON string cannot hold
+ * as it is: a quote, a backslash, a control character or a byte that does
+ * not begin a valid UTF-8 sequence; or end. */
+static inline const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+        for (;;) {
+                while (end - p >= 4 && (byte_class[p[0]] & byte_class[p[1]] & byte_class[p[2]] &
+                                        byte_class[p[3]]) == PLAIN)
+                        p += 4;
+                while (p < end && byte_class[*p] == PLAIN)
+                        p++;
+                if (p >= end)
+                        return p;
+                unsigned k = byte_class[*p];
+                if (!k)
+                        return p;
+                if (k == LEAD3 && end - p >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+                        p += 3;
+                        continue;
+                }
+                size_t n = utf8_len(p, end);
+                if (!n)
+                        return p;
+                p += n;
+        }
+}
+
 static int hex4(const unsigned char *p, const unsigned char *end, uint32_t *out)
 {
         if (end - p < 4)
@@ -141,7 +199,8 @@ static size_t put_utf8(char *o, uint32_t cp)
 static int scan_string(Parser *ps, const char **out, size_t *len, char **buf)
 {
         const unsigned char *start = ps->p, *p = ps->p, *end = ps->end;
-        while (p < end) {
+        p = plain_run(p, end);
+        if (p < end) {
                 unsigned c = *p;
                 if (c == '"') {
                         *out = (const char *)start;
@@ -149,24 +208,16 @@ static int scan_string(Parser *ps, const char **out, size_t *len, char **buf)
                         ps->p = p + 1;
                         return 0;
                 }
-                if (c == '\\')
-                        break;
                 if (c < 0x20) {
                         ps->p = p;
                         fail(ps, "control character 0x%x", c);
                         return -1;
                 }
-                if (c < 0x80) {
-                        p++;
-                        continue;
-                }
-                size_t n = utf8_len(p, end);
-                if (!n) {
+                if (c != '\\') {
                         ps->p = p;
                         fail(ps, "unable to decode byte 0x%x", c);
                         return -1;
                 }
-                p += n;
         }
         if (p >= end) {
                 ps->p = p;
@@ -653,20 +704,11 @@ static void put_string(Out *o, const char *str, size_t len)
                 return;
         o->s[o->len++] = '"';
         run = p;
-        while (p < end) {
+        while ((p = plain_run(p, end)) < end) {
                 unsigned c = *p;
-                if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-                        p++;
-                        continue;
-                }
                 if (c >= 0x80) {
-                        size_t n = utf8_len(p, end);
-                        if (!n) {
-                                o->failed = true;
-                                return;
-                        }
-                        p += n;
-                        continue;
+                        o->failed = true;
+                        return;
                 }
                 put(o, run, (size_t)(p - run));
                 char esc[8];
@@ -839,6 +881,19 @@ static char *dump(const json_t *v, int precision, const json_t *in, const char *
                 return NULL;
         }
         return o.s;
+}
+
+json_t *jsonfast_string(const char *s)
+{
+        if (!s)
+                return NULL;
+        size_t len = strlen(s);
+        const unsigned char *p = (const unsigned char *)s, *end = p + len;
+        /* Quotes, backslashes and controls are text like any other here. */
+        while ((p = plain_run(p, end)) < end)
+                if (*p++ >= 0x80)
+                        return NULL;
+        return json_stringn_nocheck(s, len);
 }
 
 char *jsonfast_dump(const json_t *v)

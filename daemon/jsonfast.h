@@ -45,3 +45,7 @@ char *jsonfast_dump_precision(const json_t *v, int precision);
 /* The same as jsonfast_dump(), with the member key of the object in (inside v) written as
  * text, a JSON value the caller vouches for; v is not changed. */
 char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key, const char *text);
+/* json_string(s): a new string value, or NULL when s is NULL or not UTF-8
+ * (or on memory failure); the same check as the parser's, faster than
+ * jansson's on long texts. */
+json_t *jsonfast_string(const char *s);

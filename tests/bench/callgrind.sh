@@ -13,7 +13,15 @@
 # event, per phase of the batch, and the functions that take the most of
 # them (inclusive), and keeps the profile for callgrind_annotate.
 # Environment: BENCH_CG_EVENTS (20000), BENCH_CG_HOUSEHOLDS (events / 10),
-# BENCH_CG_TOP (30 functions), BENCH_CG_OUT (build/bench/callgrind.out);
+# BENCH_CG_AGED (0: counts the first events after registration; N: first
+# N rounds of BENCH_CG_EVENTS uninstrumented, so the counted events meet
+# households with that much history, as the latency run and the end of the
+# main run do: a household costs more per event as its record grows),
+# BENCH_CG_RATE (0: the counted events as fast as they can be sent; N:
+# at N events/s, so that batches are as small as at that rate under
+# callgrind, about 30 times slower than hearthd alone: what a batch costs
+# whatever its size shows per event), BENCH_CG_TOP (30 functions),
+# BENCH_CG_OUT (build/bench/callgrind.out);
 # HEARTHD (./hearthd) and the rest as run.sh (BENCH_SEED, BENCH_START_DATE,
 # BENCH_BATCH_MAX).
 # Instructions are not time: a memset or memcpy counts one per element
@@ -28,8 +36,12 @@ export BENCH_EVENTS=$CG_EVENTS BENCH_HOUSEHOLDS=$CG_HOUSEHOLDS
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_need_cmd valgrind callgrind_control callgrind_annotate
 TOP=${BENCH_CG_TOP:-30}
+AGED=${BENCH_CG_AGED:-0}
+RATE=${BENCH_CG_RATE:-0}
 CG_OUT=${BENCH_CG_OUT:-$ROOT/build/bench/callgrind.out}
 case "$TOP" in '' | *[!0-9]*) die "BENCH_CG_TOP: '$TOP' is not a count" ;; esac
+case "$AGED" in '' | *[!0-9]*) die "BENCH_CG_AGED: '$AGED' is not a count" ;; esac
+case "$RATE" in '' | *[!0-9]*) die "BENCH_CG_RATE: '$RATE' is not a rate" ;; esac
 bench_setup
 
 d=$T/cg
@@ -51,10 +63,21 @@ hearthd_config "$d"
 start_hearthd "$d"
 register "$d" "$CG_HOUSEHOLDS"
 aof_compact
+# One year of feeds over all the rounds: the aged rounds are its first
+# part, the counted events the next.
+per_year=$(((AGED + 1) * CG_EVENTS))
+for ((i = 0; i < AGED; i++)); do
+        "$BIN/bgen" events -H "$CG_HOUSEHOLDS" -n "$CG_EVENTS" -S $((i * CG_EVENTS)) -y "$per_year" \
+                -s "$SEED" -D "$START_DATE" -b "$BOOTSTRAP" -R "$d/ranges" >"$d/gen.out" || die "bgen events"
+        drain "$d" $((CG_HOUSEHOLDS + (i + 1) * CG_EVENTS))
+done
 callgrind_control -i on "$HEARTHD_PID" >/dev/null || die "callgrind_control -i on"
-"$BIN/bgen" events -H "$CG_HOUSEHOLDS" -n "$CG_EVENTS" -s "$SEED" -D "$START_DATE" -b "$BOOTSTRAP" \
-        -R "$d/ranges" >"$d/gen.out" || die "bgen events"
-drain "$d" $((CG_HOUSEHOLDS + CG_EVENTS))
+rate=()
+[ "$RATE" -gt 0 ] && rate=(-r "$RATE")
+"$BIN/bgen" events -H "$CG_HOUSEHOLDS" -n "$CG_EVENTS" -S $((AGED * CG_EVENTS)) -y "$per_year" \
+        -s "$SEED" -D "$START_DATE" -b "$BOOTSTRAP" -R "$d/ranges" "${rate[@]}" >"$d/gen.out" ||
+        die "bgen events"
+drain "$d" $((CG_HOUSEHOLDS + (AGED + 1) * CG_EVENTS))
 callgrind_control -d "$HEARTHD_PID" >/dev/null || die "callgrind_control -d"
 callgrind_control -i off "$HEARTHD_PID" >/dev/null
 # The dump is written as CG_OUT.1 (CG_OUT itself at exit, empty).
@@ -68,9 +91,15 @@ stop_hearthd_cg
 
 total=$(sed -n 's/^summary: //p;s/^totals: //p' "$CG_OUT.1" | head -n1)
 [ -n "$total" ] || die "no instruction total in $CG_OUT.1"
-echo "hearthd under callgrind: $(fmt "$CG_EVENTS") events, $(fmt "$CG_HOUSEHOLDS") households, seed $SEED"
+echo "hearthd under callgrind: $(fmt "$CG_EVENTS") events, $(fmt "$CG_HOUSEHOLDS") households, seed $SEED," \
+        "after $AGED round(s) of as many uncounted, $([ "$RATE" -gt 0 ] && echo "at $RATE/s" || echo "unpaced")"
 echo "instructions from the first event to drained: $(fmt "$total")"
 echo "instructions per event: $(fmt "$(calc "$total / $CG_EVENTS")")"
+# Batches: the calls of pipeline_process() (batch.c), one per batch.
+batches=$(callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1" 2>/dev/null |
+        grep -E "< .*:pipeline_process_guarded \([0-9,]+x\)" | head -n1 |
+        sed -E 's/.*\(([0-9,]+)x\).*/\1/; s/,//g')
+[ -n "$batches" ] && echo "batches: $(fmt "$batches") ($(calc "$CG_EVENTS / $batches" 1) events each)"
 # The batch's phases (batch.c), per event: where a change moved the cost.
 incl() {
         callgrind_annotate --inclusive=yes --auto=no "$CG_OUT.1" 2>/dev/null |

@@ -796,6 +796,85 @@ static json_t *random_value(uint64_t *s, int depth)
         }
 }
 
+/* Strings are scanned eight ASCII bytes at a time and three-byte UTF-8
+ * sequences without a full decode: each piece below, valid or not, at
+ * every offset against those eight-byte windows and with text after it,
+ * is read as json_loadb reads it (check_text) and, held by a string
+ * created unchecked, dumped as json_dumps dumps it (or refused alike). */
+static void test_string_windows(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *s;
+                bool ok; /* in a JSON string, as raw bytes */
+        } pieces[] = {
+            {"\"", false},
+            {"\\", false},
+            {"\x01", false},
+            {"\x1f", false},
+            {"\x7f", true},
+            {" ", true},
+            {"~", true},
+            {"\x80", false},
+            {"\xc3\xa9", true},
+            {"\xc3", false},
+            {"\xe4\xb8\xad", true},
+            {"\xe4\xb8", false},
+            {"\xe4\x41\x41", false},
+            {"\xe1\x80\x80", true},
+            {"\xec\xbf\xbf", true},
+            {"\xe0\xa0\x80", true},
+            {"\xe0\x9f\xbf", false},
+            {"\xed\x9f\xbf", true},
+            {"\xed\xa0\x80", false},
+            {"\xee\x80\x80", true},
+            {"\xef\xbf\xbf", true},
+            {"\xef\xbf\x3f", false},
+            {"\xf0\x9f\x98\x80", true},
+            {"\xf4\x90\x80\x80", false},
+            {"\xf5\x80\x80\x80", false},
+            {"\xff", false},
+            {"\xc2\x80", true},
+        };
+        static const size_t after[] = {0, 1, 2, 7, 8, 9, 16};
+        assert_null(jsonfast_string(NULL));
+        for (size_t i = 0; i < ELEMENTSOF(pieces); i++)
+                for (size_t before = 0; before <= 17; before++)
+                        for (size_t a = 0; a < ELEMENTSOF(after); a++) {
+                                char body[65], text[80], name[96];
+                                size_t pl = strlen(pieces[i].s), n = 0;
+                                memset(body, 'a', before);
+                                n = before;
+                                memcpy(body + n, pieces[i].s, pl);
+                                n += pl;
+                                memset(body + n, 'z', after[a]);
+                                n += after[a];
+                                int tl = snprintf(text, sizeof(text), "[\"%.*s\"]", (int)n, body);
+                                snprintf(name, sizeof(name), "piece %zu at %zu, %zu after", i,
+                                         before, after[a]);
+                                check_text(text, (size_t)tl, pieces[i].ok, NULL, name);
+                                /* ASCII pieces (", \\, controls) are
+                                 * dumped escaped: both dumpers take them. */
+                                json_t *v = json_pack("[o]", json_stringn_nocheck(body, n));
+                                assert_non_null(v);
+                                char *d = dump_same(v, name);
+                                bool dumped = pieces[i].ok || (unsigned char)pieces[i].s[0] < 0x80;
+                                if (!d != !dumped)
+                                        fail_msg("%s: %s", name, d ? "dumped" : "not dumped");
+                                free(d);
+                                json_decref(v);
+                                /* jsonfast_string() checks as json_string(). */
+                                body[n] = '\0';
+                                json_t *js = json_string(body), *fs = jsonfast_string(body);
+                                if (!js != !fs || (js && !json_equal(js, fs)))
+                                        fail_msg("%s: json_string %s, jsonfast_string %s", name,
+                                                 js ? "takes it" : "refuses",
+                                                 fs ? "takes it" : "refuses");
+                                json_decref(js);
+                                json_decref(fs);
+                        }
+}
+
 /* Random documents: json_dumps writes one, both parsers read it (and the
  * pretty-printed form) alike, and both dumpers write it alike. */
 static void test_random_roundtrip(void **state)
@@ -827,10 +906,11 @@ static void test_random_roundtrip(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_documents),  cmocka_unit_test(test_refused),
-            cmocka_unit_test(test_flags),      cmocka_unit_test(test_nul_after_token),
-            cmocka_unit_test(test_depth),      cmocka_unit_test(test_dump_values),
-            cmocka_unit_test(test_dump_depth), cmocka_unit_test(test_random_roundtrip),
+            cmocka_unit_test(test_documents),      cmocka_unit_test(test_refused),
+            cmocka_unit_test(test_flags),          cmocka_unit_test(test_nul_after_token),
+            cmocka_unit_test(test_depth),          cmocka_unit_test(test_dump_values),
+            cmocka_unit_test(test_dump_depth),     cmocka_unit_test(test_random_roundtrip),
+            cmocka_unit_test(test_string_windows),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
