@@ -663,10 +663,9 @@ typedef struct {
         const char *sub_key, *sub_text;
 } Out;
 
-static bool room(Out *o, size_t n)
+/* room()'s slow path: the buffer grown to hold n more bytes. */
+static bool grow(Out *o, size_t n)
 {
-        if (o->len + n <= o->cap)
-                return true;
         size_t cap = o->cap ? o->cap : 4096; /* a household document in one go */
         while (cap < o->len + n)
                 cap *= 2;
@@ -680,7 +679,13 @@ static bool room(Out *o, size_t n)
         return true;
 }
 
-static void put(Out *o, const void *s, size_t n)
+/* Inline, as put() and putc_(): a dump calls them for every token. */
+static inline bool room(Out *o, size_t n)
+{
+        return o->len + n <= o->cap || grow(o, n);
+}
+
+static inline void put(Out *o, const void *s, size_t n)
 {
         if (room(o, n)) {
                 memcpy(o->s + o->len, s, n);
@@ -688,7 +693,7 @@ static void put(Out *o, const void *s, size_t n)
         }
 }
 
-static void putc_(Out *o, char c)
+static inline void putc_(Out *o, char c)
 {
         if (room(o, 1))
                 o->s[o->len++] = c;
