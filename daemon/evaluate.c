@@ -36,8 +36,19 @@ json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                 }
                 json_array_append_new(reasons, o);
         }
-        json_t *e =
-            reasons ? json_pack("{s:b, s:o}", "monitored", r->monitored, "reasons", reasons) : NULL;
+        /* json_pack("{s:b, s:o}") without its format walk: reasons is
+         * taken (released on failure). */
+        json_t *e = reasons ? json_object() : NULL;
+        if (e && json_object_set_new_nocheck(e, "monitored", json_boolean(r->monitored)) < 0) {
+                json_decref(e);
+                e = NULL;
+        }
+        if (!e) {
+                json_decref(reasons);
+        } else if (json_object_set_new_nocheck(e, "reasons", reasons) < 0) {
+                json_decref(e);
+                e = NULL;
+        }
         if (!res)
                 rules_result_done(&local);
         return e;

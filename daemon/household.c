@@ -195,9 +195,10 @@ static void ledger_entry(HouseholdEffects *fx, const Event *ev, const char *date
 {
         if (!fx || !fx->ledger)
                 return;
-        json_t *e = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "date", date, "kind", kind,
-                              "amount", (json_int_t)fen, "event", ev->id, "source", ev->source,
-                              "type", event_type_name(ev->type));
+        json_t *e =
+            JSONFAST_OBJECT(JF_STR("date", date), JF_STR("kind", kind), JF_INT("amount", fen),
+                            JF_STR("event", ev->id), JF_STR("source", ev->source),
+                            JF_STR("type", event_type_name(ev->type)));
         const char *payer = ev->type == EV_RELIEF_PAID       ? event_str(ev, "payer")
                             : ev->type == EV_MEASURE_APPLIED ? event_str(ev, "by")
                                                              : NULL;
@@ -295,12 +296,12 @@ static void apply_claim(json_t *doc, const Event *ev, HouseholdEffects *fx)
         /* Only what the claims rows of the rules read (facts.c): the claim
          * and member ids are found through the event id and source kept in
          * the ledger and the timeline. */
-        incident_add(doc,
-                     json_pack("{s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "claim", "date",
-                               event_str(ev, "settled_on"), "claim_kind", event_str(ev, "kind"),
-                               "major_disease", event_bool(ev, "major_disease"), "out_of_pocket",
-                               (json_int_t)event_fen(ev, "out_of_pocket"), "total",
-                               (json_int_t)event_fen(ev, "total")));
+        incident_add(doc, JSONFAST_OBJECT(JF_STR("kind", "claim"),
+                                          JF_STR("date", event_str(ev, "settled_on")),
+                                          JF_STR("claim_kind", event_str(ev, "kind")),
+                                          JF_BOOL("major_disease", event_bool(ev, "major_disease")),
+                                          JF_INT("out_of_pocket", event_fen(ev, "out_of_pocket")),
+                                          JF_INT("total", event_fen(ev, "total"))));
         ledger_add(doc, fx, ev, event_str(ev, "settled_on"), "medical_insurance",
                    event_fen(ev, "fund_paid"));
 }
@@ -309,27 +310,27 @@ static void apply_disaster(json_t *doc, const Event *ev)
 {
         bucket_add(doc, ev->date, "disaster_loss", event_fen(ev, "income_loss"));
         bucket_add(doc, ev->date, "property_loss", event_fen(ev, "property_loss"));
-        incident_add(doc, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "kind", "disaster",
-                                    "date", event_str(ev, "occurred_on"), "disaster",
-                                    event_str(ev, "disaster"), "house_damage",
-                                    event_str(ev, "house_damage"), "deaths",
-                                    (json_int_t)event_int(ev, "deaths"), "injured",
-                                    (json_int_t)event_int(ev, "injured"), "income_loss",
-                                    (json_int_t)event_fen(ev, "income_loss"), "property_loss",
-                                    (json_int_t)event_fen(ev, "property_loss")));
+        incident_add(doc, JSONFAST_OBJECT(JF_STR("kind", "disaster"),
+                                          JF_STR("date", event_str(ev, "occurred_on")),
+                                          JF_STR("disaster", event_str(ev, "disaster")),
+                                          JF_STR("house_damage", event_str(ev, "house_damage")),
+                                          JF_INT("deaths", event_int(ev, "deaths")),
+                                          JF_INT("injured", event_int(ev, "injured")),
+                                          JF_INT("income_loss", event_fen(ev, "income_loss")),
+                                          JF_INT("property_loss", event_fen(ev, "property_loss"))));
 }
 
 static void apply_accident(json_t *doc, const Event *ev)
 {
         bucket_add(doc, ev->date, "accident_loss", event_fen(ev, "income_loss"));
         bucket_add(doc, ev->date, "accident_medical", event_fen(ev, "medical_cost"));
-        incident_add(doc,
-                     json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "kind", "accident", "date",
-                               event_str(ev, "occurred_on"), "member_id",
-                               event_str(ev, "member_id"), "accident_kind", event_str(ev, "kind"),
-                               "labor_lost", event_bool(ev, "labor_lost"), "income_loss",
-                               (json_int_t)event_fen(ev, "income_loss"), "medical_cost",
-                               (json_int_t)event_fen(ev, "medical_cost")));
+        incident_add(doc, JSONFAST_OBJECT(JF_STR("kind", "accident"),
+                                          JF_STR("date", event_str(ev, "occurred_on")),
+                                          JF_STR("member_id", event_str(ev, "member_id")),
+                                          JF_STR("accident_kind", event_str(ev, "kind")),
+                                          JF_BOOL("labor_lost", event_bool(ev, "labor_lost")),
+                                          JF_INT("income_loss", event_fen(ev, "income_loss")),
+                                          JF_INT("medical_cost", event_fen(ev, "medical_cost"))));
 }
 
 static int apply_need(json_t *doc, const Event *ev)
@@ -398,9 +399,10 @@ static void timeline_add(HouseholdEffects *fx, const Event *ev)
         char date[16] = "";
         if (ev->date)
                 date_format(ev->date, date, sizeof(date));
-        json_array_append_new(fx->timeline, json_pack("{s:s, s:s, s:s, s:s}", "date", date, "type",
-                                                      event_type_name(ev->type), "event", ev->id,
-                                                      "source", ev->source));
+        json_array_append_new(
+            fx->timeline,
+            JSONFAST_OBJECT(JF_STR("date", date), JF_STR("type", event_type_name(ev->type)),
+                            JF_STR("event", ev->id), JF_STR("source", ev->source)));
 }
 
 static int apply_one(json_t *doc, const Event *ev, HouseholdEffects *fx)

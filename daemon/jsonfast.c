@@ -901,6 +901,22 @@ json_t *jsonfast_string(const char *s)
         return json_stringn_nocheck(s, len);
 }
 
+json_t *jsonfast_object(const JsonfastMember *m, size_t n)
+{
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < n; i++) {
+                json_t *v = m[i].type == 's'   ? jsonfast_string(m[i].s)
+                            : m[i].type == 'I' ? json_integer(m[i].n)
+                            : m[i].type == 'b' ? json_boolean(m[i].n)
+                                               : NULL;
+                if (json_object_set_new_nocheck(o, m[i].key, v) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+        }
+        return o;
+}
+
 char *jsonfast_dump(const json_t *v)
 {
         return dump(v, 17, NULL, NULL, NULL);

@@ -49,3 +49,22 @@ char *jsonfast_dump_replacing(const json_t *v, const json_t *in, const char *key
  * (or on memory failure); the same check as the parser's, faster than
  * jansson's on long texts. */
 json_t *jsonfast_string(const char *s);
+
+/* One member of jsonfast_object(): a string (NULL or not UTF-8 fails the
+ * object, as json_pack's "s"), an integer ("I") or a boolean ("b"). */
+typedef struct {
+        const char *key; /* a literal: not checked */
+        char type;       /* 's', 'I' or 'b' */
+        const char *s;
+        json_int_t n;
+} JsonfastMember;
+#define JF_STR(k, v) ((JsonfastMember){(k), 's', (v), 0})
+#define JF_INT(k, v) ((JsonfastMember){(k), 'I', NULL, (json_int_t)(v)})
+#define JF_BOOL(k, v) ((JsonfastMember){(k), 'b', NULL, (v) ? 1 : 0})
+/* The object json_pack("{s:s, s:I, s:b, ...}", ...) builds from these
+ * members (NULL where json_pack fails), without json_pack's walk of its
+ * format and its check of the keys; JSONFAST_OBJECT(JF_STR("date", d), ...). */
+json_t *jsonfast_object(const JsonfastMember *m, size_t n);
+#define JSONFAST_OBJECT(...)                                                                       \
+        jsonfast_object((const JsonfastMember[]){__VA_ARGS__},                                     \
+                        sizeof((const JsonfastMember[]){__VA_ARGS__}) / sizeof(JsonfastMember))

@@ -671,9 +671,15 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                         code = s;
         }
         bool monitored = json_is_true(json_object_get(eval, "monitored"));
-        json_object_set_new(doc, "eval",
-                            json_pack("{s:s, s:b, s:O}", "code", codes[code], "monitored",
-                                      monitored, "reasons", active));
+        /* As json_pack("{s:s, s:b, s:O}"), without its format walk. */
+        json_t *e = json_object();
+        if (e && (json_object_set_new_nocheck(e, "code", json_string_nocheck(codes[code])) < 0 ||
+                  json_object_set_new_nocheck(e, "monitored", json_boolean(monitored)) < 0 ||
+                  json_object_set_nocheck(e, "reasons", active) < 0)) {
+                json_decref(e);
+                e = NULL;
+        }
+        json_object_set_new(doc, "eval", e);
 
         json_t *alert = json_object_get(doc, "alert");
         if (removed || !registered) {

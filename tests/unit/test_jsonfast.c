@@ -875,6 +875,35 @@ static void test_string_windows(void **state)
                         }
 }
 
+/* jsonfast_object() builds what json_pack builds from the same members,
+ * member order included (the dumps compare), and fails where it fails: a
+ * NULL string, a string that is not UTF-8. */
+static void test_object(void **state)
+{
+        (void)state;
+        static const char *const texts[] = {"2026-03-01", "",         "温溪镇",  "a\"b\\c\n",
+                                            NULL,         "\xe4\xb8", "\xc0\x80"};
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++)
+                for (int b = 0; b < 2; b++) {
+                        json_int_t n = b ? -((json_int_t)1 << 53) : 12345;
+                        json_t *want = json_pack("{s:s, s:I, s:b, s:s}", "kind", "claim", "total",
+                                                 n, "major", b, "date", texts[i]);
+                        json_t *got =
+                            JSONFAST_OBJECT(JF_STR("kind", "claim"), JF_INT("total", n),
+                                            JF_BOOL("major", b), JF_STR("date", texts[i]));
+                        if (!want != !got)
+                                fail_msg("text %zu: json_pack %s, jsonfast_object %s", i,
+                                         want ? "builds it" : "fails", got ? "builds it" : "fails");
+                        if (want) {
+                                _cleanup_free_ char *dw = json_dumps(want, JSON_COMPACT);
+                                _cleanup_free_ char *dg = json_dumps(got, JSON_COMPACT);
+                                assert_string_equal(dw, dg);
+                        }
+                        json_decref(want);
+                        json_decref(got);
+                }
+}
+
 /* Random documents: json_dumps writes one, both parsers read it (and the
  * pretty-printed form) alike, and both dumpers write it alike. */
 static void test_random_roundtrip(void **state)
@@ -910,7 +939,7 @@ int main(void)
             cmocka_unit_test(test_flags),          cmocka_unit_test(test_nul_after_token),
             cmocka_unit_test(test_depth),          cmocka_unit_test(test_dump_values),
             cmocka_unit_test(test_dump_depth),     cmocka_unit_test(test_random_roundtrip),
-            cmocka_unit_test(test_string_windows),
+            cmocka_unit_test(test_string_windows), cmocka_unit_test(test_object),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
