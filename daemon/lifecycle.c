@@ -191,19 +191,17 @@ static void event_id(char *buf, size_t len, const json_t *alert, const char *wha
                  n);
 }
 
-/* The rule ids of a reasons array, joined, for comparing reason sets. */
-static void rule_set(const json_t *reasons, char *buf, size_t len)
+/* Whether two reasons arrays name the same rules in the same order. */
+static bool same_rules(const json_t *a, const json_t *b)
 {
-        size_t i, off = 0;
-        json_t *r;
-        buf[0] = 0;
-        json_array_foreach (reasons, i, r) {
-                int n = snprintf(buf + off, len - off, "%s,",
-                                 json_string_value(json_object_get(r, "rule")));
-                if (n < 0 || (size_t)n >= len - off)
-                        break;
-                off += (size_t)n;
-        }
+        size_t n = json_array_size(a);
+        if (n != json_array_size(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq_ptr(json_string_value(json_object_get(json_array_get(a, i), "rule")),
+                               json_string_value(json_object_get(json_array_get(b, i), "rule"))))
+                        return false;
+        return true;
 }
 
 static int64_t respond_within(const json_t *reasons, int code, const LifecyclePolicy *pol)
@@ -759,10 +757,7 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                 close_alert(doc, alert, now);
                 return;
         }
-        char before[1024], after[1024];
-        rule_set(json_object_get(alert, "reasons"), before, sizeof(before));
-        rule_set(active, after, sizeof(after));
-        if (code != prev_code || !streq(before, after)) {
+        if (code != prev_code || !same_rules(json_object_get(alert, "reasons"), active)) {
                 int64_t seq = get_ms(alert, "seq") + 1;
                 set_ms(alert, "seq", seq);
                 json_object_set_new(alert, "code", json_string(codes[code]));

@@ -387,6 +387,30 @@ static void test_format_time(void **state)
 
 /* ---- raise, change, eliminate ------------------------------------------- */
 
+/* Other rules at the same colour and as many: still a change. */
+static void test_change_same_count(void **state)
+{
+        (void)state;
+        Fx f;
+        fx_init(&f, "H3311210001");
+        f.now = T0 + 3 * SEC;
+        assert_int_equal(step(&f,
+                              eval_of(false, RED_ILLNESS("{\"out_of_pocket_12m\":34320.2}"), NULL),
+                              NULL, NULL),
+                         1);
+        f.now += HOUR;
+        assert_int_equal(step(&f,
+                              eval_of(false, RED_DISASTER("{\"house_damage\":\"severe\"}"), NULL),
+                              NULL, NULL),
+                         1);
+        const json_t *d = data(last(&f, 0, "risk.alert.changed"));
+        assert_string_equal(str(d, "previous_code"), "red");
+        assert_int_equal(json_array_size(json_object_get(d, "reasons")), 1);
+        assert_string_equal(str(json_array_get(json_object_get(d, "reasons"), 0), "rule"),
+                            "disaster.house");
+        fx_done(&f);
+}
+
 static void test_raise_change_eliminate(void **state)
 {
         (void)state;
@@ -1294,6 +1318,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_format_time),
             cmocka_unit_test(test_raise_change_eliminate),
+            cmocka_unit_test(test_change_same_count),
             cmocka_unit_test(test_code_changes),
             cmocka_unit_test(test_yellow_need_resolved),
             cmocka_unit_test(test_respond_within),
