@@ -95,16 +95,21 @@ echo "hearthd under callgrind: $(fmt "$CG_EVENTS") events, $(fmt "$CG_HOUSEHOLDS
         "after $AGED round(s) of as many uncounted, $([ "$RATE" -gt 0 ] && echo "at $RATE/s" || echo "unpaced")"
 echo "instructions from the first event to drained: $(fmt "$total")"
 echo "instructions per event: $(fmt "$(calc "$total / $CG_EVENTS")")"
+incl() {
+        callgrind_annotate --inclusive=yes --auto=no "$CG_OUT.1" 2>/dev/null |
+                grep -E "%\)  .*:$1 \[" | head -n1 | awk '{gsub(",", "", $1); print $1}'
+}
+# The batches alone: the whole also counts librdkafka's threads and the
+# loop's waits, which grow with the run's wall time under callgrind (tens
+# of thousands of instructions per event from one run to the next).
+pp=$(incl pipeline_process)
+echo "  of which the batches (pipeline_process): $(fmt "$(calc "${pp:-0} / $CG_EVENTS")")"
 # Batches: the calls of pipeline_process() (batch.c), one per batch.
 batches=$(callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1" 2>/dev/null |
         grep -E "< .*:pipeline_process_guarded \([0-9,]+x\)" | head -n1 |
         sed -E 's/.*\(([0-9,]+)x\).*/\1/; s/,//g')
 [ -n "$batches" ] && echo "batches: $(fmt "$batches") ($(calc "$CG_EVENTS / $batches" 1) events each)"
 # The batch's phases (batch.c), per event: where a change moved the cost.
-incl() {
-        callgrind_annotate --inclusive=yes --auto=no "$CG_OUT.1" 2>/dev/null |
-                grep -E "%\)  .*:$1 \[" | head -n1 | awk '{gsub(",", "", $1); print $1}'
-}
 echo "per event, by phase of the batch (inclusive):"
 for ph in "batch_decode:decoding the events" "store_read:reading the records (zstd, JSON)" \
         "supervised_step:the step (apply, rules, lifecycle)" \
