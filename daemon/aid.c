@@ -85,8 +85,8 @@ size_t aid_wants(const json_t *doc, AidWant *wants, size_t max)
                                        &since);
                 AidWant *w = &wants[n++];
                 *w = (AidWant){.red = red, .since_ms = since};
-                snprintf(w->category, sizeof(w->category), "%s", cat);
-                snprintf(w->need_id, sizeof(w->need_id), "%s", id);
+                str_copy(w->category, sizeof(w->category), cat);
+                str_copy(w->need_id, sizeof(w->need_id), id);
         }
         qsort(wants, n, sizeof(AidWant), cmp_want);
         size_t i;
@@ -105,7 +105,7 @@ size_t aid_wants(const json_t *doc, AidWant *wants, size_t max)
                         *w = (AidWant){.red = red,
                                        .since_ms =
                                            json_integer_value(json_object_get(alert, "raised_ms"))};
-                        snprintf(w->category, sizeof(w->category), "%s", oc);
+                        str_copy(w->category, sizeof(w->category), oc);
                 }
         }
         return n;

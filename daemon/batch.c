@@ -482,8 +482,8 @@ static ssize_t batch_decode(Pipeline *p, rd_kafka_message_t **msgs, size_t n, It
                 Item *it = &items[i];
                 char err[512];
                 it->m = msgs[i];
-                snprintf(it->tp, sizeof(it->tp), "%s/%d", rd_kafka_topic_name(msgs[i]->rkt),
-                         (int)msgs[i]->partition);
+                tp_format(it->tp, sizeof(it->tp), rd_kafka_topic_name(msgs[i]->rkt),
+                          (int)msgs[i]->partition);
                 if (!positions_get(p->positions, rd_kafka_topic_name(msgs[i]->rkt),
                                    msgs[i]->partition, true))
                         return -ENOMEM;
@@ -513,8 +513,7 @@ static ssize_t batch_decode(Pipeline *p, rd_kafka_message_t **msgs, size_t n, It
                                 it->state = ITEM_DONE;
                         continue;
                 }
-                snprintf(it->seen, sizeof(it->seen), "%016" PRIx64,
-                         event_dedup_hash(it->ev.source, it->ev.id));
+                hex16_format(it->seen, event_dedup_hash(it->ev.source, it->ev.id));
                 order[n_valid++] = i;
         }
         return (ssize_t)n_valid;

@@ -15,8 +15,8 @@ static size_t batch_starts(rd_kafka_message_t **msgs, size_t n, char (*names)[PO
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
                 char tp[POSITIONS_TP_LEN];
-                snprintf(tp, sizeof(tp), "%s/%d", rd_kafka_topic_name(msgs[i]->rkt),
-                         (int)msgs[i]->partition);
+                tp_format(tp, sizeof(tp), rd_kafka_topic_name(msgs[i]->rkt),
+                          (int)msgs[i]->partition);
                 size_t j;
                 for (j = 0; j < k; j++)
                         if (streq(names[j], tp))

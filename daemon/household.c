@@ -86,9 +86,23 @@ static int month_index(int32_t days)
         return date_year(days) * 12 + date_month(days) - 1;
 }
 
+/* "YYYY-MM" of a month index (snprintf's "%04d-%02d"; by hand for the
+ * years 0..9999 every date here has: a bucket is written per event). */
 static void month_key(int idx, char *buf, size_t len)
 {
-        snprintf(buf, len, "%04d-%02d", idx / 12, idx % 12 + 1);
+        int y = idx / 12, m = idx % 12 + 1;
+        if (idx < 0 || y > 9999 || len < 8) {
+                snprintf(buf, len, "%04d-%02d", y, m);
+                return;
+        }
+        buf[0] = (char)('0' + y / 1000);
+        buf[1] = (char)('0' + y / 100 % 10);
+        buf[2] = (char)('0' + y / 10 % 10);
+        buf[3] = (char)('0' + y % 10);
+        buf[4] = '-';
+        buf[5] = (char)('0' + m / 10);
+        buf[6] = (char)('0' + m % 10);
+        buf[7] = '\0';
 }
 
 /* "YYYY-MM" to its month index, -1 if malformed. Called for every month

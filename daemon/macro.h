@@ -48,6 +48,45 @@ static inline char *digits_before(char *end, uint64_t m)
         return end;
 }
 
+/* snprintf(buf, len, "%s/%d", topic, partition), without printf: the hot
+ * path names a message's partition this way for every message. */
+static inline void tp_format(char *buf, size_t len, const char *topic, int partition)
+{
+        char d[24], *end = d + sizeof(d);
+        char *p = digits_before(end, partition < 0 ? 0 - (uint64_t)(int64_t)partition
+                                                   : (uint64_t)partition);
+        if (partition < 0)
+                *--p = '-';
+        size_t k = 0;
+        if (len == 0)
+                return;
+        for (; *topic && k + 1 < len; topic++)
+                buf[k++] = *topic;
+        if (k + 1 < len)
+                buf[k++] = '/';
+        for (; p < end && k + 1 < len; p++)
+                buf[k++] = *p;
+        buf[k] = '\0';
+}
+
+/* snprintf(buf, 17, "%016" PRIx64, v), without printf. */
+static inline void hex16_format(char buf[17], uint64_t v)
+{
+        for (int i = 15; i >= 0; i--, v >>= 4)
+                buf[i] = "0123456789abcdef"[v & 15];
+        buf[16] = '\0';
+}
+
+/* snprintf(dst, len, "%s", src), without printf: src cut to len - 1 bytes. */
+static inline void str_copy(char *dst, size_t len, const char *src)
+{
+        if (len == 0)
+                return;
+        size_t n = strnlen(src, len - 1);
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
 static inline int streq_ptr(const char *a, const char *b)
 {
         if (!a || !b)

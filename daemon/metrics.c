@@ -394,7 +394,11 @@ int metrics_labels(char *buf, size_t size, ...)
                 }
                 if (n > 0)
                         buf[n++] = ',';
-                n += (size_t)snprintf(buf + n, size - n, "%s=\"", k);
+                size_t kl = strlen(k);
+                memcpy(buf + n, k, kl);
+                n += kl;
+                buf[n++] = '=';
+                buf[n++] = '"';
                 for (const char *p = v; *p; p++) {
                         char c = *p;
                         if (c == '\\' || c == '"' || c == '\n') {

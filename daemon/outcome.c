@@ -47,8 +47,7 @@ void outcome_before(const json_t *doc, OutcomeBefore *b)
 {
         const json_t *alert = json_object_get(doc, "alert");
         *b = (OutcomeBefore){0};
-        snprintf(b->alert, sizeof(b->alert), "%s",
-                 json_string_value(json_object_get(alert, "id")) ?: "");
+        str_copy(b->alert, sizeof(b->alert), json_string_value(json_object_get(alert, "id")) ?: "");
         const json_t *rules = json_object_get(alert, "rules");
         b->rules = rules ? json_deep_copy(rules) : json_array();
 }
@@ -78,7 +77,7 @@ static void note(Outcomes *out, const char *rule, Outcome o, int64_t seconds)
                 return;
         }
         OutcomeNote *n = &out->notes[out->n++];
-        snprintf(n->rule, sizeof(n->rule), "%s", rule);
+        str_copy(n->rule, sizeof(n->rule), rule);
         n->outcome = o;
         n->seconds = seconds;
 }

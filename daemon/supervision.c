@@ -49,10 +49,13 @@ void metric_count(Pipeline *p, const char *name, double v, ...)
                 char one[METRICS_MAX_LABELS_LEN];
                 if (metrics_labels(one, sizeof(one), k, val ? val : "", NULL) < 0)
                         break;
-                int n = snprintf(labels + off, sizeof(labels) - off, "%s%s", off ? "," : "", one);
-                if (n < 0 || (size_t)n >= sizeof(labels) - off)
+                size_t n = strlen(one);
+                if ((off > 0) + n >= sizeof(labels) - off)
                         break;
-                off += (size_t)n;
+                if (off > 0)
+                        labels[off++] = ',';
+                memcpy(labels + off, one, n + 1);
+                off += n;
         }
         va_end(ap);
         metrics_counter_add(p->metrics, name, labels, v);

@@ -7,6 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "macro.h"
@@ -109,12 +112,51 @@ static void test_tracks_stay_put(void **state)
         positions_free(ps);
 }
 
+/* A partition's name, a copied text and a dedup hash as the hot path
+ * writes them (macro.h), byte for byte what snprintf writes, cut where it
+ * cuts. */
+static void test_formats_as_snprintf(void **state)
+{
+        (void)state;
+        char longname[300];
+        memset(longname, 'x', sizeof(longname) - 1);
+        longname[sizeof(longname) - 1] = '\0';
+        const char *topics[] = {"", "a", "hearth.medical.claims", longname};
+        const int parts[] = {0, 7, 15, 123456, -1, INT_MIN, INT_MAX};
+        for (size_t t = 0; t < ELEMENTSOF(topics); t++)
+                for (size_t p = 0; p < ELEMENTSOF(parts); p++)
+                        for (size_t len = 0; len <= 320; len += len < 40 ? 1 : 70) {
+                                char want[330], got[330];
+                                memset(want, '#', sizeof(want));
+                                memset(got, '#', sizeof(got));
+                                snprintf(want, len, "%s/%d", topics[t], parts[p]);
+                                tp_format(got, len, topics[t], parts[p]);
+                                assert_memory_equal(want, got, sizeof(want));
+                        }
+        for (size_t t = 0; t < ELEMENTSOF(topics); t++)
+                for (size_t len = 0; len <= 320; len += len < 40 ? 1 : 70) {
+                        char want[330], got[330];
+                        memset(want, '#', sizeof(want));
+                        memset(got, '#', sizeof(got));
+                        snprintf(want, len, "%s", topics[t]);
+                        str_copy(got, len, topics[t]);
+                        assert_memory_equal(want, got, sizeof(want));
+                }
+        const uint64_t vals[] = {0, 1, 0xabcdef, UINT64_MAX, 0x0123456789abcdefULL};
+        for (size_t i = 0; i < ELEMENTSOF(vals); i++) {
+                char want[17], got[17];
+                snprintf(want, sizeof(want), "%016" PRIx64, vals[i]);
+                hex16_format(got, vals[i]);
+                assert_string_equal(want, got);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_nothing_done),        cmocka_unit_test(test_done_moves),
             cmocka_unit_test(test_hold_keeps_position), cmocka_unit_test(test_many_holds_and_reset),
-            cmocka_unit_test(test_tracks_stay_put),
+            cmocka_unit_test(test_tracks_stay_put),     cmocka_unit_test(test_formats_as_snprintf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
