@@ -739,9 +739,20 @@ static void put_date(Text *t, int32_t d)
         put_value(t, &e);
 }
 
+/* A variable's label: options name variables by the set's own name
+ * pointers, so the set's table answers without comparing texts;
+ * label_var() for any other name. */
+static const Label *label_of(const ClearSet *cs, const char *name)
+{
+        for (size_t k = 0; name && k < MAX_VARS; k++)
+                if (cs->name[k] == name)
+                        return cs->label[k];
+        return label_var(name);
+}
+
 static const char *var_label(const Ctx *x, const char *name)
 {
-        const Label *l = label_var(name);
+        const Label *l = label_of(x->cs, name);
         if (!l)
                 return name;
         return x->english ? l->en : l->zh;
@@ -749,7 +760,7 @@ static const char *var_label(const Ctx *x, const char *name)
 
 static void render_number(const Ctx *x, const ClearOption *o, Text *t)
 {
-        const Label *l = label_var(o->var);
+        const Label *l = label_of(x->cs, o->var);
         const char *unit = !l ? "" : x->english ? l->unit_en : l->unit_zh;
         if (x->english) {
                 putf(t, "%s ", var_label(x, o->var));

@@ -92,7 +92,8 @@ static int add_reason(const RuleSet *rs, size_t ri, const ExprEnv *env, const bo
                                 goto nomem;
                 }
                 json_t *j = facts_value_to_json(&vals[i]);
-                if (!j || json_object_set_new(evidence, e->name, j) < 0)
+                /* Evidence names are a-z, 0-9 and _ (rules.c): no check. */
+                if (!j || json_object_set_new_nocheck(evidence, e->name, j) < 0)
                         goto nomem;
         }
         char clear[CLEAR_MAX_TEXT];
