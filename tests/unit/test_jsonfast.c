@@ -904,6 +904,52 @@ static void test_object(void **state)
                 }
 }
 
+/* Reals in printf's fixed notation are written without printf (exact
+ * digits from the binary value, ties to even): amounts in fen and yuan,
+ * values spread over twenty orders of magnitude, random bit patterns,
+ * powers of ten and their neighbours, exact ties at every precision; each
+ * as json_dumps writes it at every precision (dump_same). */
+static void test_reals_fixed(void **state)
+{
+        (void)state;
+        uint64_t seed = 0x2545f4914f6cdd1dULL;
+        for (int i = 0; i < 6000; i++) {
+                double d;
+                switch (i % 6) {
+                case 0:
+                        d = (double)(int64_t)(rnd(&seed) % 100000000000ULL) / 100;
+                        break;
+                case 1:
+                        d = exp((double)(rnd(&seed) % 100000) / 100000.0 * 50 - 12);
+                        break;
+                case 2: {
+                        uint64_t b = rnd(&seed);
+                        memcpy(&d, &b, sizeof(d));
+                        if (!isfinite(d))
+                                d = 1.5;
+                        break;
+                }
+                case 3:
+                        d = pow(10, (int)(rnd(&seed) % 30) - 8) *
+                            (1 + (double)((int)(rnd(&seed) % 3) - 1) * 1e-16);
+                        break;
+                case 4:
+                        d = ((double)(rnd(&seed) % 2000) + 0.5) / pow(10, (int)(rnd(&seed) % 8));
+                        break;
+                default:
+                        d = ldexp((double)(rnd(&seed) % 1000), -(int)(rnd(&seed) % 30));
+                        break;
+                }
+                if (rnd(&seed) & 1)
+                        d = -d;
+                json_t *a = json_pack("[f]", d);
+                char name[64];
+                snprintf(name, sizeof(name), "the real %.17g", d);
+                free(dump_same(a, name));
+                json_decref(a);
+        }
+}
+
 /* Random documents: json_dumps writes one, both parsers read it (and the
  * pretty-printed form) alike, and both dumpers write it alike. */
 static void test_random_roundtrip(void **state)
@@ -940,6 +986,7 @@ int main(void)
             cmocka_unit_test(test_depth),          cmocka_unit_test(test_dump_values),
             cmocka_unit_test(test_dump_depth),     cmocka_unit_test(test_random_roundtrip),
             cmocka_unit_test(test_string_windows), cmocka_unit_test(test_object),
+            cmocka_unit_test(test_reals_fixed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
