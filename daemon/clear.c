@@ -33,12 +33,20 @@ struct ClearSet {
         const char *name[MAX_VARS];
         int parent[MAX_VARS];
         size_t n_vars;
+        /* per rule: expr_node() of each node of its condition, made once
+         * (an explanation walks the nodes many times over) */
+        ExprNode **nodes;
+        unsigned *n_nodes;
 };
 
 ClearSet *clear_set_free(ClearSet *c)
 {
         if (!c)
                 return NULL;
+        for (size_t r = 0; c->nodes && r < c->n; r++)
+                free(c->nodes[r]);
+        free(c->nodes);
+        free(c->n_nodes);
         free(c->whens);
         free(c->reads);
         free(c->colls);
@@ -59,7 +67,9 @@ ClearSet *clear_set_new(const ExprSymbols *sym, const Expr *const *whens, size_t
         c->whens = calloc(n + 1, sizeof(Expr *));
         c->reads = calloc(n + 1, sizeof(*c->reads));
         c->colls = calloc(n + 1, sizeof(uint32_t));
-        if (!c->whens || !c->reads || !c->colls)
+        c->nodes = calloc(n + 1, sizeof(ExprNode *));
+        c->n_nodes = calloc(n + 1, sizeof(unsigned));
+        if (!c->whens || !c->reads || !c->colls || !c->nodes || !c->n_nodes)
                 return clear_set_free(c);
         for (size_t i = 0; i < MAX_VARS; i++)
                 c->parent[i] = -1;
@@ -78,10 +88,15 @@ ClearSet *clear_set_new(const ExprSymbols *sym, const Expr *const *whens, size_t
         }
         for (size_t r = 0; r < n; r++) {
                 c->whens[r] = whens[r];
-                for (unsigned i = 0; i < expr_n_nodes(whens[r]); i++) {
+                unsigned nn = (unsigned)expr_n_nodes(whens[r]);
+                if (nn && !(c->nodes[r] = calloc(nn, sizeof(ExprNode))))
+                        return clear_set_free(c);
+                for (unsigned i = 0; i < nn; i++) {
                         ExprNode nd;
                         if (expr_node(whens[r], i, &nd) < 0)
                                 continue;
+                        c->nodes[r][i] = nd;
+                        c->n_nodes[r] = i + 1;
                         if (nd.kind == EXPR_NODE_VAR && nd.slot < MAX_VARS)
                                 c->reads[r][nd.slot / 64] |= 1ULL << (nd.slot % 64);
                         if (nd.kind == EXPR_NODE_COLL && nd.slot < 32)
@@ -99,6 +114,8 @@ typedef struct {
         const bool *firing;
         const ExprEnv *env0;
         const Expr *when;
+        const ExprNode *nodes; /* the set's copy of when's nodes */
+        unsigned n_nodes;
         ExprEnv env;
         ExprValue vars[MAX_VARS];
         ExprRows colls[MAX_COLLS];
@@ -124,6 +141,15 @@ static void reset(Ctx *x)
         x->env = *x->env0;
         x->env.vars = x->vars;
         x->env.colls = x->env0->colls ? x->colls : NULL;
+}
+
+/* when_node(x, i, out), from the set's copy. */
+static inline int when_node(const Ctx *x, unsigned i, ExprNode *out)
+{
+        if (i >= x->n_nodes)
+                return -EINVAL;
+        *out = x->nodes[i];
+        return 0;
 }
 
 /* Sets number variable s to v in the what-if; the sums it is part of move
@@ -240,7 +266,7 @@ static bool boundary(Ctx *x, unsigned c, unsigned s, int dir, int64_t *ret)
         double g0, g1;
         int64_t v0 = x->env0->vars[s].num;
         int t0 = cmp_at(x, c, s, v0);
-        if (t0 < 0 || expr_node(x->when, c, &n) < 0 || !in_range(v0))
+        if (t0 < 0 || when_node(x, c, &n) < 0 || !in_range(v0))
                 return false;
         if (!diff_at(x, &n, s, v0, &g0) || !diff_at(x, &n, s, v0 + dir * STEP, &g1))
                 return false;
@@ -312,7 +338,7 @@ static bool boundary(Ctx *x, unsigned c, unsigned s, int dir, int64_t *ret)
 static void mark_scope(Ctx *x, unsigned i, bool inside)
 {
         ExprNode n;
-        if (expr_node(x->when, i, &n) < 0)
+        if (when_node(x, i, &n) < 0)
                 return;
         x->in_scope[i] = !inside;
         for (unsigned k = 0; k < n.n_kids; k++)
@@ -320,15 +346,15 @@ static void mark_scope(Ctx *x, unsigned i, bool inside)
 }
 
 /* Whether the subtree of node i reads variable slot s. */
-static bool reads_var(const Expr *e, unsigned i, unsigned s)
+static bool reads_var(const Ctx *x, unsigned i, unsigned s)
 {
         ExprNode n;
-        if (expr_node(e, i, &n) < 0)
+        if (when_node(x, i, &n) < 0)
                 return false;
         if (n.kind == EXPR_NODE_VAR)
                 return n.slot == s;
         for (unsigned k = 0; k < n.n_kids; k++)
-                if (reads_var(e, n.kids[k], s))
+                if (reads_var(x, n.kids[k], s))
                         return true;
         return false;
 }
@@ -338,7 +364,7 @@ static bool reads_var(const Expr *e, unsigned i, unsigned s)
 static bool reads_lever(const Ctx *x, unsigned i, unsigned s)
 {
         for (int p = (int)s; p >= 0; p = x->cs->parent[p])
-                if (reads_var(x->when, i, (unsigned)p))
+                if (reads_var(x, i, (unsigned)p))
                         return true;
         return false;
 }
@@ -348,7 +374,7 @@ static bool reads_lever(const Ctx *x, unsigned i, unsigned s)
 static const char *sole_var(const Ctx *x, unsigned i, const char *found)
 {
         ExprNode n;
-        if (expr_node(x->when, i, &n) < 0)
+        if (when_node(x, i, &n) < 0)
                 return found;
         if (n.kind == EXPR_NODE_VAR) {
                 const Label *l = n.slot < MAX_VARS ? x->cs->label[n.slot] : NULL;
@@ -402,7 +428,7 @@ static void solve_numbers(Ctx *x)
         bool done[MAX_VARS] = {false};
         for (unsigned i = 0; i < expr_n_nodes(x->when); i++) {
                 ExprNode v;
-                if (!x->in_scope[i] || expr_node(x->when, i, &v) < 0 || v.kind != EXPR_NODE_VAR ||
+                if (!x->in_scope[i] || when_node(x, i, &v) < 0 || v.kind != EXPR_NODE_VAR ||
                     v.type != EXPR_NUMBER || v.slot >= MAX_VARS || done[v.slot])
                         continue;
                 unsigned s = v.slot;
@@ -417,7 +443,7 @@ static void solve_numbers(Ctx *x)
                 for (unsigned c = 0; c < expr_n_nodes(x->when) && nc < MAX_CANDIDATES; c++) {
                         ExprNode cn;
                         int64_t b;
-                        if (!x->in_scope[c] || expr_node(x->when, c, &cn) < 0 ||
+                        if (!x->in_scope[c] || when_node(x, c, &cn) < 0 ||
                             cn.kind != EXPR_NODE_CMP || !reads_lever(x, c, s))
                                 continue;
                         if (boundary(x, c, s, dir, &b))
@@ -451,9 +477,8 @@ static void solve_numbers(Ctx *x)
                         o->to = t;
                         o->dir = dir;
                         x->num_cmp[x->n_opts - 1] = cd->cmp;
-                        if (cd->cmp != EXPR_NO_ROW) {
-                                ExprNode cn;
-                                expr_node(x->when, cd->cmp, &cn);
+                        ExprNode cn;
+                        if (cd->cmp != EXPR_NO_ROW && when_node(x, cd->cmp, &cn) == 0) {
                                 unsigned other =
                                     reads_lever(x, cn.kids[0], s) ? cn.kids[1] : cn.kids[0];
                                 /* Named only when the figure is that side's value:
@@ -494,20 +519,19 @@ static void solve_numbers(Ctx *x)
 static int leaf_var(const Ctx *x, unsigned i)
 {
         ExprNode n, k;
-        if (!x->in_scope[i] || expr_node(x->when, i, &n) < 0)
+        if (!x->in_scope[i] || when_node(x, i, &n) < 0)
                 return -1;
         if (n.kind == EXPR_NODE_VAR && n.type == EXPR_BOOL)
                 return (int)n.slot;
-        if (n.kind == EXPR_NODE_IN && expr_node(x->when, n.kids[0], &k) == 0 &&
-            k.kind == EXPR_NODE_VAR)
+        if (n.kind == EXPR_NODE_IN && when_node(x, n.kids[0], &k) == 0 && k.kind == EXPR_NODE_VAR)
                 return (int)k.slot;
         if (n.kind != EXPR_NODE_CMP)
                 return -1;
         for (unsigned j = 0; j < 2; j++) {
                 ExprNode o;
-                if (expr_node(x->when, n.kids[j], &k) == 0 && k.kind == EXPR_NODE_VAR &&
+                if (when_node(x, n.kids[j], &k) == 0 && k.kind == EXPR_NODE_VAR &&
                     (k.type == EXPR_STRING || k.type == EXPR_BOOL) &&
-                    expr_node(x->when, n.kids[1 - j], &o) == 0 && o.kind == EXPR_NODE_LITERAL)
+                    when_node(x, n.kids[1 - j], &o) == 0 && o.kind == EXPR_NODE_LITERAL)
                         return (int)k.slot;
         }
         return -1;
@@ -638,7 +662,7 @@ static void solve_rows(Ctx *x)
         for (unsigned i = 0; i < expr_n_nodes(x->when); i++) {
                 ExprNode n;
                 ExprValue v;
-                if (!x->in_scope[i] || expr_node(x->when, i, &n) < 0 || n.kind != EXPR_NODE_COLL ||
+                if (!x->in_scope[i] || when_node(x, i, &n) < 0 || n.kind != EXPR_NODE_COLL ||
                     !streq(n.op, "any") || n.slot >= MAX_COLLS)
                         continue;
                 const ExprRows *rows = x->env0->colls ? &x->env0->colls[n.slot] : NULL;
@@ -814,7 +838,7 @@ static void describe_row(const Ctx *x, unsigned coll_node, unsigned i, size_t r,
         const ExprRows *rows = &x->env0->colls[x->coll_slot];
         ExprNode n;
         ExprValue v;
-        if (expr_node(x->when, i, &n) < 0)
+        if (when_node(x, i, &n) < 0)
                 return;
         if (n.kind == EXPR_NODE_AND || n.kind == EXPR_NODE_OR) {
                 for (unsigned k = 0; k < n.n_kids; k++) {
@@ -832,7 +856,7 @@ static void describe_row(const Ctx *x, unsigned coll_node, unsigned i, size_t r,
         stack[sp++] = i;
         while (sp) {
                 ExprNode f;
-                if (expr_node(x->when, stack[--sp], &f) < 0)
+                if (when_node(x, stack[--sp], &f) < 0)
                         continue;
                 if (f.kind != EXPR_NODE_FIELD) {
                         for (unsigned k = f.n_kids; k-- > 0 && sp < EXPR_MAX_NODES;)
@@ -864,7 +888,7 @@ static void describe_row(const Ctx *x, unsigned coll_node, unsigned i, size_t r,
 static void render_rows(Ctx *x, const ClearOption *o, unsigned node, Text *t)
 {
         ExprNode n;
-        if (expr_node(x->when, node, &n) < 0)
+        if (when_node(x, node, &n) < 0)
                 return;
         x->coll_slot = n.slot;
         const ExprRows *rows = &x->env0->colls[n.slot];
@@ -962,6 +986,8 @@ int clear_explain(const ClearSet *c, size_t self, const bool *firing, const Expr
         x->firing = firing;
         x->env0 = env;
         x->when = c->whens[self];
+        x->nodes = c->nodes[self];
+        x->n_nodes = c->n_nodes[self];
         x->english = english;
         x->opts = local;
         x->max = CLEAR_MAX_OPTIONS;
