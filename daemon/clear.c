@@ -143,7 +143,7 @@ static void reset(Ctx *x)
         x->env.colls = x->env0->colls ? x->colls : NULL;
 }
 
-/* when_node(x, i, out), from the set's copy. */
+/* expr_node(x->when, i, out), from the set's copy. */
 static inline int when_node(const Ctx *x, unsigned i, ExprNode *out)
 {
         if (i >= x->n_nodes)

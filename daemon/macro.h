@@ -77,11 +77,14 @@ static inline void hex16_format(char buf[17], uint64_t v)
         buf[16] = '\0';
 }
 
-/* snprintf(dst, len, "%s", src), without printf: src cut to len - 1 bytes. */
+/* snprintf(dst, len, "%s", src), without printf: src cut to len - 1
+ * bytes; NULL copied as glibc prints it, "(null)". */
 static inline void str_copy(char *dst, size_t len, const char *src)
 {
         if (len == 0)
                 return;
+        if (!src)
+                src = "(null)";
         size_t n = strnlen(src, len - 1);
         memcpy(dst, src, n);
         dst[n] = '\0';

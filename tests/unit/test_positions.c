@@ -142,6 +142,11 @@ static void test_formats_as_snprintf(void **state)
                         str_copy(got, len, topics[t]);
                         assert_memory_equal(want, got, sizeof(want));
                 }
+        char null[16], cut[4];
+        str_copy(null, sizeof(null), NULL); /* glibc's snprintf prints "(null)" */
+        assert_string_equal(null, "(null)");
+        str_copy(cut, sizeof(cut), NULL);
+        assert_string_equal(cut, "(nu");
         const uint64_t vals[] = {0, 1, 0xabcdef, UINT64_MAX, 0x0123456789abcdefULL};
         for (size_t i = 0; i < ELEMENTSOF(vals); i++) {
                 char want[17], got[17];
