@@ -303,8 +303,8 @@ static int offer_register(AidStore *a, const Event *ev, const char *seen, int64_
 int aidstore_offer_apply(AidStore *a, const Event *ev, int64_t now, char *err, size_t errlen)
 {
         a->n_empty = 0; /* a category may have an offer from now on */
-        char seen[24];
-        snprintf(seen, sizeof(seen), "%016" PRIx64, event_dedup_hash(ev->source, ev->id));
+        char seen[17];
+        hex16_format(seen, event_dedup_hash(ev->source, ev->id));
         if (ev->type == EV_AID_OFFER_REGISTERED)
                 return offer_register(a, ev, seen, now, err, errlen);
         const char *args[1] = {seen};

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include "log.h"
+#include "macro.h"
 #include "pipeline_impl.h"
 #include "testhooks.h"
 
@@ -121,8 +122,8 @@ int pipeline_on_assigned(rd_kafka_topic_partition_list_t *parts, void *userdata)
         char names[parts->cnt][POSITIONS_TP_LEN];
         int64_t pos[parts->cnt];
         for (int i = 0; i < parts->cnt; i++) {
-                snprintf(names[i], POSITIONS_TP_LEN, "%s/%d", parts->elems[i].topic,
-                         (int)parts->elems[i].partition);
+                tp_format(names[i], POSITIONS_TP_LEN, parts->elems[i].topic,
+                          (int)parts->elems[i].partition);
                 tps[i] = names[i];
         }
         int r = check_state(p, parts);

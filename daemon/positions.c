@@ -66,7 +66,7 @@ Track *positions_get(Positions *ps, const char *topic, int32_t partition, bool c
                 return NULL;
         }
         ps->tracks[ps->n] = t;
-        snprintf(t->tp, sizeof(t->tp), "%s/%d", topic, (int)partition);
+        tp_format(t->tp, sizeof(t->tp), topic, (int)partition);
         ps->n++;
         return t;
 }
