@@ -34,7 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         (void)argc;
         (void)argv;
-        /* The household of tests/unit/test_rules.c: 3 members, 36000 yuan
+        /* The household of tests/unit/test_rules_eval.c: 3 members, 36000 yuan
          * last year; the second also lost 6000.01 yuan to a disaster. */
         static const char base[] =
             "{\"registered\": true, \"removed\": false,"

@@ -1,6 +1,6 @@
 /* The rule ids of the shipped policy (the files in rules/), for the unit tests
- * that check every shipped rule (test_rules.c, test_clear.c), and the
- * household both start from. */
+ * that check every shipped rule (test_rules.c, test_rules_eval.c,
+ * test_clear.c), and the household they start from. */
 #pragma once
 
 static const char *const shipped[] = {
