@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "diag.h"
 #include "event.h"
 #include "household.h"
 #include "lifecycle.h"
 #include "money.h"
+#include "rules.h"
 
 static const char *const buckets[] = {
     "medical",       "fund_paid",     "education",     "disability",       "other",
@@ -32,6 +34,50 @@ static json_t *sums_json(const json_t *doc)
                 json_object_set_new(o, buckets[i],
                                     json_integer(household_sum_12m(doc, buckets[i], latest)));
         return o;
+}
+
+/* hearthd stores its evaluation without to_clear (it explains the reasons
+ * of the outputs that carry them, the only place it is published): what
+ * would clear each stored reason, explained again by the config's rules at
+ * the household's latest date, as hearthd evaluated it. A rule that does
+ * not fire there (the rules changed since) is shown without; rules that do
+ * not load leave every reason without, and the command goes on. */
+static void explain_stored(const Config *cfg, json_t *doc)
+{
+        json_t *reasons = json_object_get(json_object_get(doc, "eval"), "reasons");
+        size_t n = json_array_size(reasons), k = 0, i;
+        json_t *r;
+        const char **names = calloc(n + 1, sizeof(char *));
+        json_t **which = calloc(n + 1, sizeof(json_t *));
+        char **texts = calloc(n + 1, sizeof(char *));
+        Diag *d = diag_new();
+        RuleSet *rs = NULL;
+        ExprFloorLine *lines = calloc(cfg->n_floor_lines + 1, sizeof(ExprFloorLine));
+        if (!names || !which || !texts || !d || !lines)
+                goto out;
+        json_array_foreach (reasons, i, r)
+                if (!json_object_get(r, "to_clear")) {
+                        which[k] = r;
+                        names[k++] = json_string_value(json_object_get(r, "rule"));
+                }
+        if (!k || rules_load_dir(cfg->rules_dir, cfg, &rs, d) < 0)
+                goto out;
+        rules_floor_lines(cfg, lines, cfg->n_floor_lines);
+        if (rules_explain_set(rs, doc, household_latest(doc), lines, cfg->n_floor_lines, names, k,
+                              texts) < 0)
+                goto out;
+        for (i = 0; i < k; i++)
+                if (texts[i])
+                        json_object_set_new(which[i], "to_clear", json_string(texts[i]));
+out:
+        for (i = 0; texts && i < k; i++)
+                free(texts[i]);
+        free(names);
+        free(which);
+        free(texts);
+        free(lines);
+        rules_free(rs);
+        diag_free(d);
 }
 
 /* The text form of household: registration, code and reasons, the open
@@ -155,6 +201,7 @@ int ctl_household(const CtlArgs *a, const Config *cfg, const char *id)
                 fprintf(stderr, "hearthctl: household %s: %s\n", id, store_errstr(store));
                 goto out;
         }
+        explain_stored(cfg, doc);
         json_t *sums = sums_json(doc);
         json_int_t ledger_total = 0;
         size_t i;

@@ -167,7 +167,7 @@ int ctl_replay(const CtlArgs *a, const Config *cfg, const char *file)
         LifecyclePolicy pol = lifecycle_policy(cfg);
         pol.candidate_grace_ms = 0; /* events in file order: no registration in flight */
         EvaluateRules re = {rules, lines, cfg->n_floor_lines};
-        StepContext step = {evaluate_with, &re, dec, &pol, false};
+        StepContext step = {evaluate_with, &re, dec, &pol, false, NULL};
         Replay R = {.a = a,
                     .file = file,
                     .dec = dec,

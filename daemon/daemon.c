@@ -169,7 +169,9 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
 {
         Daemon *d = userdata;
         RulesResult res = {0};
-        json_t *e = evaluate_json(d->rules, doc, today, d->lines, d->n_lines, &res);
+        /* Without to_clear: daemon_explain() writes it into the outputs
+         * that carry reasons, the only place it is published. */
+        json_t *e = evaluate_json_lean(d->rules, doc, today, d->lines, d->n_lines, &res);
         int year = date_year(today);
         bool exact = false;
         for (size_t i = 0; i < d->n_lines; i++)
@@ -197,6 +199,15 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
                           expr_strerror(res.errors[i].error));
         rules_result_done(&res);
         return e;
+}
+
+/* StepExplainFn of daemon_eval()'s reasons: the rule set of the moment
+ * (the same one: a reload swaps it between batches). */
+static int daemon_explain(const json_t *doc, int32_t today, const char *const *rules, size_t n,
+                          char **texts, void *userdata)
+{
+        Daemon *d = userdata;
+        return rules_explain_set(d->rules, doc, today, d->lines, d->n_lines, rules, n, texts);
 }
 
 /* SIGHUP: builds the new rule set completely (with the config file's
@@ -745,7 +756,7 @@ static int daemon_build(Daemon *d, const DaemonArgs *args)
                 d->aid = aidstore_new(d->redis, d->store, d->cfg->redis_prefix, d->cfg->departments,
                                       d->cfg->n_departments);
         if (d->pipeline) {
-                pipeline_set_evaluator(d->pipeline, daemon_eval, d);
+                pipeline_set_evaluator(d->pipeline, daemon_eval, daemon_explain, d);
                 pipeline_set_policy(d->pipeline, d->policy);
                 pipeline_set_aid(d->pipeline, d->aid);
         }

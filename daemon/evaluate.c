@@ -2,13 +2,31 @@
 
 #include "jsonfast.h"
 
+static json_t *evaluate_run(const RuleSet *rs, const json_t *doc, int32_t today,
+                            const ExprFloorLine *lines, size_t n_lines, bool explain,
+                            RulesResult *res);
+
 json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                       const ExprFloorLine *lines, size_t n_lines, RulesResult *res)
+{
+        return evaluate_run(rs, doc, today, lines, n_lines, true, res);
+}
+
+json_t *evaluate_json_lean(const RuleSet *rs, const json_t *doc, int32_t today,
+                           const ExprFloorLine *lines, size_t n_lines, RulesResult *res)
+{
+        return evaluate_run(rs, doc, today, lines, n_lines, false, res);
+}
+
+static json_t *evaluate_run(const RuleSet *rs, const json_t *doc, int32_t today,
+                            const ExprFloorLine *lines, size_t n_lines, bool explain,
+                            RulesResult *res)
 {
         RulesResult local = {0};
         RulesResult *r = res ? res : &local;
         *r = (RulesResult){0};
-        if (!rs || rules_eval(rs, doc, today, lines, n_lines, r) < 0) {
+        if (!rs || (explain ? rules_eval(rs, doc, today, lines, n_lines, r)
+                            : rules_eval_lean(rs, doc, today, lines, n_lines, r)) < 0) {
                 rules_result_done(r);
                 return NULL;
         }
@@ -27,7 +45,8 @@ json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                     json_object_set_new_nocheck(o, "severity", jsonfast_string(sev)) < 0 ||
                     json_object_set_new_nocheck(o, "message", jsonfast_string(x->message)) < 0 ||
                     !x->evidence || json_object_set_nocheck(o, "evidence", x->evidence) < 0 ||
-                    json_object_set_new_nocheck(o, "to_clear", jsonfast_string(x->to_clear)) < 0 ||
+                    (x->to_clear && json_object_set_new_nocheck(
+                                        o, "to_clear", jsonfast_string(x->to_clear)) < 0) ||
                     json_object_set_new_nocheck(o, "respond_within_ms",
                                                 json_integer(x->respond_within_ms)) < 0 ||
                     json_object_set_new_nocheck(o, "monitor", json_boolean(x->monitor)) < 0) {

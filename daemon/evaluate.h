@@ -13,6 +13,12 @@
 json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                       const ExprFloorLine *lines, size_t n_lines, RulesResult *res);
 
+/* evaluate_json() whose reasons have no to_clear (rules_eval_lean()):
+ * hearthd's, which explains the reasons of its outputs afterwards
+ * (StepContext.explain, rules_explain_set()). */
+json_t *evaluate_json_lean(const RuleSet *rs, const json_t *doc, int32_t today,
+                           const ExprFloorLine *lines, size_t n_lines, RulesResult *res);
+
 /* A rule set with its floor lines (all borrowed), for evaluate_with(). */
 typedef struct {
         const RuleSet *rules;

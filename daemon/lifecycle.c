@@ -136,34 +136,34 @@ static void emit(json_t *outputs, const char *id, const char *type, int64_t now,
                                                  "time", t, "data", data));
 }
 
-/* What clears a reason stored before reasons carried to_clear (a document
- * written by an older hearthd): the rule's message still says why. */
-static const char *to_clear_of(const json_t *r, bool english)
+const char *lifecycle_to_clear_fallback(bool english)
 {
-        const char *s = json_string_value(json_object_get(r, "to_clear"));
-        if (s)
-                return s;
         return english ? "the figures named in the message no longer hold (re-evaluated at the "
                          "household's next event)"
                        : "消息所列数字不再成立（下一条事件时重新评估）";
 }
 
-/* The reasons as subscribers see them (no internal fields). */
-static json_t *public_reasons(const json_t *reasons, bool english)
+/* The reasons as subscribers see them (no internal fields). A reason
+ * without to_clear gets lifecycle_to_clear_fallback(), or none when later
+ * (the caller explains it: LifecyclePolicy.to_clear_later). */
+static json_t *public_reasons(const json_t *reasons, bool english, bool later)
 {
         json_t *out = json_array();
         size_t i;
         json_t *r;
         json_array_foreach (reasons, i, r) {
                 json_t *evidence = json_object_get(r, "evidence");
-                json_array_append_new(out,
-                                      json_pack("{s:O, s:O, s:O, s:O, s:o, s:s}", "rule",
-                                                json_object_get(r, "rule"), "category",
-                                                json_object_get(r, "category"), "severity",
-                                                json_object_get(r, "severity"), "message",
-                                                json_object_get(r, "message"), "evidence",
-                                                evidence ? json_incref(evidence) : json_object(),
-                                                "to_clear", to_clear_of(r, english)));
+                const char *clear = json_string_value(json_object_get(r, "to_clear"));
+                json_t *o = json_pack(
+                    "{s:O, s:O, s:O, s:O, s:o}", "rule", json_object_get(r, "rule"), "category",
+                    json_object_get(r, "category"), "severity", json_object_get(r, "severity"),
+                    "message", json_object_get(r, "message"), "evidence",
+                    evidence ? json_incref(evidence) : json_object());
+                if (o && (clear || !later))
+                        json_object_set_new(
+                            o, "to_clear",
+                            json_string(clear ?: lifecycle_to_clear_fallback(english)));
+                json_array_append_new(out, o);
         }
         return out;
 }
@@ -179,9 +179,10 @@ static json_t *alert_data(const json_t *doc, const char *household, const json_t
             "{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s, s:o}", "alert_id",
             json_object_get(alert, "id"), "household_id", household, "code",
             json_object_get(alert, "code"), "previous_code", previous, "monitored", monitored,
-            "reasons", public_reasons(json_object_get(alert, "reasons"), english), "cadre",
-            cadre_of(doc), "town", profile_str(doc, "town"), "village", profile_str(doc, "village"),
-            "raised_at", raised, "respond_by", respond, "departments",
+            "reasons",
+            public_reasons(json_object_get(alert, "reasons"), english, pol->to_clear_later),
+            "cadre", cadre_of(doc), "town", profile_str(doc, "town"), "village",
+            profile_str(doc, "village"), "raised_at", raised, "respond_by", respond, "departments",
             departments_public(alert, pol->departments, pol->n_departments));
 }
 
@@ -580,9 +581,9 @@ static void alert_step(json_t *doc, const char *household, json_t *active, int c
                        int64_t now, const LifecyclePolicy *pol, json_t *outputs);
 
 /* public_reasons() of reasons, which it releases. */
-static json_t *public_reasons_owned(json_t *reasons, bool english)
+static json_t *public_reasons_owned(json_t *reasons, bool english, bool later)
 {
-        json_t *out = public_reasons(reasons, english);
+        json_t *out = public_reasons(reasons, english, later);
         json_decref(reasons);
         return out;
 }
@@ -604,7 +605,8 @@ static json_t *monitor_reasons(const json_t *reasons)
  * the evaluation changes (REQ-1, REQ-2). A household that leaves
  * monitoring altogether (removed) ends it quietly, as its alert. */
 static void monitoring_step(json_t *doc, const char *household, bool monitored, bool live,
-                            const json_t *reasons, int64_t now, bool english, json_t *outputs)
+                            const json_t *reasons, int64_t now, const LifecyclePolicy *pol,
+                            json_t *outputs)
 {
         json_t *m = json_object_get(doc, "monitoring");
         char id[80], at[40];
@@ -622,7 +624,9 @@ static void monitoring_step(json_t *doc, const char *household, bool monitored, 
                          fnv(household, "monitoring", (uint64_t)n));
                 emit(outputs, id, "household.monitoring.started", now,
                      json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "household_id", household,
-                               "reasons", public_reasons_owned(monitor_reasons(reasons), english),
+                               "reasons",
+                               public_reasons_owned(monitor_reasons(reasons), pol->english,
+                                                    pol->to_clear_later),
                                "cadre", cadre_of(doc), "town", profile_str(doc, "town"), "village",
                                profile_str(doc, "village"), "at", at));
         } else if (!monitored && m) {
@@ -687,7 +691,7 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                         close_alert(doc, alert, now);
                         flags |= LIFECYCLE_ALERT_CLOSED;
                 }
-                monitoring_step(doc, household, false, false, NULL, now, pol->english, outputs);
+                monitoring_step(doc, household, false, false, NULL, now, pol, outputs);
                 if (removed && !get_ms(doc, "removed_ms")) {
                         set_ms(doc, "removed_ms", now);
                         set_ms(doc, "erase_due_ms", now + pol->removed_retention_ms);
@@ -700,8 +704,8 @@ int lifecycle_step(json_t *doc, const char *household, const Event *ev, const js
                 return flags;
         }
         alert_step(doc, household, active, code, monitored, now, pol, outputs);
-        monitoring_step(doc, household, monitored, true, json_object_get(eval, "reasons"), now,
-                        pol->english, outputs);
+        monitoring_step(doc, household, monitored, true, json_object_get(eval, "reasons"), now, pol,
+                        outputs);
         json_decref(active);
         return flags;
 }
@@ -803,8 +807,9 @@ int lifecycle_candidate(json_t *doc, const char *household, const json_t *eval, 
         emit(outputs, id, "household.candidate.identified", now,
              json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s}", "household_id", household, "reasons",
                        /* fresh from the rules: each has its to_clear */
-                       public_reasons(json_object_get(eval, "reasons"), false), "first_event",
-                       "source", json_string_value(json_object_get(first, "source")) ?: "", "id",
+                       public_reasons(json_object_get(eval, "reasons"), false, false),
+                       "first_event", "source",
+                       json_string_value(json_object_get(first, "source")) ?: "", "id",
                        json_string_value(json_object_get(first, "id")) ?: "", "type",
                        json_string_value(json_object_get(first, "type")) ?: "", "route", "county"));
         return 1;

@@ -45,7 +45,16 @@ typedef struct {
         /* borrowed from the config (departments.h): who answers which reasons */
         const struct ConfigDepartment *departments;
         size_t n_departments;
+        /* A reason without to_clear goes out without it: the caller
+         * (step_event(), with StepContext.explain) writes it into the
+         * outputs afterwards. false: lifecycle_to_clear_fallback(). */
+        bool to_clear_later;
 } LifecyclePolicy;
+
+/* What an output says would clear a reason that has no to_clear (one
+ * stored by a hearthd older than to_clear, or one that could not be
+ * explained): the message's figures, re-evaluated at the next event. */
+const char *lifecycle_to_clear_fallback(bool english);
 
 /* What lifecycle_step() noticed besides its outputs, for the caller to log
  * and count (the lifecycle itself does neither). */

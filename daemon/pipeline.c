@@ -41,9 +41,10 @@ void pipeline_set_aid(Pipeline *p, AidStore *aid)
         p->aid = aid;
 }
 
-void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata)
+void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, StepExplainFn explain, void *userdata)
 {
         p->eval = fn;
+        p->explain = explain;
         p->eval_userdata = userdata;
 }
 
@@ -75,7 +76,8 @@ size_t pipeline_in_flight(const Pipeline *p)
 
 StepContext pipeline_step_context(const Pipeline *p, bool defer_candidate)
 {
-        return (StepContext){p->eval, p->eval_userdata, p->dec, &p->policy, defer_candidate};
+        return (StepContext){p->eval,    p->eval_userdata, p->dec,
+                             &p->policy, defer_candidate,  p->explain};
 }
 
 void group_commit_done(GroupCommit *gc)

@@ -14,6 +14,7 @@
 #include "event.h"
 #include "metrics.h"
 #include "producer.h"
+#include "step.h"
 #include "store.h"
 
 typedef struct {
@@ -46,8 +47,10 @@ void pipeline_set_metrics(Pipeline *p, Metrics *m);
 /* Sets the social aid offers (borrowed; NULL: none): offer events go
  * there, and the timer path matches households with offers (REQ-12). */
 void pipeline_set_aid(Pipeline *p, AidStore *aid);
-/* Sets the rule evaluation (borrowed userdata). Without one, no rule fires. */
-void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, void *userdata);
+/* Sets the rule evaluation (borrowed userdata). Without one, no rule fires.
+ * explain (may be NULL: fn's reasons carry their to_clear) explains the
+ * reasons of the outputs, fn's being without to_clear (StepContext). */
+void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, StepExplainFn explain, void *userdata);
 Pipeline *pipeline_free(Pipeline *p);
 /* The clients are created after the pipeline (the producer needs its
  * delivery callback); borrowed. */

@@ -40,6 +40,7 @@ struct Pipeline {
         Delivered *delivered;
         size_t n_delivered, cap_delivered;
         PipelineEvalFn eval;
+        StepExplainFn explain;
         void *eval_userdata;
         LifecyclePolicy policy;
         AidStore *aid; /* social aid offers (REQ-12); NULL: offer events are households' */

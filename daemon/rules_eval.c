@@ -71,7 +71,7 @@ static int add_error(RulesResult *out, const char *rule, const char *what, int e
 /* Evaluates the evidence of a firing rule and appends its reason, with
  * what would turn it off (firing: which rules hold). */
 static int add_reason(const RuleSet *rs, size_t ri, const ExprEnv *env, const bool *firing,
-                      RulesResult *out)
+                      bool explain, RulesResult *out)
 {
         const Rule *rule = &rs->rules[ri];
         ExprValue vals[RULES_MAX_EVIDENCE];
@@ -97,8 +97,8 @@ static int add_reason(const RuleSet *rs, size_t ri, const ExprEnv *env, const bo
                         goto nomem;
         }
         char clear[CLEAR_MAX_TEXT];
-        if (clear_explain(rs->clear, ri, firing, env, rs->lang == LANG_EN, NULL, 0, NULL, clear,
-                          sizeof(clear)) < 0)
+        if (explain && clear_explain(rs->clear, ri, firing, env, rs->lang == LANG_EN, NULL, 0, NULL,
+                                     clear, sizeof(clear)) < 0)
                 goto nomem;
         RulesReason *nr = realloc(out->reasons, (out->n_reasons + 1) * sizeof(RulesReason));
         if (!nr)
@@ -110,12 +110,12 @@ static int add_reason(const RuleSet *rs, size_t ri, const ExprEnv *env, const bo
             .category = rule->category,
             .severity = rule->severity,
             .message = render(&rule->msg[rs->lang], vals, rs->lang),
-            .to_clear = strdup(clear),
+            .to_clear = explain ? strdup(clear) : NULL,
             .evidence = evidence,
             .respond_within_ms = rule->respond_within_ms,
             .monitor = rule->monitor || rule->severity == RULES_SEV_MONITOR,
         };
-        if (!x->rule || !x->message || !x->to_clear) {
+        if (!x->rule || !x->message || (explain && !x->to_clear)) {
                 free(x->rule);
                 free(x->message);
                 free(x->to_clear);
@@ -147,8 +147,23 @@ static void merge(const Rule *rule, RulesCode *code, bool *monitored)
         }
 }
 
+static int eval_run(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
+                    size_t n_lines, bool explain, RulesResult *out);
+
 int rules_eval(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
                size_t n_lines, RulesResult *out)
+{
+        return eval_run(rs, doc, today, lines, n_lines, true, out);
+}
+
+int rules_eval_lean(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
+                    size_t n_lines, RulesResult *out)
+{
+        return eval_run(rs, doc, today, lines, n_lines, false, out);
+}
+
+static int eval_run(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
+                    size_t n_lines, bool explain, RulesResult *out)
 {
         if (!out)
                 return -EINVAL;
@@ -183,7 +198,7 @@ int rules_eval(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFl
         for (size_t i = 0; i < rs->n_rules; i++) {
                 if (!firing[i])
                         continue;
-                if (add_reason(rs, i, &env, firing, out) < 0)
+                if (add_reason(rs, i, &env, firing, explain, out) < 0)
                         return -ENOMEM;
                 merge(&rs->rules[i], &out->code, &out->monitored);
         }
@@ -214,6 +229,47 @@ int rules_explain(const RuleSet *rs, const json_t *doc, int32_t today, const Exp
                                                    opts, max, n_opts, text, len)
                                    : -ENOENT;
         return -ENOENT;
+}
+
+int rules_explain_set(const RuleSet *rs, const json_t *doc, int32_t today,
+                      const ExprFloorLine *lines, size_t n_lines, const char *const *rules,
+                      size_t n, char **texts)
+{
+        if (!texts || (n > 0 && !rules))
+                return -EINVAL;
+        for (size_t k = 0; k < n; k++)
+                texts[k] = NULL;
+        if (!rs || !doc || (n_lines > 0 && !lines))
+                return -EINVAL;
+        _cleanup_(facts_freep) Facts *f = facts_new();
+        _cleanup_free_ bool *firing = calloc(rs->n_rules + 1, sizeof(bool));
+        if (!f || !firing)
+                return -ENOMEM;
+        RulesCode code;
+        bool monitored;
+        int r = rules_fire(rs, f, doc, today, lines, n_lines, firing, &code, &monitored);
+        if (r < 0)
+                return r;
+        ExprEnv env;
+        facts_env(f, lines, n_lines, &env);
+        char clear[CLEAR_MAX_TEXT];
+        for (size_t k = 0; k < n; k++) {
+                for (size_t i = 0; rules[k] && i < rs->n_rules; i++) {
+                        if (!firing[i] || !streq(rs->rules[i].id, rules[k]))
+                                continue;
+                        if (clear_explain(rs->clear, i, firing, &env, rs->lang == LANG_EN, NULL, 0,
+                                          NULL, clear, sizeof(clear)) < 0 ||
+                            !(texts[k] = strdup(clear))) {
+                                for (size_t j = 0; j < n; j++) {
+                                        free(texts[j]);
+                                        texts[j] = NULL;
+                                }
+                                return -ENOMEM;
+                        }
+                        break;
+                }
+        }
+        return 0;
 }
 
 int rules_fire(const RuleSet *rs, Facts *f, const json_t *doc, int32_t today,

@@ -599,7 +599,7 @@ static bool run_case(Runner *R, const TestFile *f, const YNode *c, unsigned case
         LifecyclePolicy pol = lifecycle_policy(&cc.c);
         pol.candidate_grace_ms = 0; /* events in order: no registration in flight */
         EvaluateRules ce = {rs, lines, cc.c.n_floor_lines};
-        StepContext sc = {evaluate_with, &ce, R->dec, &pol, false};
+        StepContext sc = {evaluate_with, &ce, R->dec, &pol, false, NULL};
         CaseRun k = {.R = R,
                      .sc = &sc,
                      .pol = &pol,

@@ -1,5 +1,8 @@
 #include "step.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "aid.h"
 #include "macro.h"
 #include "statement.h"
@@ -10,6 +13,76 @@ static json_t *evaluate(const StepContext *c, const json_t *doc, int32_t today)
 {
         json_t *e = c->eval ? c->eval(doc, today, c->eval_userdata) : NULL;
         return e ? e : json_pack("{s:b, s:[]}", "monitored", 0, "reasons");
+}
+
+/* Writes to_clear into each of the n reasons (objects) that lack it:
+ * explained for doc at today by c->explain, or
+ * lifecycle_to_clear_fallback() where it cannot be. */
+static void explain_reasons(const StepContext *c, const json_t *doc, int32_t today,
+                            json_t *const *reasons, size_t n)
+{
+        const char **rules = calloc(n ? n : 1, sizeof(char *));
+        char **texts = calloc(n ? n : 1, sizeof(char *));
+        if (rules && texts) {
+                for (size_t i = 0; i < n; i++)
+                        rules[i] = json_string_value(json_object_get(reasons[i], "rule"));
+                if (c->explain(doc, today, rules, n, texts, c->eval_userdata) < 0)
+                        memset(texts, 0, n * sizeof(char *));
+        }
+        bool english = c->policy && c->policy->english;
+        for (size_t i = 0; i < n; i++) {
+                const char *t = texts && texts[i] ? texts[i] : lifecycle_to_clear_fallback(english);
+                json_object_set_new(reasons[i], "to_clear", json_string(t));
+                if (texts)
+                        free(texts[i]);
+        }
+        free(rules);
+        free(texts);
+}
+
+/* The reasons without to_clear in reasons (an array) and in the data of
+ * outputs[first..), explained (explain_reasons()). */
+static void explain_all(const StepContext *c, const json_t *doc, int32_t today, json_t *reasons,
+                        json_t *outputs, size_t first)
+{
+        size_t n = 0, cap = 0, i, k;
+        json_t **list = NULL, *r;
+        for (size_t o = first; o <= json_array_size(outputs); o++) {
+                json_t *arr =
+                    o < json_array_size(outputs)
+                        ? json_object_get(json_object_get(json_array_get(outputs, o), "data"),
+                                          "reasons")
+                        : reasons;
+                json_array_foreach (arr, i, r) {
+                        if (json_object_get(r, "to_clear"))
+                                continue;
+                        if (n == cap) {
+                                cap = cap ? 2 * cap : 8;
+                                json_t **nl = realloc(list, cap * sizeof(json_t *));
+                                if (!nl)
+                                        goto out;
+                                list = nl;
+                        }
+                        list[n++] = r;
+                }
+        }
+        if (n)
+                explain_reasons(c, doc, today, list, n);
+out:
+        /* A reason left unexplained (no memory) gets the fallback. */
+        for (size_t o = first; o <= json_array_size(outputs); o++) {
+                json_t *arr =
+                    o < json_array_size(outputs)
+                        ? json_object_get(json_object_get(json_array_get(outputs, o), "data"),
+                                          "reasons")
+                        : reasons;
+                json_array_foreach (arr, k, r)
+                        if (!json_object_get(r, "to_clear"))
+                                json_object_set_new(r, "to_clear",
+                                                    json_string(lifecycle_to_clear_fallback(
+                                                        c->policy && c->policy->english)));
+        }
+        free(list);
 }
 
 /* 应纳尽纳: a household the registers do not know yet whose events would
@@ -41,6 +114,8 @@ bool step_candidate(const StepContext *c, json_t *doc, const char *household, in
                 /* Its registration may be on its way on another topic. */
                 json_object_set_new(doc, "candidate_due_ms", json_integer(now + grace));
         } else if (grace <= 0 || now >= due) {
+                if (c->explain)
+                        explain_all(c, hyp, today, json_object_get(eval, "reasons"), NULL, 0);
                 sent = lifecycle_candidate(doc, household, eval, now, outputs) > 0;
         }
         json_decref(eval);
@@ -80,8 +155,18 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         OutcomeBefore before;
         outcome_before(doc, &before);
         size_t first = json_array_size(outputs);
-        notes->lifecycle = lifecycle_step(doc, household, ev, eval, now, c->policy, outputs);
+        const LifecyclePolicy *pol = c->policy;
+        LifecyclePolicy later;
+        if (pol && c->explain) {
+                later = *pol;
+                later.to_clear_later = true;
+                pol = &later;
+        }
+        notes->lifecycle = lifecycle_step(doc, household, ev, eval, now, pol, outputs);
         json_decref(eval);
+        /* The lifecycle leaves the facts the rules read as they were. */
+        if (c->explain)
+                explain_all(c, doc, today, NULL, outputs, first);
         if (c->policy)
                 statement_schedule(doc, now, c->policy);
         /* Social aid (REQ-12): what it waits for changed, or a match was answered. */

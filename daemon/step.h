@@ -17,6 +17,12 @@
  * {monitored, reasons} (evaluate_json()), or NULL when none fire. */
 typedef json_t *(*StepEvalFn)(const json_t *doc, int32_t today, void *userdata);
 
+/* What would clear each of the rules rules[0..n) for doc at today:
+ * texts[i] malloc'd (the caller frees), NULL for a rule that does not fire
+ * (rules_explain_set()). 0 or -ENOMEM. */
+typedef int (*StepExplainFn)(const json_t *doc, int32_t today, const char *const *rules, size_t n,
+                             char **texts, void *userdata);
+
 typedef struct {
         StepEvalFn eval; /* NULL: no rule fires */
         void *eval_userdata;
@@ -27,6 +33,10 @@ typedef struct {
          * from another topic, may come after the event that made the
          * household look like a candidate). */
         bool defer_candidate;
+        /* NULL: eval's reasons carry their to_clear. Else eval leaves it
+         * out (hearthd: the stored evaluation has none), and the step
+         * explains the reasons of its outputs with this (eval_userdata). */
+        StepExplainFn explain;
 } StepContext;
 
 typedef struct {

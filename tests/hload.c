@@ -212,7 +212,7 @@ static int load(const Job *j, int k, int jobs)
         LifecyclePolicy pol = lifecycle_policy(j->cfg);
         pol.candidate_grace_ms = 0;
         EvaluateRules ev = {j->rules, j->lines, j->cfg->n_floor_lines};
-        StepContext sc = {evaluate_with, &ev, j->dec, &pol, false};
+        StepContext sc = {evaluate_with, &ev, j->dec, &pol, false, NULL};
         StoreCommit commits[BATCH];
         char *texts[BATCH];
         char ids[BATCH][32];

@@ -54,7 +54,7 @@ static int setup(void **state)
         w->pol = lifecycle_policy(w->cfg);
         w->pol.candidate_grace_ms = 0;
         rules_floor_lines(w->cfg, w->lines, 1);
-        w->sc = (StepContext){eval_fn, w, w->dec, &w->pol, false};
+        w->sc = (StepContext){eval_fn, w, w->dec, &w->pol, false, NULL};
         *state = w;
         return 0;
 }
