@@ -36,12 +36,13 @@ static json_t *sums_json(const json_t *doc)
         return o;
 }
 
-/* hearthd stores its evaluation without to_clear (it explains the reasons
- * of the outputs that carry them, the only place it is published): what
- * would clear each stored reason, explained again by the config's rules at
- * the household's latest date, as hearthd evaluated it. A rule that does
- * not fire there (the rules changed since) is shown without; rules that do
- * not load leave every reason without, and the command goes on. */
+/* hearthd stores its evaluation without the reasons' texts (message,
+ * to_clear: it writes them into the outputs that carry reasons, the only
+ * place they are published): the texts of each stored reason, written
+ * again by the config's rules at the household's latest date, as hearthd
+ * evaluated it. A rule that does not fire there (the rules changed since)
+ * is shown without; rules that do not load leave every reason without,
+ * and the command goes on. */
 static void explain_stored(const Config *cfg, json_t *doc)
 {
         json_t *reasons = json_object_get(json_object_get(doc, "eval"), "reasons");
@@ -49,14 +50,15 @@ static void explain_stored(const Config *cfg, json_t *doc)
         json_t *r;
         const char **names = calloc(n + 1, sizeof(char *));
         json_t **which = calloc(n + 1, sizeof(json_t *));
+        char **messages = calloc(n + 1, sizeof(char *));
         char **texts = calloc(n + 1, sizeof(char *));
         Diag *d = diag_new();
         RuleSet *rs = NULL;
         ExprFloorLine *lines = calloc(cfg->n_floor_lines + 1, sizeof(ExprFloorLine));
-        if (!names || !which || !texts || !d || !lines)
+        if (!names || !which || !messages || !texts || !d || !lines)
                 goto out;
         json_array_foreach (reasons, i, r)
-                if (!json_object_get(r, "to_clear")) {
+                if (!json_object_get(r, "message") || !json_object_get(r, "to_clear")) {
                         which[k] = r;
                         names[k++] = json_string_value(json_object_get(r, "rule"));
                 }
@@ -64,16 +66,22 @@ static void explain_stored(const Config *cfg, json_t *doc)
                 goto out;
         rules_floor_lines(cfg, lines, cfg->n_floor_lines);
         if (rules_explain_set(rs, doc, household_latest(doc), lines, cfg->n_floor_lines, names, k,
-                              texts) < 0)
+                              messages, texts) < 0)
                 goto out;
-        for (i = 0; i < k; i++)
-                if (texts[i])
+        for (i = 0; i < k; i++) {
+                if (messages[i] && !json_object_get(which[i], "message"))
+                        json_object_set_new(which[i], "message", json_string(messages[i]));
+                if (texts[i] && !json_object_get(which[i], "to_clear"))
                         json_object_set_new(which[i], "to_clear", json_string(texts[i]));
+        }
 out:
-        for (i = 0; texts && i < k; i++)
+        for (i = 0; messages && texts && i < k; i++) {
+                free(messages[i]);
                 free(texts[i]);
+        }
         free(names);
         free(which);
+        free(messages);
         free(texts);
         free(lines);
         rules_free(rs);

@@ -169,8 +169,9 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
 {
         Daemon *d = userdata;
         RulesResult res = {0};
-        /* Without to_clear: daemon_explain() writes it into the outputs
-         * that carry reasons, the only place it is published. */
+        /* Without the reasons' texts (message, to_clear): daemon_explain()
+         * writes them into the outputs that carry reasons, the only place
+         * they are published. */
         json_t *e = evaluate_json_lean(d->rules, doc, today, d->lines, d->n_lines, &res);
         int year = date_year(today);
         bool exact = false;
@@ -204,10 +205,11 @@ static json_t *daemon_eval(const json_t *doc, int32_t today, void *userdata)
 /* StepExplainFn of daemon_eval()'s reasons: the rule set of the moment
  * (the same one: a reload swaps it between batches). */
 static int daemon_explain(const json_t *doc, int32_t today, const char *const *rules, size_t n,
-                          char **texts, void *userdata)
+                          char **messages, char **texts, void *userdata)
 {
         Daemon *d = userdata;
-        return rules_explain_set(d->rules, doc, today, d->lines, d->n_lines, rules, n, texts);
+        return rules_explain_set(d->rules, doc, today, d->lines, d->n_lines, rules, n, messages,
+                                 texts);
 }
 
 /* SIGHUP: builds the new rule set completely (with the config file's

@@ -43,7 +43,8 @@ static json_t *evaluate_run(const RuleSet *rs, const json_t *doc, int32_t today,
                 if (!o || json_object_set_new_nocheck(o, "rule", jsonfast_string(x->rule)) < 0 ||
                     json_object_set_new_nocheck(o, "category", jsonfast_string(x->category)) < 0 ||
                     json_object_set_new_nocheck(o, "severity", jsonfast_string(sev)) < 0 ||
-                    json_object_set_new_nocheck(o, "message", jsonfast_string(x->message)) < 0 ||
+                    (x->message &&
+                     json_object_set_new_nocheck(o, "message", jsonfast_string(x->message)) < 0) ||
                     !x->evidence || json_object_set_nocheck(o, "evidence", x->evidence) < 0 ||
                     (x->to_clear && json_object_set_new_nocheck(
                                         o, "to_clear", jsonfast_string(x->to_clear)) < 0) ||

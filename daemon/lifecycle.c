@@ -144,8 +144,9 @@ const char *lifecycle_to_clear_fallback(bool english)
 }
 
 /* The reasons as subscribers see them (no internal fields). A reason
- * without to_clear gets lifecycle_to_clear_fallback(), or none when later
- * (the caller explains it: LifecyclePolicy.to_clear_later). */
+ * without to_clear gets lifecycle_to_clear_fallback(); when later (the
+ * caller writes the texts: LifecyclePolicy.to_clear_later), a reason
+ * without message or to_clear gets null in its place instead. */
 static json_t *public_reasons(const json_t *reasons, bool english, bool later)
 {
         json_t *out = json_array();
@@ -153,16 +154,22 @@ static json_t *public_reasons(const json_t *reasons, bool english, bool later)
         json_t *r;
         json_array_foreach (reasons, i, r) {
                 json_t *evidence = json_object_get(r, "evidence");
+                json_t *msg = json_object_get(r, "message");
                 const char *clear = json_string_value(json_object_get(r, "to_clear"));
-                json_t *o = json_pack(
-                    "{s:O, s:O, s:O, s:O, s:o}", "rule", json_object_get(r, "rule"), "category",
-                    json_object_get(r, "category"), "severity", json_object_get(r, "severity"),
-                    "message", json_object_get(r, "message"), "evidence",
-                    evidence ? json_incref(evidence) : json_object());
-                if (o && (clear || !later))
+                json_t *o =
+                    json_pack("{s:O, s:O, s:O, s:O, s:o}", "rule", json_object_get(r, "rule"),
+                              "category", json_object_get(r, "category"), "severity",
+                              json_object_get(r, "severity"), "message",
+                              msg     ? msg
+                              : later ? json_null()
+                                      : NULL,
+                              "evidence", evidence ? json_incref(evidence) : json_object());
+                if (o)
                         json_object_set_new(
                             o, "to_clear",
-                            json_string(clear ?: lifecycle_to_clear_fallback(english)));
+                            clear   ? json_string(clear)
+                            : later ? json_null()
+                                    : json_string(lifecycle_to_clear_fallback(english)));
                 json_array_append_new(out, o);
         }
         return out;

@@ -45,9 +45,10 @@ typedef struct {
         /* borrowed from the config (departments.h): who answers which reasons */
         const struct ConfigDepartment *departments;
         size_t n_departments;
-        /* A reason without to_clear goes out without it: the caller
-         * (step_event(), with StepContext.explain) writes it into the
-         * outputs afterwards. false: lifecycle_to_clear_fallback(). */
+        /* A reason without message or to_clear goes out with null there:
+         * the caller (step_event(), with StepContext.explain) writes the
+         * texts into the outputs afterwards. false: a reason without
+         * to_clear gets lifecycle_to_clear_fallback(). */
         bool to_clear_later;
 } LifecyclePolicy;
 

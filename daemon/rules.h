@@ -126,22 +126,23 @@ int rules_threshold(const RuleSet *rs, const char *name, int64_t *ret);
 int rules_eval(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
                size_t n_lines, RulesResult *out);
 
-/* rules_eval() without what would clear each reason: to_clear is NULL in
- * every reason. Why: hearthd publishes to_clear only in the outputs that
- * carry reasons (a few events in a hundred) and explains those reasons
- * then (rules_explain_set()); the explanations were a tenth of an
- * event's instructions. */
+/* rules_eval() without the reasons' texts: message and to_clear are NULL
+ * in every reason. Why: hearthd publishes them only in the outputs that
+ * carry reasons (a few events in a hundred) and writes them then
+ * (rules_explain_set()); what would clear a reason was a tenth of an
+ * event's instructions, and both texts a tenth of a stored document. */
 int rules_eval_lean(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
                     size_t n_lines, RulesResult *out);
 
-/* What would clear each of the rules named rules[0..n) for doc at today,
- * as rules_eval() writes it into a reason's to_clear: texts[i] (malloc'd,
- * the caller frees) for a rule that fires, NULL for one that does not or
- * that no rule has. One evaluation of the rules for all n. Returns 0,
- * -EINVAL, -ENOMEM (texts[] all NULL). */
+/* The texts of the rules named rules[0..n) for doc at today, as
+ * rules_eval() writes them into a reason: messages[i] (messages may be
+ * NULL) and texts[i] (to_clear), malloc'd (the caller frees), for a rule
+ * that fires; NULL for one that does not or that no rule has. One
+ * evaluation of the rules for all n. Returns 0, -EINVAL, -ENOMEM (all
+ * NULL). */
 int rules_explain_set(const RuleSet *rs, const json_t *doc, int32_t today,
                       const ExprFloorLine *lines, size_t n_lines, const char *const *rules,
-                      size_t n, char **texts);
+                      size_t n, char **messages, char **texts);
 
 /* Frees what r holds and zeroes it; accepts a zeroed result. */
 void rules_result_done(RulesResult *r);

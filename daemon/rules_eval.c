@@ -109,13 +109,13 @@ static int add_reason(const RuleSet *rs, size_t ri, const ExprEnv *env, const bo
             .rule = strdup(rule->id),
             .category = rule->category,
             .severity = rule->severity,
-            .message = render(&rule->msg[rs->lang], vals, rs->lang),
+            .message = explain ? render(&rule->msg[rs->lang], vals, rs->lang) : NULL,
             .to_clear = explain ? strdup(clear) : NULL,
             .evidence = evidence,
             .respond_within_ms = rule->respond_within_ms,
             .monitor = rule->monitor || rule->severity == RULES_SEV_MONITOR,
         };
-        if (!x->rule || !x->message || (explain && !x->to_clear)) {
+        if (!x->rule || (explain && (!x->message || !x->to_clear))) {
                 free(x->rule);
                 free(x->message);
                 free(x->to_clear);
@@ -233,12 +233,15 @@ int rules_explain(const RuleSet *rs, const json_t *doc, int32_t today, const Exp
 
 int rules_explain_set(const RuleSet *rs, const json_t *doc, int32_t today,
                       const ExprFloorLine *lines, size_t n_lines, const char *const *rules,
-                      size_t n, char **texts)
+                      size_t n, char **messages, char **texts)
 {
         if (!texts || (n > 0 && !rules))
                 return -EINVAL;
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < n; k++) {
                 texts[k] = NULL;
+                if (messages)
+                        messages[k] = NULL;
+        }
         if (!rs || !doc || (n_lines > 0 && !lines))
                 return -EINVAL;
         _cleanup_(facts_freep) Facts *f = facts_new();
@@ -257,12 +260,26 @@ int rules_explain_set(const RuleSet *rs, const json_t *doc, int32_t today,
                 for (size_t i = 0; rules[k] && i < rs->n_rules; i++) {
                         if (!firing[i] || !streq(rs->rules[i].id, rules[k]))
                                 continue;
+                        /* The message's figures as add_reason() has them. */
+                        const Rule *rule = &rs->rules[i];
+                        ExprValue vals[RULES_MAX_EVIDENCE];
+                        for (size_t e = 0; e < rule->n_evidence; e++)
+                                if (expr_eval(rule->evidence[e].expr, &env, &vals[e]) < 0)
+                                        vals[e] =
+                                            (ExprValue){.type = expr_type(rule->evidence[e].expr),
+                                                        .absent = true};
                         if (clear_explain(rs->clear, i, firing, &env, rs->lang == LANG_EN, NULL, 0,
                                           NULL, clear, sizeof(clear)) < 0 ||
-                            !(texts[k] = strdup(clear))) {
+                            !(texts[k] = strdup(clear)) ||
+                            (messages &&
+                             !(messages[k] = render(&rule->msg[rs->lang], vals, rs->lang)))) {
                                 for (size_t j = 0; j < n; j++) {
                                         free(texts[j]);
                                         texts[j] = NULL;
+                                        if (messages) {
+                                                free(messages[j]);
+                                                messages[j] = NULL;
+                                        }
                                 }
                                 return -ENOMEM;
                         }

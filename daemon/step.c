@@ -15,38 +15,63 @@ static json_t *evaluate(const StepContext *c, const json_t *doc, int32_t today)
         return e ? e : json_pack("{s:b, s:[]}", "monitored", 0, "reasons");
 }
 
-/* Writes to_clear into each of the n reasons (objects) that lack it:
- * explained for doc at today by c->explain, or
- * lifecycle_to_clear_fallback() where it cannot be. */
+/* Whether reason r still needs its texts (message, to_clear): the lean
+ * evaluation leaves them out, the lifecycle puts null in an output. */
+static bool untold(const json_t *r)
+{
+        return !json_is_string(json_object_get(r, "message")) ||
+               !json_is_string(json_object_get(r, "to_clear"));
+}
+
+/* A reason's texts where its rule could not be explained (it does not
+ * fire on a second look, or memory failed): never expected, but an output
+ * always has both. */
+static const char *fallback_message(bool english)
+{
+        return english ? "a rule holds (its figures could not be written)"
+                       : "规则成立（数字未能写出）";
+}
+
+/* Writes the texts (message, to_clear) into each of the n reasons
+ * (objects) that lack one: explained for doc at today by c->explain, the
+ * fallbacks where they cannot be. */
 static void explain_reasons(const StepContext *c, const json_t *doc, int32_t today,
                             json_t *const *reasons, size_t n)
 {
         const char **rules = calloc(n ? n : 1, sizeof(char *));
+        char **messages = calloc(n ? n : 1, sizeof(char *));
         char **texts = calloc(n ? n : 1, sizeof(char *));
-        if (rules && texts) {
+        bool ok = rules && messages && texts;
+        if (ok) {
                 for (size_t i = 0; i < n; i++)
                         rules[i] = json_string_value(json_object_get(reasons[i], "rule"));
-                if (c->explain(doc, today, rules, n, texts, c->eval_userdata) < 0)
-                        memset(texts, 0, n * sizeof(char *));
+                ok = c->explain(doc, today, rules, n, messages, texts, c->eval_userdata) == 0;
         }
         bool english = c->policy && c->policy->english;
         for (size_t i = 0; i < n; i++) {
-                const char *t = texts && texts[i] ? texts[i] : lifecycle_to_clear_fallback(english);
-                json_object_set_new(reasons[i], "to_clear", json_string(t));
-                if (texts)
+                const char *m = ok && messages[i] ? messages[i] : fallback_message(english);
+                const char *t = ok && texts[i] ? texts[i] : lifecycle_to_clear_fallback(english);
+                if (!json_is_string(json_object_get(reasons[i], "message")))
+                        json_object_set_new(reasons[i], "message", json_string(m));
+                if (!json_is_string(json_object_get(reasons[i], "to_clear")))
+                        json_object_set_new(reasons[i], "to_clear", json_string(t));
+                if (ok) {
+                        free(messages[i]);
                         free(texts[i]);
+                }
         }
         free(rules);
+        free(messages);
         free(texts);
 }
 
-/* The reasons without to_clear in reasons (an array) and in the data of
- * outputs[first..), explained (explain_reasons()). */
-static void explain_all(const StepContext *c, const json_t *doc, int32_t today, json_t *reasons,
-                        json_t *outputs, size_t first)
+/* The reasons in reasons (an array) or in the data of outputs[first..),
+ * as one list for explain_reasons(). */
+static size_t untold_reasons(json_t *reasons, json_t *outputs, size_t first, json_t ***list)
 {
-        size_t n = 0, cap = 0, i, k;
-        json_t **list = NULL, *r;
+        size_t n = 0, cap = 0, i;
+        json_t *r;
+        *list = NULL;
         for (size_t o = first; o <= json_array_size(outputs); o++) {
                 json_t *arr =
                     o < json_array_size(outputs)
@@ -54,33 +79,38 @@ static void explain_all(const StepContext *c, const json_t *doc, int32_t today, 
                                           "reasons")
                         : reasons;
                 json_array_foreach (arr, i, r) {
-                        if (json_object_get(r, "to_clear"))
+                        if (!untold(r))
                                 continue;
                         if (n == cap) {
                                 cap = cap ? 2 * cap : 8;
-                                json_t **nl = realloc(list, cap * sizeof(json_t *));
+                                json_t **nl = realloc(*list, cap * sizeof(json_t *));
                                 if (!nl)
-                                        goto out;
-                                list = nl;
+                                        return n; /* the rest: explain_all()'s fallbacks */
+                                *list = nl;
                         }
-                        list[n++] = r;
+                        (*list)[n++] = r;
                 }
         }
+        return n;
+}
+
+/* The texts of the reasons without them in reasons (an array) and in the
+ * data of outputs[first..) (explain_reasons()); a reason still without
+ * (no memory for the list) gets the fallbacks. */
+static void explain_all(const StepContext *c, const json_t *doc, int32_t today, json_t *reasons,
+                        json_t *outputs, size_t first)
+{
+        json_t **list;
+        size_t n = untold_reasons(reasons, outputs, first, &list);
         if (n)
                 explain_reasons(c, doc, today, list, n);
-out:
-        /* A reason left unexplained (no memory) gets the fallback. */
-        for (size_t o = first; o <= json_array_size(outputs); o++) {
-                json_t *arr =
-                    o < json_array_size(outputs)
-                        ? json_object_get(json_object_get(json_array_get(outputs, o), "data"),
-                                          "reasons")
-                        : reasons;
-                json_array_foreach (arr, k, r)
-                        if (!json_object_get(r, "to_clear"))
-                                json_object_set_new(r, "to_clear",
-                                                    json_string(lifecycle_to_clear_fallback(
-                                                        c->policy && c->policy->english)));
+        free(list);
+        n = untold_reasons(reasons, outputs, first, &list);
+        bool english = c->policy && c->policy->english;
+        for (size_t k = 0; k < n; k++) {
+                json_object_set_new(list[k], "message", json_string(fallback_message(english)));
+                json_object_set_new(list[k], "to_clear",
+                                    json_string(lifecycle_to_clear_fallback(english)));
         }
         free(list);
 }

@@ -17,11 +17,11 @@
  * {monitored, reasons} (evaluate_json()), or NULL when none fire. */
 typedef json_t *(*StepEvalFn)(const json_t *doc, int32_t today, void *userdata);
 
-/* What would clear each of the rules rules[0..n) for doc at today:
- * texts[i] malloc'd (the caller frees), NULL for a rule that does not fire
- * (rules_explain_set()). 0 or -ENOMEM. */
+/* The texts of the reasons of the rules rules[0..n) for doc at today:
+ * messages[i] and texts[i] (to_clear) malloc'd (the caller frees), NULL
+ * for a rule that does not fire (rules_explain_set()). 0 or -ENOMEM. */
 typedef int (*StepExplainFn)(const json_t *doc, int32_t today, const char *const *rules, size_t n,
-                             char **texts, void *userdata);
+                             char **messages, char **texts, void *userdata);
 
 typedef struct {
         StepEvalFn eval; /* NULL: no rule fires */
@@ -33,9 +33,10 @@ typedef struct {
          * from another topic, may come after the event that made the
          * household look like a candidate). */
         bool defer_candidate;
-        /* NULL: eval's reasons carry their to_clear. Else eval leaves it
-         * out (hearthd: the stored evaluation has none), and the step
-         * explains the reasons of its outputs with this (eval_userdata). */
+        /* NULL: eval's reasons carry their texts. Else eval leaves message
+         * and to_clear out (hearthd: the stored evaluation has neither),
+         * and the step writes them into the reasons of its outputs with
+         * this (eval_userdata). */
         StepExplainFn explain;
 } StepContext;
 

@@ -1,8 +1,9 @@
-/* hearthd's lean evaluation (no to_clear in the stored evaluation, the
- * reasons of the outputs explained after the step: StepContext.explain)
+/* hearthd's lean evaluation (no message or to_clear in the stored
+ * evaluation; the texts of the outputs' reasons written after the step:
+ * StepContext.explain)
  * against the full one that hearthctl replay and the rule tests use: the
  * same events through both give byte-equal outputs, raised, changed, key
- * monitoring and candidate included; the lean document stores no to_clear,
+ * monitoring and candidate included; the lean document stores no texts,
  * and explaining it again (hearthctl household) gives the full one's. Run
  * from the repository root. */
 #include <stdarg.h>
@@ -48,11 +49,11 @@ static json_t *eval_lean(const json_t *doc, int32_t today, void *u)
 }
 
 static int explain(const json_t *doc, int32_t today, const char *const *rules, size_t n,
-                   char **texts, void *u)
+                   char **messages, char **texts, void *u)
 {
         World *w = u;
         w->explained++;
-        return rules_explain_set(w->rules, doc, today, w->lines, 1, rules, n, texts);
+        return rules_explain_set(w->rules, doc, today, w->lines, 1, rules, n, messages, texts);
 }
 
 static int setup(void **state)
@@ -151,12 +152,13 @@ static json_t *run(World *w, const StepContext *sc, json_t *doc, const Step *s, 
         return outputs;
 }
 
-static bool has_to_clear(const json_t *reasons)
+/* Whether some reason of reasons has member key. */
+static bool has(const json_t *reasons, const char *key)
 {
         size_t i;
         json_t *r;
         json_array_foreach (reasons, i, r)
-                if (json_object_get(r, "to_clear"))
+                if (json_object_get(r, key))
                         return true;
         return false;
 }
@@ -187,8 +189,11 @@ static void test_lean_outputs_equal_full(void **state)
                         size_t j;
                         json_array_foreach (rs, j, r) {
                                 const char *c = json_string_value(json_object_get(r, "to_clear"));
+                                const char *m = json_string_value(json_object_get(r, "message"));
                                 assert_non_null(c);
+                                assert_non_null(m);
                                 assert_string_not_equal(c, lifecycle_to_clear_fallback(false));
+                                assert_true(strstr(m, "规则成立") == NULL);
                         }
                         seen_raised += strcmp(t, "risk.alert.raised") == 0;
                         seen_changed += strcmp(t, "risk.alert.changed") == 0;
@@ -214,28 +219,34 @@ static void test_lean_outputs_equal_full(void **state)
         size_t n = json_array_size(fr);
         assert_true(n > 0);
         assert_int_equal(json_array_size(lr), n);
-        assert_true(has_to_clear(fr));
-        assert_false(has_to_clear(lr));
+        assert_true(has(fr, "to_clear") && has(fr, "message"));
+        assert_false(has(lr, "to_clear") || has(lr, "message"));
         const char *names[16];
-        char *texts[16];
+        char *messages[16], *texts[16];
         assert_true(n <= 16);
         for (size_t i = 0; i < n; i++)
                 names[i] = json_string_value(json_object_get(json_array_get(lr, i), "rule"));
         assert_int_equal(rules_explain_set(w->rules, lean[0], household_latest(lean[0]), w->lines,
-                                           1, names, n, texts),
+                                           1, names, n, messages, texts),
                          0);
         for (size_t i = 0; i < n; i++) {
+                const json_t *full_reason = json_array_get(fr, i);
                 assert_non_null(texts[i]);
-                assert_string_equal(texts[i], json_string_value(json_object_get(
-                                                  json_array_get(fr, i), "to_clear")));
+                assert_non_null(messages[i]);
+                assert_string_equal(texts[i],
+                                    json_string_value(json_object_get(full_reason, "to_clear")));
+                assert_string_equal(messages[i],
+                                    json_string_value(json_object_get(full_reason, "message")));
                 free(texts[i]);
+                free(messages[i]);
         }
         /* A rule that does not fire has no explanation. */
         const char *none[1] = {"no_such_rule"};
         assert_int_equal(rules_explain_set(w->rules, lean[0], household_latest(lean[0]), w->lines,
-                                           1, none, 1, texts),
+                                           1, none, 1, messages, texts),
                          0);
         assert_null(texts[0]);
+        assert_null(messages[0]);
         for (int h = 0; h < 2; h++) {
                 json_decref(full[h]);
                 json_decref(lean[h]);
