@@ -48,9 +48,13 @@ static json_t *evaluate_run(const RuleSet *rs, const json_t *doc, int32_t today,
                     !x->evidence || json_object_set_nocheck(o, "evidence", x->evidence) < 0 ||
                     (x->to_clear && json_object_set_new_nocheck(
                                         o, "to_clear", jsonfast_string(x->to_clear)) < 0) ||
-                    json_object_set_new_nocheck(o, "respond_within_ms",
-                                                json_integer(x->respond_within_ms)) < 0 ||
-                    json_object_set_new_nocheck(o, "monitor", json_boolean(x->monitor)) < 0) {
+                    /* The lean (stored) form leaves out what readers take
+                     * as absent anyway (lifecycle.c: get_ms(), json_is_true()). */
+                    ((explain || x->respond_within_ms) &&
+                     json_object_set_new_nocheck(o, "respond_within_ms",
+                                                 json_integer(x->respond_within_ms)) < 0) ||
+                    ((explain || x->monitor) &&
+                     json_object_set_new_nocheck(o, "monitor", json_boolean(x->monitor)) < 0)) {
                         json_decref(o);
                         continue;
                 }

@@ -13,9 +13,11 @@
 json_t *evaluate_json(const RuleSet *rs, const json_t *doc, int32_t today,
                       const ExprFloorLine *lines, size_t n_lines, RulesResult *res);
 
-/* evaluate_json() whose reasons have no to_clear (rules_eval_lean()):
- * hearthd's, which explains the reasons of its outputs afterwards
- * (StepContext.explain, rules_explain_set()). */
+/* evaluate_json() whose reasons have no message or to_clear
+ * (rules_eval_lean()), nor respond_within_ms when 0 or monitor when false
+ * (absent reads the same): hearthd's, which stores it and writes the texts
+ * of its outputs' reasons afterwards (StepContext.explain,
+ * rules_explain_set()). */
 json_t *evaluate_json_lean(const RuleSet *rs, const json_t *doc, int32_t today,
                            const ExprFloorLine *lines, size_t n_lines, RulesResult *res);
 
