@@ -71,6 +71,14 @@ check "stats: two red alerts open (hospital bill, typhoon), one yellow (income d
 check "stats: raised and eliminated counted" jq -e '.counters["risk.alert.raised:red"] == 2 and .counters["risk.eliminated:yellow"] == 2' <<<"$out"
 out=$("$HEARTHCTL" --redis "$REDIS_URL" household H3311210001)
 check "household text names the code and reasons" bash -c "grep -q 'code: red' <<<\"\$0\" && grep -q 'rigid_expenditure_illness' <<<\"\$0\"" "$out"
+# hearthd stores no texts for its reasons (it writes them into the outputs
+# that carry them): hearthctl writes them again from the rules.
+check "household text: each reason's message and what clears it, from the rules" \
+        bash -c "grep -q 'rigid_expenditure_illness, illness\]: 近12个月刚性支出' <<<\"\$0\" &&
+                 grep -q '^      to clear: 近12个月刚性支出.*须降至' <<<\"\$0\"" "$out"
+out=$("$HEARTHCTL" --redis "$REDIS_URL" household H3311210001 --json)
+check "household --json: the stored reasons with both texts" \
+        jq -e '[.state.eval.reasons[] | (.message | type) == "string" and (.to_clear | type) == "string"] | all' <<<"$out"
 
 # Control characters from input are shown escaped on a terminal, never
 # sent raw (ESC [2J would clear the operator's screen); JSON stays JSON.
