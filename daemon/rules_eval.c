@@ -68,6 +68,17 @@ static int add_error(RulesResult *out, const char *rule, const char *what, int e
         return 0;
 }
 
+/* One figure of a firing rule's evidence into *v; on a runtime error
+ * (returned) the figure is unknown: the condition held, so the rule still
+ * fires (a missed warning is worse). */
+static int evidence_value(const Evidence *e, const ExprEnv *env, ExprValue *v)
+{
+        int r = expr_eval(e->expr, env, v);
+        if (r < 0)
+                *v = (ExprValue){.type = expr_type(e->expr), .absent = true};
+        return r;
+}
+
 /* Evaluates the evidence of a firing rule and appends its reason, with
  * what would turn it off (firing: which rules hold). */
 static int add_reason(const RuleSet *rs, size_t ri, const ExprEnv *env, const bool *firing,
@@ -83,11 +94,8 @@ static int add_reason(const RuleSet *rs, size_t ri, const ExprEnv *env, const bo
                 return -ENOMEM;
         for (size_t i = 0; i < rule->n_evidence; i++) {
                 const Evidence *e = &rule->evidence[i];
-                if ((r = expr_eval(e->expr, env, &vals[i])) < 0) {
-                        /* The condition held: the rule still fires, this
-                         * figure is unknown (a missed warning is worse). */
+                if ((r = evidence_value(e, env, &vals[i])) < 0) {
                         snprintf(what, sizeof(what), "evidence.%s", e->name);
-                        vals[i] = (ExprValue){.type = expr_type(e->expr), .absent = true};
                         if (add_error(out, rule->id, what, r) < 0)
                                 goto nomem;
                 }
@@ -205,30 +213,74 @@ static int eval_run(const RuleSet *rs, const json_t *doc, int32_t today, const E
         return 0;
 }
 
+/* Which rules hold for a document, with the facts they were read from
+ * (fired_run(), released by fired_done()). */
+typedef struct {
+        Facts *f;
+        bool *firing;
+        ExprEnv env;
+} Fired;
+
+static void fired_done(Fired *x)
+{
+        facts_free(x->f);
+        free(x->firing);
+}
+
+/* rules_fire() into *x (released by fired_done() also after a failure). 0,
+ * -EINVAL, -ENOMEM. */
+static int fired_run(const RuleSet *rs, const json_t *doc, int32_t today,
+                     const ExprFloorLine *lines, size_t n_lines, Fired *x)
+{
+        *x = (Fired){facts_new(), calloc(rs->n_rules + 1, sizeof(bool)), {0}};
+        if (!x->f || !x->firing)
+                return -ENOMEM;
+        RulesCode code;
+        bool monitored;
+        int r = rules_fire(rs, x->f, doc, today, lines, n_lines, x->firing, &code, &monitored);
+        if (r < 0)
+                return r;
+        facts_env(x->f, lines, n_lines, &x->env);
+        return 0;
+}
+
 int rules_explain(const RuleSet *rs, const json_t *doc, int32_t today, const ExprFloorLine *lines,
                   size_t n_lines, const char *rule, ClearOption *opts, size_t max, size_t *n_opts,
                   char *text, size_t len)
 {
         if (!rs || !doc || !rule || !text || len == 0 || (n_lines > 0 && !lines))
                 return -EINVAL;
-        _cleanup_(facts_freep) Facts *f = facts_new();
-        _cleanup_free_ bool *firing = calloc(rs->n_rules + 1, sizeof(bool));
-        if (!f || !firing)
-                return -ENOMEM;
-        RulesCode code;
-        bool monitored;
-        int r = rules_fire(rs, f, doc, today, lines, n_lines, firing, &code, &monitored);
+        _cleanup_(fired_done) Fired x;
+        int r = fired_run(rs, doc, today, lines, n_lines, &x);
         if (r < 0)
                 return r;
-        ExprEnv env;
-        facts_env(f, lines, n_lines, &env);
         for (size_t i = 0; i < rs->n_rules; i++)
                 if (streq(rs->rules[i].id, rule))
-                        return firing[i]
-                                   ? clear_explain(rs->clear, i, firing, &env, rs->lang == LANG_EN,
-                                                   opts, max, n_opts, text, len)
-                                   : -ENOENT;
+                        return x.firing[i] ? clear_explain(rs->clear, i, x.firing, &x.env,
+                                                           rs->lang == LANG_EN, opts, max, n_opts,
+                                                           text, len)
+                                           : -ENOENT;
         return -ENOENT;
+}
+
+/* Rule i's texts (it fires in x) into messages[k] (when messages) and
+ * texts[k]. 0 or -ENOMEM. */
+static int explain_one(const RuleSet *rs, size_t i, const Fired *x, size_t k, char **messages,
+                       char **texts)
+{
+        const Rule *rule = &rs->rules[i];
+        char clear[CLEAR_MAX_TEXT];
+        if (clear_explain(rs->clear, i, x->firing, &x->env, rs->lang == LANG_EN, NULL, 0, NULL,
+                          clear, sizeof(clear)) < 0 ||
+            !(texts[k] = strdup(clear)))
+                return -ENOMEM;
+        if (!messages)
+                return 0;
+        /* The message's figures as add_reason() has them. */
+        ExprValue vals[RULES_MAX_EVIDENCE];
+        for (size_t e = 0; e < rule->n_evidence; e++)
+                (void)evidence_value(&rule->evidence[e], &x->env, &vals[e]);
+        return (messages[k] = render(&rule->msg[rs->lang], vals, rs->lang)) ? 0 : -ENOMEM;
 }
 
 int rules_explain_set(const RuleSet *rs, const json_t *doc, int32_t today,
@@ -244,49 +296,24 @@ int rules_explain_set(const RuleSet *rs, const json_t *doc, int32_t today,
         }
         if (!rs || !doc || (n_lines > 0 && !lines))
                 return -EINVAL;
-        _cleanup_(facts_freep) Facts *f = facts_new();
-        _cleanup_free_ bool *firing = calloc(rs->n_rules + 1, sizeof(bool));
-        if (!f || !firing)
-                return -ENOMEM;
-        RulesCode code;
-        bool monitored;
-        int r = rules_fire(rs, f, doc, today, lines, n_lines, firing, &code, &monitored);
-        if (r < 0)
-                return r;
-        ExprEnv env;
-        facts_env(f, lines, n_lines, &env);
-        char clear[CLEAR_MAX_TEXT];
-        for (size_t k = 0; k < n; k++) {
-                for (size_t i = 0; rules[k] && i < rs->n_rules; i++) {
-                        if (!firing[i] || !streq(rs->rules[i].id, rules[k]))
-                                continue;
-                        /* The message's figures as add_reason() has them. */
-                        const Rule *rule = &rs->rules[i];
-                        ExprValue vals[RULES_MAX_EVIDENCE];
-                        for (size_t e = 0; e < rule->n_evidence; e++)
-                                if (expr_eval(rule->evidence[e].expr, &env, &vals[e]) < 0)
-                                        vals[e] =
-                                            (ExprValue){.type = expr_type(rule->evidence[e].expr),
-                                                        .absent = true};
-                        if (clear_explain(rs->clear, i, firing, &env, rs->lang == LANG_EN, NULL, 0,
-                                          NULL, clear, sizeof(clear)) < 0 ||
-                            !(texts[k] = strdup(clear)) ||
-                            (messages &&
-                             !(messages[k] = render(&rule->msg[rs->lang], vals, rs->lang)))) {
-                                for (size_t j = 0; j < n; j++) {
-                                        free(texts[j]);
-                                        texts[j] = NULL;
-                                        if (messages) {
-                                                free(messages[j]);
-                                                messages[j] = NULL;
-                                        }
-                                }
-                                return -ENOMEM;
+        _cleanup_(fired_done) Fired x;
+        int r = fired_run(rs, doc, today, lines, n_lines, &x);
+        for (size_t k = 0; r == 0 && k < n; k++)
+                for (size_t i = 0; rules[k] && i < rs->n_rules; i++)
+                        if (x.firing[i] && streq(rs->rules[i].id, rules[k])) {
+                                r = explain_one(rs, i, &x, k, messages, texts);
+                                break;
                         }
-                        break;
+        if (r < 0)
+                for (size_t k = 0; k < n; k++) {
+                        free(texts[k]);
+                        texts[k] = NULL;
+                        if (messages) {
+                                free(messages[k]);
+                                messages[k] = NULL;
+                        }
                 }
-        }
-        return 0;
+        return r;
 }
 
 int rules_fire(const RuleSet *rs, Facts *f, const json_t *doc, int32_t today,
