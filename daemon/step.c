@@ -33,65 +33,76 @@ static const char *fallback_message(bool english)
 }
 
 /* Writes the texts (message, to_clear) into each of the n reasons
- * (objects) that lack one: explained for doc at today by c->explain, the
- * fallbacks where they cannot be. */
+ * (objects) that lack one, as c->explain gives them for doc at today;
+ * where it gives none, the reason is left for the fallbacks. */
 static void explain_reasons(const StepContext *c, const json_t *doc, int32_t today,
                             json_t *const *reasons, size_t n)
 {
-        const char **rules = calloc(n ? n : 1, sizeof(char *));
-        char **messages = calloc(n ? n : 1, sizeof(char *));
-        char **texts = calloc(n ? n : 1, sizeof(char *));
-        bool ok = rules && messages && texts;
-        if (ok) {
+        const char **rules = calloc(n, sizeof(char *));
+        char **messages = calloc(n, sizeof(char *));
+        char **texts = calloc(n, sizeof(char *));
+        if (rules && messages && texts) {
                 for (size_t i = 0; i < n; i++)
                         rules[i] = json_string_value(json_object_get(reasons[i], "rule"));
-                ok = c->explain(doc, today, rules, n, messages, texts, c->eval_userdata) == 0;
-        }
-        bool english = c->policy && c->policy->english;
-        for (size_t i = 0; i < n; i++) {
-                const char *m = ok && messages[i] ? messages[i] : fallback_message(english);
-                const char *t = ok && texts[i] ? texts[i] : lifecycle_to_clear_fallback(english);
-                if (!json_is_string(json_object_get(reasons[i], "message")))
-                        json_object_set_new(reasons[i], "message", json_string(m));
-                if (!json_is_string(json_object_get(reasons[i], "to_clear")))
-                        json_object_set_new(reasons[i], "to_clear", json_string(t));
-                if (ok) {
-                        free(messages[i]);
-                        free(texts[i]);
-                }
+                if (c->explain(doc, today, rules, n, messages, texts, c->eval_userdata) == 0)
+                        for (size_t i = 0; i < n; i++) {
+                                if (messages[i] &&
+                                    !json_is_string(json_object_get(reasons[i], "message")))
+                                        json_object_set_new(reasons[i], "message",
+                                                            json_string(messages[i]));
+                                if (texts[i] &&
+                                    !json_is_string(json_object_get(reasons[i], "to_clear")))
+                                        json_object_set_new(reasons[i], "to_clear",
+                                                            json_string(texts[i]));
+                                free(messages[i]);
+                                free(texts[i]);
+                        }
         }
         free(rules);
         free(messages);
         free(texts);
 }
 
-/* The reasons in reasons (an array) or in the data of outputs[first..),
- * as one list for explain_reasons(). */
-static size_t untold_reasons(json_t *reasons, json_t *outputs, size_t first, json_t ***list)
+/* Calls fn on each reason without its texts (untold()) in reasons (an
+ * array) and in the data of outputs[first..). */
+static void each_untold(json_t *reasons, json_t *outputs, size_t first,
+                        void (*fn)(json_t *r, void *u), void *u)
 {
-        size_t n = 0, cap = 0, i;
+        size_t i;
         json_t *r;
-        *list = NULL;
         for (size_t o = first; o <= json_array_size(outputs); o++) {
                 json_t *arr =
                     o < json_array_size(outputs)
                         ? json_object_get(json_object_get(json_array_get(outputs, o), "data"),
                                           "reasons")
                         : reasons;
-                json_array_foreach (arr, i, r) {
-                        if (!untold(r))
-                                continue;
-                        if (n == cap) {
-                                cap = cap ? 2 * cap : 8;
-                                json_t **nl = realloc(*list, cap * sizeof(json_t *));
-                                if (!nl)
-                                        return n; /* the rest: explain_all()'s fallbacks */
-                                *list = nl;
-                        }
-                        (*list)[n++] = r;
-                }
+                json_array_foreach (arr, i, r)
+                        if (untold(r))
+                                fn(r, u);
         }
-        return n;
+}
+
+typedef struct {
+        json_t **list; /* NULL: count only */
+        size_t n;
+} Untold;
+
+static void untold_add(json_t *r, void *u)
+{
+        Untold *t = u;
+        if (t->list)
+                t->list[t->n] = r;
+        t->n++;
+}
+
+static void untold_fallback(json_t *r, void *u)
+{
+        bool english = *(const bool *)u;
+        if (!json_is_string(json_object_get(r, "message")))
+                json_object_set_new(r, "message", json_string(fallback_message(english)));
+        if (!json_is_string(json_object_get(r, "to_clear")))
+                json_object_set_new(r, "to_clear",
+                                    json_string(lifecycle_to_clear_fallback(english)));
 }
 
 /* The texts of the reasons without them in reasons (an array) and in the
@@ -100,19 +111,16 @@ static size_t untold_reasons(json_t *reasons, json_t *outputs, size_t first, jso
 static void explain_all(const StepContext *c, const json_t *doc, int32_t today, json_t *reasons,
                         json_t *outputs, size_t first)
 {
-        json_t **list;
-        size_t n = untold_reasons(reasons, outputs, first, &list);
-        if (n)
-                explain_reasons(c, doc, today, list, n);
-        free(list);
-        n = untold_reasons(reasons, outputs, first, &list);
-        bool english = c->policy && c->policy->english;
-        for (size_t k = 0; k < n; k++) {
-                json_object_set_new(list[k], "message", json_string(fallback_message(english)));
-                json_object_set_new(list[k], "to_clear",
-                                    json_string(lifecycle_to_clear_fallback(english)));
+        Untold t = {NULL, 0};
+        each_untold(reasons, outputs, first, untold_add, &t);
+        if (t.n && (t.list = calloc(t.n, sizeof(json_t *)))) {
+                t.n = 0;
+                each_untold(reasons, outputs, first, untold_add, &t);
+                explain_reasons(c, doc, today, t.list, t.n);
         }
-        free(list);
+        free(t.list);
+        bool english = c->policy && c->policy->english;
+        each_untold(reasons, outputs, first, untold_fallback, &english);
 }
 
 /* 应纳尽纳: a household the registers do not know yet whose events would

@@ -6,6 +6,7 @@
  * monitoring and candidate included; the lean document stores no texts,
  * and explaining it again (hearthctl household) gives the full one's. Run
  * from the repository root. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -253,10 +254,45 @@ static void test_lean_outputs_equal_full(void **state)
         }
 }
 
+static int explain_fails(const json_t *doc, int32_t today, const char *const *rules, size_t n,
+                         char **messages, char **texts, void *u)
+{
+        (void)doc, (void)today, (void)rules, (void)n, (void)messages, (void)texts, (void)u;
+        return -ENOMEM;
+}
+
+/* An explainer that fails still leaves every published reason with both
+ * texts: the fallbacks. */
+static void test_explain_fails(void **state)
+{
+        World *w = *state;
+        StepContext sc = w->lean;
+        sc.explain = explain_fails;
+        json_t *doc = household_new();
+        json_t *out = run(w, &sc, doc, &steps[0], 100);
+        json_decref(out);
+        out = run(w, &sc, doc, &steps[2], 101); /* the illness bill: raised */
+        size_t i, j, seen = 0;
+        json_t *o, *r;
+        json_array_foreach (out, i, o)
+                json_array_foreach (json_object_get(json_object_get(o, "data"), "reasons"), j, r) {
+                        const char *m = json_string_value(json_object_get(r, "message"));
+                        assert_non_null(m);
+                        assert_true(m[0] != 0);
+                        assert_string_equal(json_string_value(json_object_get(r, "to_clear")),
+                                            lifecycle_to_clear_fallback(false));
+                        seen++;
+                }
+        assert_true(seen > 0);
+        json_decref(out);
+        json_decref(doc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_lean_outputs_equal_full),
+            cmocka_unit_test(test_explain_fails),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
