@@ -41,8 +41,8 @@ static json_t *sums_json(const json_t *doc)
  * place they are published): the texts of each stored reason, written
  * again by the config's rules at the household's latest date, as hearthd
  * evaluated it. A rule that does not fire there (the rules changed since)
- * is shown without; rules that do not load leave every reason without,
- * and the command goes on. */
+ * is shown without; rules that do not load leave every reason without
+ * (said on stderr), and the command goes on. */
 static void explain_stored(const Config *cfg, json_t *doc)
 {
         json_t *reasons = json_object_get(json_object_get(doc, "eval"), "reasons");
@@ -62,8 +62,15 @@ static void explain_stored(const Config *cfg, json_t *doc)
                         which[k] = r;
                         names[k++] = json_string_value(json_object_get(r, "rule"));
                 }
-        if (!k || rules_load_dir(cfg->rules_dir, cfg, &rs, d) < 0)
+        if (!k)
                 goto out;
+        if (rules_load_dir(cfg->rules_dir, cfg, &rs, d) < 0) {
+                /* Said, not fatal: the state itself is shown. */
+                fprintf(stderr, "hearthctl: the reasons' messages and what clears them are "
+                                "written from the rules, which did not load:\n");
+                diag_print(d, stderr, "hearthctl: ");
+                goto out;
+        }
         rules_floor_lines(cfg, lines, cfg->n_floor_lines);
         if (rules_explain_set(rs, doc, household_latest(doc), lines, cfg->n_floor_lines, names, k,
                               messages, texts) < 0)
