@@ -145,7 +145,7 @@ const char *lifecycle_to_clear_fallback(bool english)
 
 /* The reasons as subscribers see them (no internal fields). A reason
  * without to_clear gets lifecycle_to_clear_fallback(); when later (the
- * caller writes the texts: LifecyclePolicy.to_clear_later), a reason
+ * caller writes the texts: LifecyclePolicy.texts_later), a reason
  * without message or to_clear gets null in its place instead. */
 static json_t *public_reasons(const json_t *reasons, bool english, bool later)
 {
@@ -186,8 +186,7 @@ static json_t *alert_data(const json_t *doc, const char *household, const json_t
             "{s:O, s:s, s:O, s:s, s:b, s:o, s:o, s:s, s:s, s:s, s:s, s:o}", "alert_id",
             json_object_get(alert, "id"), "household_id", household, "code",
             json_object_get(alert, "code"), "previous_code", previous, "monitored", monitored,
-            "reasons",
-            public_reasons(json_object_get(alert, "reasons"), english, pol->to_clear_later),
+            "reasons", public_reasons(json_object_get(alert, "reasons"), english, pol->texts_later),
             "cadre", cadre_of(doc), "town", profile_str(doc, "town"), "village",
             profile_str(doc, "village"), "raised_at", raised, "respond_by", respond, "departments",
             departments_public(alert, pol->departments, pol->n_departments));
@@ -633,7 +632,7 @@ static void monitoring_step(json_t *doc, const char *household, bool monitored, 
                      json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "household_id", household,
                                "reasons",
                                public_reasons_owned(monitor_reasons(reasons), pol->english,
-                                                    pol->to_clear_later),
+                                                    pol->texts_later),
                                "cadre", cadre_of(doc), "town", profile_str(doc, "town"), "village",
                                profile_str(doc, "village"), "at", at));
         } else if (!monitored && m) {

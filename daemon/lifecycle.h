@@ -49,7 +49,7 @@ typedef struct {
          * the caller (step_event(), with StepContext.explain) writes the
          * texts into the outputs afterwards. false: a reason without
          * to_clear gets lifecycle_to_clear_fallback(). */
-        bool to_clear_later;
+        bool texts_later;
 } LifecyclePolicy;
 
 /* What an output says would clear a reason that has no to_clear (one

@@ -35,8 +35,9 @@ typedef struct {
 typedef struct Pipeline Pipeline;
 
 /* Evaluates the rules for a household document at date `today` (days):
- * returns a new {monitored, reasons: [{rule, category, severity, message,
- * evidence, respond_within_ms}]} or NULL on memory failure. The daemon
+ * returns a new {monitored, reasons: [{rule, category, severity, message?,
+ * evidence, to_clear?, respond_within_ms?, monitor?}]} or NULL on memory
+ * failure (the texts absent when an explainer writes them later). The daemon
  * supplies it (it owns the rule set and swaps it on reload). */
 typedef json_t *(*PipelineEvalFn)(const json_t *doc, int32_t today, void *userdata);
 
@@ -48,8 +49,9 @@ void pipeline_set_metrics(Pipeline *p, Metrics *m);
  * there, and the timer path matches households with offers (REQ-12). */
 void pipeline_set_aid(Pipeline *p, AidStore *aid);
 /* Sets the rule evaluation (borrowed userdata). Without one, no rule fires.
- * explain (may be NULL: fn's reasons carry their to_clear) explains the
- * reasons of the outputs, fn's being without to_clear (StepContext). */
+ * explain (may be NULL: fn's reasons carry their texts) writes the texts
+ * (message, to_clear) of the outputs' reasons, fn's being without them
+ * (StepContext). */
 void pipeline_set_evaluator(Pipeline *p, PipelineEvalFn fn, StepExplainFn explain, void *userdata);
 Pipeline *pipeline_free(Pipeline *p);
 /* The clients are created after the pipeline (the producer needs its

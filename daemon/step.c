@@ -197,7 +197,7 @@ int step_event(const StepContext *c, json_t *doc, const char *household, const E
         LifecyclePolicy later;
         if (pol && c->explain) {
                 later = *pol;
-                later.to_clear_later = true;
+                later.texts_later = true;
                 pol = &later;
         }
         notes->lifecycle = lifecycle_step(doc, household, ev, eval, now, pol, outputs);
