@@ -22,14 +22,10 @@
 #include "outcome.h"
 #include "schema.h"
 #include "step.h"
+#include "step_fixture.h"
 
 typedef struct {
-        Config *cfg;
-        SchemaSet *schemas;
-        EventDecoder *dec;
-        RuleSet *rules;
-        LifecyclePolicy pol;
-        ExprFloorLine lines[1];
+        StepWorld base;
         StepContext sc;
         json_t *doc;
         int n; /* event ids */
@@ -38,23 +34,14 @@ typedef struct {
 static json_t *eval_fn(const json_t *doc, int32_t today, void *u)
 {
         World *w = u;
-        return evaluate_json(w->rules, doc, today, w->lines, 1, NULL);
+        return evaluate_json(w->base.rules, doc, today, w->base.lines, 1, NULL);
 }
 
 static int setup(void **state)
 {
         World *w = calloc(1, sizeof(World));
-        char err[512];
-        Diag *d = diag_new();
-        assert_int_equal(config_load_buffer("", 0, "./defaults", NULL, 0, &w->cfg, d), 0);
-        assert_int_equal(schema_set_load_dir("schemas", &w->schemas, err, sizeof(err)), 0);
-        assert_int_equal(rules_load_dir("rules", w->cfg, &w->rules, d), 0);
-        diag_free(d);
-        w->dec = event_decoder_new(w->schemas, 1 << 20);
-        w->pol = lifecycle_policy(w->cfg);
-        w->pol.candidate_grace_ms = 0;
-        rules_floor_lines(w->cfg, w->lines, 1);
-        w->sc = (StepContext){eval_fn, w, w->dec, &w->pol, false, NULL};
+        step_world_load(&w->base);
+        w->sc = (StepContext){eval_fn, w, w->base.dec, &w->base.pol, false, NULL};
         *state = w;
         return 0;
 }
@@ -63,10 +50,7 @@ static int teardown(void **state)
 {
         World *w = *state;
         json_decref(w->doc);
-        event_decoder_free(w->dec);
-        rules_free(w->rules);
-        schema_set_free(w->schemas);
-        config_free(w->cfg);
+        step_world_free(&w->base);
         free(w);
         return 0;
 }
@@ -75,25 +59,9 @@ static int teardown(void **state)
  * notes. */
 static StepNotes step(World *w, const char *type, const char *data, const char *date)
 {
-        char text[4096], err[512];
-        snprintf(text, sizeof(text),
-                 "{\"specversion\":\"1.0\",\"id\":\"t-%d\",\"source\":\"test\",\"type\":\"%s\","
-                 "\"time\":\"%sT09:00:00+08:00\",\"subject\":\"H1\",\"data\":%s}",
-                 ++w->n, type, date, data);
-        json_t *root = json_loads(text, 0, NULL);
-        assert_non_null(root);
-        Event ev;
-        if (event_from_json(w->dec, root, &ev, err, sizeof(err)) < 0)
-                fail_msg("%s: %s", type, err);
-        int32_t day;
-        assert_int_equal(date_parse(date, &day), 0);
-        json_t *outputs = json_array();
         StepNotes notes;
-        assert_int_equal(step_event(&w->sc, w->doc, "H1", &ev, (int64_t)day * 86400000 + 3600000,
-                                    NULL, outputs, &notes),
-                         0);
-        json_decref(outputs);
-        event_done(&ev);
+        json_decref(
+            step_world_event(&w->base, &w->sc, w->doc, "H1", ++w->n, type, date, data, &notes));
         return notes;
 }
 

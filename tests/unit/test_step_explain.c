@@ -25,14 +25,10 @@
 #include "lifecycle.h"
 #include "schema.h"
 #include "step.h"
+#include "step_fixture.h"
 
 typedef struct {
-        Config *cfg;
-        SchemaSet *schemas;
-        EventDecoder *dec;
-        RuleSet *rules;
-        LifecyclePolicy pol;
-        ExprFloorLine lines[1];
+        StepWorld base;
         StepContext full, lean;
         int explained; /* calls of the lean explainer */
 } World;
@@ -40,13 +36,13 @@ typedef struct {
 static json_t *eval_full(const json_t *doc, int32_t today, void *u)
 {
         World *w = u;
-        return evaluate_json(w->rules, doc, today, w->lines, 1, NULL);
+        return evaluate_json(w->base.rules, doc, today, w->base.lines, 1, NULL);
 }
 
 static json_t *eval_lean(const json_t *doc, int32_t today, void *u)
 {
         World *w = u;
-        return evaluate_json_lean(w->rules, doc, today, w->lines, 1, NULL);
+        return evaluate_json_lean(w->base.rules, doc, today, w->base.lines, 1, NULL);
 }
 
 static int explain(const json_t *doc, int32_t today, const char *const *rules, size_t n,
@@ -54,24 +50,16 @@ static int explain(const json_t *doc, int32_t today, const char *const *rules, s
 {
         World *w = u;
         w->explained++;
-        return rules_explain_set(w->rules, doc, today, w->lines, 1, rules, n, messages, texts);
+        return rules_explain_set(w->base.rules, doc, today, w->base.lines, 1, rules, n, messages,
+                                 texts);
 }
 
 static int setup(void **state)
 {
         World *w = calloc(1, sizeof(World));
-        char err[512];
-        Diag *d = diag_new();
-        assert_int_equal(config_load_buffer("", 0, "./defaults", NULL, 0, &w->cfg, d), 0);
-        assert_int_equal(schema_set_load_dir("schemas", &w->schemas, err, sizeof(err)), 0);
-        assert_int_equal(rules_load_dir("rules", w->cfg, &w->rules, d), 0);
-        diag_free(d);
-        w->dec = event_decoder_new(w->schemas, 1 << 20);
-        w->pol = lifecycle_policy(w->cfg);
-        w->pol.candidate_grace_ms = 0;
-        rules_floor_lines(w->cfg, w->lines, 1);
-        w->full = (StepContext){eval_full, w, w->dec, &w->pol, false, NULL};
-        w->lean = (StepContext){eval_lean, w, w->dec, &w->pol, false, explain};
+        step_world_load(&w->base);
+        w->full = (StepContext){eval_full, w, w->base.dec, &w->base.pol, false, NULL};
+        w->lean = (StepContext){eval_lean, w, w->base.dec, &w->base.pol, false, explain};
         *state = w;
         return 0;
 }
@@ -79,10 +67,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         World *w = *state;
-        event_decoder_free(w->dec);
-        rules_free(w->rules);
-        schema_set_free(w->schemas);
-        config_free(w->cfg);
+        step_world_free(&w->base);
         free(w);
         return 0;
 }
@@ -130,27 +115,11 @@ static const Step steps[] = {
      "03\"}"},
 };
 
-/* Steps one event (s) through sc on *doc; the outputs. */
+/* Steps one event (s) through sc on doc; the outputs. */
 static json_t *run(World *w, const StepContext *sc, json_t *doc, const Step *s, int n)
 {
-        char text[4096], err[512];
-        snprintf(text, sizeof(text),
-                 "{\"specversion\":\"1.0\",\"id\":\"t-%d\",\"source\":\"test\",\"type\":\"%s\","
-                 "\"time\":\"%sT09:00:00+08:00\",\"subject\":\"%s\",\"data\":%s}",
-                 n, s->type, s->date, s->household, s->data);
-        json_t *root = json_loads(text, 0, NULL);
-        assert_non_null(root);
-        Event ev;
-        if (event_from_json(w->dec, root, &ev, err, sizeof(err)) < 0)
-                fail_msg("%s: %s", s->type, err);
-        int32_t day;
-        assert_int_equal(date_parse(s->date, &day), 0);
-        json_t *outputs = json_array();
-        assert_int_equal(step_event(sc, doc, s->household, &ev, (int64_t)day * 86400000 + 3600000,
-                                    NULL, outputs, NULL),
-                         0);
-        event_done(&ev);
-        return outputs;
+        return step_world_event(&w->base, sc, doc, s->household, n, s->type, s->date, s->data,
+                                NULL);
 }
 
 /* Whether some reason of reasons has member key. */
@@ -227,8 +196,8 @@ static void test_lean_outputs_equal_full(void **state)
         assert_true(n <= 16);
         for (size_t i = 0; i < n; i++)
                 names[i] = json_string_value(json_object_get(json_array_get(lr, i), "rule"));
-        assert_int_equal(rules_explain_set(w->rules, lean[0], household_latest(lean[0]), w->lines,
-                                           1, names, n, messages, texts),
+        assert_int_equal(rules_explain_set(w->base.rules, lean[0], household_latest(lean[0]),
+                                           w->base.lines, 1, names, n, messages, texts),
                          0);
         for (size_t i = 0; i < n; i++) {
                 const json_t *full_reason = json_array_get(fr, i);
@@ -243,8 +212,8 @@ static void test_lean_outputs_equal_full(void **state)
         }
         /* A rule that does not fire has no explanation. */
         const char *none[1] = {"no_such_rule"};
-        assert_int_equal(rules_explain_set(w->rules, lean[0], household_latest(lean[0]), w->lines,
-                                           1, none, 1, messages, texts),
+        assert_int_equal(rules_explain_set(w->base.rules, lean[0], household_latest(lean[0]),
+                                           w->base.lines, 1, none, 1, messages, texts),
                          0);
         assert_null(texts[0]);
         assert_null(messages[0]);
