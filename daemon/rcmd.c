@@ -2,7 +2,6 @@
 #include "rcmd.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -98,7 +97,35 @@ void rcmd_push_fmt(RCmd *c, const char *fmt, ...)
         va_end(ap);
 }
 
+void rcmd_push_cat(RCmd *c, size_t n, const char *const *parts)
+{
+        if (c->err)
+                return;
+        size_t len = 0, l[8];
+        if (n > ELEMENTSOF(l)) {
+                c->err = -EINVAL;
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                len += l[i] = strlen(parts[i]);
+        char *p = room(c, len);
+        if (!p)
+                return;
+        for (size_t i = 0, at = 0; i < n; at += l[i], i++)
+                memcpy(p + at, parts[i], l[i]);
+        p[len] = '\0';
+        c->chunks->used += len + 1;
+        rcmd_push_len(c, p, len);
+}
+
 void rcmd_push_int(RCmd *c, int64_t v)
 {
-        rcmd_push_fmt(c, "%" PRId64, v);
+        /* Without printf: every commit pushes its version. */
+        char d[24], *end = d + sizeof(d) - 1;
+        *end = '\0';
+        char *p = digits_before(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+        if (v < 0)
+                *--p = '-';
+        const char *one[1] = {p};
+        rcmd_push_cat(c, 1, one);
 }

@@ -28,4 +28,7 @@ void rcmd_push_len(RCmd *c, const char *s, size_t len);
 void rcmd_push_str(RCmd *c, const char *s);
 /* Copied. */
 void rcmd_push_int(RCmd *c, int64_t v);
+/* The n strings (at most 8) joined into one argument, without printf (the
+ * hot path's keys). */
+void rcmd_push_cat(RCmd *c, size_t n, const char *const *parts);
 void rcmd_push_fmt(RCmd *c, const char *fmt, ...) _printf_(2, 3);

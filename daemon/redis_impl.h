@@ -15,6 +15,8 @@ struct Redis {
         char err[256];
         char target[300];
         RedisCluster *cl; /* cluster mode; NULL for one Redis */
+        char *resp;       /* redis_append()'s formatting, kept between calls */
+        size_t resp_cap;
 };
 
 /* A plain connection to host:port with tmpl's credentials and timeouts,

@@ -272,7 +272,8 @@ static redisReply *cmd_run(Store *s, RCmd *c, const char *what)
 
 static void push_key(RCmd *c, const Store *s, const char *household, const char *what)
 {
-        rcmd_push_fmt(c, "%s:{%s}:%s", s->prefix, household, what);
+        const char *const parts[] = {s->prefix, ":{", household, "}:", what};
+        rcmd_push_cat(c, ELEMENTSOF(parts), parts);
 }
 
 /* Queues the GET of one household's record. */

@@ -109,6 +109,22 @@ batches=$(callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1"
         grep -E "< .*:pipeline_process_guarded \([0-9,]+x\)" | head -n1 |
         sed -E 's/.*\(([0-9,]+)x\).*/\1/; s/,//g')
 [ -n "$batches" ] && echo "batches: $(fmt "$batches") ($(calc "$CG_EVENTS / $batches" 1) events each)"
+# Households read and written per event: a batch reads a household once for
+# all its events in the batch, so on few households (or unpaced, when a
+# batch holds long runs of one partition) an event costs less than on the
+# full run's 100,000, where nearly every event is a read and a commit of
+# its own. Compare runs at the same figure.
+calls_of() {
+        callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1" 2>/dev/null |
+                awk -v f="$1" '
+                /^$/ { sum = 0; next }
+                / < / { if (match($0, /\(([0-9,]+)x\)/)) { c = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", c); sum += c } next }
+                / \*  / { if (sum && (index($0, ":" f " [") || substr($0, length($0) - length(f)) == ":" f)) { print sum; done = 1; exit } sum = 0 }
+                END { if (!done) print 0 }'
+}
+reads=$(calls_of record_decode_recent)
+commits=$(calls_of record_encode)
+echo "records read / written per event: $(calc "$reads / $CG_EVENTS" 2) / $(calc "$commits / $CG_EVENTS" 2)"
 # The batch's phases (batch.c), per event: where a change moved the cost.
 echo "per event, by phase of the batch (inclusive):"
 for ph in "batch_decode:decoding the events" "store_read:reading the records (zstd, JSON)" \

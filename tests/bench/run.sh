@@ -49,7 +49,7 @@ used_memory() { rcli INFO memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
 # produced at once; sets TP (events/s), CPU1K (hearthd CPU s per 1,000
 # events), RCPU1K (redis-server's), MEMHH (Redis bytes per household).
 throughput() {
-        local d=$1 h=$2 n=$3 c0 r0 c1 r1 first mem0
+        local d=$1 h=$2 n=$3 c0 r0 b0 c1 r1 b1 first mem0 TIMEFORMAT='%U %S'
         start_broker "$d"
         start_redis "$d"
         mem0=$(used_memory)
@@ -60,12 +60,14 @@ throughput() {
         AOF_BEFORE=$(grep -c 'rewriting started' "$d/redis.log")
         c0=$(cpu_ticks "$HEARTHD_PID")
         r0=$(cpu_ticks "$REDIS_PID")
-        "$BIN/bgen" events -H "$h" -n "$n" -s "$SEED" -D "$START_DATE" -b "$BOOTSTRAP" \
-                -R "$d/ranges" >"$d/gen.out" || die "bgen events"
+        b0=$(cpu_ticks "$BROKER_PID")
+        { time "$BIN/bgen" events -H "$h" -n "$n" -s "$SEED" -D "$START_DATE" -b "$BOOTSTRAP" \
+                -R "$d/ranges" >"$d/gen.out"; } 2>"$d/gen.time" || die "bgen events"
         first=$(kv "$d/gen.out" first_send_us)
         drain "$d" $((h + n))
         c1=$(cpu_ticks "$HEARTHD_PID")
         r1=$(cpu_ticks "$REDIS_PID")
+        b1=$(cpu_ticks "$BROKER_PID")
         TP=$(calc "$n / (($DRAINED_US - $first) / 1e6)")
         CPU1K=$(calc "($c1 - $c0) / $TCK / ($n / 1000)" 4)
         RCPU1K=$(calc "($r1 - $r0) / $TCK / ($n / 1000)" 4)
@@ -73,6 +75,22 @@ throughput() {
         MEMHH=$(calc "($MEM_TOTAL - $mem0) / $h")
         PRODUCE_S=$(kv "$d/gen.out" flush_seconds)
         DRAIN_S=$(calc "($DRAINED_US - $first) / 1e6" 1)
+        # Every process of the step, in cores busy from the first event to
+        # drained, and their CPU per event summed. Two bounds on the rate
+        # from them: hearthd's loop is one thread, so at its CPU per event
+        # it can do at most ONE_CORE events/s (one core busy all the time;
+        # its librdkafka threads add a few per cent); all four processes at
+        # their CPU per event on the machine's nproc cores all busy, at most
+        # CEILING events/s.
+        local secs bgen_s
+        secs=$(calc "($DRAINED_US - $first) / 1e6" 3)
+        bgen_s=$(awk '{ print $1 + $2 }' "$d/gen.time")
+        T_CORES="$(calc "($c1 - $c0) / $TCK / $secs" 2) / $(calc "($r1 - $r0) / $TCK / $secs" 2) / $(calc "($b1 - $b0) / $TCK / $secs" 2) / $(calc "$bgen_s / $secs" 2)"
+        BROKER_US=$(calc "($b1 - $b0) / $TCK / $n * 1e6" 1)
+        BGEN_US=$(calc "$bgen_s / $n * 1e6" 1)
+        ALL_US=$(calc "(($c1 - $c0 + $r1 - $r0 + $b1 - $b0) / $TCK + $bgen_s) / $n * 1e6" 1)
+        CEILING=$(calc "$(nproc) * 1e6 / $ALL_US")
+        ONE_CORE=$(calc "1e6 / ($CPU1K * 1000)")
         # AOF rewrites during the events (the step's own writes).
         AOF_EVENTS=$(($(grep -c 'rewriting started' "$d/redis.log") - AOF_BEFORE))
 }
@@ -93,6 +111,8 @@ MAIN_REDIS_PORT=$REDIS_PORT
 M_TP=$TP M_CPU1K=$CPU1K M_RCPU1K=$RCPU1K M_MEMHH=$MEMHH M_MEM=$MEM_TOTAL
 M_TIMERS_DUE=$TIMERS_DUE
 M_AOF_EVENTS=$AOF_EVENTS
+M_T_CORES=$T_CORES M_BROKER_US=$BROKER_US M_BGEN_US=$BGEN_US M_ALL_US=$ALL_US M_CEILING=$CEILING
+M_ONE_CORE=$ONE_CORE
 say "throughput $(fmt "$M_TP") events/s (drained in $DRAIN_S s, $M_TIMERS_DUE households due then; produced in $PRODUCE_S s)"
 DUPS=$(kv "$M/gen.out" duplicates)
 BAD=$(kv "$M/gen.out" malformed)
@@ -382,6 +402,11 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
         printf '%-52s %16s\n' "Redis used_memory per household (bytes)" "$(fmt "$M_MEMHH")"
         printf '%-52s %16s\n' "  of which record/outbox/shared+overhead" "$(kv "$T/mem.kv" mem_h)/$(kv "$T/mem.kv" mem_outbox)/$(kv "$T/mem.kv" mem_rest)"
         printf '%-52s %16s\n' "CPU per event, hearthd / redis-server (us)" "$(calc "$M_CPU1K * 1000" 1) / $(calc "$M_RCPU1K * 1000" 1)"
+        printf '%-52s %16s\n' "  test broker / bgen (us)" "$M_BROKER_US / $M_BGEN_US"
+        printf '%-52s %16s\n' "  all four processes (us)" "$M_ALL_US"
+        printf '%-52s %16s\n' "cores busy, main run: hearthd / redis / broker / bgen" "$M_T_CORES"
+        printf '%-52s %16s\n' "  bound: hearthd's CPU per event, one core all busy" "$(fmt "$M_ONE_CORE")"
+        printf '%-52s %16s\n' "  bound: all four's CPU per event, $(nproc) cores all busy" "$(fmt "$M_CEILING")"
         echo
         printf '%-52s %16s %12s\n' "limits (same messages)" "msgs/s" "hearth/limit"
         printf '%-52s %16s %11s%%\n' "bare librdkafka consumer, test broker" "$(fmt "$L_KAFKA")" "$(ratio "$M_TP" "$L_KAFKA")"
@@ -414,7 +439,9 @@ JSON+=",\"latency_created_ms\":{\"p50\":$(L created_p50_ms),\"p90\":$(L created_
 JSON+=",\"latency_drain_after_last_s\":$LAT_TAIL,\"hearthd_peak_rss_kb\":$RSS_KB,\"hearthd_cpu_s_per_1000\":$M_CPU1K,\"hearthd_cpu_s_per_1000_half_speed\":$LAT_CPU1K,\"redis_cpu_s_per_1000\":$M_RCPU1K"
 JSON+=",\"redis_used_memory\":$M_MEM,\"redis_bytes_per_household\":$M_MEMHH"
 JSON+=",\"redis_bytes_per_household_by_key\":{\"record\":$(kv "$T/mem.kv" mem_h),\"outbox\":$(kv "$T/mem.kv" mem_outbox),\"shared_and_overhead\":$(kv "$T/mem.kv" mem_rest)}"
-JSON+=",\"cpu_us_per_event\":{\"hearthd\":$(calc "$M_CPU1K * 1000" 1),\"redis_server\":$(calc "$M_RCPU1K * 1000" 1)}"
+JSON+=",\"cpu_us_per_event\":{\"hearthd\":$(calc "$M_CPU1K * 1000" 1),\"redis_server\":$(calc "$M_RCPU1K * 1000" 1),\"broker\":$M_BROKER_US,\"bgen\":$M_BGEN_US,\"all\":$M_ALL_US}"
+JSON+=",\"cores_busy\":{$(echo "$M_T_CORES" | awk -F' / ' '{ printf "\"hearthd\":%s,\"redis_server\":%s,\"broker\":%s,\"bgen\":%s", $1, $2, $3, $4 }')}"
+JSON+=",\"bounds_events_per_s\":{\"hearthd_one_core\":$M_ONE_CORE,\"all_processes_all_cores\":$M_CEILING}"
 JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS,\"reference_calls_per_s\":$L_REF"
 JSON+=",\"kafka_latency_ms\":{\"p50\":$(F kafka_p50_ms),\"p90\":$(F kafka_p90_ms),\"p99\":$(F kafka_p99_ms),\"p999\":$(F kafka_p999_ms),\"max\":$(F kafka_max_ms)}"
 [ -n "${BENCH_LAT_BARE:-}" ] &&
