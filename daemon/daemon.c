@@ -956,9 +956,10 @@ static void daemon_stop(Daemon *d)
         if (d->pipeline) {
                 const PipelineStats *st = pipeline_stats(d->pipeline);
                 log_notice("hearthd stopped: %" PRIu64 " consumed, %" PRIu64 " applied, %" PRIu64
-                           " duplicates, %" PRIu64 " dead letters; longest loop turn %" PRId64
+                           " duplicates, %" PRIu64 " dead letters; %" PRIu64
+                           " households committed; longest loop turn %" PRId64
                            " ms; batch arena peak %zu KiB",
-                           st->consumed, st->applied, st->duplicates, st->dead_letters,
+                           st->consumed, st->applied, st->duplicates, st->dead_letters, st->commits,
                            d->turn_max_us / 1000, arena_peak() / 1024);
         }
 }

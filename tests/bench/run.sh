@@ -342,7 +342,7 @@ sort -n "$T/latency.points" >"$OUT/latency.points"
 
 # --- 4. scaling with the number of households -------------------------------------
 : >"$OUT/scale.dat"
-echo "# households events events_per_s hearthd_cpu_s_per_1000 redis_bytes_per_household" \
+echo "# households events events_per_s hearthd_cpu_s_per_1000 redis_bytes_per_household redis_cpu_s_per_1000 hearthd_cores_busy commits_per_event" \
         >>"$OUT/scale.dat"
 SCALE_JSON=""
 SCALE_AOF=""
@@ -351,11 +351,17 @@ for h in $SCALE; do
         d=$T/scale-$h
         throughput "$d" "$h" "$SCALE_EVENTS"
         stop_pid "$HEARTHD_PID"
+        # Households committed per event: a batch commits a household once
+        # for all its events in it, so with fewer households an event costs
+        # hearthd and Redis less (hearthd's stop line counts the commits;
+        # the registrations took one each).
+        commits=$(grep -o '[0-9]* households committed' "$d/hearthd.log" | tail -n1 | cut -d' ' -f1)
+        CPE=$(calc "(${commits:-0} - $h) / $SCALE_EVENTS" 2)
         stop_pid "$REDIS_PID"
         stop_pid "$BROKER_PID"
         exec 7>&-
-        echo "$h $SCALE_EVENTS $TP $CPU1K $MEMHH" >>"$OUT/scale.dat"
-        SCALE_JSON+="${SCALE_JSON:+,}{\"households\":$h,\"events\":$SCALE_EVENTS,\"events_per_s\":$TP,\"cpu_s_per_1000\":$CPU1K,\"redis_bytes_per_household\":$MEMHH}"
+        echo "$h $SCALE_EVENTS $TP $CPU1K $MEMHH $RCPU1K ${T_CORES%% *} $CPE" >>"$OUT/scale.dat"
+        SCALE_JSON+="${SCALE_JSON:+,}{\"households\":$h,\"events\":$SCALE_EVENTS,\"events_per_s\":$TP,\"cpu_s_per_1000\":$CPU1K,\"redis_bytes_per_household\":$MEMHH,\"redis_cpu_s_per_1000\":$RCPU1K,\"hearthd_cores_busy\":${T_CORES%% *},\"commits_per_event\":$CPE}"
         say "  $(fmt "$TP") events/s ($(fmt "$TIMERS_DUE") households due in the timer index when drained, $AOF_EVENTS AOF rewrites during the events)"
         SCALE_AOF+="${SCALE_AOF:+, }$(fmt "$h") households: $AOF_EVENTS"
 done
@@ -422,9 +428,10 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
         printf '%-52s %16s\n' "cores busy, latency run: hearthd / redis / broker / bgen+blat" "$L_HEARTHD_CORES / $L_REDIS_CORES / $L_BROKER_CORES / $L_CLIENTS_CORES"
         echo
         printf '%-52s %16s %12s\n' "scaling ($(fmt "$SCALE_EVENTS") events each)" "events/s" "CPU s/1000"
-        while read -r h n tp c m; do
+        printf '%-52s %16s %12s\n' "" "" "hearthd/redis; hearthd cores busy; commits per event"
+        while read -r h n tp c m rc hc cpe; do
                 [ "$h" = "#" ] && continue
-                printf '%-52s %16s %12s\n' "$(fmt "$h") households ($(fmt "$m") Redis bytes each)" "$(fmt "$tp")" "$c"
+                printf '%-52s %16s %12s\n' "$(fmt "$h") households ($(fmt "$m") Redis bytes each)" "$(fmt "$tp")" "$c/$rc; $hc; $cpe"
         done <"$OUT/scale.dat"
         if [ -s "$OUT/scale_out.txt" ]; then
                 echo
