@@ -62,7 +62,9 @@ throughput() {
         r0=$(cpu_ticks "$REDIS_PID")
         b0=$(cpu_ticks "$BROKER_PID")
         { time "$BIN/bgen" events -H "$h" -n "$n" -s "$SEED" -D "$START_DATE" -b "$BOOTSTRAP" \
-                -R "$d/ranges" >"$d/gen.out"; } 2>"$d/gen.time" || die "bgen events"
+                -R "$d/ranges" >"$d/gen.out" 2>"$d/gen.err"; } 2>"$d/gen.time" ||
+                die "bgen events: $(tail -n3 "$d/gen.err")"
+        cat "$d/gen.err" >&2
         first=$(kv "$d/gen.out" first_send_us)
         drain "$d" $((h + n))
         c1=$(cpu_ticks "$HEARTHD_PID")
@@ -84,7 +86,7 @@ throughput() {
         # CEILING events/s.
         local secs bgen_s
         secs=$(calc "($DRAINED_US - $first) / 1e6" 3)
-        bgen_s=$(awk '{ print $1 + $2 }' "$d/gen.time")
+        bgen_s=$(tail -n1 "$d/gen.time" | awk '{ print $1 + $2 }')
         T_CORES="$(calc "($c1 - $c0) / $TCK / $secs" 2) / $(calc "($r1 - $r0) / $TCK / $secs" 2) / $(calc "($b1 - $b0) / $TCK / $secs" 2) / $(calc "$bgen_s / $secs" 2)"
         BROKER_US=$(calc "($b1 - $b0) / $TCK / $n * 1e6" 1)
         BGEN_US=$(calc "$bgen_s / $n * 1e6" 1)
@@ -356,7 +358,8 @@ for h in $SCALE; do
         # hearthd and Redis less (hearthd's stop line counts the commits;
         # the registrations took one each).
         commits=$(grep -o '[0-9]* households committed' "$d/hearthd.log" | tail -n1 | cut -d' ' -f1)
-        CPE=$(calc "(${commits:-0} - $h) / $SCALE_EVENTS" 2)
+        CPE=null
+        [ -n "$commits" ] && CPE=$(calc "($commits - $h) / $SCALE_EVENTS" 2)
         stop_pid "$REDIS_PID"
         stop_pid "$BROKER_PID"
         exec 7>&-
