@@ -378,10 +378,15 @@ void redis_append(Redis *r, int argc, const char **argv, const size_t *lens)
                 rcluster_append(r, argc, argv, lens);
                 return;
         }
-        /* Not queued (no link, no memory): the missing reply is read as an
-         * I/O error or a timeout, which drops the link. */
-        if (r->ctx && append_argv(r, argc, argv, lens) == 0)
+        /* Not queued (no link, no memory): the pipeline would be short of a
+         * reply, so the link goes and the caller's next read is an I/O
+         * error (it retries), not a wait for a reply that never comes. */
+        if (!r->ctx)
+                return;
+        if (append_argv(r, argc, argv, lens) == 0)
                 r->unread++;
+        else
+                redis_disconnect(r);
 }
 
 int redis_get_reply(Redis *r, redisReply **rep)

@@ -60,10 +60,11 @@ redisReply *redis_command_argv(Redis *r, int argc, const char **argv, const size
 int redis_ping(Redis *r);
 
 /* Pipelining: redis_append() queues a command (sent with the next write or
- * read), redis_get_reply() reads the next reply (on an I/O error it
- * disconnects and returns -EIO). While replies are unread, redis_command()
- * refuses with NULL and a message, without disconnecting: its reply would
- * be another command's. */
+ * read; lens NULL: each argument's strlen; a command it cannot queue drops
+ * the link, so the next read fails at once), redis_get_reply() reads the
+ * next reply (on an I/O error it disconnects and returns -EIO). While
+ * replies are unread, redis_command() refuses with NULL and a message,
+ * without disconnecting: its reply would be another command's. */
 void redis_append(Redis *r, int argc, const char **argv, const size_t *lens);
 int redis_get_reply(Redis *r, redisReply **rep);
 

@@ -216,23 +216,6 @@ void store_key(char *buf, size_t len, const Store *s, const char *household, con
         snprintf(buf, len, "%s:{%s}:%s", s->prefix, household, what);
 }
 
-/* Appends one command given as argv with lengths computed by strlen. */
-void store_append_argv(Redis *r, int argc, const char **argv)
-{
-        if (!redis_connected(r))
-                return;
-        _cleanup_free_ size_t *lens = calloc((size_t)argc, sizeof(size_t));
-        if (!lens) {
-                /* The pipeline would be short of a command: drop the link so
-                 * the caller sees an I/O error and retries. */
-                redis_disconnect(r);
-                return;
-        }
-        for (int i = 0; i < argc; i++)
-                lens[i] = strlen(argv[i]);
-        redis_append(r, argc, argv, lens);
-}
-
 int store_get_reply(Store *s, redisReply **rep)
 {
         if (s->deferred && store_deferred_read(s) == -EIO)
@@ -468,14 +451,14 @@ void store_commit_send(Store *s, const StoreCommit *c, int64_t now_ms, size_t le
                 char pk[200];
                 store_pending_key(pk, sizeof(pk), s, store_shard_of(c->household));
                 const char *argv[3] = {"SADD", pk, c->household};
-                store_append_argv(s->redis, 3, argv);
+                redis_append(s->redis, 3, argv, NULL);
         }
         if (c->timer_due > 0) {
                 char tk[200], due[24];
                 snprintf(tk, sizeof(tk), "%s:timers", s->prefix);
                 snprintf(due, sizeof(due), "%" PRId64, c->timer_due);
                 const char *argv[4] = {"ZADD", tk, due, c->household};
-                store_append_argv(s->redis, 4, argv);
+                redis_append(s->redis, 4, argv, NULL);
         }
         s->send_ms = now_ms;
         /* On a cluster the hints live on other masters than the household:

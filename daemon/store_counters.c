@@ -61,7 +61,7 @@ static int counter_command(Store *s, int argc, const char **argv)
 {
         if (!redis_connected(s->redis))
                 return store_io_error(s, "counters");
-        store_append_argv(s->redis, argc, argv);
+        redis_append(s->redis, argc, argv, NULL);
         if (s->defer) {
                 s->deferred++;
                 return 0;

@@ -34,8 +34,6 @@ int store_deferred_read(Store *s);
 int store_io_error(Store *s, const char *what);
 /* "<prefix>:{<household>}:<what>" into buf. */
 void store_key(char *buf, size_t len, const Store *s, const char *household, const char *what);
-/* Appends one command given as argv with lengths computed by strlen. */
-void store_append_argv(Redis *r, int argc, const char **argv);
 /* Reads n pipelined replies; counts[i] the integer of each (-1 otherwise)
  * when counts is not NULL. 0 or -EIO. */
 int store_drain_replies(Store *s, size_t n, int64_t *counts);

@@ -88,10 +88,10 @@ static int migrate_one(Store *s, const char *household)
         const char *set[3] = {"SET", h, val};
         size_t set_lens[3] = {3, strlen(h), vlen};
         const char *del[4] = {"DEL", seen, ledger, timeline};
-        store_append_argv(s->redis, 1, multi);
+        redis_append(s->redis, 1, multi, NULL);
         redis_append(s->redis, 3, set, set_lens);
-        store_append_argv(s->redis, 4, del);
-        store_append_argv(s->redis, 1, exec);
+        redis_append(s->redis, 4, del, NULL);
+        redis_append(s->redis, 1, exec, NULL);
         return store_drain_replies(s, 4, NULL) < 0 ? store_io_error(s, "MULTI SET DEL EXEC") : 0;
 }
 

@@ -40,7 +40,7 @@ int store_outbox_delete_many(Store *s, const char *const *households, const char
                 char k[300];
                 store_key(k, sizeof(k), s, households[i], "outbox");
                 const char *argv[3] = {"HDEL", k, ids[i]};
-                store_append_argv(s->redis, 3, argv);
+                redis_append(s->redis, 3, argv, NULL);
         }
         for (size_t i = 0; i < n; i++) {
                 redisReply *r;
@@ -81,7 +81,7 @@ json_t *store_outbox_get_many(Store *s, const char *const *households, size_t n)
         for (size_t i = 0; i < n; i++) {
                 store_key(k, sizeof(k), s, households[i], "outbox");
                 const char *argv[2] = {"HGETALL", k};
-                store_append_argv(s->redis, 2, argv);
+                redis_append(s->redis, 2, argv, NULL);
         }
         json_t *all = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -168,8 +168,8 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
                 store_pending_key(pk, sizeof(pk), s, store_shard_of(households[i]));
                 const char *srem[3] = {"SREM", pk, households[i]};
                 const char *hlen[2] = {"HLEN", k};
-                store_append_argv(s->redis, 3, srem);
-                store_append_argv(s->redis, 2, hlen);
+                redis_append(s->redis, 3, srem, NULL);
+                redis_append(s->redis, 2, hlen, NULL);
         }
         if (store_drain_replies(s, 2 * n, after) < 0)
                 return store_io_error(s, "pending prune");
@@ -179,7 +179,7 @@ int store_pending_prune_many(Store *s, const char *const *households, size_t n)
                         continue;
                 store_pending_key(pk, sizeof(pk), s, store_shard_of(households[i]));
                 const char *sadd[3] = {"SADD", pk, households[i]};
-                store_append_argv(s->redis, 3, sadd);
+                redis_append(s->redis, 3, sadd, NULL);
                 readd++;
         }
         if (store_drain_replies(s, readd, NULL) < 0)

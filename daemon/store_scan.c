@@ -85,7 +85,7 @@ int store_docs_get(Store *s, const char *const *households, size_t n, char **doc
                 lens[i] = 0;
                 store_key(k, sizeof(k), s, households[i], "h");
                 const char *argv[2] = {"GET", k};
-                store_append_argv(s->redis, 2, argv);
+                redis_append(s->redis, 2, argv, NULL);
         }
         int ret = 0;
         for (size_t i = 0; i < n; i++) {
