@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "rcmd.h"
 #include "store.h"
 
 #include "redis_server.h"
@@ -634,6 +635,81 @@ static void test_timer_move(void **state)
         assert_int_equal(store_timer_soon(f->store, "H1", 2), -EIO);
 }
 
+/* A pipelined command's value as Redis stored it (GET key), length in *len. */
+static char *get_value(Redis *r, const char *key, size_t *len)
+{
+        redisReply *rep = redis_command(r, "GET %s", key);
+        assert_non_null(rep);
+        assert_int_equal(rep->type, REDIS_REPLY_STRING);
+        char *v = malloc(rep->len + 1);
+        assert_non_null(v);
+        memcpy(v, rep->str, rep->len);
+        v[rep->len] = '\0';
+        *len = rep->len;
+        freeReplyObject(rep);
+        return v;
+}
+
+/* redis_append() writes the RESP itself (redis.c): arguments with CR, LF
+ * and NUL bytes arrive whole; one larger than the kept buffer (256 KiB) and
+ * a small one after it (the kept buffer still right); lengths from strlen
+ * when lens is NULL; rcmd's joined keys and integers, INT64_MIN included. */
+static void test_append_formats(void **state)
+{
+        Fixture *f = *state;
+        static const char bin[] = "a\r\nb\0c$3\r\n";
+        size_t big_len = 300 * 1024;
+        char *big = malloc(big_len);
+        assert_non_null(big);
+        for (size_t i = 0; i < big_len; i++)
+                big[i] = (char)(i * 7 + 1);
+        const char *set_bin[] = {"SET", "k:bin", bin};
+        const size_t bin_lens[] = {3, 5, sizeof(bin) - 1};
+        const char *set_big[] = {"SET", "k:big", big};
+        const size_t big_lens[] = {3, 5, big_len};
+        const char *set_str[] = {"SET", "k:str", "温溪镇"};
+        redis_append(f->redis, 3, set_bin, bin_lens);
+        redis_append(f->redis, 3, set_big, big_lens);
+        redis_append(f->redis, 3, set_str, NULL);
+        RCmd c;
+        assert_int_equal(rcmd_init(&c, 3), 0);
+        const char *parts[] = {"k", ":{", "H1", "}:", "int"};
+        rcmd_push_str(&c, "SET");
+        rcmd_push_cat(&c, ELEMENTSOF(parts), parts);
+        rcmd_push_int(&c, INT64_MIN);
+        assert_int_equal(c.err, 0);
+        redis_append(f->redis, (int)c.argc, c.argv, c.lens);
+        rcmd_done(&c);
+        for (int i = 0; i < 4; i++) {
+                redisReply *rep;
+                assert_int_equal(redis_get_reply(f->redis, &rep), 0);
+                assert_int_equal(rep->type, REDIS_REPLY_STATUS);
+                freeReplyObject(rep);
+        }
+        size_t len;
+        char *v = get_value(f->redis, "k:bin", &len);
+        assert_int_equal(len, sizeof(bin) - 1);
+        assert_memory_equal(v, bin, len);
+        free(v);
+        v = get_value(f->redis, "k:big", &len);
+        assert_int_equal(len, big_len);
+        assert_memory_equal(v, big, len);
+        free(v);
+        v = get_value(f->redis, "k:str", &len);
+        assert_string_equal(v, "温溪镇");
+        free(v);
+        v = get_value(f->redis, "k:{H1}:int", &len);
+        assert_string_equal(v, "-9223372036854775808");
+        free(v);
+        /* Nine parts are more than rcmd_push_cat() joins: refused, kept. */
+        assert_int_equal(rcmd_init(&c, 2), 0);
+        const char *nine[9] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+        rcmd_push_cat(&c, 9, nine);
+        assert_int_equal(c.err, -EINVAL);
+        rcmd_done(&c);
+        free(big);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -648,6 +724,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_attempts_positions, setup, teardown),
             cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
             cmocka_unit_test_setup_teardown(test_timer_move, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_append_formats, setup, teardown),
         };
         return cmocka_run_group_tests(tests, redis_server_start, redis_server_stop);
 }
