@@ -44,12 +44,16 @@ bench_setup
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 used_memory() { rcli INFO memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
+# cores TICKS SECONDS: cores busy for a process's CPU ticks over seconds.
+cores() { calc "$1 / $TCK / $2" 2; }
+# `time` prints user and system seconds (bgen's CPU).
+TIMEFORMAT='%U %S'
 
 # throughput DIR HOUSEHOLDS EVENTS: registered households, then EVENTS
 # produced at once; sets TP (events/s), CPU1K (hearthd CPU s per 1,000
 # events), RCPU1K (redis-server's), MEMHH (Redis bytes per household).
 throughput() {
-        local d=$1 h=$2 n=$3 c0 r0 b0 c1 r1 b1 first mem0 TIMEFORMAT='%U %S'
+        local d=$1 h=$2 n=$3 c0 r0 b0 c1 r1 b1 first mem0
         start_broker "$d"
         start_redis "$d"
         mem0=$(used_memory)
@@ -87,7 +91,7 @@ throughput() {
         local secs bgen_s
         secs=$(calc "($DRAINED_US - $first) / 1e6" 3)
         bgen_s=$(tail -n1 "$d/gen.time" | awk '{ print $1 + $2 }')
-        T_CORES="$(calc "($c1 - $c0) / $TCK / $secs" 2) / $(calc "($r1 - $r0) / $TCK / $secs" 2) / $(calc "($b1 - $b0) / $TCK / $secs" 2) / $(calc "$bgen_s / $secs" 2)"
+        T_CORES="$(cores $((c1 - c0)) "$secs") / $(cores $((r1 - r0)) "$secs") / $(cores $((b1 - b0)) "$secs") / $(calc "$bgen_s / $secs" 2)"
         BROKER_US=$(calc "($b1 - $b0) / $TCK / $n * 1e6" 1)
         BGEN_US=$(calc "$bgen_s / $n * 1e6" 1)
         ALL_US=$(calc "(($c1 - $c0 + $r1 - $r0 + $b1 - $b0) / $TCK + $bgen_s) / $n * 1e6" 1)
@@ -244,9 +248,6 @@ LAT_N=$((RATE * LAT_SECONDS))
 # them all, 0.15 of a core of the broker at 5,600 events/s (0.61 -> 0.46).
 FLOOR_N=$LAT_N
 # cores TICKS SECONDS: the cores' worth of CPU TICKS were over SECONDS.
-cores() { calc "$1 / $TCK / $2" 2; }
-TIMEFORMAT='%U %S'
-
 # 3a. The floor: the broker alone at the same rate, with bgen's and blat's
 # client settings (a paced producer lingering 5 ms, a consumer fetching with
 # fetch.wait.max.ms 10 from the end), on topics of their own (floor.<input>,
