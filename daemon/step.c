@@ -113,7 +113,9 @@ static void explain_all(const StepContext *c, const json_t *doc, int32_t today, 
 {
         Untold t = {NULL, 0};
         each_untold(reasons, outputs, first, untold_add, &t);
-        if (t.n && (t.list = calloc(t.n, sizeof(json_t *)))) {
+        if (!t.n)
+                return; /* most events: every reason published has its texts */
+        if ((t.list = calloc(t.n, sizeof(json_t *)))) {
                 t.n = 0;
                 each_untold(reasons, outputs, first, untold_add, &t);
                 explain_reasons(c, doc, today, t.list, t.n);
