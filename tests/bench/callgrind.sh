@@ -95,9 +95,12 @@ echo "hearthd under callgrind: $(fmt "$CG_EVENTS") events, $(fmt "$CG_HOUSEHOLDS
         "after $AGED round(s) of as many uncounted, $([ "$RATE" -gt 0 ] && echo "at $RATE/s" || echo "unpaced")"
 echo "instructions from the first event to drained: $(fmt "$total")"
 echo "instructions per event: $(fmt "$(calc "$total / $CG_EVENTS")")"
+# The profile annotated once each way (a large profile takes seconds):
+# inclusive per function, and with each function's callers.
+callgrind_annotate --inclusive=yes --auto=no "$CG_OUT.1" >"$d/incl.txt" 2>/dev/null
+callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1" >"$d/callers.txt" 2>/dev/null
 incl() {
-        callgrind_annotate --inclusive=yes --auto=no "$CG_OUT.1" 2>/dev/null |
-                grep -E "%\)  .*:$1 \[" | head -n1 | awk '{gsub(",", "", $1); print $1}'
+        grep -E "%\)  .*:$1 \[" "$d/incl.txt" | head -n1 | awk '{gsub(",", "", $1); print $1}'
 }
 # The batches alone: the whole also counts librdkafka's threads and the
 # loop's waits, which grow with the run's wall time under callgrind (tens
@@ -105,8 +108,7 @@ incl() {
 pp=$(incl pipeline_process)
 echo "  of which the batches (pipeline_process): $(fmt "$(calc "${pp:-0} / $CG_EVENTS")")"
 # Batches: the calls of pipeline_process() (batch.c), one per batch.
-batches=$(callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1" 2>/dev/null |
-        grep -E "< .*:pipeline_process_guarded \([0-9,]+x\)" | head -n1 |
+batches=$(grep -E "< .*:pipeline_process_guarded \([0-9,]+x\)" "$d/callers.txt" | head -n1 |
         sed -E 's/.*\(([0-9,]+)x\).*/\1/; s/,//g')
 [ -n "$batches" ] && echo "batches: $(fmt "$batches") ($(calc "$CG_EVENTS / $batches" 1) events each)"
 # Households read and written per event: a batch reads a household once for
@@ -115,12 +117,11 @@ batches=$(callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1"
 # full run's 100,000, where nearly every event is a read and a commit of
 # its own. Compare runs at the same figure.
 calls_of() {
-        callgrind_annotate --inclusive=yes --tree=caller --auto=no "$CG_OUT.1" 2>/dev/null |
-                awk -v f="$1" '
+        awk -v f="$1" '
                 /^$/ { sum = 0; next }
                 / < / { if (match($0, /\(([0-9,]+)x\)/)) { c = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", c); sum += c } next }
                 / \*  / { if (sum && (index($0, ":" f " [") || substr($0, length($0) - length(f)) == ":" f)) { print sum; done = 1; exit } sum = 0 }
-                END { if (!done) print 0 }'
+                END { if (!done) print 0 }' "$d/callers.txt"
 }
 reads=$(calls_of record_decode_recent)
 commits=$(calls_of record_encode)
@@ -137,8 +138,7 @@ if [ "$TOP" -gt 0 ]; then
         echo "functions (inclusive, hearthd's own and the libraries'):"
         # (One line per function and object: the lines without an object
         # repeat them, grouped by the source file of inlined code.)
-        callgrind_annotate --inclusive=yes --auto=no "$CG_OUT.1" 2>/dev/null |
-                grep -E '%\)  .*\]$' | grep -v 'PROGRAM TOTALS' | sed -n "1,${TOP}p" |
+        grep -E '%\)  .*\]$' "$d/incl.txt" | grep -v 'PROGRAM TOTALS' | sed -n "1,${TOP}p" |
                 sed -E 's/ \[[^]]*\]$//; s#'"$ROOT"'/##'
 fi
 echo "profile: $CG_OUT.1 (callgrind_annotate --inclusive=yes --tree=calling $CG_OUT.1)"
