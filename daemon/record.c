@@ -384,6 +384,21 @@ int record_decode_recent(RecordCodec *c, const char *val, size_t len, Record *re
         return decode(c, val, len, rec, false, err, errlen);
 }
 
+void record_bound(Record *r, size_t ledger_max, size_t timeline_max)
+{
+        if (r->n_ledger > ledger_max) {
+                size_t skip = r->n_ledger - ledger_max;
+                memmove(r->ledger, r->ledger + skip, ledger_max * sizeof(RecordText));
+                r->n_ledger = ledger_max;
+        }
+        if (r->n_recent_ledger > r->n_ledger)
+                r->n_recent_ledger = r->n_ledger;
+        if (r->n_timeline > timeline_max)
+                r->n_timeline = timeline_max;
+        if (r->n_recent_timeline > r->n_timeline)
+                r->n_recent_timeline = r->n_timeline;
+}
+
 void record_done(Record *r)
 {
         if (!r)

@@ -38,7 +38,8 @@
 /* A body larger than this is refused as damaged, not allocated. */
 #define RECORD_BODY_MAX (256u * 1024 * 1024)
 /* Ledger and timeline entries kept in the body before a commit writes them
- * into the history frame. The lists hold at most their bound plus these. */
+ * into the history frame. The stored lists hold at most their bound plus
+ * these; readers see the bounds (record_bound()). */
 #define RECORD_RECENT_MAX 8
 
 typedef struct {
@@ -113,6 +114,10 @@ int record_decode(RecordCodec *c, const char *val, size_t len, Record *r, char *
 int record_decode_recent(RecordCodec *c, const char *val, size_t len, Record *r, char *err,
                          size_t errlen);
 void record_done(Record *r);
+/* The lists as a reader sees them: the newest ledger_max ledger and
+ * timeline_max timeline entries. The stored lists hold up to
+ * RECORD_RECENT_MAX more between the commits that apply the bounds. */
+void record_bound(Record *r, size_t ledger_max, size_t timeline_max);
 
 /* Encodes prev (NULL: a new household) with ch applied into a new value
  * in *out (malloc'd, *out_len bytes), always in format 2. 0 or -ENOMEM,

@@ -286,6 +286,8 @@ static void read_state(Store *s, StoreRead *r, const char *val, size_t len)
                 snprintf(r->errmsg, sizeof(r->errmsg), "redis: %s", why);
                 return;
         }
+        if (r->history)
+                record_bound(&r->rec, (size_t)s->ledger_max, STORE_TIMELINE_MAX);
         r->version = r->rec.version;
         json_error_t je;
         r->doc = jsonfast_load(r->rec.doc.s, r->rec.doc.len, &je);
@@ -864,6 +866,8 @@ static int record_get(Store *s, const char *household, Record *rec)
         int r = record_decode(s->codec, h->str, h->len, rec, why, sizeof(why));
         if (r < 0)
                 snprintf(s->err, sizeof(s->err), "%s: %s", k, why);
+        else
+                record_bound(rec, (size_t)s->ledger_max, STORE_TIMELINE_MAX);
         return r;
 }
 

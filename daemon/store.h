@@ -6,7 +6,8 @@
  *                           first, the latest HOUSEHOLD_LEDGER_MAX; yearly totals are in the
  *                           document) and timeline (recent events, newest first,
  *                           STORE_TIMELINE_MAX); each list holds up to RECORD_RECENT_MAX
- *                           more between the commits that write its history frame
+ *                           more between the commits that write its history frame (reads
+ *                           show the bounds)
  *   <p>:{H}:outbox    HASH  output event id -> "<ms> <CloudEvent JSON>"
  * and outside any household:
  *   <p>:pending:{N}   SET   households with outbox entries (16 shards)

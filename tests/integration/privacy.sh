@@ -127,9 +127,21 @@ diag "9000 relief events for one household in $((SECONDS - t0)) s"
 sleep 2
 m2=$(mem)
 check "the ledger stays at 1000 entries" test "$(hh HB2 | jq '.ledger | length')" = 1000
+# One payment at a time: a commit of one event keeps its entries in the
+# record's body beyond the history's bounds (record.h) until a later
+# commit writes the history again; of two such commits in a row at least
+# one does so, and a read must still show the bounds: the newest 1000
+# ledger and 50 timeline entries.
+for i in 10001 10002; do
+        relief HB2 "l$i" 1 | produce civil-affairs.events
+        wait_for 30 bash -c "hh HB2 | jq -e '.state.benefit_totals[\"2026\"] == $((i * 100))' >/dev/null"
+        led=$(hh HB2 | jq -c '[(.ledger | length), (.ledger | last | .event), (.timeline | length), (.timeline[0].event)]')
+        check "after payment $i alone: 1000 ledger and 50 timeline entries, the newest kept ($led)" \
+                jq -e --arg id "l$i" '.[0] == 1000 and .[1] == $id and .[2] == 50 and .[3] == $id' <<<"$led"
+done
 check "the dedup ids stay at pipeline.dedup_max" test "$(hh HB2 | jq '.dedup_ids')" -le 1000
 out=$("$HEARTHCTL" --redis "$REDIS_URL" benefits HB2 --year 2026 --json)
-check "the statement's yearly total counts every payment (10000 yuan)" jq -e '.year_total == 10000' <<<"$out"
+check "the statement's yearly total counts every payment (10002 yuan)" jq -e '.year_total == 10002' <<<"$out"
 diag "ledger household: used_memory $m1 -> $m2 bytes after 10x its limits"
 check "Redis memory flat past the ledger and dedup bounds (+$((m2 - m1)) bytes < 512 KiB)" test $((m2 - m1)) -lt 524288
 

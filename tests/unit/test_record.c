@@ -331,6 +331,77 @@ static void test_history(void **state)
         record_codec_free(c);
 }
 
+/* A reader sees the bounds exactly (record_bound), though the stored
+ * lists hold the body's entries beyond them until the next rewrite; and
+ * a commit from the bounded record keeps the same lists. */
+static void test_bound(void **state)
+{
+        (void)state;
+        RecordCodec *c = record_codec_new();
+        char *v = NULL, err[160], texts[2][36][24];
+        size_t len = 0;
+        for (int i = 0; i < 36; i++) {
+                snprintf(texts[0][i], sizeof(texts[0][i]), "{\"paid\":%d}", i);
+                snprintf(texts[1][i], sizeof(texts[1][i]), "{\"event\":%d}", i);
+                const char *led[] = {texts[0][i]}, *tl[] = {texts[1][i]};
+                RecordChange ch = change(i + 1, "{}");
+                ch.ledger = led;
+                ch.n_ledger = 1;
+                ch.timeline = tl;
+                ch.n_timeline = 1;
+                ch.ledger_max = 30;
+                ch.timeline_max = 25;
+                Record prev;
+                if (v)
+                        assert_int_equal(record_decode_recent(c, v, len, &prev, err, sizeof(err)),
+                                         0);
+                char *nv = NULL;
+                assert_int_equal(record_encode(c, v ? &prev : NULL, &ch, &nv, &len), 0);
+                if (v)
+                        record_done(&prev);
+                free(v);
+                v = nv;
+        }
+        Record all;
+        assert_int_equal(record_decode(c, v, len, &all, err, sizeof(err)), 0);
+        /* The last rewrite bounded the history; the body holds one more. */
+        assert_int_equal(all.n_ledger, 31);
+        assert_int_equal(all.n_timeline, 26);
+        record_bound(&all, 30, 25);
+        assert_int_equal(all.n_ledger, 30);
+        assert_int_equal(all.n_timeline, 25);
+        assert_true(all.n_recent_ledger <= all.n_ledger);
+        assert_true(all.n_recent_timeline <= all.n_timeline);
+        for (size_t i = 0; i < 30; i++)
+                assert_memory_equal(all.ledger[i].s, texts[0][6 + i], all.ledger[i].len);
+        for (size_t i = 0; i < 25; i++)
+                assert_memory_equal(all.timeline[i].s, texts[1][35 - i], all.timeline[i].len);
+        /* Bounds above the counts change nothing. */
+        record_bound(&all, 1000, 50);
+        assert_int_equal(all.n_ledger, 30);
+        assert_int_equal(all.n_timeline, 25);
+        /* The next commit from the bounded record: the newest 30 and 25. */
+        RecordChange ch = change(37, "{}");
+        ch.ledger_max = 30;
+        ch.timeline_max = 25;
+        char *nv = NULL;
+        size_t nlen = 0;
+        assert_int_equal(record_encode(c, &all, &ch, &nv, &nlen), 0);
+        Record next;
+        assert_int_equal(record_decode(c, nv, nlen, &next, err, sizeof(err)), 0);
+        record_bound(&next, 30, 25);
+        assert_int_equal(next.n_ledger, 30);
+        assert_int_equal(next.n_timeline, 25);
+        assert_memory_equal(next.ledger[29].s, texts[0][35], next.ledger[29].len);
+        assert_memory_equal(next.ledger[0].s, texts[0][6], next.ledger[0].len);
+        assert_memory_equal(next.timeline[0].s, texts[1][35], next.timeline[0].len);
+        record_done(&next);
+        free(nv);
+        record_done(&all);
+        free(v);
+        record_codec_free(c);
+}
+
 /* A value written before the history frame (body format 1, one frame)
  * reads as before, and its next commit keeps every entry. */
 static void test_format_1(void **state)
@@ -452,6 +523,7 @@ int main(void)
             cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_bounds),
             cmocka_unit_test(test_damaged),   cmocka_unit_test(test_history),
             cmocka_unit_test(test_format_1),  cmocka_unit_test(test_damaged_history),
+            cmocka_unit_test(test_bound),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
