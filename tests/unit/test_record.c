@@ -215,6 +215,25 @@ static const char *hist_part(const char *v, size_t len, size_t *n)
  * history): the body never holds more than RECORD_RECENT_MAX entries, the
  * history frame is copied byte for byte between rewrites, and the whole
  * record reads back every entry kept, in order, within the bounds. */
+/* Commit i of a household's history: one ledger entry {"paid":i} and one
+ * timeline entry {"event":i} (written into paid and event, 24 bytes each,
+ * and pointed to by led[0] and tl[0]), bounds 30 and 25. */
+static RecordChange entry_change(int i, char *paid, char *event, const char **led, const char **tl)
+{
+        snprintf(paid, 24, "{\"paid\":%d}", i);
+        snprintf(event, 24, "{\"event\":%d}", i);
+        led[0] = paid;
+        tl[0] = event;
+        RecordChange ch = change(i + 1, "{\"n\":1}");
+        ch.ledger = led;
+        ch.n_ledger = 1;
+        ch.timeline = tl;
+        ch.n_timeline = 1;
+        ch.ledger_max = 30;
+        ch.timeline_max = 25;
+        return ch;
+}
+
 static void test_history(void **state)
 {
         (void)state;
@@ -224,16 +243,8 @@ static void test_history(void **state)
         Record prev = {0};
         bool have = false;
         for (int i = 0; i < 40; i++) {
-                snprintf(texts[0][i], sizeof(texts[0][i]), "{\"paid\":%d}", i);
-                snprintf(texts[1][i], sizeof(texts[1][i]), "{\"event\":%d}", i);
-                const char *led[] = {texts[0][i]}, *tl[] = {texts[1][i]};
-                RecordChange ch = change(i + 1, "{\"n\":1}");
-                ch.ledger = led;
-                ch.n_ledger = 1;
-                ch.timeline = tl;
-                ch.n_timeline = 1;
-                ch.ledger_max = 30;
-                ch.timeline_max = 25;
+                const char *led[1], *tl[1];
+                RecordChange ch = entry_change(i, texts[0][i], texts[1][i], led, tl);
                 char *nv = NULL;
                 size_t nlen = 0;
                 assert_int_equal(record_encode(c, have ? &prev : NULL, &ch, &nv, &nlen), 0);
@@ -341,16 +352,8 @@ static void test_bound(void **state)
         char *v = NULL, err[160], texts[2][36][24];
         size_t len = 0;
         for (int i = 0; i < 36; i++) {
-                snprintf(texts[0][i], sizeof(texts[0][i]), "{\"paid\":%d}", i);
-                snprintf(texts[1][i], sizeof(texts[1][i]), "{\"event\":%d}", i);
-                const char *led[] = {texts[0][i]}, *tl[] = {texts[1][i]};
-                RecordChange ch = change(i + 1, "{}");
-                ch.ledger = led;
-                ch.n_ledger = 1;
-                ch.timeline = tl;
-                ch.n_timeline = 1;
-                ch.ledger_max = 30;
-                ch.timeline_max = 25;
+                const char *led[1], *tl[1];
+                RecordChange ch = entry_change(i, texts[0][i], texts[1][i], led, tl);
                 Record prev;
                 if (v)
                         assert_int_equal(record_decode_recent(c, v, len, &prev, err, sizeof(err)),
