@@ -759,9 +759,7 @@ static void put_string(Out *o, const char *str, size_t len)
 static void put_integer(Out *o, json_int_t v)
 {
         char b[24];
-        char *p = digits_before(b + sizeof(b), v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
-        if (v < 0)
-                *--p = '-';
+        char *p = int_before(b + sizeof(b), v);
         put(o, p, (size_t)(b + sizeof(b) - p));
 }
 

@@ -48,15 +48,22 @@ static inline char *digits_before(char *end, uint64_t m)
         return end;
 }
 
+/* The same for a signed v ("-" before the magnitude, which is taken as
+ * unsigned so that INT64_MIN is right too); room for 21. */
+static inline char *int_before(char *end, int64_t v)
+{
+        char *p = digits_before(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+        if (v < 0)
+                *--p = '-';
+        return p;
+}
+
 /* snprintf(buf, len, "%s/%d", topic, partition), without printf: the hot
  * path names a message's partition this way for every message. */
 static inline void tp_format(char *buf, size_t len, const char *topic, int partition)
 {
         char d[24], *end = d + sizeof(d);
-        char *p = digits_before(end, partition < 0 ? 0 - (uint64_t)(int64_t)partition
-                                                   : (uint64_t)partition);
-        if (partition < 0)
-                *--p = '-';
+        char *p = int_before(end, partition);
         size_t k = 0;
         if (len == 0)
                 return;

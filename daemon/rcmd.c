@@ -69,6 +69,14 @@ static char *room(RCmd *c, size_t len)
         return k->text + k->used;
 }
 
+/* Ends the argument of len bytes written at p (from room()) and pushes it. */
+static void push_written(RCmd *c, char *p, size_t len)
+{
+        p[len] = '\0';
+        c->chunks->used += len + 1;
+        rcmd_push_len(c, p, len);
+}
+
 static void push_vfmt(RCmd *c, const char *fmt, va_list ap)
 {
         va_list aq;
@@ -85,8 +93,7 @@ static void push_vfmt(RCmd *c, const char *fmt, va_list ap)
         if (!p)
                 return;
         vsnprintf(p, (size_t)len + 1, fmt, ap);
-        c->chunks->used += (size_t)len + 1;
-        rcmd_push_len(c, p, (size_t)len);
+        push_written(c, p, (size_t)len);
 }
 
 void rcmd_push_fmt(RCmd *c, const char *fmt, ...)
@@ -113,19 +120,18 @@ void rcmd_push_cat(RCmd *c, size_t n, const char *const *parts)
                 return;
         for (size_t i = 0, at = 0; i < n; at += l[i], i++)
                 memcpy(p + at, parts[i], l[i]);
-        p[len] = '\0';
-        c->chunks->used += len + 1;
-        rcmd_push_len(c, p, len);
+        push_written(c, p, len);
 }
 
 void rcmd_push_int(RCmd *c, int64_t v)
 {
         /* Without printf: every commit pushes its version. */
-        char d[24], *end = d + sizeof(d) - 1;
-        *end = '\0';
-        char *p = digits_before(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
-        if (v < 0)
-                *--p = '-';
-        const char *one[1] = {p};
-        rcmd_push_cat(c, 1, one);
+        char d[24], *end = d + sizeof(d);
+        char *s = int_before(end, v);
+        size_t len = (size_t)(end - s);
+        char *p = c->err ? NULL : room(c, len);
+        if (!p)
+                return;
+        memcpy(p, s, len);
+        push_written(c, p, len);
 }
