@@ -51,7 +51,9 @@ TIMEFORMAT='%U %S'
 
 # throughput DIR HOUSEHOLDS EVENTS: registered households, then EVENTS
 # produced at once; sets TP (events/s), CPU1K (hearthd CPU s per 1,000
-# events), RCPU1K (redis-server's), MEMHH (Redis bytes per household).
+# events), RCPU1K (redis-server's), MEMHH (Redis bytes per household),
+# T_CORES_H/_R/_B/_G (cores busy: hearthd, Redis, broker, bgen), the CPU
+# per event of the broker, bgen and all four, and the two bounds.
 throughput() {
         local d=$1 h=$2 n=$3 c0 r0 b0 c1 r1 b1 first mem0
         start_broker "$d"
@@ -91,7 +93,8 @@ throughput() {
         local secs bgen_s
         secs=$(calc "($DRAINED_US - $first) / 1e6" 3)
         bgen_s=$(tail -n1 "$d/gen.time" | awk '{ print $1 + $2 }')
-        T_CORES="$(cores $((c1 - c0)) "$secs") / $(cores $((r1 - r0)) "$secs") / $(cores $((b1 - b0)) "$secs") / $(calc "$bgen_s / $secs" 2)"
+        T_CORES_H=$(cores $((c1 - c0)) "$secs") T_CORES_R=$(cores $((r1 - r0)) "$secs")
+        T_CORES_B=$(cores $((b1 - b0)) "$secs") T_CORES_G=$(calc "$bgen_s / $secs" 2)
         BROKER_US=$(calc "($b1 - $b0) / $TCK / $n * 1e6" 1)
         BGEN_US=$(calc "$bgen_s / $n * 1e6" 1)
         ALL_US=$(calc "(($c1 - $c0 + $r1 - $r0 + $b1 - $b0) / $TCK + $bgen_s) / $n * 1e6" 1)
@@ -117,7 +120,8 @@ MAIN_REDIS_PORT=$REDIS_PORT
 M_TP=$TP M_CPU1K=$CPU1K M_RCPU1K=$RCPU1K M_MEMHH=$MEMHH M_MEM=$MEM_TOTAL
 M_TIMERS_DUE=$TIMERS_DUE
 M_AOF_EVENTS=$AOF_EVENTS
-M_T_CORES=$T_CORES M_BROKER_US=$BROKER_US M_BGEN_US=$BGEN_US M_ALL_US=$ALL_US M_CEILING=$CEILING
+M_CORES_H=$T_CORES_H M_CORES_R=$T_CORES_R M_CORES_B=$T_CORES_B M_CORES_G=$T_CORES_G
+M_BROKER_US=$BROKER_US M_BGEN_US=$BGEN_US M_ALL_US=$ALL_US M_CEILING=$CEILING
 M_ONE_CORE=$ONE_CORE
 say "throughput $(fmt "$M_TP") events/s (drained in $DRAIN_S s, $M_TIMERS_DUE households due then; produced in $PRODUCE_S s)"
 DUPS=$(kv "$M/gen.out" duplicates)
@@ -247,7 +251,6 @@ LAT_N=$((RATE * LAT_SECONDS))
 # main run's hearth.alerts (over 100,000 alerts) each of its fetches walked
 # them all, 0.15 of a core of the broker at 5,600 events/s (0.61 -> 0.46).
 FLOOR_N=$LAT_N
-# cores TICKS SECONDS: the cores' worth of CPU TICKS were over SECONDS.
 # 3a. The floor: the broker alone at the same rate, with bgen's and blat's
 # client settings (a paced producer lingering 5 ms, a consumer fetching with
 # fetch.wait.max.ms 10 from the end), on topics of their own (floor.<input>,
@@ -364,8 +367,8 @@ for h in $SCALE; do
         stop_pid "$REDIS_PID"
         stop_pid "$BROKER_PID"
         exec 7>&-
-        echo "$h $SCALE_EVENTS $TP $CPU1K $MEMHH $RCPU1K ${T_CORES%% *} $CPE" >>"$OUT/scale.dat"
-        SCALE_JSON+="${SCALE_JSON:+,}{\"households\":$h,\"events\":$SCALE_EVENTS,\"events_per_s\":$TP,\"cpu_s_per_1000\":$CPU1K,\"redis_bytes_per_household\":$MEMHH,\"redis_cpu_s_per_1000\":$RCPU1K,\"hearthd_cores_busy\":${T_CORES%% *},\"commits_per_event\":$CPE}"
+        echo "$h $SCALE_EVENTS $TP $CPU1K $MEMHH $RCPU1K $T_CORES_H $CPE" >>"$OUT/scale.dat"
+        SCALE_JSON+="${SCALE_JSON:+,}{\"households\":$h,\"events\":$SCALE_EVENTS,\"events_per_s\":$TP,\"cpu_s_per_1000\":$CPU1K,\"redis_bytes_per_household\":$MEMHH,\"redis_cpu_s_per_1000\":$RCPU1K,\"hearthd_cores_busy\":$T_CORES_H,\"commits_per_event\":$CPE}"
         say "  $(fmt "$TP") events/s ($(fmt "$TIMERS_DUE") households due in the timer index when drained, $AOF_EVENTS AOF rewrites during the events)"
         SCALE_AOF+="${SCALE_AOF:+, }$(fmt "$h") households: $AOF_EVENTS"
 done
@@ -414,7 +417,7 @@ ratio() { if [ "${2:-0}" = 0 ]; then echo n/a; else calc "100 * $1 / $2" 1; fi; 
         printf '%-52s %16s\n' "CPU per event, hearthd / redis-server (us)" "$(calc "$M_CPU1K * 1000" 1) / $(calc "$M_RCPU1K * 1000" 1)"
         printf '%-52s %16s\n' "  test broker / bgen (us)" "$M_BROKER_US / $M_BGEN_US"
         printf '%-52s %16s\n' "  all four processes (us)" "$M_ALL_US"
-        printf '%-52s %16s\n' "cores busy, main run: hearthd / redis / broker / bgen" "$M_T_CORES"
+        printf '%-52s %16s\n' "cores busy, main run: hearthd / redis / broker / bgen" "$M_CORES_H / $M_CORES_R / $M_CORES_B / $M_CORES_G"
         printf '%-52s %16s\n' "  bound: hearthd's CPU per event, one core all busy" "$(fmt "$M_ONE_CORE")"
         printf '%-52s %16s\n' "  bound: all four's CPU per event, $(nproc) cores all busy" "$(fmt "$M_CEILING")"
         echo
@@ -451,7 +454,7 @@ JSON+=",\"latency_drain_after_last_s\":$LAT_TAIL,\"hearthd_peak_rss_kb\":$RSS_KB
 JSON+=",\"redis_used_memory\":$M_MEM,\"redis_bytes_per_household\":$M_MEMHH"
 JSON+=",\"redis_bytes_per_household_by_key\":{\"record\":$(kv "$T/mem.kv" mem_h),\"outbox\":$(kv "$T/mem.kv" mem_outbox),\"shared_and_overhead\":$(kv "$T/mem.kv" mem_rest)}"
 JSON+=",\"cpu_us_per_event\":{\"hearthd\":$(calc "$M_CPU1K * 1000" 1),\"redis_server\":$(calc "$M_RCPU1K * 1000" 1),\"broker\":$M_BROKER_US,\"bgen\":$M_BGEN_US,\"all\":$M_ALL_US}"
-JSON+=",\"cores_busy\":{$(echo "$M_T_CORES" | awk -F' / ' '{ printf "\"hearthd\":%s,\"redis_server\":%s,\"broker\":%s,\"bgen\":%s", $1, $2, $3, $4 }')}"
+JSON+=",\"cores_busy\":{\"hearthd\":$M_CORES_H,\"redis_server\":$M_CORES_R,\"broker\":$M_CORES_B,\"bgen\":$M_CORES_G}"
 JSON+=",\"bounds_events_per_s\":{\"hearthd_one_core\":$M_ONE_CORE,\"all_processes_all_cores\":$M_CEILING}"
 JSON+=",\"limits\":{\"kafka_consumer_msgs_per_s\":$L_KAFKA,\"json_decode_msgs_per_s\":$L_JSON,\"redis_commit_calls_per_s\":$L_REDIS,\"reference_calls_per_s\":$L_REF"
 JSON+=",\"kafka_latency_ms\":{\"p50\":$(F kafka_p50_ms),\"p90\":$(F kafka_p90_ms),\"p99\":$(F kafka_p99_ms),\"p999\":$(F kafka_p999_ms),\"max\":$(F kafka_max_ms)}"
