@@ -211,10 +211,6 @@ static const char *hist_part(const char *v, size_t len, size_t *n)
         return v + RECORD_HEADER + body;
 }
 
-/* Commits as hearthd makes them (the previous record read without its
- * history): the body never holds more than RECORD_RECENT_MAX entries, the
- * history frame is copied byte for byte between rewrites, and the whole
- * record reads back every entry kept, in order, within the bounds. */
 /* Commit i of a household's history: one ledger entry {"paid":i} and one
  * timeline entry {"event":i} (written into paid and event, 24 bytes each,
  * and pointed to by led[0] and tl[0]), bounds 30 and 25. */
@@ -234,6 +230,10 @@ static RecordChange entry_change(int i, char *paid, char *event, const char **le
         return ch;
 }
 
+/* Commits as hearthd makes them (the previous record read without its
+ * history): the body never holds more than RECORD_RECENT_MAX entries, the
+ * history frame is copied byte for byte between rewrites, and the whole
+ * record reads back every entry kept, in order, within the bounds. */
 static void test_history(void **state)
 {
         (void)state;
